@@ -1,0 +1,151 @@
+"""Tolerant comparison and mismatch messages a student can act on.
+
+A failed comparison raises `CheckFailed` with structured fields: what was expected,
+what came out, and, when the obtained value matches a known wrong variant computed
+from the same inputs, the classic mistake it looks like. Shape and type come first,
+then which elements differ and by how much.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from .values import Unsupported
+
+FLOAT32_SLOP = 8 * torch.finfo(torch.float32).eps
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: the student's value is wrong."""
+
+    def __init__(self, message: str, *, expected: str = "", obtained: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.obtained = obtained
+        self.hint = hint
+
+
+def printed_tolerance(printed: str) -> float:
+    """Half a unit of the last printed digit: '0.0933' -> 0.00005."""
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return 0.5 * 10.0 ** (-decimals)
+
+
+def fmt(value: Any, decimals: int = 4) -> str:
+    if isinstance(value, torch.Tensor):
+        v = value.detach().to(torch.float64) if value.is_floating_point() else value
+        body = _fmt_nested(v.tolist(), decimals) if v.numel() <= 24 else _fmt_long(v, decimals)
+        return f"tensor {tuple(value.shape)} {body}"
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}" if math.isfinite(value) and abs(value) < 1e6 else repr(value)
+    if isinstance(value, (list, tuple)):
+        if len(value) > 12:
+            head = ", ".join(fmt(v, decimals) for v in value[:5])
+            return f"[{head}, ... {len(value)} items]"
+        return "[" + ", ".join(fmt(v, decimals) for v in value) + "]"
+    if isinstance(value, Unsupported):
+        return f"<{value}>"
+    return repr(value)
+
+
+def _fmt_nested(v: Any, decimals: int) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt_nested(x, decimals) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:.{decimals}f}"
+    return repr(v)
+
+
+def _fmt_long(v: torch.Tensor, decimals: int) -> str:
+    flat = v.reshape(-1).tolist()
+    head = ", ".join(_fmt_nested(x, decimals) for x in flat[:6])
+    return f"[{head}, ... {len(flat)} values]"
+
+
+def type_description(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, Unsupported):
+        return str(value)
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}"
+
+
+def as_tensor(value: Any, *, what: str, shape: Sequence[int] | None = None,
+              shape_hints: Mapping[tuple[int, ...], str] | None = None) -> torch.Tensor:
+    """`value` as a float tensor of the given shape, or a CheckFailed saying why not."""
+    if isinstance(value, Unsupported):
+        raise CheckFailed(f"{what} is {value}, not a plain torch.Tensor", obtained=str(value),
+                          hint="return an ordinary torch.Tensor (not a subclass or another type)")
+    if not isinstance(value, torch.Tensor):
+        expected = f"a tensor of shape {tuple(shape)}" if shape is not None else "a tensor"
+        raise CheckFailed(f"{what} is {type_description(value)}, expected {expected}",
+                          expected=expected, obtained=fmt(value))
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        hint = (shape_hints or {}).get(tuple(value.shape), "")
+        raise CheckFailed(f"{what} has shape {tuple(value.shape)}, expected {tuple(shape)}",
+                          expected=f"shape {tuple(shape)}", obtained=fmt(value), hint=hint)
+    return value.to(torch.float64)
+
+
+def as_number(value: Any, *, what: str) -> float:
+    """A Python number or a one-element tensor, as float."""
+    if isinstance(value, bool) or value is None:
+        raise CheckFailed(f"{what} is {type_description(value)}, expected a number",
+                          expected="a float", obtained=fmt(value))
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.reshape(-1)[0].item())
+    raise CheckFailed(f"{what} is {type_description(value)}, expected a number",
+                      expected="a float", obtained=fmt(value))
+
+
+def close(obtained: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float = 0.0) -> bool:
+    if obtained.shape != expected.shape:
+        return False
+    o, e = obtained.to(torch.float64), expected.to(torch.float64)
+    if torch.isnan(o).any():
+        return False
+    return bool(torch.all((o - e).abs() <= atol + (rtol + FLOAT32_SLOP) * e.abs()))
+
+
+def diagnose(obtained: torch.Tensor, variants: Mapping[str, Any], atol: float, rtol: float = 0.0) -> str:
+    """The name of the first known mistake whose output matches `obtained`, else ''."""
+    for hint, variant in variants.items():
+        v = variant if isinstance(variant, torch.Tensor) else torch.tensor(variant, dtype=torch.float64)
+        if v.shape == obtained.shape and close(obtained, v, atol, rtol):
+            return hint
+    return ""
+
+
+def mismatch_summary(obtained: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> str:
+    o, e = obtained.to(torch.float64).reshape(-1), expected.to(torch.float64).reshape(-1)
+    diff = (o - e).abs()
+    bad = ~(diff <= atol + (rtol + FLOAT32_SLOP) * e.abs())
+    rel = diff / e.abs().clamp_min(1e-12)
+    return (f"mismatched elements {int(bad.sum())} / {o.numel()}, "
+            f"max absolute difference {float(diff.max()):.6g}, max relative difference {float(rel.max()):.3g}")
+
+
+def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: float = 0.0,
+                 mistakes: Mapping[str, Any] | None = None,
+                 shape_hints: Mapping[tuple[int, ...], str] | None = None,
+                 decimals: int = 4) -> None:
+    """Compare a returned value with the expected one; raise CheckFailed with a diagnosis."""
+    exp = expected if isinstance(expected, torch.Tensor) else torch.tensor(expected, dtype=torch.float64)
+    if exp.dim() == 0 and not isinstance(obtained, torch.Tensor):
+        obt = torch.tensor(as_number(obtained, what=what), dtype=torch.float64)
+    else:
+        obt = as_tensor(obtained, what=what, shape=tuple(exp.shape), shape_hints=shape_hints)
+    if close(obt, exp, atol, rtol):
+        return
+    hint = diagnose(obt, mistakes or {}, atol, rtol)
+    detail = mismatch_summary(obt, exp, atol, rtol) if exp.numel() > 1 else f"off by {float((obt - exp).abs()):.6g}"
+    raise CheckFailed(f"{what} is wrong ({detail})", expected=fmt(exp, decimals), obtained=fmt(obt, decimals), hint=hint)

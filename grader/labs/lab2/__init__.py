@@ -1,0 +1,50 @@
+"""Lab 2: linear regression by hand and with nn.Linear (lessons 002 and 004, data from 003)."""
+
+from __future__ import annotations
+
+from ...runner import Probe
+from .. import Lab
+from . import data as d
+from .data import tensor as t
+
+
+def probes() -> list[Probe]:
+    """Every call the hidden checks need, with the inputs they need it on."""
+    zeros = [[0.0], [0.0], [0.0]]
+    return [
+        Probe("hypothesis.lesson003", "hypothesis", "call", {"args": [t(d.LESSON_X), t(d.W_003), t(d.B_003)]}),
+        Probe("hypothesis.lesson002", "hypothesis", "call", {"args": [t(d.LESSON_X), t(d.W_002_STEP), t(d.B_002_STEP)]}),
+        Probe("hypothesis.hidden_a", "hypothesis", "call", {"args": [t(d.A_X), t(d.A_W), t(d.A_B)]}),
+        Probe("hypothesis.hidden_b", "hypothesis", "call", {"args": [t(d.B_X), t(d.B_W), t(d.B_B)]}),
+        Probe("mse_cost.lesson002", "mse_cost", "call", {"args": [t(zeros), t(d.LESSON_Y)]}),
+        Probe("mse_cost.lesson002_step", "mse_cost", "call",
+              {"args": [t(d.line(d.LESSON_X, d.W_002_STEP, d.B_002_STEP)), t(d.LESSON_Y)]}),
+        Probe("mse_cost.lesson003", "mse_cost", "call", {"args": [t(d.line(d.LESSON_X, d.W_003, d.B_003)), t(d.STUDY_Y)]}),
+        Probe("mse_cost.hidden_a", "mse_cost", "call", {"args": [t(d.line(d.A_X, d.A_W, d.A_B)), t(d.A_Y)]}),
+        Probe("mse_cost.autograd", "mse_cost", "call_backward",
+              {"args": [t(d.line(d.B_X, d.B_W, d.B_B), requires_grad=True), t(d.B_Y)]}),
+        Probe("gradient.lesson003", "gradient", "call", {"args": [t(d.LESSON_X), t(d.STUDY_Y), t(d.W_003), t(d.B_003)]}),
+        Probe("gradient.lesson002", "gradient", "call", {"args": [t(d.LESSON_X), t(d.LESSON_Y), t([0.0]), t([0.0])]}),
+        Probe("gradient.hidden_a", "gradient", "call", {"args": [t(d.A_X), t(d.A_Y), t(d.A_W), t(d.A_B)]}),
+        Probe("gradient.hidden_b", "gradient", "call", {"args": [t(d.B_X), t(d.B_Y), t(d.B_W), t(d.B_B)]}),
+        Probe("train_step.lesson002", "train_step", "steps",
+              {"x": t(d.LESSON_X), "y": t(d.LESSON_Y), "params": [t([0.0]), t([0.0])], "lr": 0.01, "steps": 2}),
+        Probe("train_step.hidden_b", "train_step", "steps",
+              {"x": t(d.B_X), "y": t(d.B_Y), "params": [t(d.STEP_START_W), t(d.STEP_START_B)],
+               "lr": d.STEP_LR, "steps": d.STEP_COUNT}),
+        Probe("train.lesson002", "train", "call", {"args": [t(d.LESSON_X), t(d.LESSON_Y)]}),
+        Probe("train.hidden", "train", "call",
+              {"args": [t(d.T_X), t(d.T_Y)], "kwargs": {"lr": d.T_LR, "epochs": d.T_EPOCHS}}),
+        Probe("LinearRegressionModel.lesson002", "LinearRegressionModel", "module", {"seed": 1, "x": t(d.LESSON_X)}),
+        Probe("LinearRegressionModel.hidden", "LinearRegressionModel", "module",
+              {"seed": d.MODEL_SEED, "x": t(d.A_X), "y": t(d.A_Y), "lr": d.MODEL_LR, "train_steps": d.MODEL_STEPS}),
+    ]
+
+
+LAB = Lab(
+    name="lab2",
+    title="Linear regression: hypothesis, MSE cost, gradients, SGD steps, nn.Linear",
+    functions=("hypothesis", "mse_cost", "gradient", "train_step", "train", "LinearRegressionModel"),
+    stem="lab2",
+    make_probes=probes,
+)

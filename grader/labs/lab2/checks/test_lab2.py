@@ -1,0 +1,314 @@
+"""Lab 2's hidden checks. Each one holds the student to a lesson's printed numbers AND to the
+reference solution on hidden inputs, so hard-coding the lesson's numbers earns nothing.
+
+Fixtures: `observed` (what the student's functions returned, see grader.checks) and
+`reference` (the reference solution, run here on the grader's side).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
+from grader.labs.lab2 import data as d
+from grader.labs.lab2 import mistakes as M
+from grader.values import decode, tensor_info
+
+HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
+
+
+def T(nested: Any) -> torch.Tensor:
+    return torch.tensor(nested, dtype=torch.float32)
+
+
+def printed(values: list[str]) -> tuple[torch.Tensor, float]:
+    """Lesson numbers as printed, and the tolerance their precision implies."""
+    return torch.tensor([float(v) for v in values], dtype=torch.float64), max(map(printed_tolerance, values))
+
+
+def check(function: str, points: int, title: str) -> pytest.MarkDecorator:
+    return pytest.mark.check(function=function, points=points, title=title)
+
+
+def pred_shape_hints(m: int) -> dict[tuple[int, ...], str]:
+    return {(m,): M.SHAPE_M, (m, m): M.BROADCAST}
+
+
+# --- hypothesis ------------------------------------------------------------------------
+
+
+@check("hypothesis", 2, "H(x) = xW + b gives lesson 003's predictions 1.2645, 1.7607, 2.2570")
+def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:
+    expected, tol = printed(["1.2645", "1.7607", "2.2570"])
+    x = T(d.LESSON_X)
+    mistakes = {M.NO_BIAS: x * T(d.W_003)}
+    expect_close(observed.get("hypothesis.lesson003"), expected.reshape(3, 1), what="hypothesis(x, W, b) at W 0.4963, b 0.7682",
+                 atol=tol, mistakes=mistakes, shape_hints=pred_shape_hints(3))
+    expected, tol = printed(["0.1333", "0.2267", "0.3200"])
+    expect_close(observed.get("hypothesis.lesson002"), expected.reshape(3, 1), what="hypothesis(x, W, b) after lesson 002's first step",
+                 atol=tol, mistakes={M.NO_BIAS: x * T(d.W_002_STEP)}, shape_hints=pred_shape_hints(3))
+    xa = T(d.A_X)
+    expect_close(observed.get("hypothesis.hidden_a"), reference.hypothesis(xa, T(d.A_W), T(d.A_B)),
+                 what="hypothesis on other data", mistakes={M.NO_BIAS: xa * T(d.A_W)},
+                 shape_hints=pred_shape_hints(5), **HIDDEN)
+
+
+@check("hypothesis", 1, "hypothesis keeps the (m, 1) shape and works for any m, negative W included")
+def test_hypothesis_other_shapes(observed: Any, reference: Any) -> None:
+    x = T(d.B_X)
+    expect_close(observed.get("hypothesis.hidden_b"), reference.hypothesis(x, T(d.B_W), T(d.B_B)),
+                 what="hypothesis on 7 points with W -0.8, b 2.5", mistakes={M.NO_BIAS: x * T(d.B_W)},
+                 shape_hints=pred_shape_hints(7), **HIDDEN)
+
+
+# --- mse_cost --------------------------------------------------------------------------
+
+
+def cost_mistakes(pred: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {hint: M.cost_of(pred, y, kind) for hint, kind in
+            ((M.SUM, "sum"), (M.NO_SQUARE, "nosquare"), (M.ABSOLUTE, "abs"), (M.BROADCAST, "broadcast"))}
+
+
+def cost_value(observed: Any, probe: str, what: str, expected: torch.Tensor, atol: float, rtol: float,
+               pred: torch.Tensor, y: torch.Tensor) -> None:
+    value = observed.get(probe)
+    if isinstance(value, torch.Tensor) and value.dim() != 0:
+        raise CheckFailed(f"{what} has shape {tuple(value.shape)}; the cost must be a 0-dim tensor (a single number)",
+                          expected="a 0-dim tensor", obtained=fmt(value),
+                          hint="reduce with torch.mean over all elements, e.g. torch.mean((prediction - y) ** 2)")
+    expect_close(value, expected, what=what, atol=atol, rtol=rtol, mistakes=cost_mistakes(pred, y))
+
+
+@check("mse_cost", 2, "mse_cost gives lesson 002's 4.6667 and 3.6927, and lesson 003's 1715.8387")
+def test_mse_cost_lesson_values(observed: Any, reference: Any) -> None:
+    y = T(d.LESSON_Y)
+    cost_value(observed, "mse_cost.lesson002", "mse_cost(0, y) on lesson 002's data", torch.tensor(4.6667, dtype=torch.float64),
+               printed_tolerance("4.6667"), 0.0, torch.zeros(3, 1), y)
+    step_pred = T(d.line(d.LESSON_X, d.W_002_STEP, d.B_002_STEP))
+    cost_value(observed, "mse_cost.lesson002_step", "mse_cost after lesson 002's first step",
+               torch.tensor(3.6927, dtype=torch.float64), printed_tolerance("3.6927"), 0.0, step_pred, y)
+    pred, sy = T(d.line(d.LESSON_X, d.W_003, d.B_003)), T(d.STUDY_Y)
+    cost_value(observed, "mse_cost.lesson003", "mse_cost on lesson 003's study-hours data",
+               torch.tensor(1715.8387, dtype=torch.float64), printed_tolerance("1715.8387"), 1e-6, pred, sy)
+    pa, ya = T(d.line(d.A_X, d.A_W, d.A_B)), T(d.A_Y)
+    cost_value(observed, "mse_cost.hidden_a", "mse_cost on other data", reference.mse_cost(pa, ya), 1e-4, 1e-4, pa, ya)
+
+
+@check("mse_cost", 1, "mse_cost is a 0-dim tensor that autograd can differentiate, with the right gradient")
+def test_mse_cost_autograd(observed: Any, reference: Any) -> None:
+    raw = observed.raw("mse_cost.autograd")
+    value, info = decode(raw.get("value")), tensor_info(raw.get("value"))
+    pred, y = T(d.line(d.B_X, d.B_W, d.B_B)), T(d.B_Y)
+    cost_value(observed, "mse_cost.autograd", "mse_cost on 7 points", reference.mse_cost(pred, y), 1e-4, 1e-4, pred, y)
+    assert info is not None and isinstance(value, torch.Tensor)
+    if not info.has_grad_fn:
+        raise CheckFailed("the cost is cut off from autograd: backward() cannot reach the prediction",
+                          expected="a tensor with a grad_fn", obtained="a tensor without grad_fn",
+                          hint="compute the cost with torch operations on the prediction; avoid .item(), .detach(), "
+                               "torch.tensor(...) or numpy on the way")
+    grads = raw.get("grads") or [None]
+    p = pred.clone().requires_grad_(True)
+    reference.mse_cost(p, y).backward()
+    assert p.grad is not None
+    expect_close(decode(grads[0]), p.grad, what="d cost / d prediction", atol=1e-5, rtol=1e-4,
+                 mistakes={M.SUM: p.grad * pred.shape[0]})
+
+
+# --- gradient --------------------------------------------------------------------------
+
+
+def expect_gradient(observed: Any, probe: str, where: str, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor,
+                    b: torch.Tensor, expected: tuple[torch.Tensor, torch.Tensor], atol: float, rtol: float) -> None:
+    value = observed.get(probe)
+    if not isinstance(value, list) or len(value) != 2:
+        raise CheckFailed(f"gradient {where} returned {fmt(value)}; expected a pair (dW, db)",
+                          expected="a tuple (dW, db)", obtained=fmt(value))
+    variants = M.gradient_variants(x, y, w, b)
+    for i, name in enumerate(("dW", "db")):
+        expect_close(value[i], expected[i], what=f"{name} {where}", atol=atol, rtol=rtol,
+                     mistakes={hint: pair[i] for hint, pair in variants.items()},
+                     shape_hints={(): f"{name} must have the shape of {'W' if i == 0 else 'b'}, (1,): reshape it, e.g. .reshape(1)"})
+
+
+@check("gradient", 2, "gradient gives lesson 003's -178.9621 and -76.4785 (and W 0.0933 after lesson 002's step)")
+def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
+    x, sy, w, b = T(d.LESSON_X), T(d.STUDY_Y), T(d.W_003), T(d.B_003)
+    (dw, tw), (db, tb) = printed(["-178.9621"]), printed(["-76.4785"])
+    expect_gradient(observed, "gradient.lesson003", "on lesson 003's data", x, sy, w, b,
+                    (dw, db), max(tw, tb), 1e-6)
+    # Lesson 002: one SGD step of lr 0.01 from W = b = 0 lands at W 0.0933, b 0.0400.
+    y = T(d.LESSON_Y)
+    zero = torch.zeros(1)
+    value = observed.get("gradient.lesson002")
+    if isinstance(value, list) and len(value) == 2:
+        stepped = [0.0 - 0.01 * as_number(g, what="the gradient") if isinstance(g, (int, float)) or
+                   (isinstance(g, torch.Tensor) and g.numel() == 1) else None for g in value]
+        if None not in stepped:
+            expect_close(torch.tensor(stepped), printed(["0.0933", "0.0400"])[0],
+                         what="(W, b) after a step of lr 0.01 with your gradient at W = b = 0", atol=printed_tolerance("0.0933"),
+                         mistakes={h: torch.cat([-0.01 * p[0], -0.01 * p[1]]) for h, p in M.gradient_variants(x, y, zero, zero).items()})
+    expect_gradient(observed, "gradient.lesson002", "at W = b = 0 on lesson 002's data", x, y, zero, zero,
+                    reference.gradient(x, y, zero, zero), **HIDDEN)
+    xa, ya, wa, ba = T(d.A_X), T(d.A_Y), T(d.A_W), T(d.A_B)
+    expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, ba, reference.gradient(xa, ya, wa, ba), **HIDDEN)
+
+
+@check("gradient", 2, "gradient matches the MSE derivative on other data, shaped like W and b")
+def test_gradient_other_data(observed: Any, reference: Any) -> None:
+    x, y, w, b = T(d.B_X), T(d.B_Y), T(d.B_W), T(d.B_B)
+    expect_gradient(observed, "gradient.hidden_b", "on 7 points with W -0.8, b 2.5", x, y, w, b,
+                    reference.gradient(x, y, w, b), **HIDDEN)
+
+
+# --- train_step ------------------------------------------------------------------------
+
+
+def expect_steps(observed: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor,
+                 lr: float, steps: int, what: str, printed_steps: dict[int, tuple[str, str | None, str | None]] | None = None) -> None:
+    raw = observed.raw(probe)
+    returns = [decode(r) for r in raw.get("returns", [])]
+    params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
+    costs, after = M.simulate(x, y, w0, b0, lr, steps)
+    wrong = {hint: M.simulate(x, y, w0, b0, lr, steps, variant) for hint, variant in M.VARIANTS.items()}
+    for i in range(steps):
+        label = f"step {i + 1} {what}"
+        lesson = (printed_steps or {}).get(i)
+        exp_cost = torch.tensor(float(lesson[0]) if lesson else costs[i], dtype=torch.float64)
+        atol = printed_tolerance(lesson[0]) if lesson else 1e-4
+        expect_close(returns[i], exp_cost, what=f"the cost train_step returned at {label}", atol=atol, rtol=1e-4,
+                     mistakes={h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong.items()})
+        for j, name in enumerate(("W", "b")):
+            exp = after[i][j]
+            tol = 1e-4
+            if lesson and lesson[j + 1] is not None:
+                exp, tol = printed([str(lesson[j + 1])])
+            expect_close(params[i][j], exp, what=f"{name} after {label}", atol=tol, rtol=1e-4,
+                         mistakes={h: p[i][j] for h, (_, p) in wrong.items()})
+
+
+@check("train_step", 2, "train_step reproduces lesson 002's first steps: cost 4.6667, then W 0.0933, b 0.0400, then cost 3.6927")
+def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
+    expect_steps(observed, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
+                 "from W = b = 0 (lesson 002)", {0: ("4.6667", "0.0933", "0.0400"), 1: ("3.6927", None, None)})
+
+
+@check("train_step", 2, "train_step takes several consecutive steps right from a non-zero start")
+def test_train_step_consecutive(observed: Any, reference: Any) -> None:
+    expect_steps(observed, "train_step.hidden_b", T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B),
+                 d.STEP_LR, d.STEP_COUNT, "from W 0.3, b -0.2 on other data")
+
+
+# --- train -----------------------------------------------------------------------------
+
+LESSON_TABLE = {  # lesson 002, "Training with Full Code": epoch -> (W, b after its step, cost before it)
+    0: ("0.093", "0.040", "4.666667"), 100: ("0.873", "0.289", "0.012043"), 200: ("0.900", "0.227", "0.007442"),
+    300: ("0.921", "0.179", "0.004598"), 400: ("0.938", "0.140", "0.002842"), 500: ("0.951", "0.110", "0.001756"),
+    600: ("0.962", "0.087", "0.001085"), 700: ("0.970", "0.068", "0.000670"), 800: ("0.976", "0.054", "0.000414"),
+    900: ("0.981", "0.042", "0.000256"), 1000: ("0.985", "0.033", "0.000158"),
+}
+
+
+def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
+    if not isinstance(value, list) or len(value) != 3:
+        raise CheckFailed(f"train returned {fmt(value)}; expected a tuple (W, b, costs)",
+                          expected="(W, b, costs)", obtained=fmt(value))
+    w, b, costs = value
+    if isinstance(costs, torch.Tensor):
+        costs = costs.reshape(-1).tolist()
+    if not isinstance(costs, list):
+        raise CheckFailed(f"costs is {fmt(costs)}; expected a list of {epochs + 1} numbers",
+                          expected=f"a list of {epochs + 1} numbers", obtained=fmt(costs))
+    if len(costs) != epochs + 1:
+        raise CheckFailed(f"costs has {len(costs)} entries; expected {epochs + 1} (epochs + 1, one per epoch 0..{epochs})",
+                          expected=f"{epochs + 1} costs", obtained=f"{len(costs)} costs",
+                          hint=M.ONE_EPOCH_SHORT if len(costs) == epochs else "")
+    return w, b, [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)]
+
+
+def expect_training(value: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
+                    table: dict[int, tuple[str, str, str]] | None = None) -> None:
+    w, b, costs = train_parts(value, epochs)
+    zero = torch.zeros(1)
+    ref_costs, ref_params = M.simulate(x, y, zero, zero, lr, epochs + 1)
+    wrong = {h: M.simulate(x, y, zero, zero, lr, epochs + 1, v) for h, v in M.VARIANTS.items()}
+    epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
+    obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
+    if table:
+        expected, atol = printed([table[e][2] for e in epochs_to_check])
+        rtol = 1e-6
+    else:
+        expected, atol, rtol = torch.tensor([ref_costs[e] for e in epochs_to_check], dtype=torch.float64), 1e-4, 1e-3
+    expect_close(obtained, expected, what=f"costs at epochs {epochs_to_check} {what}", atol=atol, rtol=rtol, decimals=6,
+                 mistakes={h: torch.tensor([c[e] for e in epochs_to_check], dtype=torch.float64) for h, (c, _) in wrong.items()})
+    for j, (name, got) in enumerate((("W", w), ("b", b))):
+        if table:
+            exp, tol = printed([table[epochs][j]])
+        else:
+            exp, tol = ref_params[-1][j], 1e-3
+        expect_close(got, exp, what=f"{name} after training {what}", atol=tol, rtol=1e-3, decimals=3 if table else 4,
+                     mistakes={h: p[-1][j] for h, (_, p) in wrong.items()},
+                     shape_hints={(): f"return {name} with shape (1,) as created by torch.zeros(1)"})
+
+
+@check("train", 3, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158")
+def test_train_lesson_table(observed: Any, reference: Any) -> None:
+    expect_training(observed.get("train.lesson002"), T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
+                    "on lesson 002's data with the default lr and epochs", LESSON_TABLE)
+
+
+@check("train", 2, "train follows the reference on other data, learning rate and epoch count")
+def test_train_other_data(observed: Any, reference: Any) -> None:
+    x, y = T(d.T_X), T(d.T_Y)
+    expect_training(observed.get("train.hidden"), x, y, d.T_LR, d.T_EPOCHS, f"with lr {d.T_LR}, {d.T_EPOCHS} epochs on other data")
+    ref_w, ref_b, ref_costs = reference.train(x, y, lr=d.T_LR, epochs=d.T_EPOCHS)
+    assert len(ref_costs) == d.T_EPOCHS + 1  # the reference itself keeps the contract
+
+
+# --- LinearRegressionModel -------------------------------------------------------------
+
+
+@check("LinearRegressionModel", 1, "LinearRegressionModel holds one nn.Linear(1, 1) named linear")
+def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
+    s = observed.raw("LinearRegressionModel.lesson002")["structure"]
+    params = [(str(n), list(shape)) for n, shape in s.get("parameters", [])]
+    if not s.get("linear_is_nn_linear") or params != [("linear.weight", [1, 1]), ("linear.bias", [1])]:
+        raise CheckFailed("the model is not built on self.linear = nn.Linear(1, 1)",
+                          expected="parameters linear.weight (1, 1) and linear.bias (1,) of an nn.Linear",
+                          obtained=f"self.linear is {s.get('linear_type')}; parameters {params}", hint=M.BY_HAND)
+    if s.get("linear_features") != [1, 1]:
+        raise CheckFailed(f"nn.Linear has in/out features {s.get('linear_features')}, expected [1, 1]",
+                          expected="nn.Linear(1, 1)", obtained=f"nn.Linear{tuple(s.get('linear_features') or [])}")
+
+
+@check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)")
+def test_LinearRegressionModel_lesson_values(observed: Any, reference: Any) -> None:
+    structure = observed.raw("LinearRegressionModel.lesson002")["structure"]
+    hint = "" if structure.get("linear_is_nn_linear") else M.BY_HAND
+    out = observed.get("LinearRegressionModel.lesson002", "output")
+    expected, tol = printed(["0.0739", "0.5891", "1.1044"])
+    try:
+        expect_close(out, expected.reshape(3, 1), what="model(x) after torch.manual_seed(1)", atol=tol,
+                     shape_hints=pred_shape_hints(3))
+        cost = F.mse_loss(as_tensor(out, what="model(x)"), T(d.LESSON_Y).double())
+        expect_close(cost, printed(["2.1471"])[0][0], what="F.mse_loss(model(x), y)", atol=printed_tolerance("2.1471"))
+        torch.manual_seed(d.MODEL_SEED)
+        model = reference.LinearRegressionModel()
+        x, y = T(d.A_X), T(d.A_Y)
+        with torch.no_grad():
+            expect_close(observed.get("LinearRegressionModel.hidden", "output"), model(x),
+                         what=f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})", **HIDDEN)
+        optimizer = torch.optim.SGD(model.parameters(), lr=d.MODEL_LR)
+        for _ in range(d.MODEL_STEPS):
+            optimizer.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            optimizer.step()
+        with torch.no_grad():
+            expect_close(observed.get("LinearRegressionModel.hidden", "trained"), model(x),
+                         what=f"model(x) after {d.MODEL_STEPS} SGD steps on its parameters", **HIDDEN)
+    except CheckFailed as failure:
+        failure.hint = failure.hint or hint
+        raise

@@ -1,0 +1,59 @@
+"""Lab 2's inputs, as plain Python lists: the lessons' data and the hidden data.
+
+Kept free of torch so the grader can send probes to the student's process before it
+has imported torch itself. The lessons' numbers live in docs/values.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Lessons 002 and 004: x = y = [[1], [2], [3]].
+LESSON_X = [[1.0], [2.0], [3.0]]
+LESSON_Y = [[1.0], [2.0], [3.0]]
+# Lesson 003: study hours against points, and the float32 values of
+# `torch.manual_seed(0); torch.rand(1, 1); torch.rand(1)` (printed as 0.4963 and 0.7682).
+STUDY_Y = [[20.0], [40.0], [60.0]]
+W_003 = [0.49625658988952637]
+B_003 = [0.7682217955589294]
+# Lesson 002 after the first SGD step: W 0.0933, b 0.0400 (exactly 0.01 * 28/3 and 0.01 * 4).
+W_002_STEP = [0.09333333373069763]
+B_002_STEP = [0.03999999910593033]
+
+# Hidden data: no lesson uses these.
+A_X = [[-1.5], [0.25], [2.0], [3.5], [4.75]]
+A_Y = [[-2.1], [1.3], [4.6], [7.9], [10.2]]
+A_W, A_B = [1.25], [-0.75]
+B_X = [[0.5], [1.0], [1.5], [2.0], [2.5], [3.0], [3.5]]
+B_Y = [[3.1], [2.6], [2.4], [1.6], [1.2], [0.9], [0.1]]
+B_W, B_B = [-0.8], [2.5]
+T_X = [[0.5], [1.5], [2.5], [3.5]]
+T_Y = [[2.2], [4.1], [6.3], [7.8]]
+T_LR, T_EPOCHS = 0.05, 40
+STEP_START_W, STEP_START_B, STEP_LR, STEP_COUNT = [0.3], [-0.2], 0.02, 4
+MODEL_SEED, MODEL_LR, MODEL_STEPS = 7, 0.01, 3
+
+
+def tensor(nested: Any, requires_grad: bool = False) -> dict[str, Any]:
+    """A float32 tensor in the harness's plain-JSON form."""
+    shape: list[int] = []
+    level = nested
+    while isinstance(level, list):
+        shape.append(len(level))
+        level = level[0] if level else None
+    flat: list[float] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, list):
+            for item in v:
+                walk(item)
+        else:
+            flat.append(float(v))
+
+    walk(nested)
+    return {"tensor": {"dtype": "float32", "shape": shape, "data": flat, "requires_grad": requires_grad}}
+
+
+def line(x: list[list[float]], w: list[float], b: list[float]) -> list[list[float]]:
+    """x * w + b, in plain Python (to build prediction inputs for mse_cost)."""
+    return [[row[0] * w[0] + b[0]] for row in x]

@@ -1,0 +1,59 @@
+"""Grade one submission: resolve -> run (untrusted) -> plain values -> checks (trusted) -> result.
+
+The grader's own start-up work (importing torch and pytest, loading the reference
+solution) runs in a thread while the student's process starts and runs, so grading
+costs little beyond running the student's code.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .config import Limits
+from .labs import Lab
+from .results import GradeResult
+from .runner import run_submission
+from .submission import resolve
+
+
+def _warm_up(lab: Lab) -> Any:
+    from . import checks  # noqa: F401  (imports torch and pytest)
+
+    return lab.reference()
+
+
+def grader_version() -> str:
+    try:
+        return metadata.version("grader")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> GradeResult:
+    """Grade the submission at `path` (a .py file, a notebook or a lab folder)."""
+    limits = limits or Limits()
+    submission = resolve(path, lab)
+    probes = submission.lab.make_probes()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        warm = pool.submit(_warm_up, submission.lab)
+        outcome = run_submission(submission.path, submission.kind, probes, limits)
+        reference = warm.result()
+    from .checks import Observations, run_checks
+
+    observations = Observations(outcome.probes, {p.id: p.function for p in probes})
+    checks = run_checks(submission.lab.suite, observations, reference)
+    return GradeResult(
+        lab=submission.lab.name,
+        graded_file=submission.path.name,
+        submission_format=submission.kind,
+        sha256=submission.sha256,
+        selection=submission.selection,
+        checks=tuple(checks),
+        issues=outcome.issues,
+        stderr=outcome.stderr,
+        grader_version=grader_version(),
+        functions=submission.lab.functions,
+    )

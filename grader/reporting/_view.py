@@ -1,0 +1,90 @@
+"""What the terminal and HTML reports both show: checks grouped by function, tidy text.
+
+Nothing here computes a score: per-function totals are read from the result's own
+JSON form, so every report agrees with the JSON file to the last digit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from grader.results import CheckResult, GradeResult, IssueKind, Status
+
+ISSUE_LABELS: dict[IssueKind, str] = {
+    IssueKind.CELL_ERROR: "Error in a cell",
+    IssueKind.CELL_TIMEOUT: "Cell timed out",
+    IssueKind.LOAD_ERROR: "Error while loading the file",
+    IssueKind.LOAD_TIMEOUT: "Loading the file timed out",
+    IssueKind.DIED: "Your code's process stopped",
+}
+
+# IPython tracebacks coming back from a kernel carry colour codes.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Section:
+    """The checks of one graded function, in the order the lab lists them."""
+
+    function: str
+    checks: tuple[CheckResult, ...]
+    # None for checks whose function the lab does not list: no total was recorded.
+    score: float | None
+    max_score: float | None
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for check in self.checks if check.status is Status.PASSED)
+
+    @property
+    def state(self) -> str:
+        """'full', 'partial' or 'none': how the points went, for colouring."""
+        if self.score is None or self.max_score is None:
+            return "partial"
+        if self.score >= self.max_score:
+            return "full"
+        return "partial" if self.score > 0 else "none"
+
+
+def sections(result: GradeResult) -> tuple[Section, ...]:
+    """One section per function in `result.functions` order, then any unlisted ones."""
+    totals = {
+        entry["name"]: (entry["score"], entry["max_score"])
+        for entry in result.to_dict()["functions"]
+    }
+    names = dict.fromkeys([*result.functions, *(check.function for check in result.checks)])
+    built = []
+    for name in names:
+        score, max_score = totals.get(name, (None, None))
+        built.append(Section(name, result.checks_for(name), score, max_score))
+    return tuple(built)
+
+
+def number(value: float) -> str:
+    """A score for people: 2, 1.5, 0.33 (never 2.0)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def points(score: float | None, max_score: float | None) -> str:
+    if score is None or max_score is None:
+        return ""
+    return f"{number(score)}/{number(max_score)}"
+
+
+def percent(score: float, max_score: float) -> int:
+    """Width of a progress bar, 0..100."""
+    if max_score <= 0:
+        return 0
+    return max(0, min(100, round(100 * score / max_score)))
+
+
+def plain(text: str) -> str:
+    """Text without terminal colour codes."""
+    return _ANSI_ESCAPE.sub("", text)
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line: for a traceback, the exception and its message."""
+    lines = [line.strip() for line in plain(text).splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -1,0 +1,164 @@
+"""The terminal report: one line per check, details only where something went wrong.
+
+Every piece of student-provided text goes in as `rich.text.Text`, never as markup, so
+brackets in a message cannot restyle the report. Status words stand beside the marks
+(✓/✗ for checks, ! for problems while the code ran) so the report reads the same when
+piped or printed without colour; rich leaves colour out when it is not a terminal.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from grader.reporting._view import ISSUE_LABELS, Section, last_line, plain, points, sections
+from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
+
+__all__ = ["render_terminal"]
+
+_MARKS: dict[Status, tuple[str, str]] = {
+    Status.PASSED: ("✓ PASS", "green"),
+    Status.FAILED: ("✗ FAIL", "red"),
+    Status.ERROR: ("✗ ERROR", "magenta"),
+}
+_STATE_STYLES = {"full": "bold green", "partial": "bold yellow", "none": "bold red"}
+_MARK_WIDTH = 2 + max(len(word) for word, _ in _MARKS.values())
+_TIMEOUTS = (IssueKind.CELL_TIMEOUT, IssueKind.LOAD_TIMEOUT)
+# Expected and obtained values can be whole tensors; the HTML report has them in full.
+_DETAIL_LINES = 4
+
+
+def render_terminal(result: GradeResult, console: Console | None = None) -> None:
+    """Print the report for `result` on `console` (a plain stdout console by default)."""
+    console = console or Console(highlight=False)
+    console.print(_header(result))
+    all_sections = sections(result)
+    width = max((len(points(c.score, c.max_score)) for c in result.checks), default=3)
+    for section in all_sections:
+        console.print()
+        console.print(_section_heading(section))
+        console.print(_checks(section.checks, width))
+    if not all_sections:
+        console.print(Text("\nNo checks ran.", style="bold red"))
+    if result.issues:
+        console.print()
+        console.print(_issues(result.issues))
+    if result.stderr.strip():
+        console.print()
+        console.print(
+            Text("Note: your code wrote warnings or other text to stderr: ", style="yellow")
+            + Text("shown in the HTML report; never counted.")
+        )
+    console.print()
+    console.print(_total(result))
+
+
+def _header(result: GradeResult) -> Text:
+    header = Text.assemble(("Lab ", "bold"), (result.lab, "bold cyan"), ("  ·  ", "dim"))
+    header.append(result.graded_file, style="bold")
+    if result.selection:
+        header.append("\n  graded because: ", style="dim")
+        header.append(result.selection)
+    return header
+
+
+def _section_heading(section: Section) -> Text:
+    heading = Text(section.function, style="bold")
+    score = points(section.score, section.max_score)
+    if score:
+        heading.append("  ")
+        heading.append(score, style=_STATE_STYLES[section.state])
+    return heading
+
+
+def _checks(checks: tuple[CheckResult, ...], points_width: int) -> Group:
+    rows: list[RenderableType] = []
+    for check in checks:
+        word, style = _MARKS[check.status]
+        mark = Text.assemble("  ", (word, f"bold {style}"))
+        score = Text(points(check.score, check.max_score), justify="right")
+        rows.append(_row([(mark, _MARK_WIDTH), (score, points_width)], _headline(check)))
+        if check.status is not Status.PASSED:
+            indent = Text(" " * (_MARK_WIDTH + 1 + points_width))
+            rows.extend(
+                _row([(indent, len(indent)), (label, label_width)], value)
+                for label, label_width, value in _details(check)
+            )
+    return Group(*rows)
+
+
+def _row(fixed: list[tuple[Text, int]], last: Text) -> Table:
+    """One line: cells of fixed width, then `last`, wrapping under itself.
+
+    Each line is its own grid so that short lines are not padded with spaces to the
+    width of the longest one: piped output stays free of trailing blanks.
+    """
+    table = Table.grid(padding=(0, 1))
+    for _, width in fixed:
+        table.add_column(no_wrap=True, min_width=width)
+    table.add_column(overflow="fold")
+    table.add_row(*(text for text, _ in fixed), last)
+    return table
+
+
+def _headline(check: CheckResult) -> Text:
+    line = Text()
+    line.append(check.title, style="bold")
+    if check.message:
+        line.append(" — ", style="dim")
+        line.append(plain(check.message))
+    return line
+
+
+def _details(check: CheckResult) -> list[tuple[Text, int, Text]]:
+    """(label, label column width, value) for each detail line of a check that did not pass."""
+    details: list[tuple[str, str, Text]] = []
+    if check.expected:
+        details.append(("expected", "dim", _short(check.expected)))
+    if check.obtained:
+        details.append(("obtained", "dim", _short(check.obtained)))
+    if check.hint:
+        details.append(("looks like", "bold yellow", Text(plain(check.hint))))
+    if check.traceback:
+        details.append(("raised", "dim", Text(last_line(check.traceback))))
+    width = max((len(label) for label, _, _ in details), default=0)
+    return [(Text(label, style=style), width, value) for label, style, value in details]
+
+
+def _short(value: str) -> Text:
+    lines = plain(value).rstrip().splitlines() or [""]
+    text = Text("\n".join(lines[:_DETAIL_LINES]))
+    if len(lines) > _DETAIL_LINES:
+        hidden = len(lines) - _DETAIL_LINES
+        text.append(f"\n… {hidden} more lines in the HTML report", style="dim")
+    return text
+
+
+def _issues(issues: tuple[RunIssue, ...]) -> Group:
+    words = ["! TIMEOUT" if issue.kind in _TIMEOUTS else "! ERROR" for issue in issues]
+    word_width = max(len(word) for word in words)
+    where_width = max(len(issue.where) for issue in issues)
+    rows: list[RenderableType] = [Text("Problems while your code ran", style="bold red")]
+    for word, issue in zip(words, issues):
+        detail = Text()
+        detail.append(f"{ISSUE_LABELS[issue.kind]}: ", style="dim")
+        detail.append(last_line(issue.traceback) or plain(issue.message))
+        rows.append(
+            _row(
+                [
+                    (Text("  " + word, style="bold red"), word_width + 2),
+                    (Text(issue.where, style="bold"), where_width),
+                ],
+                detail,
+            )
+        )
+    return Group(*rows)
+
+
+def _total(result: GradeResult) -> Text:
+    style = "bold green" if result.full_marks else "bold"
+    total = Text.assemble(("Score: ", "bold"), (points(result.score, result.max_score), style))
+    if result.full_marks and result.checks:
+        total.append("  full marks", style="green")
+    return total

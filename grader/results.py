@@ -1,0 +1,137 @@
+"""Result records: what grading a submission produced, and their versioned JSON form.
+
+Records are immutable and hold plain data only. Reporters read them; they never
+compute scores. `GradeResult.to_dict()` is the documented JSON form
+(docs/report-json.md), deterministic for a given submission and grader version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"  # the function ran and returned something wrong
+    ERROR = "error"  # the function is missing, raised, timed out or crashed
+
+
+class IssueKind(StrEnum):
+    CELL_ERROR = "cell_error"  # a notebook cell raised; later cells still ran
+    CELL_TIMEOUT = "cell_timeout"  # a notebook cell ran too long and was skipped
+    LOAD_ERROR = "load_error"  # a .py file raised while its top level ran
+    LOAD_TIMEOUT = "load_timeout"  # a .py file's top level ran too long
+    DIED = "died"  # the student's process or kernel ended unexpectedly
+
+
+@dataclass(frozen=True)
+class RunIssue:
+    """Something that went wrong while the student's code ran, outside any check."""
+
+    kind: IssueKind
+    where: str  # "cell 3", "lab2.py"
+    message: str
+    traceback: str = ""
+    source: str = ""  # the failing cell's source, for notebooks
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "where": self.where,
+            "message": self.message,
+            "traceback": self.traceback,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One hidden check: what it grades, how it went, and what the student can learn."""
+
+    name: str  # stable id, e.g. "mse_cost.lesson_values"
+    function: str  # the stub it grades
+    title: str  # one line a student understands
+    status: Status
+    score: float
+    max_score: float
+    message: str  # one line: why it passed or failed
+    expected: str = ""
+    obtained: str = ""
+    hint: str = ""  # the classic mistake it looks like, with the fix
+    traceback: str = ""  # for errors raised inside the student's function
+    output: str = ""  # what the student's function printed during the check
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "function": self.function,
+            "title": self.title,
+            "status": str(self.status),
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "expected": self.expected,
+            "obtained": self.obtained,
+            "hint": self.hint,
+            "traceback": self.traceback,
+            "output": self.output,
+        }
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    lab: str
+    graded_file: str  # file name of the graded submission
+    submission_format: str  # "py" or "ipynb"
+    sha256: str  # of the graded file's bytes
+    selection: str  # why this file was graded
+    checks: tuple[CheckResult, ...]
+    issues: tuple[RunIssue, ...] = ()
+    stderr: str = ""  # warnings and stderr of the student's code: shown, never scored
+    grader_version: str = ""
+    functions: tuple[str, ...] = field(default=())
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score == self.max_score
+
+    def checks_for(self, function: str) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.function == function)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "grader_version": self.grader_version,
+            "lab": self.lab,
+            "score": self.score,
+            "max_score": self.max_score,
+            "submission": {
+                "file": self.graded_file,
+                "format": self.submission_format,
+                "sha256": self.sha256,
+                "selection": self.selection,
+            },
+            "functions": [
+                {
+                    "name": name,
+                    "score": round(sum(c.score for c in self.checks_for(name)), 6),
+                    "max_score": round(sum(c.max_score for c in self.checks_for(name)), 6),
+                }
+                for name in self.functions
+            ],
+            "checks": [c.to_dict() for c in self.checks],
+            "issues": [i.to_dict() for i in self.issues],
+            "stderr": self.stderr,
+        }

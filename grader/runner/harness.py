@@ -1,0 +1,293 @@
+"""The student side of the trust boundary: call the student's functions, write plain values.
+
+This file runs INSIDE the student's process (a notebook's kernel, or `python -I` for a
+.py file) and imports nothing from the grader. It is not trusted: a submission can
+patch anything here. That is fine because it decides nothing. All it does is call
+student functions on the inputs the grader chose and write what came back as JSON
+(data that cannot run code when read). Checks, expected values and scores stay in
+the grader's process.
+
+Each probe runs in a forked child with its own process group, so a function that
+hangs (even ignoring SIGTERM) is killed after its time limit and the other
+functions are still probed; the child writes `<id>.json`, the parent `<id>.status`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+PROTOCOL = 1
+MAX_ITEMS = 100_000  # elements per encoded tensor or list
+MAX_LOG_BYTES = 64 * 1024 * 1024  # a probe's printed output, at most
+
+
+class ProbeError(Exception):
+    """The student's code did not give something a probe can use."""
+
+
+def encode(value: Any, depth: int = 0) -> Any:
+    """Plain JSON data for `value`; tensors only if they are exactly torch.Tensor."""
+    import torch
+
+    if depth > 20:
+        return {"unsupported": "nesting too deep"}
+    kind = type(value)
+    if kind is torch.Tensor or kind is torch.nn.Parameter:
+        if value.numel() > MAX_ITEMS:
+            return {"unsupported": f"tensor with {value.numel()} elements"}
+        flat = value.detach().to("cpu").reshape(-1)
+        return {
+            "tensor": {
+                "dtype": str(value.dtype).replace("torch.", ""),
+                "shape": list(value.shape),
+                "data": [_plain_number(v) for v in flat.tolist()],
+                "requires_grad": bool(value.requires_grad),
+                "has_grad_fn": value.grad_fn is not None,
+            }
+        }
+    if isinstance(value, torch.Tensor):
+        return {"unsupported": f"tensor subclass {kind.__qualname__}"}
+    if kind is bool or value is None:
+        return value
+    if kind is int or kind is float:
+        return _plain_number(value)
+    if kind is list or kind is tuple:
+        if len(value) > MAX_ITEMS:
+            return {"unsupported": f"{kind.__name__} of {len(value)} items"}
+        return {"list": [encode(v, depth + 1) for v in value], "type": kind.__name__}
+    return {"unsupported": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def _plain_number(v: Any) -> Any:
+    if type(v) is bool or type(v) is int:
+        return v
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def decode(value: Any) -> Any:
+    """Probe arguments from the grader: tensors, numbers, lists."""
+    import torch
+
+    if isinstance(value, dict) and "tensor" in value:
+        t = value["tensor"]
+        dtype = getattr(torch, t.get("dtype", "float32"))
+        tensor = torch.tensor(t["data"], dtype=dtype).reshape(t["shape"])
+        return tensor.requires_grad_(bool(t.get("requires_grad", False)))
+    if isinstance(value, dict) and "list" in value:
+        return [decode(v) for v in value["list"]]
+    return value
+
+
+# --- recipes: how a probe calls the student's code -------------------------------------
+
+
+def recipe_call(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
+    args = [decode(a) for a in spec.get("args", [])]
+    kwargs = {k: decode(v) for k, v in spec.get("kwargs", {}).items()}
+    return {"value": encode(fn(*args, **kwargs))}
+
+
+def recipe_call_backward(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
+    """Call, then backpropagate from the (scalar) result: does autograd flow through it?"""
+    import torch
+
+    args = [decode(a) for a in spec.get("args", [])]
+    out = fn(*args)
+    result: dict[str, Any] = {"value": encode(out), "grads": None}
+    if type(out) is torch.Tensor and out.grad_fn is not None and out.numel() == 1:
+        out.sum().backward()
+        result["grads"] = [
+            encode(a.grad) if isinstance(a, torch.Tensor) and a.grad is not None else None
+            for a in args
+        ]
+    return result
+
+
+def recipe_steps(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
+    """Call fn(x, y, *params, optimizer) several times with one torch.optim.SGD."""
+    import torch
+
+    x, y = decode(spec["x"]), decode(spec["y"])
+    params = [decode(p).detach().clone().requires_grad_(True) for p in spec["params"]]
+    optimizer = torch.optim.SGD(params, lr=spec["lr"])
+    returns, after = [], []
+    for _ in range(int(spec["steps"])):
+        returns.append(encode(fn(x, y, *params, optimizer)))
+        after.append([encode(p) for p in params])
+    return {"returns": returns, "params": after}
+
+
+def recipe_module(cls: Callable[..., Any], spec: dict[str, Any]) -> Any:
+    """Seed, build the student's nn.Module, describe it, run it, train it a few steps."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(int(spec["seed"]))
+    model = cls()
+    if not isinstance(model, torch.nn.Module):
+        raise ProbeError(f"{type(model).__qualname__} is not an nn.Module")
+    linear = getattr(model, "linear", None)
+    structure = {
+        "module_type": type(model).__qualname__,
+        "linear_type": None if linear is None else f"{type(linear).__module__}.{type(linear).__qualname__}",
+        "linear_is_nn_linear": type(linear) is torch.nn.Linear,
+        "linear_features": [getattr(linear, "in_features", None), getattr(linear, "out_features", None)],
+        "parameters": [[name, list(p.shape)] for name, p in model.named_parameters()],
+    }
+    x = decode(spec["x"])
+    output = model(x)
+    result: dict[str, Any] = {"structure": structure, "output": encode(output), "trained": None}
+    if spec.get("train_steps"):
+        y = decode(spec["y"])
+        optimizer = torch.optim.SGD(model.parameters(), lr=spec["lr"])
+        for _ in range(int(spec["train_steps"])):
+            optimizer.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            optimizer.step()
+        with torch.no_grad():
+            result["trained"] = encode(model(x))
+    return result
+
+
+RECIPES: dict[str, Callable[[Callable[..., Any], dict[str, Any]], Any]] = {
+    "call": recipe_call,
+    "call_backward": recipe_call_backward,
+    "steps": recipe_steps,
+    "module": recipe_module,
+}
+
+
+# --- running probes, each in a child process -------------------------------------------
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _run_in_child(probe: dict[str, Any], namespace: dict[str, Any], out_dir: Path) -> None:
+    """Body of the forked child. Never returns: it always ends with os._exit."""
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        # A call that prints forever must not fill the disk.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_LOG_BYTES, MAX_LOG_BYTES))
+        log = os.open(out_dir / f"{probe['id']}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
+        sys.stderr = sys.stdout
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        fn = namespace.get(probe["function"])
+        if fn is None:
+            result: dict[str, Any] = {"outcome": "missing"}
+        else:
+            try:
+                result = {"outcome": "ok", "result": RECIPES[probe["recipe"]](fn, probe)}
+            except BaseException as exc:  # the student's code raised: report it
+                result = {
+                    "outcome": "raised",
+                    "exception": type(exc).__qualname__,
+                    "message": _safe_str(exc),
+                    "traceback": "".join(traceback.format_exception(exc)),
+                }
+        _write_json(out_dir / f"{probe['id']}.json", result)
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:2000]
+    except BaseException:
+        return "<unprintable>"
+
+
+def _wait(pid: int, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            if os.WIFSIGNALED(status):
+                return {"status": "signal", "signal": os.WTERMSIG(status)}
+            return {"status": "exited", "code": os.WEXITSTATUS(status)}
+        if time.monotonic() >= deadline:
+            for target in (-pid, pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except OSError:
+                    pass
+            os.waitpid(pid, 0)
+            return {"status": "timeout", "seconds": timeout}
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def run_probes(probes_file: str, out_dir: str, namespace: dict[str, Any]) -> None:
+    """Run every probe in `probes_file` against the functions in `namespace`."""
+    spec = json.loads(Path(probes_file).read_text(encoding="utf-8"))
+    out = Path(out_dir)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for probe in spec["probes"]:
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            _run_in_child(probe, namespace, out)
+        status = _wait(pid, float(spec["call_timeout"]))
+        status["seconds_used"] = round(time.monotonic() - started, 3)
+        _write_json(out / f"{probe['id']}.status", status)
+    _write_json(out / "done.json", {"protocol": PROTOCOL})
+
+
+def _load_script(path: Path, out_dir: Path) -> dict[str, Any]:
+    """Run a .py submission's top level as a module named after it; record what it raised."""
+    namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
+    try:
+        source = path.read_text(encoding="utf-8")
+        exec(compile(source, str(path), "exec"), namespace)
+        loaded: dict[str, Any] = {"outcome": "ok"}
+    except BaseException as exc:
+        tb = exc.__traceback__
+        # Keep only the frames of the student's file: the harness frames teach nothing.
+        while tb is not None and tb.tb_frame.f_code.co_filename != str(path):
+            tb = tb.tb_next
+        loaded = {
+            "outcome": "raised",
+            "exception": type(exc).__qualname__,
+            "message": _safe_str(exc),
+            "traceback": "".join(traceback.format_exception(type(exc), exc, tb)),
+        }
+    _write_json(out_dir / "loaded.json", loaded)
+    return namespace
+
+
+def main(argv: list[str]) -> None:
+    submission, probes_file, out_dir = argv
+    namespace = _load_script(Path(submission), Path(out_dir))
+    run_probes(probes_file, out_dir, namespace)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,92 @@
+"""Find what to grade: which lab, which file, and why that file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AmbiguousSubmission, SubmissionNotFound, UnknownLab, UnreadableSubmission
+from .labs import Lab, known_labs, load_lab
+
+KINDS = {".py": "py", ".ipynb": "ipynb"}
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    kind: str  # "py" or "ipynb"
+    lab: Lab
+    selection: str  # why this file, in one sentence
+    sha256: str
+
+
+def resolve(path: Path, lab_name: str | None = None) -> Submission:
+    """The file to grade under `path` (a file or a lab folder), for `lab_name` or the lab its name tells."""
+    if not path.exists():
+        raise SubmissionNotFound(path)
+    path = path.resolve()
+    lab = load_lab(lab_name) if lab_name else _infer_lab(path)
+    if path.is_file():
+        if path.suffix not in KINDS:
+            raise UnreadableSubmission(path, "a submission is a .py file or a .ipynb notebook")
+        return _submission(path, lab, f"{path.name} was given")
+    return _pick_in_folder(path, lab)
+
+
+def _infer_lab(path: Path) -> Lab:
+    names = known_labs()
+    for candidate in (path.stem if path.is_file() else path.name, path.parent.name if path.is_file() else ""):
+        if candidate in names:
+            return load_lab(candidate)
+    if path.is_dir():
+        found = [n for n in names if any((path / f"{load_lab(n).stem}{s}").is_file() for s in KINDS)]
+        if len(found) == 1:
+            return load_lab(found[0])
+    raise UnknownLab(path.stem if path.is_file() else path.name, names) from None
+
+
+def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
+    py, nb = folder / f"{lab.stem}.py", folder / f"{lab.stem}.ipynb"
+    present = [p for p in (nb, py) if p.is_file()]
+    if not present:
+        raise AmbiguousSubmission(folder, f"no {py.name} or {nb.name} in it")
+    if len(present) == 1:
+        return _submission(present[0], lab, f"{present[0].name} is the only {lab.name} file in the folder")
+    changed = [p for p in present if _differs_from_stub(p, lab)]
+    if len(changed) == 1:
+        other = nb.name if changed[0] == py else py.name
+        return _submission(changed[0], lab, f"{changed[0].name} differs from the released stub; {other} does not")
+    if len(changed) == 2:
+        return _submission(nb, lab, f"both {py.name} and {nb.name} differ from the released stubs; the notebook was graded")
+    return _submission(nb, lab, f"neither {py.name} nor {nb.name} differs from the released stubs; the notebook was graded")
+
+
+def _differs_from_stub(path: Path, lab: Lab) -> bool:
+    stub = lab.stub(path.suffix)
+    if not stub.is_file():
+        return True
+    try:
+        return _code_of(path) != _code_of(stub)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return True
+
+
+def _code_of(path: Path) -> list[str]:
+    """The code a file holds, ignoring outputs, metadata, markdown and trailing spaces."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        cells = json.loads(text).get("cells", [])
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                   for c in cells if c.get("cell_type") == "code"]
+        text = "\n".join(sources)
+    return [line.rstrip() for line in text.strip().splitlines()]
+
+
+def _submission(path: Path, lab: Lab, selection: str) -> Submission:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise UnreadableSubmission(path, exc.strerror or str(exc)) from None
+    return Submission(path=path, kind=KINDS[path.suffix], lab=lab, selection=selection, sha256=digest)

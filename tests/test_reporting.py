@@ -1,0 +1,291 @@
+"""The reporters: JSON, HTML and terminal output of hand-built results, and atomic writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from grader.errors import ReportWriteError
+from grader.reporting import render_terminal, write_html, write_json
+from grader.reporting.files import write_atomic
+from grader.reporting.html import render_html
+from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
+
+SCRIPT = "<script>alert('pwned')</script>"
+KOREAN = "평균 제곱 오차"
+
+MEAN_NOT_SUM_HINT = "you summed the squared errors instead of averaging them: use .mean(), not .sum()"
+TRACEBACK = """\
+Traceback (most recent call last):
+  File "lab2.py", line 14, in gradient_step
+    w -= lr * w.grad
+RuntimeError: a leaf Variable that requires grad is being used in an in-place operation."""
+# What nbclient hands back from IPython: colour codes included.
+CELL_TRACEBACK = (
+    "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n"
+    "\x1b[0;31mNameError\x1b[0m                                 Traceback (most recent call last)\n"
+    "Cell \x1b[0;32mIn[3], line 1\x1b[0m\n"
+    "\x1b[0;32m----> 1\x1b[0m plot(history)\n"
+    "\x1b[0;31mNameError\x1b[0m: name 'plot' is not defined"
+)
+
+
+def check(
+    name: str, status: Status, score: float, max_score: float, **extra: str
+) -> CheckResult:
+    function, _, _ = name.partition(".")
+    title = extra.pop("title", name.partition(".")[2].replace("_", " ").capitalize())
+    message = extra.pop("message", "matches the reference" if status is Status.PASSED else "")
+    return CheckResult(name, function, title, status, score, max_score, message, **extra)
+
+
+def full_marks_result() -> GradeResult:
+    return GradeResult(
+        lab="lab2",
+        graded_file="lab2.py",
+        submission_format="py",
+        sha256="3f" * 32,
+        selection="the only .py file in the folder",
+        checks=(
+            check("mse_cost.lesson_values", Status.PASSED, 2, 2),
+            check("mse_cost.keeps_gradient", Status.PASSED, 2, 2),
+            check("train_loop.loss_decreases", Status.PASSED, 3, 3),
+        ),
+        grader_version="0.1.0",
+        functions=("mse_cost", "train_loop"),
+    )
+
+
+def mixed_result() -> GradeResult:
+    checks = (
+        check("mse_cost.lesson_values", Status.PASSED, 2, 2),
+        check(
+            "mse_cost.mean_not_sum",
+            Status.FAILED,
+            0,
+            2,
+            message="off by a factor of 4 (the number of samples)",
+            expected="tensor(2.5000)",
+            obtained="tensor(10.)",
+            hint=MEAN_NOT_SUM_HINT,
+        ),
+        check(
+            "mse_cost.korean_text",
+            Status.PASSED,
+            2,
+            2,
+            title=f"{KOREAN} (MSE) in the docstring",
+            message=f"{SCRIPT} stays text; [bold]not markup[/bold]",
+        ),
+        check(
+            "gradient_step.updates_in_place",
+            Status.ERROR,
+            0,
+            4,
+            message="raised RuntimeError",
+            traceback=TRACEBACK,
+        ),
+        check(
+            "gradient_step.zeroes_grad",
+            Status.PASSED,
+            4,
+            4,
+            output="step 1: w=0.50\nstep 2: w=0.75\n",
+        ),
+        check("train_loop.loss_decreases", Status.PASSED, 6, 6),
+        check("train_loop.returns_history", Status.PASSED, 3, 3),
+    )
+    return GradeResult(
+        lab="lab2",
+        graded_file="lab2_submission.ipynb",
+        submission_format="ipynb",
+        sha256="a1" * 32,
+        selection="changed from the released stub; the other notebook is unchanged",
+        checks=checks,
+        issues=(
+            RunIssue(
+                IssueKind.CELL_ERROR,
+                "cell 3",
+                "NameError: name 'plot' is not defined",
+                traceback=CELL_TRACEBACK,
+                source=f"plot(history)  # {SCRIPT}",
+            ),
+            RunIssue(IssueKind.CELL_TIMEOUT, "cell 7", "ran longer than 60 s and was stopped"),
+        ),
+        stderr=f"UserWarning: {KOREAN} {SCRIPT}\n",
+        grader_version="0.1.0",
+        functions=("mse_cost", "gradient_step", "train_loop"),
+    )
+
+
+SAMPLES = pytest.mark.parametrize(
+    "result", [full_marks_result(), mixed_result()], ids=["full_marks", "mixed"]
+)
+WRITERS = pytest.mark.parametrize("write", [write_json, write_html], ids=["json", "html"])
+
+
+def terminal_text(result: GradeResult) -> str:
+    console = Console(record=True, width=100, color_system=None, file=io.StringIO())
+    render_terminal(result, console)
+    return console.export_text()
+
+
+# JSON
+
+
+@SAMPLES
+def test_json_round_trips_to_the_documented_form(result: GradeResult, tmp_path: Path) -> None:
+    write_json(result, tmp_path / "report.json")
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data == result.to_dict()
+    assert data["schema_version"] == 1
+
+
+def test_json_sums_match_the_checks(tmp_path: Path) -> None:
+    write_json(mixed_result(), tmp_path / "report.json")
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert (data["score"], data["max_score"]) == (17, 23)
+    assert data["score"] == sum(c["score"] for c in data["checks"])
+    for function in data["functions"]:
+        mine = [c for c in data["checks"] if c["function"] == function["name"]]
+        assert function["score"] == sum(c["score"] for c in mine)
+        assert function["max_score"] == sum(c["max_score"] for c in mine)
+
+
+def test_json_keeps_korean_as_text(tmp_path: Path) -> None:
+    write_json(mixed_result(), tmp_path / "report.json")
+    text = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert KOREAN in text and text.endswith("}\n")
+
+
+# Determinism
+
+
+@WRITERS
+@SAMPLES
+def test_writing_twice_gives_identical_bytes(
+    write: Callable[[GradeResult, Path], None], result: GradeResult, tmp_path: Path
+) -> None:
+    write(result, tmp_path / "first")
+    write(result, tmp_path / "second")
+    assert (tmp_path / "first").read_bytes() == (tmp_path / "second").read_bytes()
+
+
+# HTML
+
+
+def test_html_escapes_student_text() -> None:
+    page = render_html(mixed_result())
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in page
+
+
+def test_html_has_a_section_per_function_in_lab_order() -> None:
+    page = render_html(mixed_result())
+    ids = re.findall(r'<section class="card function" id="fn-(\w+)"', page)
+    assert ids == ["mse_cost", "gradient_step", "train_loop"]
+
+
+def test_html_shows_total_hint_and_comparison() -> None:
+    page = render_html(mixed_result())
+    assert 'id="total-score">17 / 23</div>' in page
+    assert "Looks like:</strong> you summed the squared errors" in page
+    assert "<pre>tensor(2.5000)</pre>" in page and "<pre>tensor(10.)</pre>" in page
+    assert "<summary>Traceback: <code>RuntimeError: a leaf Variable" in page
+
+
+def test_html_shows_run_issues_and_stderr_without_colour_codes() -> None:
+    page = render_html(mixed_result())
+    assert "Error in a cell</span> cell 3" in page
+    assert "Cell timed out</span> cell 7" in page
+    assert "never counted" in page
+    assert KOREAN in page
+    assert "\x1b" not in page
+
+
+def test_html_is_self_contained() -> None:
+    page = render_html(mixed_result())
+    assert page.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert '<meta charset="utf-8">' in page
+    assert "Noto Sans CJK KR" in page and "Malgun Gothic" in page
+    for external in ("<link", "<img", "src=", "url(", "http://", "https://", "@import"):
+        assert external not in page
+
+
+def test_html_full_marks_says_so() -> None:
+    page = render_html(full_marks_result())
+    assert "Full marks." in page
+    assert 'class="bar full"' in page
+
+
+# Terminal
+
+
+@SAMPLES
+def test_terminal_has_one_line_per_check_and_the_total(result: GradeResult) -> None:
+    text = terminal_text(result)
+    check_lines = re.findall(r"^ +(?:✓ PASS|✗ FAIL|✗ ERROR) +\d+/\d+ ", text, flags=re.MULTILINE)
+    assert len(check_lines) == len(result.checks)
+    assert f"Score: {result.score:g}/{result.max_score:g}" in text
+
+
+def test_terminal_mixed_report_reads_without_colour() -> None:
+    text = terminal_text(mixed_result())
+    assert "Score: 17/23" in text
+    assert re.search(r"✗ FAIL +0/2 +Mean not sum — off by a factor of 4", text)
+    assert re.search(r"expected +tensor\(2\.5000\)", text)
+    assert re.search(r"obtained +tensor\(10\.\)", text)
+    assert "looks like you summed the squared errors" in text
+    assert "raised RuntimeError: a leaf Variable" in text
+    assert re.search(r"! ERROR +cell 3 +Error in a cell: NameError: name 'plot' is not defined", text)
+    assert re.search(r"! TIMEOUT +cell 7 +Cell timed out: ran longer than 60 s", text)
+    assert "shown in the HTML report; never counted" in text
+    assert "[bold]not markup[/bold]" in text  # student text is never rich markup
+    assert "\x1b" not in text
+
+
+def test_terminal_piped_output_has_no_escape_codes() -> None:
+    stream = io.StringIO()
+    render_terminal(mixed_result(), Console(file=stream, width=100))
+    assert "\x1b" not in stream.getvalue()
+    assert "Score: 17/23" in stream.getvalue()
+
+
+# Atomic writes
+
+
+@pytest.mark.parametrize("data", ["héllo 평균\n", b"\x00\x01bytes"], ids=["text", "bytes"])
+def test_write_atomic_replaces_the_file_and_leaves_no_temp_files(
+    data: str | bytes, tmp_path: Path
+) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("old report")
+    write_atomic(target, data)
+    expected = data.encode("utf-8") if isinstance(data, str) else data
+    assert target.read_bytes() == expected
+    assert os.listdir(tmp_path) == ["report.html"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_write_atomic_under_a_regular_file_raises(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    with pytest.raises(ReportWriteError) as raised:
+        write_atomic(blocker / "report.json", "{}")
+    assert raised.value.path == blocker / "report.json"
+    assert str(raised.value).startswith(f"cannot write {blocker / 'report.json'}: ")
+
+
+def test_write_atomic_failing_rename_cleans_up(tmp_path: Path) -> None:
+    (tmp_path / "report.json").mkdir()  # os.replace cannot put a file over a folder
+    with pytest.raises(ReportWriteError):
+        write_atomic(tmp_path / "report.json", "{}")
+    assert os.listdir(tmp_path) == ["report.json"]
