@@ -71,8 +71,8 @@ class Observations:
         return decode(raw.get(part))
 
     def output_of_touched(self) -> str:
-        seen = dict.fromkeys(self.touched)
-        return "".join(self._outcomes[p].output for p in seen if p in self._outcomes)
+        outputs = dict.fromkeys(self._outcomes[p].output for p in self.touched if p in self._outcomes)
+        return "".join(outputs)
 
 
 class _Collector:
@@ -138,7 +138,9 @@ def run_checks(suite: Path, observations: Observations, reference: Any) -> list[
     """
     collector = _Collector(observations, reference)
     args = [str(suite), "-c", str(_INI), "--rootdir", str(suite.parent), "-p", "no:cacheprovider",
-            "-p", "no:stepwise", "-q", "--tb=no", "--no-header", "-W", "ignore"]
+            "-p", "no:stepwise",
+            # These collect garbage or hook logging around every test: time we need not spend.
+            "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging", "-q", "--tb=no", "--no-header", "-W", "ignore"]
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:

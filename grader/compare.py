@@ -9,14 +9,17 @@ then which elements differ and by how much.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Union
 
 import torch
 
 from .values import Unsupported
 
 FLOAT32_SLOP = 8 * torch.finfo(torch.float32).eps
+
+#: Known wrong outputs by hint, or a function computing them only when a value is wrong.
+Mistakes = Union[Mapping[str, Any], Callable[[], Mapping[str, Any]]]
 
 
 class CheckFailed(AssertionError):
@@ -135,7 +138,7 @@ def mismatch_summary(obtained: torch.Tensor, expected: torch.Tensor, atol: float
 
 
 def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: float = 0.0,
-                 mistakes: Mapping[str, Any] | None = None,
+                 mistakes: Mistakes | None = None,
                  shape_hints: Mapping[tuple[int, ...], str] | None = None,
                  decimals: int = 4) -> None:
     """Compare a returned value with the expected one; raise CheckFailed with a diagnosis."""
@@ -146,6 +149,7 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
         obt = as_tensor(obtained, what=what, shape=tuple(exp.shape), shape_hints=shape_hints)
     if close(obt, exp, atol, rtol):
         return
-    hint = diagnose(obt, mistakes or {}, atol, rtol)
+    variants = mistakes() if callable(mistakes) else (mistakes or {})
+    hint = diagnose(obt, variants, atol, rtol)
     detail = mismatch_summary(obt, exp, atol, rtol) if exp.numel() > 1 else f"off by {float((obt - exp).abs()):.6g}"
     raise CheckFailed(f"{what} is wrong ({detail})", expected=fmt(exp, decimals), obtained=fmt(obt, decimals), hint=hint)

@@ -128,31 +128,34 @@ async def _attempt_once(
     )
     client.output_limit = limits.output_chars
     harness_index = len(nb.cells) - 1
-    async with client.async_setup_kernel(env=student_env(workdir), cwd=str(workdir)):
-        for index, cell in enumerate(nb.cells[:harness_index]):
-            if index in skipped:
-                cell.outputs = []
-                continue
+    # The kernel's own stdout/stderr (its log, C-level prints) go to a file, not our terminal.
+    with (workdir.parent / "out" / "kernel.log").open("ab") as kernel_log:
+        async with client.async_setup_kernel(env=student_env(workdir), cwd=str(workdir),
+                                             stdout=kernel_log, stderr=kernel_log):
+            for index, cell in enumerate(nb.cells[:harness_index]):
+                if index in skipped:
+                    cell.outputs = []
+                    continue
+                try:
+                    await client.async_execute_cell(cell, index)
+                except CellTimeoutError:
+                    skipped[index] = RunIssue(IssueKind.CELL_TIMEOUT, f"cell {index + 1}",
+                                              f"ran longer than {limits.cell:g} s and was stopped; "
+                                              "the notebook was run again without it", source=cell.source)
+                    return False, []
+                except DeadKernelError:
+                    skipped[index] = RunIssue(IssueKind.DIED, f"cell {index + 1}",
+                                              "the kernel died while this cell ran (sys.exit, os._exit or a crash); "
+                                              "the notebook was run again without it", source=cell.source)
+                    return False, []
+            client.timeout = int(n_probes * (limits.call + 1.0) + 10)
             try:
-                await client.async_execute_cell(cell, index)
-            except CellTimeoutError:
-                skipped[index] = RunIssue(IssueKind.CELL_TIMEOUT, f"cell {index + 1}",
-                                          f"ran longer than {limits.cell:g} s and was stopped; "
-                                          "the notebook was run again without it", source=cell.source)
-                return False, []
-            except DeadKernelError:
-                skipped[index] = RunIssue(IssueKind.DIED, f"cell {index + 1}",
-                                          "the kernel died while this cell ran (sys.exit, os._exit or a crash); "
-                                          "the notebook was run again without it", source=cell.source)
-                return False, []
-        client.timeout = int(n_probes * (limits.call + 1.0) + 10)
-        try:
-            await client.async_execute_cell(nb.cells[harness_index], harness_index)
-        except (CellTimeoutError, DeadKernelError) as exc:
-            kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
-            return True, [RunIssue(IssueKind.DIED, "notebook",
-                                   f"the kernel {kind} while the grader called the functions; "
-                                   "the calls still pending were not graded")]
+                await client.async_execute_cell(nb.cells[harness_index], harness_index)
+            except (CellTimeoutError, DeadKernelError) as exc:
+                kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
+                return True, [RunIssue(IssueKind.DIED, "notebook",
+                                       f"the kernel {kind} while the grader called the functions; "
+                                       "the calls still pending were not graded")]
     return True, []
 
 

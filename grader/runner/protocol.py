@@ -81,33 +81,33 @@ def _read_text(path: Path, limit: int) -> str:
 
 
 def read_outcomes(out_dir: Path, probes: list[Probe], output_chars: int) -> dict[str, ProbeOutcome]:
-    """Collect what the harness wrote for each probe; a missing file means it never ran."""
+    """Collect what the harness wrote: `<probe>.json` per call, `<function>.status` and `.log` per function."""
     outcomes: dict[str, ProbeOutcome] = {}
     for probe in probes:
-        output = _read_text(out_dir / f"{probe.id}.log", output_chars)
-        outcomes[probe.id] = _read_one(out_dir, probe.id, output)
+        output = _read_text(out_dir / f"{probe.function}.log", output_chars)
+        try:
+            status = _read_json(out_dir / f"{probe.function}.status")
+        except (OSError, ValueError):
+            status = None
+        outcomes[probe.id] = _read_one(out_dir, probe.id, status if isinstance(status, dict) else None, output)
     return outcomes
 
 
-def _read_one(out_dir: Path, probe_id: str, output: str) -> ProbeOutcome:
-    try:
-        status = _read_json(out_dir / f"{probe_id}.status")
-    except (OSError, ValueError):
-        status = None
-    seconds = float(status.get("seconds_used", 0.0)) if isinstance(status, dict) else 0.0
-    if isinstance(status, dict) and status.get("status") == "timeout":
-        return ProbeOutcome(Outcome.TIMEOUT, seconds=float(status.get("seconds", 0)), output=output)
+def _read_one(out_dir: Path, probe_id: str, status: dict[str, Any] | None, output: str) -> ProbeOutcome:
     try:
         data = _read_json(out_dir / f"{probe_id}.json")
     except FileNotFoundError:
         if status is None:
             return ProbeOutcome(Outcome.NOT_RUN, output=output)
-        return ProbeOutcome(Outcome.CRASHED, message=_describe_exit(status), output=output, seconds=seconds)
+        if status.get("status") == "timeout":
+            return ProbeOutcome(Outcome.TIMEOUT, seconds=float(status.get("seconds", 0)), output=output)
+        return ProbeOutcome(Outcome.CRASHED, message=_describe_exit(status), output=output)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         return ProbeOutcome(Outcome.CRASHED, message=f"unreadable answer ({exc})", output=output)
     if not isinstance(data, dict):
         return ProbeOutcome(Outcome.CRASHED, message="malformed answer", output=output)
-    kind = data.get("outcome")
+    kind, seconds = data.get("outcome"), data.get("seconds", 0.0)
+    seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
     if kind == "ok":
         return ProbeOutcome(Outcome.OK, result=data.get("result"), output=output, seconds=seconds)
     if kind == "missing":

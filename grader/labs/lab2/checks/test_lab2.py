@@ -7,6 +7,7 @@ Fixtures: `observed` (what the student's functions returned, see grader.checks) 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -167,38 +168,56 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
 # --- train_step ------------------------------------------------------------------------
 
 
-def expect_steps(observed: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor,
-                 lr: float, steps: int, what: str, printed_steps: dict[int, tuple[str, str | None, str | None]] | None = None) -> None:
+def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor,
+                    lr: float, steps: int) -> tuple[list[float], list[tuple[torch.Tensor, torch.Tensor]]]:
+    """The reference train_step, called like the probe calls the student's: (costs, params after each)."""
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([w, b], lr=lr)
+    costs, params = [], []
+    for _ in range(steps):
+        costs.append(float(reference.train_step(x, y, w, b, optimizer)))
+        params.append((w.detach().clone(), b.detach().clone()))
+    return costs, params
+
+
+def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int) -> Any:
+    """The classic mistakes' training runs, computed once and only if a value is wrong."""
+    return functools.cache(lambda: {h: M.simulate(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
+
+
+def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor,
+                 b0: torch.Tensor, lr: float, steps: int, what: str,
+                 printed_steps: dict[int, tuple[str, str | None, str | None]] | None = None) -> None:
     raw = observed.raw(probe)
     returns = [decode(r) for r in raw.get("returns", [])]
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
-    costs, after = M.simulate(x, y, w0, b0, lr, steps)
-    wrong = {hint: M.simulate(x, y, w0, b0, lr, steps, variant) for hint, variant in M.VARIANTS.items()}
+    costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
+    wrong = lazy_variants(x, y, w0, b0, lr, steps)
     for i in range(steps):
         label = f"step {i + 1} {what}"
         lesson = (printed_steps or {}).get(i)
         exp_cost = torch.tensor(float(lesson[0]) if lesson else costs[i], dtype=torch.float64)
         atol = printed_tolerance(lesson[0]) if lesson else 1e-4
         expect_close(returns[i], exp_cost, what=f"the cost train_step returned at {label}", atol=atol, rtol=1e-4,
-                     mistakes={h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong.items()})
+                     mistakes=lambda i=i: {h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong().items()})
         for j, name in enumerate(("W", "b")):
             exp = after[i][j]
             tol = 1e-4
             if lesson and lesson[j + 1] is not None:
                 exp, tol = printed([str(lesson[j + 1])])
             expect_close(params[i][j], exp, what=f"{name} after {label}", atol=tol, rtol=1e-4,
-                         mistakes={h: p[i][j] for h, (_, p) in wrong.items()})
+                         mistakes=lambda i=i, j=j: {h: p[i][j] for h, (_, p) in wrong().items()})
 
 
 @check("train_step", 2, "train_step reproduces lesson 002's first steps: cost 4.6667, then W 0.0933, b 0.0400, then cost 3.6927")
 def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
-    expect_steps(observed, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
+    expect_steps(observed, reference, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
                  "from W = b = 0 (lesson 002)", {0: ("4.6667", "0.0933", "0.0400"), 1: ("3.6927", None, None)})
 
 
 @check("train_step", 2, "train_step takes several consecutive steps right from a non-zero start")
 def test_train_step_consecutive(observed: Any, reference: Any) -> None:
-    expect_steps(observed, "train_step.hidden_b", T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B),
+    expect_steps(observed, reference, "train_step.hidden_b", T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B),
                  d.STEP_LR, d.STEP_COUNT, "from W 0.3, b -0.2 on other data")
 
 
@@ -229,12 +248,12 @@ def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
     return w, b, [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)]
 
 
-def expect_training(value: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
+def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
                     table: dict[int, tuple[str, str, str]] | None = None) -> None:
     w, b, costs = train_parts(value, epochs)
     zero = torch.zeros(1)
-    ref_costs, ref_params = M.simulate(x, y, zero, zero, lr, epochs + 1)
-    wrong = {h: M.simulate(x, y, zero, zero, lr, epochs + 1, v) for h, v in M.VARIANTS.items()}
+    ref_w, ref_b, ref_costs = reference.train(x, y, lr=lr, epochs=epochs)
+    wrong = lazy_variants(x, y, zero, zero, lr, epochs + 1)
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
     if table:
@@ -243,29 +262,28 @@ def expect_training(value: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epo
     else:
         expected, atol, rtol = torch.tensor([ref_costs[e] for e in epochs_to_check], dtype=torch.float64), 1e-4, 1e-3
     expect_close(obtained, expected, what=f"costs at epochs {epochs_to_check} {what}", atol=atol, rtol=rtol, decimals=6,
-                 mistakes={h: torch.tensor([c[e] for e in epochs_to_check], dtype=torch.float64) for h, (c, _) in wrong.items()})
+                 mistakes=lambda: {h: torch.tensor([c[e] for e in epochs_to_check], dtype=torch.float64)
+                                   for h, (c, _) in wrong().items()})
     for j, (name, got) in enumerate((("W", w), ("b", b))):
         if table:
             exp, tol = printed([table[epochs][j]])
         else:
-            exp, tol = ref_params[-1][j], 1e-3
+            exp, tol = (ref_w, ref_b)[j].detach(), 1e-3
         expect_close(got, exp, what=f"{name} after training {what}", atol=tol, rtol=1e-3, decimals=3 if table else 4,
-                     mistakes={h: p[-1][j] for h, (_, p) in wrong.items()},
+                     mistakes=lambda j=j: {h: p[-1][j] for h, (_, p) in wrong().items()},
                      shape_hints={(): f"return {name} with shape (1,) as created by torch.zeros(1)"})
 
 
 @check("train", 3, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158")
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
-    expect_training(observed.get("train.lesson002"), T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
+    expect_training(observed.get("train.lesson002"), reference, T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
                     "on lesson 002's data with the default lr and epochs", LESSON_TABLE)
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
 def test_train_other_data(observed: Any, reference: Any) -> None:
     x, y = T(d.T_X), T(d.T_Y)
-    expect_training(observed.get("train.hidden"), x, y, d.T_LR, d.T_EPOCHS, f"with lr {d.T_LR}, {d.T_EPOCHS} epochs on other data")
-    ref_w, ref_b, ref_costs = reference.train(x, y, lr=d.T_LR, epochs=d.T_EPOCHS)
-    assert len(ref_costs) == d.T_EPOCHS + 1  # the reference itself keeps the contract
+    expect_training(observed.get("train.hidden"), reference, x, y, d.T_LR, d.T_EPOCHS, f"with lr {d.T_LR}, {d.T_EPOCHS} epochs on other data")
 
 
 # --- LinearRegressionModel -------------------------------------------------------------
