@@ -43,7 +43,9 @@ def fmt(value: Any, decimals: int = 4) -> str:
     if isinstance(value, torch.Tensor):
         v = value.detach().to(torch.float64) if value.is_floating_point() else value
         body = _fmt_nested(v.tolist(), decimals) if v.numel() <= 24 else _fmt_long(v, decimals)
-        return f"tensor {tuple(value.shape)} {body}"
+        if value.dim() == 0:
+            return f"{body} (0-dim tensor)"
+        return f"{body}  shape {tuple(value.shape)}"
     if isinstance(value, float):
         return f"{value:.{decimals}f}" if math.isfinite(value) and abs(value) < 1e6 else repr(value)
     if isinstance(value, (list, tuple)):

@@ -97,11 +97,11 @@ class GradeResult:
 
     @property
     def score(self) -> float:
-        return round(sum(c.score for c in self.checks), 6)
+        return float(round(sum(c.score for c in self.checks), 6))
 
     @property
     def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks), 6)
+        return float(round(sum(c.max_score for c in self.checks), 6))
 
     @property
     def full_marks(self) -> bool:
@@ -126,8 +126,8 @@ class GradeResult:
             "functions": [
                 {
                     "name": name,
-                    "score": round(sum(c.score for c in self.checks_for(name)), 6),
-                    "max_score": round(sum(c.max_score for c in self.checks_for(name)), 6),
+                    "score": float(round(sum(c.score for c in self.checks_for(name)), 6)),
+                    "max_score": float(round(sum(c.max_score for c in self.checks_for(name)), 6)),
                 }
                 for name in self.functions
             ],

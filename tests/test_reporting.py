@@ -16,13 +16,16 @@ from rich.console import Console
 from grader.errors import ReportWriteError
 from grader.reporting import render_terminal, write_html, write_json
 from grader.reporting.files import write_atomic
-from grader.reporting.html import render_html
+from grader.reporting.htmlreport import render_html
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
 SCRIPT = "<script>alert('pwned')</script>"
 KOREAN = "평균 제곱 오차"
 
-MEAN_NOT_SUM_HINT = "you summed the squared errors instead of averaging them: use .mean(), not .sum()"
+# Labs write hints to read on their own; the reports label them "Looks like" once.
+MEAN_NOT_SUM_HINT = (
+    "looks like you summed the squared errors instead of averaging them: use .mean(), not .sum()"
+)
 TRACEBACK = """\
 Traceback (most recent call last):
   File "lab2.py", line 14, in gradient_step
@@ -198,6 +201,7 @@ def test_html_shows_total_hint_and_comparison() -> None:
     page = render_html(mixed_result())
     assert 'id="total-score">17 / 23</div>' in page
     assert "Looks like:</strong> you summed the squared errors" in page
+    assert "looks like you" not in page.lower()
     assert "<pre>tensor(2.5000)</pre>" in page and "<pre>tensor(10.)</pre>" in page
     assert "<summary>Traceback: <code>RuntimeError: a leaf Variable" in page
 
@@ -226,6 +230,19 @@ def test_html_full_marks_says_so() -> None:
     assert 'class="bar full"' in page
 
 
+def test_checks_of_unlisted_functions_still_show() -> None:
+    result = GradeResult(
+        lab="lab2",
+        graded_file="lab2.py",
+        submission_format="py",
+        sha256="",
+        selection="",
+        checks=(check("mse_cost.lesson_values", Status.PASSED, 1.5, 2),),
+    )
+    assert re.findall(r'id="fn-(\w+)"', render_html(result)) == ["mse_cost"]
+    assert re.search(r"✓ PASS +1\.5/2 +Lesson values", terminal_text(result))
+
+
 # Terminal
 
 
@@ -243,7 +260,8 @@ def test_terminal_mixed_report_reads_without_colour() -> None:
     assert re.search(r"✗ FAIL +0/2 +Mean not sum — off by a factor of 4", text)
     assert re.search(r"expected +tensor\(2\.5000\)", text)
     assert re.search(r"obtained +tensor\(10\.\)", text)
-    assert "looks like you summed the squared errors" in text
+    assert re.search(r"looks like +you summed the squared errors", text)
+    assert "looks like looks like" not in text
     assert "raised RuntimeError: a leaf Variable" in text
     assert re.search(r"! ERROR +cell 3 +Error in a cell: NameError: name 'plot' is not defined", text)
     assert re.search(r"! TIMEOUT +cell 7 +Cell timed out: ran longer than 60 s", text)

@@ -5,7 +5,7 @@ One small module per format; every file goes through `files.write_atomic`.
 
 from __future__ import annotations
 
-from grader.reporting.html import write_html
+from grader.reporting.htmlreport import write_html
 from grader.reporting.jsonreport import write_json
 from grader.reporting.terminal import render_terminal
 

@@ -21,6 +21,8 @@ ISSUE_LABELS: dict[IssueKind, str] = {
 
 # IPython tracebacks coming back from a kernel carry colour codes.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Both reports label a hint "Looks like"; hints may be written to read on their own too.
+_LOOKS_LIKE = re.compile(r"^\s*looks like\b:?\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ def percent(score: float, max_score: float) -> int:
 def plain(text: str) -> str:
     """Text without terminal colour codes."""
     return _ANSI_ESCAPE.sub("", text)
+
+
+def hint(text: str) -> str:
+    """A check's hint without its own leading "looks like", which the reports supply."""
+    return _LOOKS_LIKE.sub("", plain(text), count=1)
 
 
 def last_line(text: str) -> str:

@@ -8,11 +8,18 @@ piped or printed without colour; rich leaves colour out when it is not a termina
 
 from __future__ import annotations
 
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
-from grader.reporting._view import ISSUE_LABELS, Section, last_line, plain, points, sections
+from grader.reporting._view import (
+    ISSUE_LABELS,
+    Section,
+    hint,
+    last_line,
+    plain,
+    points,
+    sections,
+)
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
 __all__ = ["render_terminal"]
@@ -46,21 +53,19 @@ def render_terminal(result: GradeResult, console: Console | None = None) -> None
         console.print(_issues(result.issues))
     if result.stderr.strip():
         console.print()
-        console.print(
-            Text("Note: your code wrote warnings or other text to stderr: ", style="yellow")
-            + Text("shown in the HTML report; never counted.")
-        )
+        note = Text("Note: your code wrote warnings or other text to stderr: ", style="yellow")
+        console.print(_Row([], note + Text("shown in the HTML report; never counted.")))
     console.print()
     console.print(_total(result))
 
 
-def _header(result: GradeResult) -> Text:
-    header = Text.assemble(("Lab ", "bold"), (result.lab, "bold cyan"), ("  ·  ", "dim"))
-    header.append(result.graded_file, style="bold")
-    if result.selection:
-        header.append("\n  graded because: ", style="dim")
-        header.append(result.selection)
-    return header
+def _header(result: GradeResult) -> Group:
+    title = Text.assemble(("Lab ", "bold"), (result.lab, "bold cyan"), ("  ·  ", "dim"))
+    title.append(result.graded_file, style="bold")
+    if not result.selection:
+        return Group(title)
+    why = Text("  graded because:", style="dim")
+    return Group(title, _Row([(why, why.cell_len)], Text(result.selection)))
 
 
 def _section_heading(section: Section) -> Text:
@@ -77,29 +82,39 @@ def _checks(checks: tuple[CheckResult, ...], points_width: int) -> Group:
     for check in checks:
         word, style = _MARKS[check.status]
         mark = Text.assemble("  ", (word, f"bold {style}"))
-        score = Text(points(check.score, check.max_score), justify="right")
-        rows.append(_row([(mark, _MARK_WIDTH), (score, points_width)], _headline(check)))
+        score = Text(points(check.score, check.max_score).rjust(points_width))
+        rows.append(_Row([(mark, _MARK_WIDTH), (score, points_width)], _headline(check)))
         if check.status is not Status.PASSED:
             indent = Text(" " * (_MARK_WIDTH + 1 + points_width))
             rows.extend(
-                _row([(indent, len(indent)), (label, label_width)], value)
+                _Row([(indent, len(indent)), (label, label_width)], value)
                 for label, label_width, value in _details(check)
             )
     return Group(*rows)
 
 
-def _row(fixed: list[tuple[Text, int]], last: Text) -> Table:
-    """One line: cells of fixed width, then `last`, wrapping under itself.
+class _Row:
+    """One line: cells of fixed width, then text that wraps under itself (a hanging indent).
 
-    Each line is its own grid so that short lines are not padded with spaces to the
-    width of the longest one: piped output stays free of trailing blanks.
+    Rich tables pad every wrapped line to the column's width; this keeps piped output
+    free of trailing blanks.
     """
-    table = Table.grid(padding=(0, 1))
-    for _, width in fixed:
-        table.add_column(no_wrap=True, min_width=width)
-    table.add_column(overflow="fold")
-    table.add_row(*(text for text, _ in fixed), last)
-    return table
+
+    def __init__(self, fixed: list[tuple[Text, int]], last: Text) -> None:
+        self.prefix = Text()
+        for text, width in fixed:
+            cell = text.copy()
+            cell.truncate(width, pad=True)
+            self.prefix.append_text(cell)
+            self.prefix.append(" ")
+        self.last = last
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        indent = self.prefix.cell_len
+        width = max(options.max_width - indent, 20)
+        for number, line in enumerate(self.last.wrap(console, width, overflow="fold")):
+            line.rstrip()
+            yield (self.prefix if number == 0 else Text(" " * indent)) + line
 
 
 def _headline(check: CheckResult) -> Text:
@@ -119,7 +134,7 @@ def _details(check: CheckResult) -> list[tuple[Text, int, Text]]:
     if check.obtained:
         details.append(("obtained", "dim", _short(check.obtained)))
     if check.hint:
-        details.append(("looks like", "bold yellow", Text(plain(check.hint))))
+        details.append(("looks like", "bold yellow", Text(hint(check.hint))))
     if check.traceback:
         details.append(("raised", "dim", Text(last_line(check.traceback))))
     width = max((len(label) for label, _, _ in details), default=0)
@@ -145,7 +160,7 @@ def _issues(issues: tuple[RunIssue, ...]) -> Group:
         detail.append(f"{ISSUE_LABELS[issue.kind]}: ", style="dim")
         detail.append(last_line(issue.traceback) or plain(issue.message))
         rows.append(
-            _row(
+            _Row(
                 [
                     (Text("  " + word, style="bold red"), word_width + 2),
                     (Text(issue.where, style="bold"), where_width),
