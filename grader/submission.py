@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AmbiguousSubmission, SubmissionNotFound, UnknownLab, UnreadableSubmission
+import nbformat
+
+from .errors import AmbiguousSubmission, SubmissionNotFound, UnreadableSubmission
 from .labs import Lab, known_labs, load_lab
 
 KINDS = {".py": "py", ".ipynb": "ipynb"}
@@ -44,7 +46,7 @@ def _infer_lab(path: Path) -> Lab:
         found = [n for n in names if any((path / f"{load_lab(n).stem}{s}").is_file() for s in KINDS)]
         if len(found) == 1:
             return load_lab(found[0])
-    raise UnknownLab(path.stem if path.is_file() else path.name, names) from None
+    raise AmbiguousSubmission(path, f"its name names no lab; pass --lab NAME (known labs: {', '.join(names)})")
 
 
 def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
@@ -86,7 +88,21 @@ def _code_of(path: Path) -> list[str]:
 
 def _submission(path: Path, lab: Lab, selection: str) -> Submission:
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        data = path.read_bytes()
     except OSError as exc:
         raise UnreadableSubmission(path, exc.strerror or str(exc)) from None
+    if path.suffix == ".ipynb":
+        _check_notebook(path, data)
+    digest = hashlib.sha256(data).hexdigest()
     return Submission(path=path, kind=KINDS[path.suffix], lab=lab, selection=selection, sha256=digest)
+
+
+def _check_notebook(path: Path, data: bytes) -> None:
+    """A notebook that is not a notebook cannot be run: say so in one line."""
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types for broken files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnreadableSubmission(path, f"not a valid notebook ({first[:200]})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise UnreadableSubmission(path, "not a valid notebook (no cells)")

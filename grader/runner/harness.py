@@ -7,9 +7,9 @@ student functions on the inputs the grader chose and write what came back as JSO
 (data that cannot run code when read). Checks, expected values and scores stay in
 the grader's process.
 
-Each probe runs in a forked child with its own process group, so a function that
-hangs (even ignoring SIGTERM) is killed after its time limit and the other
-functions are still probed; the child writes `<id>.json`, the parent `<id>.status`.
+Each function's probes run in a forked child, so a function that hangs (even
+ignoring SIGTERM) is killed after its time limit and the other functions are still
+probed; the child writes `<probe id>.json`, the parent `<function>.status`.
 """
 
 from __future__ import annotations
@@ -200,7 +200,6 @@ def _run_in_child(group: list[dict[str, Any]], namespace: dict[str, Any], out_di
     """Body of the forked child: one function's probes in order. Always ends with os._exit."""
     code = 0
     try:
-        os.setpgid(0, 0)
         log = os.open(out_dir / f"{group[0]['function']}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         # A call that prints forever must not fill the disk.
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_LOG_BYTES, MAX_LOG_BYTES))
@@ -242,11 +241,12 @@ def _wait(pid: int, group: list[dict[str, Any]], out_dir: Path, timeout: float) 
             answered += 1
             deadline = time.monotonic() + timeout
         if time.monotonic() >= deadline:
-            for target in (-pid, pid):
-                try:
-                    os.kill(target, signal.SIGKILL)
-                except OSError:
-                    pass
+            # Whatever the call started stays in the student's process group, which the
+            # grader kills as a whole when the run ends.
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
             os.waitpid(pid, 0)
             return {"status": "timeout", "seconds": timeout, "probe": group[min(answered, len(group) - 1)]["id"]}
         time.sleep(delay)

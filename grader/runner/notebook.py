@@ -11,8 +11,11 @@ harness, which calls the student's functions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -127,35 +130,48 @@ async def _attempt_once(
         resources={"metadata": {"path": str(workdir)}},
     )
     client.output_limit = limits.output_chars
-    harness_index = len(nb.cells) - 1
     # The kernel's own stdout/stderr (its log, C-level prints) go to a file, not our terminal.
-    with (workdir.parent / "out" / "kernel.log").open("ab") as kernel_log:
-        async with client.async_setup_kernel(env=student_env(workdir), cwd=str(workdir),
-                                             stdout=kernel_log, stderr=kernel_log):
-            for index, cell in enumerate(nb.cells[:harness_index]):
-                if index in skipped:
-                    cell.outputs = []
-                    continue
-                try:
-                    await client.async_execute_cell(cell, index)
-                except CellTimeoutError:
-                    skipped[index] = RunIssue(IssueKind.CELL_TIMEOUT, f"cell {index + 1}",
-                                              f"ran longer than {limits.cell:g} s and was stopped; "
-                                              "the notebook was run again without it", source=cell.source)
-                    return False, []
-                except DeadKernelError:
-                    skipped[index] = RunIssue(IssueKind.DIED, f"cell {index + 1}",
-                                              "the kernel died while this cell ran (sys.exit, os._exit or a crash); "
-                                              "the notebook was run again without it", source=cell.source)
-                    return False, []
-            client.timeout = int(n_probes * (limits.call + 1.0) + 10)
-            try:
-                await client.async_execute_cell(nb.cells[harness_index], harness_index)
-            except (CellTimeoutError, DeadKernelError) as exc:
-                kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
-                return True, [RunIssue(IssueKind.DIED, "notebook",
-                                       f"the kernel {kind} while the grader called the functions; "
-                                       "the calls still pending were not graded")]
+    pgid: int | None = None
+    try:
+        with (workdir.parent / "out" / "kernel.log").open("ab") as kernel_log:
+            async with client.async_setup_kernel(env=student_env(workdir), cwd=str(workdir),
+                                                 stdout=kernel_log, stderr=kernel_log):
+                pgid = getattr(km.provisioner, "pgid", None)
+                return await _execute(client, nb, skipped, limits, n_probes)
+    finally:
+        # Also reaps what the student's code left running after its kernel died.
+        if pgid:
+            with contextlib.suppress(OSError):
+                os.killpg(pgid, signal.SIGKILL)
+
+
+async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
+                   limits: Limits, n_probes: int) -> tuple[bool, list[RunIssue]]:
+    harness_index = len(nb.cells) - 1
+    for index, cell in enumerate(nb.cells[:harness_index]):
+        if index in skipped:
+            cell.outputs = []
+            continue
+        try:
+            await client.async_execute_cell(cell, index)
+        except CellTimeoutError:
+            skipped[index] = RunIssue(IssueKind.CELL_TIMEOUT, f"cell {index + 1}",
+                                      f"ran longer than {limits.cell:g} s and was stopped; "
+                                      "the notebook was run again without it", source=cell.source)
+            return False, []
+        except DeadKernelError:
+            skipped[index] = RunIssue(IssueKind.DIED, f"cell {index + 1}",
+                                      "the kernel died while this cell ran (sys.exit, os._exit or a crash); "
+                                      "the notebook was run again without it", source=cell.source)
+            return False, []
+    client.timeout = int(n_probes * (limits.call + 1.0) + 10)
+    try:
+        await client.async_execute_cell(nb.cells[harness_index], harness_index)
+    except (CellTimeoutError, DeadKernelError) as exc:
+        kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
+        return True, [RunIssue(IssueKind.DIED, "notebook",
+                               f"the kernel {kind} while the grader called the functions; "
+                               "the calls still pending were not graded")]
     return True, []
 
 

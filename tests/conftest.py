@@ -1,0 +1,120 @@
+"""Shared fixtures: real submission files on disk and the real `grade` command."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+GRADE = Path(sys.executable).parent / "grade"
+
+
+@dataclass(frozen=True)
+class Graded:
+    returncode: int
+    report: dict[str, Any]
+    stdout: str
+    stderr: str
+
+    def function_scores(self) -> dict[str, tuple[float, float]]:
+        return {f["name"]: (f["score"], f["max_score"]) for f in self.report["functions"]}
+
+    def checks_of(self, function: str) -> list[dict[str, Any]]:
+        return [c for c in self.report["checks"] if c["function"] == function]
+
+
+def run_grade(path: Path, *args: str, cwd: Path, timeout: float = 300) -> Graded:
+    """The real command line, as a student runs it, with a JSON report to read back."""
+    out = cwd / "report.json"
+    out.unlink(missing_ok=True)
+    proc = subprocess.run([str(GRADE), str(path), "--json", str(out), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+    report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    return Graded(proc.returncode, report, proc.stdout, proc.stderr)
+
+
+# --- building submissions from the solution ---------------------------------------------
+
+
+def _blocks(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """An override file: replacement definitions, then `# %% after NAME` blocks to insert."""
+    text = path.read_text(encoding="utf-8")
+    parts = text.split("# %% after ")
+    inserts = []
+    for part in parts[1:]:
+        name, _, body = part.partition("\n")
+        inserts.append((name.strip(), body))
+    return parts[0], inserts
+
+
+def _definitions(source: str) -> dict[str, tuple[int, int]]:
+    """Top-level def/class name -> (first line, last line), 1-based, decorators included."""
+    spans = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            spans[node.name] = (start, node.end_lineno or node.lineno)
+    return spans
+
+
+def _replace_definitions(source: str, replacements: str) -> str:
+    new = _definitions(replacements)
+    new_lines = replacements.splitlines()
+    lines = source.splitlines()
+    for name, (start, end) in sorted(_definitions(source).items(), key=lambda kv: -kv[1][0]):
+        if name in new:
+            a, b = new[name]
+            lines[start - 1:end] = new_lines[a - 1:b]
+    return "\n".join(lines) + "\n"
+
+
+def apply_override(override: Path, kind: str, dest: Path) -> Path:
+    """The solution with some definitions replaced and some blocks inserted, as lab2.py or lab2.ipynb."""
+    replacements, inserts = _blocks(override)
+    if kind == "py":
+        source = _replace_definitions((ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8"), replacements)
+        lines = source.splitlines()
+        for name, body in reversed(inserts):
+            end = _definitions(source)[name][1]
+            lines[end:end] = ["", body.rstrip("\n")]
+        path = dest / "lab2.py"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = _replace_definitions(cell.source, replacements).rstrip("\n")
+    for name, body in inserts:
+        index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and name in _definitions(c.source))
+        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(body.strip("\n")))
+    path = dest / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def as_kind(source_file: Path, kind: str, dest: Path) -> Path:
+    """A whole .py submission as itself, or as a notebook with one cell per `# %%` block."""
+    text = source_file.read_text(encoding="utf-8")
+    if kind == "py":
+        path = dest / "lab2.py"
+        path.write_text(text, encoding="utf-8")
+        return path
+    cells = [c.strip("\n") for c in text.split("# %%") if c.strip()]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    path = dest / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture(params=["py", "ipynb"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

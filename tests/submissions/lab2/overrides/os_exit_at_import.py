@@ -1,0 +1,4 @@
+# %% after hypothesis
+import os
+
+os._exit(0)

@@ -1,0 +1,163 @@
+"""Grading lab 2 end to end: real files, the real `grade` command, real kernels.
+
+The catalogue of wrong submissions lives in tests/submissions/lab2/: `overrides/` hold
+a few definitions (and `# %% after NAME` blocks) applied to the solution, `whole/` hold
+complete files. Each is graded as a .py file and as a notebook.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+
+LAB2_FUNCTIONS = ("hypothesis", "mse_cost", "gradient", "train_step", "train", "LinearRegressionModel")
+FAST = ("--call-timeout", "10", "--cell-timeout", "30")
+
+
+def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
+    """Functions in `wrong` score 0; every other function gets all its points."""
+    scores = graded.function_scores()
+    assert set(scores) == set(LAB2_FUNCTIONS)
+    for function, (score, max_score) in scores.items():
+        if function in wrong:
+            assert score == 0, f"{function} should lose all its points: {graded.checks_of(function)}"
+        else:
+            assert score == max_score, f"{function} should keep its points: {graded.checks_of(function)}"
+    assert graded.returncode == (1 if wrong else 0), graded.stderr
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path: Path) -> None:
+    graded = run_grade(ROOT / folder / "lab2" / f"lab2.{kind}", *FAST, cwd=tmp_path)
+    report = graded.report
+    assert report["lab"] == "lab2" and report["submission"]["format"] == kind
+    assert report["max_score"] == 22
+    if folder == "solutions":
+        assert report["score"] == 22 and graded.returncode == 0, graded.stdout
+        assert all(c["status"] == "passed" for c in report["checks"])
+    else:
+        assert report["score"] == 0 and graded.returncode == 1
+        for check in report["checks"]:
+            assert check["status"] == "error"
+            assert "not implemented" in check["message"], check
+
+
+# name -> (functions that lose their points, words the main diagnosis must contain)
+MISTAKES: dict[str, tuple[set[str], str, str]] = {
+    "sum_instead_of_mean": ({"mse_cost", "train_step", "train"}, "mse_cost", "sum instead of mean"),
+    "missing_square": ({"mse_cost", "train_step", "train"}, "mse_cost", "missing square"),
+    "cost_not_reduced": ({"mse_cost", "train_step", "train"}, "mse_cost", "0-dim"),
+    "forgets_zero_grad": ({"train_step", "train"}, "train_step", "zero_grad"),
+    "cost_after_step": ({"train_step", "train"}, "train_step", "after optimizer.step()"),
+    "gradient_sign_flipped": ({"gradient"}, "gradient", "sign"),
+    "gradient_without_factor_two": ({"gradient"}, "gradient", "factor 2"),
+    "gradient_sum_instead_of_mean": ({"gradient"}, "gradient", "sum instead of mean"),
+    "gradient_ignores_bias": ({"gradient"}, "gradient", "bias is ignored"),
+    "hypothesis_ignores_bias": ({"hypothesis", "train_step", "train"}, "hypothesis", "bias is ignored"),
+    "prediction_shape_m": ({"hypothesis", "train_step", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
+    "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
+    "parameters_by_hand": ({"LinearRegressionModel"}, "LinearRegressionModel", "nn.Linear"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_classic_mistake_loses_exactly_its_functions(name: str, kind: str, tmp_path: Path) -> None:
+    wrong, function, words = MISTAKES[name]
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides" / f"{name}.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, wrong)
+    failed = [c for c in graded.checks_of(function) if c["status"] != "passed"]
+    assert any(words in c["hint"] or words in c["message"] for c in failed), failed
+    for check in failed:
+        assert check["message"] and check["message"] != "passed"
+
+
+def test_broadcasting_is_named_where_it_hurts(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/prediction_shape_m.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    hints = " ".join(c["hint"] for c in graded.checks_of("train") + graded.checks_of("train_step"))
+    assert "broadcast against the (m, 1) target" in hints
+
+
+def test_a_failed_check_shows_expected_and_obtained(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/sum_instead_of_mean.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    check = next(c for c in graded.checks_of("mse_cost") if c["status"] == "failed")
+    assert "4.6667" in check["expected"] and "14.0000" in check["obtained"]
+    assert "FAIL" in graded.stdout and "Score: 13/22" in graded.stdout
+
+
+# --- tampering: nothing a submission does in its own process raises its score ------------
+
+
+@pytest.mark.parametrize("name", ["monkeypatches_everything", "tensor_subclass", "prints_results", "hardcodes_lesson_numbers"])
+def test_tampering_earns_nothing(name: str, kind: str, tmp_path: Path) -> None:
+    graded = run_grade(as_kind(SUBMISSIONS / "lab2/whole" / f"{name}.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    assert graded.report["score"] == 0, [(c["name"], c["status"], c["message"]) for c in graded.report["checks"]]
+    assert graded.returncode == 1
+
+
+def test_tensor_subclass_is_refused_by_name(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(as_kind(SUBMISSIONS / "lab2/whole/tensor_subclass.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    assert any("tensor subclass Liar" in c["message"] for c in graded.checks_of("hypothesis"))
+
+
+def test_sys_exit_at_import(kind: str, tmp_path: Path) -> None:
+    """A .py file stops where it exits (what came before is graded); a notebook goes on to the next cell."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/exits_at_import.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    if kind == "py":
+        assert_loses_exactly(graded, set(LAB2_FUNCTIONS) - {"hypothesis"})
+        assert any(i["kind"] == "load_error" and "SystemExit" in i["message"] for i in graded.report["issues"])
+    else:
+        assert_loses_exactly(graded, set())
+        assert any("SystemExit" in i["message"] for i in graded.report["issues"])
+
+
+def test_os_exit_at_import(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/os_exit_at_import.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    if kind == "py":
+        assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
+    else:  # the cell that killed the kernel is skipped; the other cells' functions are graded
+        assert_loses_exactly(graded, set())
+    assert any(i["kind"] == "died" for i in graded.report["issues"])
+
+
+def test_exits_inside_functions_cost_only_those_functions(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/exits_inside_functions.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    # train_step and train call hypothesis and mse_cost, so they go down with them.
+    assert_loses_exactly(graded, {"hypothesis", "mse_cost", "train_step", "train"})
+    assert any("SystemExit" in c["message"] for c in graded.checks_of("hypothesis"))
+    assert any("crashed" in c["message"] for c in graded.checks_of("mse_cost"))
+
+
+def test_a_call_that_kills_its_process(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/kills_its_kernel_in_a_call.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    # hypothesis and mse_cost were graded before gradient killed the process; nothing after it ran.
+    assert_loses_exactly(graded, {"gradient", "train_step", "train", "LinearRegressionModel"})
+    assert any(i["kind"] == "died" for i in graded.report["issues"])
+
+
+# --- hangs: bounded time, and only the hanging part costs ------------------------------------
+
+
+def test_hang_at_import_finishes_in_bounded_time(kind: str, tmp_path: Path) -> None:
+    path = apply_override(SUBMISSIONS / "lab2/overrides/hangs_at_import.py", kind, tmp_path)
+    started = time.monotonic()
+    graded = run_grade(path, "--call-timeout", "5", "--cell-timeout", "3", cwd=tmp_path, timeout=120)
+    assert time.monotonic() - started < 90
+    if kind == "py":
+        assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
+        assert [i["kind"] for i in graded.report["issues"]] == ["load_timeout"]
+    else:  # the hanging cell is skipped and the notebook replayed without it
+        assert_loses_exactly(graded, set())
+        assert any(i["kind"] == "cell_timeout" for i in graded.report["issues"])
+
+
+def test_runaway_function_costs_only_its_checks(kind: str, tmp_path: Path) -> None:
+    path = apply_override(SUBMISSIONS / "lab2/overrides/runaway_function.py", kind, tmp_path)
+    started = time.monotonic()
+    graded = run_grade(path, "--call-timeout", "2", "--cell-timeout", "3", cwd=tmp_path, timeout=120)
+    assert time.monotonic() - started < 90
+    assert_loses_exactly(graded, {"train"})
+    assert all("timed out after 2 s" in c["message"] for c in graded.checks_of("train"))
