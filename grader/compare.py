@@ -146,7 +146,12 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
     """Compare a returned value with the expected one; raise CheckFailed with a diagnosis."""
     exp = expected if isinstance(expected, torch.Tensor) else torch.tensor(expected, dtype=torch.float64)
     if exp.dim() == 0 and not isinstance(obtained, torch.Tensor):
-        obt = torch.tensor(as_number(obtained, what=what), dtype=torch.float64)
+        number = as_number(obtained, what=what)
+        if not close(torch.tensor(number, dtype=torch.float64), exp, atol, rtol):
+            hint = diagnose(torch.tensor(number, dtype=torch.float64), mistakes() if callable(mistakes) else (mistakes or {}), atol, rtol)
+            raise CheckFailed(f"{what} is wrong (off by {abs(number - float(exp)):.6g})",
+                              expected=fmt(float(exp), decimals), obtained=fmt(number, decimals), hint=hint)
+        return
     else:
         obt = as_tensor(obtained, what=what, shape=tuple(exp.shape), shape_hints=shape_hints)
     if close(obt, exp, atol, rtol):

@@ -151,7 +151,8 @@ def recipe_module(cls: Callable[..., Any], spec: dict[str, Any]) -> Any:
     }
     x = decode(spec["x"])
     output = model(x)
-    result: dict[str, Any] = {"structure": structure, "output": encode(output), "trained": None}
+    result: dict[str, Any] = {"structure": structure, "output": encode(output), "trained": None,
+                              "linear_output": encode(linear(x)) if isinstance(linear, torch.nn.Module) else None}
     if spec.get("train_steps"):
         y = decode(spec["y"])
         optimizer = torch.optim.SGD(model.parameters(), lr=spec["lr"])

@@ -213,6 +213,8 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
 def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
     expect_steps(observed, reference, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
                  "from W = b = 0 (lesson 002)", {0: ("4.6667", "0.0933", "0.0400"), 1: ("3.6927", None, None)})
+    expect_steps(observed, reference, "train_step.hidden_a", T(d.A_X), T(d.A_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
+                 "from W = b = 0 on other data")
 
 
 @check("train_step", 2, "train_step takes several consecutive steps right from a non-zero start")
@@ -278,6 +280,8 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
     expect_training(observed.get("train.lesson002"), reference, T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
                     "on lesson 002's data with the default lr and epochs", LESSON_TABLE)
+    expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
+                    "on other data with the default lr and epochs")
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
@@ -289,9 +293,10 @@ def test_train_other_data(observed: Any, reference: Any) -> None:
 # --- LinearRegressionModel -------------------------------------------------------------
 
 
-@check("LinearRegressionModel", 1, "LinearRegressionModel holds one nn.Linear(1, 1) named linear")
+@check("LinearRegressionModel", 1, "LinearRegressionModel holds one nn.Linear(1, 1) named linear and forward returns self.linear(x)")
 def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
-    s = observed.raw("LinearRegressionModel.lesson002")["structure"]
+    raw = observed.raw("LinearRegressionModel.lesson002")
+    s = raw["structure"]
     params = [(str(n), list(shape)) for n, shape in s.get("parameters", [])]
     if not s.get("linear_is_nn_linear") or params != [("linear.weight", [1, 1]), ("linear.bias", [1])]:
         raise CheckFailed("the model is not built on self.linear = nn.Linear(1, 1)",
@@ -300,6 +305,8 @@ def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
     if s.get("linear_features") != [1, 1]:
         raise CheckFailed(f"nn.Linear has in/out features {s.get('linear_features')}, expected [1, 1]",
                           expected="nn.Linear(1, 1)", obtained=f"nn.Linear{tuple(s.get('linear_features') or [])}")
+    expect_close(decode(raw.get("output")), as_tensor(decode(raw.get("linear_output")), what="self.linear(x)"),
+                 what="forward(x) compared with self.linear(x)", atol=1e-6, shape_hints=pred_shape_hints(3))
 
 
 @check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)")

@@ -1,0 +1,133 @@
+"""The `grade` command's contract: which file it grades, exit statuses, one-line errors, stable files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, run_grade
+from grader.errors import AmbiguousSubmission, SubmissionNotFound, UnknownLab, UnreadableSubmission
+from grader.submission import resolve
+
+STUB, SOLUTION = ROOT / "exercises" / "lab2", ROOT / "solutions" / "lab2"
+
+
+def lab_folder(tmp_path: Path, py_from: Path | None, nb_from: Path | None) -> Path:
+    folder = tmp_path / "lab2"
+    folder.mkdir()
+    if py_from:
+        shutil.copy(py_from / "lab2.py", folder / "lab2.py")
+    if nb_from:
+        shutil.copy(nb_from / "lab2.ipynb", folder / "lab2.ipynb")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("py_from", "nb_from", "graded", "why"),
+    [
+        (STUB, SOLUTION, "lab2.ipynb", "lab2.ipynb differs from the released stub; lab2.py does not"),
+        (SOLUTION, STUB, "lab2.py", "lab2.py differs from the released stub; lab2.ipynb does not"),
+        (SOLUTION, SOLUTION, "lab2.ipynb", "both lab2.py and lab2.ipynb differ"),
+        (STUB, STUB, "lab2.ipynb", "neither"),
+        (SOLUTION, None, "lab2.py", "only lab2 file"),
+    ],
+    ids=["notebook-changed", "py-changed", "both-changed", "none-changed", "py-only"],
+)
+def test_folder_grades_the_file_the_student_changed(tmp_path: Path, py_from: Path | None, nb_from: Path | None,
+                                                    graded: str, why: str) -> None:
+    submission = resolve(lab_folder(tmp_path, py_from, nb_from))
+    assert submission.path.name == graded
+    assert why in submission.selection
+    assert submission.lab.name == "lab2"
+
+
+def test_saved_outputs_and_metadata_do_not_count_as_a_change(tmp_path: Path) -> None:
+    folder = lab_folder(tmp_path, SOLUTION, None)
+    nb = nbformat.read(str(STUB / "lab2.ipynb"), as_version=4)
+    nb.metadata["kernelspec"] = {"name": "something-else", "display_name": "x", "language": "python"}
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="old output\n")]
+    nbformat.write(nb, str(folder / "lab2.ipynb"))
+    assert resolve(folder).path.name == "lab2.py"
+
+
+def test_lab_comes_from_the_file_name_or_lab_option(tmp_path: Path) -> None:
+    renamed = tmp_path / "my_homework.py"
+    shutil.copy(SOLUTION / "lab2.py", renamed)
+    with pytest.raises(AmbiguousSubmission):
+        resolve(renamed)
+    assert resolve(renamed, "lab2").lab.name == "lab2"
+
+
+def _missing(d: Path) -> Path:
+    return d / "missing.py"
+
+
+def _good_file(d: Path) -> Path:
+    return Path(shutil.copy(SOLUTION / "lab2.py", d / "lab2.py"))
+
+
+def _text_file(d: Path) -> Path:
+    (d / "lab2.txt").write_text("x")
+    return d / "lab2.txt"
+
+
+def _broken_notebook(d: Path) -> Path:
+    (d / "lab2.ipynb").write_text('{"cells": [')
+    return d / "lab2.ipynb"
+
+
+def _empty_lab_folder(d: Path) -> Path:
+    (d / "lab2").mkdir()
+    return d / "lab2"
+
+
+@pytest.mark.parametrize(
+    ("make", "lab", "error"),
+    [
+        (_missing, None, SubmissionNotFound),
+        (_good_file, "lab99", UnknownLab),
+        (_text_file, None, UnreadableSubmission),
+        (_broken_notebook, None, UnreadableSubmission),
+        (_empty_lab_folder, None, AmbiguousSubmission),
+    ],
+    ids=["missing-file", "unknown-lab", "wrong-suffix", "broken-notebook", "empty-folder"],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable[[Path], Path], lab: str | None,
+                                          error: type[Exception]) -> None:
+    path = make(tmp_path)
+    with pytest.raises(error):
+        resolve(path, lab)
+    args = ("--lab", lab) if lab else ()
+    graded = run_grade(path, *args, cwd=tmp_path)
+    assert graded.returncode == 2
+    lines = graded.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("grade: error: "), graded.stderr
+    assert "Traceback" not in graded.stderr and graded.report == {}
+
+
+def test_bad_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    graded = run_grade(SOLUTION / "lab2.py", "--call-timeout", "soon", cwd=tmp_path)
+    assert graded.returncode == 2 and len(graded.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_report_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    graded = run_grade(SOLUTION / "lab2.py", "--html", str(tmp_path / "afile" / "report.html"), cwd=tmp_path)
+    assert graded.returncode == 2 and "cannot write" in graded.stderr and "Traceback" not in graded.stderr
+
+
+def test_reports_are_deterministic(tmp_path: Path) -> None:
+    """Grading the same file twice writes byte-identical JSON and HTML."""
+    outputs = []
+    for attempt in ("a", "b"):
+        html = tmp_path / f"{attempt}.html"
+        graded = run_grade(ROOT / "tests/submissions/lab2/whole/prints_results.py", "--lab", "lab2", "--html", str(html),
+                           cwd=tmp_path)
+        outputs.append(((tmp_path / "report.json").read_bytes(), html.read_bytes()))
+        assert graded.returncode == 1
+    assert outputs[0] == outputs[1]
+    assert b'"score": 0.0' in outputs[0][0] and b"0 / 22" in outputs[0][1].replace(b"&nbsp;", b" ")
