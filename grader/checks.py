@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -112,22 +114,21 @@ class _Collector:
             return
         self.results.append(self._result(item, marker.kwargs, call))
 
-    def _result(self, item: pytest.Item, meta: dict[str, Any], call: pytest.CallInfo[None]) -> CheckResult:
+    def _result(self, item: pytest.Item, meta: Mapping[str, Any], call: pytest.CallInfo[None]) -> CheckResult:
         function, points = str(meta["function"]), float(meta["points"])
-        name = f"{function}.{item.name.removeprefix('test_').removeprefix(function + '_')}"
-        common = {"name": name, "function": function, "title": str(meta["title"]),
-                  "max_score": points, "output": self.observations.output_of_touched()}
+        passed = CheckResult(name=f"{function}.{item.name.removeprefix('test_').removeprefix(function + '_')}",
+                             function=function, title=str(meta["title"]), status=Status.PASSED, score=points,
+                             max_score=points, message="passed", output=self.observations.output_of_touched())
         exc = call.excinfo.value if call.excinfo is not None else None
         if exc is None:
-            return CheckResult(status=Status.PASSED, score=points, message="passed", **common)
+            return passed
         if isinstance(exc, CheckFailed):
-            return CheckResult(status=Status.FAILED, score=0.0, message=exc.message,
-                               expected=exc.expected, obtained=exc.obtained, hint=exc.hint, **common)
+            return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
+                           obtained=exc.obtained, hint=exc.hint)
         if isinstance(exc, StudentError):
-            return CheckResult(status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback, **common)
-        return CheckResult(status=Status.ERROR, score=0.0,
-                           message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})",
-                           **common)
+            return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback)
+        return replace(passed, status=Status.ERROR, score=0.0,
+                       message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
 
 
 def run_checks(suite: Path, observations: Observations, reference: Any) -> list[CheckResult]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
@@ -161,3 +162,54 @@ def test_runaway_function_costs_only_its_checks(kind: str, tmp_path: Path) -> No
     assert time.monotonic() - started < 90
     assert_loses_exactly(graded, {"train"})
     assert all("timed out after 2 s" in c["message"] for c in graded.checks_of("train"))
+
+
+# --- what does not count: stderr, warnings, saved outputs, metadata; what works: magics -------
+
+
+def test_warnings_and_stderr_are_shown_never_scored(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/warns_and_writes_stderr.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, set())
+    assert "the top level wrote this to stderr" in graded.report["stderr"]
+    assert "a top-level UserWarning" in graded.report["stderr"]
+    printed = " ".join(c["output"] for c in graded.checks_of("mse_cost"))
+    assert "mse_cost wrote this to stderr" in printed
+
+
+def test_a_cell_that_raises_is_reported_and_the_rest_still_runs(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/raises_in_a_cell.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    issues = graded.report["issues"]
+    assert any("IndexError" in i["message"] and "values[10]" in i["traceback"] for i in issues), issues
+    if kind == "py":  # a .py file stops at the error: what it defined before is still graded
+        assert_loses_exactly(graded, {"gradient", "train_step", "train", "LinearRegressionModel"})
+        assert issues[0]["kind"] == "load_error"
+    else:
+        assert_loses_exactly(graded, set())
+        cell = next(i for i in issues if i["kind"] == "cell_error")
+        assert cell["where"].startswith("cell ") and "values[10]" in cell["source"]
+
+
+def test_a_syntax_error(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/syntax_error_in_a_cell.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    assert any("SyntaxError" in i["message"] for i in graded.report["issues"]), graded.report["issues"]
+    assert_loses_exactly(graded, set(LAB2_FUNCTIONS) if kind == "py" else set())
+
+
+def test_notebook_magics_numpy_and_matplotlib_work(tmp_path: Path) -> None:
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/uses_magics_numpy_matplotlib.py", "ipynb", tmp_path), *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, set())
+    assert graded.report["issues"] == []
+
+
+def test_saved_outputs_and_kernelspec_are_ignored(tmp_path: Path) -> None:
+    nb = nbformat.read(str(ROOT / "exercises/lab2/lab2.ipynb"), as_version=4)
+    nb.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "Nope", "language": "python"}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.execution_count = 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Score: 22/22 full marks\n")]
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert graded.report["score"] == 0 and graded.returncode == 1
+    assert all("not implemented" in c["message"] for c in graded.report["checks"])

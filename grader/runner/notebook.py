@@ -19,7 +19,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
@@ -78,7 +78,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
             cell.outputs = []
             cell.execution_count = None
     nb.metadata = {}
-    return nb
+    return cast(nbformat.NotebookNode, nb)
 
 
 def run_notebook(path: Path, probes: list[Probe], probes_file: Path, out_dir: Path, workdir: Path, limits: Limits) -> RunOutcome:

@@ -1,0 +1,3 @@
+# %% after mse_cost
+values = [1, 2, 3]
+print(values[10])

@@ -1,0 +1,3 @@
+# %% after mse_cost
+def broken(:
+    pass
