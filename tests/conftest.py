@@ -77,40 +77,40 @@ def _replace_definitions(source: str, replacements: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def apply_override(override: Path, kind: str, dest: Path) -> Path:
-    """The solution with some definitions replaced and some blocks inserted, as lab2.py or lab2.ipynb."""
+def apply_override(override: Path, kind: str, dest: Path, lab: str = "lab2") -> Path:
+    """The lab's solution with some definitions replaced and some blocks inserted, as <lab>.py or <lab>.ipynb."""
     replacements, inserts = _blocks(override)
     if kind == "py":
-        source = _replace_definitions((ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8"), replacements)
+        source = _replace_definitions((ROOT / "solutions" / lab / f"{lab}.py").read_text(encoding="utf-8"), replacements)
         lines = source.splitlines()
         for name, body in reversed(inserts):
             end = _definitions(source)[name][1]
             lines[end:end] = ["", body.rstrip("\n")]
-        path = dest / "lab2.py"
+        path = dest / f"{lab}.py"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
-    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    nb = nbformat.read(str(ROOT / "solutions" / lab / f"{lab}.ipynb"), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = _replace_definitions(cell.source, replacements).rstrip("\n")
     for name, body in inserts:
         index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and name in _definitions(c.source))
         nb.cells.insert(index + 1, nbformat.v4.new_code_cell(body.strip("\n")))
-    path = dest / "lab2.ipynb"
+    path = dest / f"{lab}.ipynb"
     nbformat.write(nb, str(path))
     return path
 
 
-def as_kind(source_file: Path, kind: str, dest: Path) -> Path:
+def as_kind(source_file: Path, kind: str, dest: Path, lab: str = "lab2") -> Path:
     """A whole .py submission as itself, or as a notebook with one cell per `# %%` block."""
     text = source_file.read_text(encoding="utf-8")
     if kind == "py":
-        path = dest / "lab2.py"
+        path = dest / f"{lab}.py"
         path.write_text(text, encoding="utf-8")
         return path
     cells = [c.strip("\n") for c in text.split("# %%") if c.strip()]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    path = dest / "lab2.ipynb"
+    path = dest / f"{lab}.ipynb"
     nbformat.write(nb, str(path))
     return path
 
