@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from enum import IntEnum
 from pathlib import Path
@@ -38,36 +39,125 @@ def _positive(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade", description="Grade a PyTorch lab submission (.py or .ipynb) against hidden checks.")
+    p = _Parser(prog="grade", description="Grade a PyTorch lab submission (.py or .ipynb) against hidden checks. "
+                "Also: `grade batch` (a whole class), `grade merge` (shards), `grade labs` (what each lab checks).")
     p.add_argument("path", type=Path, help="a lab folder (e.g. exercises/lab2), a .py file or a .ipynb notebook")
     p.add_argument("--lab", help="the lab to grade against, when the file's name does not tell (e.g. lab2)")
     p.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON (docs/report-json.md)")
-    p.add_argument("--call-timeout", type=_positive, default=Limits.call, metavar="S",
-                   help=f"time limit for one call of a student function (default {Limits.call:g} s)")
-    p.add_argument("--cell-timeout", type=_positive, default=Limits.cell, metavar="S",
-                   help=f"time limit for one notebook cell or a .py file's top level (default {Limits.cell:g} s)")
+    _add_limits(p)
     p.add_argument("--quiet", action="store_true", help="print only the total")
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    limits = Limits(call=args.call_timeout, cell=args.cell_timeout, load=args.cell_timeout)
-    try:
-        from .pipeline import grade
-        from .reporting import render_terminal, write_html, write_json
+def _batch_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade batch", description="Grade a whole class and write a gradebook, reports and CI files.")
+    p.add_argument("submissions", type=Path, help="a folder (or a zip of one) with one entry per student")
+    p.add_argument("--lab", required=True, help="the lab every entry is graded against")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where the gradebook and reports go")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="submissions graded at a time (default: the number of CPUs)")
+    p.add_argument("--id-pattern", metavar="REGEX",
+                   help="regular expression taking the student id from an entry name: its group 'id', "
+                        r"else its first group (e.g. '_(?P<id>\d+)_' for kim_minsu_12345_lab2.ipynb)")
+    p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N deterministic shards of the class")
+    _add_limits(p)
+    return p
 
-        result = grade(args.path, args.lab, limits)
-        if args.json:
-            write_json(result, args.json)
-        if args.html:
-            write_html(result, args.html)
+
+def _merge_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade merge", description="Combine the output folders of sharded batches into one.")
+    p.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="output folders of `grade batch --shard`")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    return p
+
+
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--call-timeout", type=_positive, default=Limits.call, metavar="S",
+                   help=f"time limit for one call of a student function (default {Limits.call:g} s)")
+    p.add_argument("--cell-timeout", type=_positive, default=Limits.cell, metavar="S",
+                   help=f"time limit for one notebook cell or a .py file's top level (default {Limits.cell:g} s)")
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(call=args.call_timeout, cell=args.cell_timeout, load=args.cell_timeout)
+
+
+def _run_batch(argv: list[str]) -> int:
+    args = _batch_parser().parse_args(argv)
+    if args.jobs < 1:
+        _fail("--jobs takes a positive number")
+    from rich.console import Console
+
+    from .batch import BatchOptions, parse_shard, run_batch
+
+    console = Console(stderr=True)
+    options = BatchOptions(submissions=args.submissions, lab=args.lab, out=args.out, jobs=args.jobs,
+                           id_pattern=args.id_pattern, shard=parse_shard(args.shard) if args.shard else None,
+                           limits=_limits(args))
+    records = run_batch(options, console)
+    not_ok = [r for r in records if r.verdict != "ok"]
+    mean = sum(r.score for r in records) / len(records) if records else 0.0
+    print(f"graded {len(records)} submissions to {args.out}: mean score {mean:.2f}"
+          + (f", {len(not_ok)} not ok ({', '.join(sorted({r.verdict for r in not_ok}))})" if not_ok else ""))
+    return 0
+
+
+def _run_merge(argv: list[str]) -> int:
+    args = _merge_parser().parse_args(argv)
+    from .batch.merge import merge
+
+    records = merge(args.dirs, args.out)
+    print(f"merged {len(records)} students from {len(args.dirs)} folders into {args.out}")
+    return 0
+
+
+def _run_labs(argv: list[str]) -> int:
+    _Parser(prog="grade labs", description="List the labs with their functions and points.").parse_args(argv)
+    from .labs import known_labs, load_lab
+    from .pipeline import lab_checks
+
+    for name in known_labs():
+        lab, checks = load_lab(name), lab_checks(name)
+        print(f"{name}  {lab.title}  ({sum(c.max_score for c in checks):g} points)")
+        for function in lab.functions:
+            own = [c for c in checks if c.function == function]
+            print(f"  {function:<34} {sum(c.max_score for c in own):>4g} points  ({len(own)} checks)")
+    return 0
+
+
+COMMANDS = {"batch": _run_batch, "merge": _run_merge, "labs": _run_labs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] in COMMANDS:
+            return COMMANDS[argv[0]](argv[1:])
+        return _grade_one(argv)
     except GraderError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        print("grade: interrupted", file=sys.stderr)
+        print("grade: interrupted; results written so far are kept (run the same command again to resume)",
+              file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug in the grader: one line, unless asked for the traceback
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        _fail(f"internal error ({type(exc).__name__}: {exc}); set GRADER_DEBUG=1 for the traceback")
+    return ExitCode.GRADER_ERROR
+
+
+def _grade_one(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    from .pipeline import grade
+    from .reporting import render_terminal, write_html, write_json
+
+    result = grade(args.path, args.lab, _limits(args))
+    if args.json:
+        write_json(result, args.json)
+    if args.html:
+        write_html(result, args.html)
     if args.quiet:
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
     else:

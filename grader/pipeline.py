@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import Limits
 from .labs import Lab
-from .results import GradeResult
+from .results import CheckResult, GradeResult
 from .runner import run_submission
 from .submission import resolve
 
@@ -63,3 +63,15 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
         grader_version=grader_version(),
         functions=submission.lab.functions,
     )
+
+
+def lab_checks(name: str) -> list[CheckResult]:
+    """The lab's checks with their points, from its hidden suite, without any submission."""
+    from .checks import Observations, run_checks
+    from .labs import load_lab
+    from .runner import Outcome, ProbeOutcome
+
+    lab = load_lab(name)
+    probes = lab.make_probes()
+    nothing = {p.id: ProbeOutcome(Outcome.NOT_RUN) for p in probes}
+    return run_checks(lab.suite, Observations(nothing, {p.id: p.function for p in probes}), _warm_up(lab))

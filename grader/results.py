@@ -110,6 +110,23 @@ class GradeResult:
     def checks_for(self, function: str) -> tuple[CheckResult, ...]:
         return tuple(c for c in self.checks if c.function == function)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradeResult:
+        """The inverse of `to_dict`, for results read back from disk (batches resume and merge)."""
+        sub = data["submission"]
+        return cls(
+            lab=data["lab"],
+            graded_file=sub["file"],
+            submission_format=sub["format"],
+            sha256=sub["sha256"],
+            selection=sub["selection"],
+            checks=tuple(CheckResult(**{**c, "status": Status(c["status"])}) for c in data["checks"]),
+            issues=tuple(RunIssue(**{**i, "kind": IssueKind(i["kind"])}) for i in data["issues"]),
+            stderr=data.get("stderr", ""),
+            grader_version=data.get("grader_version", ""),
+            functions=tuple(f["name"] for f in data.get("functions", [])),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
