@@ -39,6 +39,8 @@ class StudentError(Exception):
 def describe_failure(function: str, o: ProbeOutcome) -> StudentError:
     if o.outcome is Outcome.RAISED and o.exception == "NotImplementedError":
         return StudentError(f"not implemented: {function} still raises NotImplementedError")
+    if o.outcome is Outcome.RAISED and "[Errno 27]" in o.message:  # EFBIG: the output limit was hit
+        return StudentError(f"{function} printed more output than the limit allows and was stopped (flooded output)")
     if o.outcome is Outcome.RAISED:
         return StudentError(f"{function} raised {o.exception}: {o.message}".rstrip(": "), o.traceback)
     if o.outcome is Outcome.MISSING:

@@ -118,10 +118,11 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
     for i, item in enumerate(entry.paths):
         if item.is_file() and item.suffix.lower() == ".zip":
             try:
-                inner = extract_zip(item, scratch / f"unzipped{i}")
+                unzipped = scratch / f"unzipped{i}"
+                inner = extract_zip(item, unzipped)
             except GraderError as exc:
                 raise EntryProblem("unreadable", str(exc)) from None
-            candidates += [(f, f"{item.name}/{f.relative_to(inner).as_posix()}") for f in _files_under(inner)]
+            candidates += [(f, f"{item.name}/{f.relative_to(unzipped).as_posix()}") for f in _files_under(inner)]
         elif item.is_dir():
             candidates += [(f, f"{item.name}/{f.relative_to(item).as_posix()}") for f in _files_under(item)]
         else:

@@ -65,6 +65,9 @@ def verdict_of(result: GradeResult) -> tuple[str, str]:
     if IssueKind.CELL_TIMEOUT in kinds or IssueKind.LOAD_TIMEOUT in kinds or timeouts:
         first = next((i.message for i in result.issues if "timeout" in i.kind), timeouts[0].message if timeouts else "")
         return "timed out", first
+    flooded = [c for c in result.checks if "flooded output" in c.message]
+    if flooded or "output truncated" in result.stderr:
+        return "flooded output", flooded[0].message if flooded else "the code printed more than the output limit"
     if died:
         return ("kernel died" if result.submission_format == "ipynb" else "crashed"), died[0].message
     if kinds & {IssueKind.CELL_ERROR, IssueKind.LOAD_ERROR}:
@@ -76,8 +79,14 @@ def fingerprint(lab_name: str) -> str:
     """Changes whenever the grader's code, templates, or the lab's solution and stubs change."""
     package = Path(__file__).resolve().parent.parent
     lab = load_lab(lab_name)
+    labs = package / "labs"
+
+    def relevant(p: Path) -> bool:  # other labs' files do not change this lab's results
+        inside = p.relative_to(package).parts
+        return not (p.is_relative_to(labs) and len(inside) > 2 and inside[1] != lab.name)
+
     files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".ini")
-                   and "__pycache__" not in p.parts and "_course" not in p.parts)
+                   and "__pycache__" not in p.parts and "_course" not in p.parts and relevant(p))
     files += [course_root() / "solutions" / lab.name / f"{lab.stem}.py", lab.stub(".py"), lab.stub(".ipynb")]
     digest = hashlib.sha256()
     for f in files:

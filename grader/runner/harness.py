@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 PROTOCOL = 1
 MAX_ITEMS = 100_000  # elements per encoded tensor or list
-MAX_LOG_BYTES = 64 * 1024 * 1024  # a probe's printed output, at most
+MAX_LOG_BYTES = 16 * 1024 * 1024  # what one function may print, at most
 
 
 class ProbeError(Exception):

@@ -9,6 +9,7 @@ numbers belong (NaN and infinities travel as the strings "nan", "inf", "-inf").
 from __future__ import annotations
 
 import json
+import signal
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -128,5 +129,7 @@ def _describe_exit(status: Any) -> str:
     if not isinstance(status, dict):
         return "the call ended without an answer"
     if status.get("status") == "signal":
+        if status.get("signal") == signal.SIGXFSZ:
+            return "the call printed more output than the limit allows and was stopped (flooded output)"
         return f"the call's process was killed by signal {status.get('signal')}"
     return f"the call's process exited (status {status.get('code')}) without returning"

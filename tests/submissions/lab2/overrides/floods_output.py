@@ -1,0 +1,4 @@
+def hypothesis(x, W, b):
+    line = "flood " * 200
+    while True:
+        print(line)

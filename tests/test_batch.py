@@ -1,0 +1,225 @@
+"""`grade batch` over a mixed class: verdicts, gradebook rows, resume, shards and merge, zips."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import GRADE, ROOT, SUBMISSIONS, apply_override, as_kind
+
+SOLUTION = ROOT / "solutions" / "lab2"
+OVERRIDES = SUBMISSIONS / "lab2" / "overrides"
+LIMITS = ("--call-timeout", "3", "--cell-timeout", "6")
+
+
+def batch(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(GRADE), "batch", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def made(kind: str, override: str, dest: Path, name: str) -> Path:
+    """A submission built from the solution with one override, saved as `name` in `dest`."""
+    with_override = apply_override(OVERRIDES / f"{override}.py", kind, dest)
+    return with_override.rename(dest / name)
+
+
+def tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        digest.update(f.relative_to(folder).as_posix().encode())
+        if f.is_file():
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def gradebook(out: Path) -> list[dict[str, str]]:
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def mixed_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("class")
+    scratch = tmp_path_factory.mktemp("scratch")
+    shutil.copy(SOLUTION / "lab2.ipynb", root / "alice.ipynb")  # correct
+    made("py", "sum_instead_of_mean", scratch, "bob.py").replace(root / "bob.py")  # wrong
+    (root / "carol").mkdir()  # a folder whose notebook kills its kernel in one cell
+    made("ipynb", "os_exit_at_import", scratch, "lab2.ipynb").replace(root / "carol" / "lab2.ipynb")
+    with zipfile.ZipFile(root / "dave.zip", "w") as zf:  # a zip of one student's files
+        zf.write(SOLUTION / "lab2.py", "dave/lab2.py")
+    (root / "erin").mkdir()  # an empty folder
+    (root / "erin" / "notes.txt").write_text("I will hand it in tomorrow\n")
+    (root / "frank.py").write_text("def hypothesis(x, W, b:\n    return x * W + b\n")  # syntax error
+    made("ipynb", "hangs_at_import", scratch, "gina.ipynb").replace(root / "gina.ipynb")  # hangs in a cell
+    made("py", "runaway_function", scratch, "hank.py").replace(root / "hank.py")  # one function hangs
+    made("py", "floods_output", scratch, "ivan.py").replace(root / "ivan.py")  # prints without end
+    shutil.copy(SOLUTION / "lab2.py", root / "kim_minsu_12345_lab2.py")  # an LMS download name
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded_class(mixed_class: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str], str]:
+    out = tmp_path_factory.mktemp("out")
+    before = tree_hash(mixed_class)
+    proc = batch(mixed_class, "--lab", "lab2", "--out", out, "--jobs", "2", "--id-pattern", r"_(?P<id>\d+)_", *LIMITS)
+    return out, proc, before
+
+
+EXPECTED = {  # student -> (score, verdict)
+    "12345": (22, "ok"),
+    "alice": (22, "ok"),
+    "bob": (10, "ok"),
+    "carol": (22, "kernel died"),
+    "dave": (22, "ok"),
+    "erin": (0, "no gradable file"),
+    "frank": (0, "raised errors"),
+    "gina": (22, "timed out"),
+    "hank": (17, "timed out"),
+    "ivan": (10, "flooded output"),
+}
+
+
+def test_every_submission_gets_a_verdict(graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:
+    out, proc, _ = graded_class
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    verdicts = {s["student"]: (s["score"], s["verdict"]) for s in results["students"]}
+    assert verdicts == EXPECTED
+    assert results["lab"] == "lab2" and results["grader_version"]
+    graded = {s["student"]: s for s in results["students"] if s["result"]}
+    assert len(graded["alice"]["result"]["submission"]["sha256"]) == 64
+    assert graded["dave"]["result"]["submission"]["file"] == "dave.zip/dave/lab2.py"
+
+
+def test_gradebook_rows(graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:
+    out, _, _ = graded_class
+    rows = gradebook(out)
+    assert [r["student"] for r in rows] == sorted(EXPECTED)
+    header = list(rows[0])
+    assert header[:3] == ["student", "score", "max_score"] and "mse_cost.lesson_values" in header
+    for row in rows:
+        score, _ = EXPECTED[row["student"]]
+        assert float(row["score"]) == score and float(row["max_score"]) == 22
+        assert sum(float(row[c]) for c in header[3:]) == score
+    bob = next(r for r in rows if r["student"] == "bob")
+    assert float(bob["mse_cost.lesson_values"]) == 0 and float(bob["hypothesis.lesson_values"]) == 2
+
+
+def test_per_student_files_and_class_files(graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:
+    out, _, _ = graded_class
+    for name in ("gradebook.csv", "results.json", "junit.xml", "index.html"):
+        assert (out / name).is_file()
+    alice = out / "students" / "alice"
+    assert (alice / "report.html").is_file() and json.loads((alice / "result.json").read_text())["score"] == 22
+    gradescope = json.loads((alice / "gradescope_results.json").read_text())
+    assert gradescope["score"] == 22 and all(t["status"] == "passed" for t in gradescope["tests"])
+    assert json.loads((out / "students" / "erin" / "gradescope_results.json").read_text())["score"] == 0
+    index = (out / "index.html").read_text()
+    assert "students/alice/report.html" in index and "no gradable file" in index
+
+
+def test_submissions_are_never_modified(mixed_class: Path, graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:
+    assert tree_hash(mixed_class) == graded_class[2]
+
+
+def test_rerun_reuses_everything_and_writes_the_same_gradebook(
+        mixed_class: Path, graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:
+    out, _, _ = graded_class
+    first = (out / "gradebook.csv").read_bytes(), (out / "results.json").read_bytes(), (out / "junit.xml").read_bytes()
+    started = time.monotonic()
+    proc = batch(mixed_class, "--lab", "lab2", "--out", out, "--jobs", "2", "--id-pattern", r"_(?P<id>\d+)_", *LIMITS)
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - started < 30  # nothing was graded again: no kernel, no 6 s hang
+    assert ((out / "gradebook.csv").read_bytes(), (out / "results.json").read_bytes(),
+            (out / "junit.xml").read_bytes()) == first
+
+
+@pytest.fixture(scope="module")
+def small_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("small")
+    scratch = tmp_path_factory.mktemp("small-scratch")
+    for i, override in enumerate(["forgets_zero_grad", "one_epoch_too_few", "gradient_sign_flipped",
+                                  "parameters_by_hand", "missing_square", "cost_after_step"]):
+        made("py", override, scratch, f"student{i}.py").replace(root / f"student{i}.py")
+    shutil.copy(SOLUTION / "lab2.py", root / "top.py")
+    return root
+
+
+@pytest.fixture(scope="module")
+def small_reference(small_class: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small-out")
+    assert batch(small_class, "--lab", "lab2", "--out", out, "--jobs", "2").returncode == 0
+    return out
+
+
+def test_interrupted_batch_resumes_to_an_identical_gradebook(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(GRADE), "batch", str(small_class), "--lab", "lab2", "--out", str(out), "--jobs", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("students/*/record.json"))) < 2:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=120)
+    finished = len(list(out.glob("students/*/record.json")))
+    assert 2 <= finished < 7, "the interruption should land mid-batch"
+    assert not (out / "gradebook.csv").exists()
+    resumed = batch(small_class, "--lab", "lab2", "--out", out, "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "gradebook.csv").read_bytes() == (small_reference / "gradebook.csv").read_bytes()
+    assert (out / "results.json").read_bytes() == (small_reference / "results.json").read_bytes()
+
+
+def test_shards_merged_equal_one_unsharded_run(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
+    shards = []
+    for k in (1, 2, 3):
+        out = tmp_path / f"shard{k}"
+        assert batch(small_class, "--lab", "lab2", "--out", out, "--shard", f"{k}/3", "--jobs", "2").returncode == 0
+        shards.append(out)
+    counts = [len(json.loads((s / "results.json").read_text())["students"]) for s in shards]
+    assert sum(counts) == 7
+    merged = tmp_path / "merged"
+    proc = subprocess.run([str(GRADE), "merge", *map(str, shards), "--out", str(merged)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("gradebook.csv", "results.json", "junit.xml"):
+        assert (merged / name).read_bytes() == (small_reference / name).read_bytes(), name
+    assert (merged / "students" / "top" / "report.html").is_file()
+
+
+def test_a_zip_of_the_class_grades_like_the_folder(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(small_class.iterdir()):
+            zf.write(f, f"lab2-submissions/{f.name}")
+    out = tmp_path / "out"
+    assert batch(archive, "--lab", "lab2", "--out", out, "--jobs", "2").returncode == 0
+    assert (out / "gradebook.csv").read_bytes() == (small_reference / "gradebook.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("{tmp}/nowhere", "--lab", "lab2", "--out", "{tmp}/out"),
+        ("{class}", "--lab", "lab99", "--out", "{tmp}/out"),
+        ("{class}", "--lab", "lab2", "--out", "{tmp}/afile/out"),
+        ("{tmp}/afile", "--lab", "lab2", "--out", "{tmp}/out"),
+        ("{class}", "--lab", "lab2", "--out", "{tmp}/out", "--shard", "3/2"),
+        ("{class}", "--out", "{tmp}/out"),
+    ],
+    ids=["no-such-folder", "unknown-lab", "unwritable-out", "not-a-zip", "bad-shard", "no-lab"],
+)
+def test_a_batch_that_cannot_run_exits_2(args: tuple[str, ...], small_class: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a zip")
+    real = [a.format(tmp=tmp_path, **{"class": small_class}) for a in args]
+    proc = batch(*real)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
