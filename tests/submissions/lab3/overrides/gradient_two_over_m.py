@@ -1,0 +1,3 @@
+def gradient(x, y, W):
+    # Lab 2's exact derivative of the mean cost, not this lesson's plain sum.
+    return 2 * torch.mean((W * x - y) * x).reshape(W.shape)

@@ -1,0 +1,198 @@
+"""Grading lab 3 end to end: real files, the real `grade` command, real kernels.
+
+The catalogue of wrong submissions lives in tests/submissions/lab3/: `overrides/` hold a
+few definitions applied to the solution, `whole/` hold complete files. The reference files
+are graded as a .py file and as a notebook, the catalogue as .py files (one in-place case as
+a notebook too): the notebook path is the same harness, which lab 2's tests cover in depth.
+
+All the submissions are graded two at a time, starting with the first test that needs one,
+which keeps the module near a minute on two cores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+
+LAB3_FUNCTIONS = ("hypothesis", "cost", "gradient", "descent_step", "cost_curve", "train")
+FAST = ("--call-timeout", "10", "--cell-timeout", "30")
+MAX_SCORE = 20
+OVERRIDES = SUBMISSIONS / "lab3" / "overrides"
+
+# name -> (checks that lose their points, the function whose failed check names the mistake, words it must contain)
+MISTAKES: dict[str, tuple[set[str], str, str]] = {
+    "gradient_mean_instead_of_sum": ({"gradient", "descent_step", "train"}, "gradient", "mean instead of sum"),
+    "gradient_two_over_m": ({"gradient", "descent_step", "train"}, "gradient", "(2/m) * sum"),
+    "update_added": ({"descent_step", "train"}, "descent_step", "against it"),
+    "updates_W_in_place": ({"descent_step.not_in_place"}, "descent_step", "updated in place"),
+    "updates_W_in_place_under_no_grad": ({"descent_step.not_in_place"}, "descent_step", "updated in place and returned"),
+    "cost_sum_instead_of_mean": ({"cost", "cost_curve", "train"}, "cost", "sum instead of mean"),
+    "cost_cut_off_from_autograd": ({"cost.autograd_sgd"}, "cost", "cut off from autograd"),
+    "curve_averages_everything": ({"cost_curve"}, "cost_curve", "averaged over everything"),
+    "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
+    "history_after_update": ({"train"}, "train", "recorded after the update"),
+}
+
+
+def _submissions() -> dict[str, Callable[[Path], Path]]:
+    """Every file this module grades, by key, in the order the tests need them."""
+    made: dict[str, Callable[[Path], Path]] = {}
+    for folder in ("solutions", "exercises"):
+        for kind in ("py", "ipynb"):
+            made[f"{folder}.{kind}"] = lambda _, f=folder, k=kind: ROOT / f / "lab3" / f"lab3.{k}"
+    for name in sorted(MISTAKES):
+        made[name] = lambda dest, n=name: apply_override(OVERRIDES / f"{n}.py", "py", dest, lab="lab3")
+    made["updates_W_in_place.ipynb"] = lambda dest: apply_override(OVERRIDES / "updates_W_in_place.py", "ipynb", dest, lab="lab3")
+    made["hardcodes_lesson_numbers"] = lambda dest: as_kind(SUBMISSIONS / "lab3/whole/hardcodes_lesson_numbers.py", "py", dest, lab="lab3")
+    return made
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Graded]]:
+    """`graded(key)`: the report of one submission; all of them are graded in the background, two at a time."""
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures: dict[str, Future[Graded]] = {}
+    for key, make in _submissions().items():
+        folder = tmp_path_factory.mktemp(key.replace(".", "_"))
+        futures[key] = pool.submit(run_grade, make(folder), *FAST, cwd=folder)
+    yield lambda key: futures[key].result()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
+    """Checks in `wrong` (a function name stands for all its checks, `function.check` for one) score 0; all others pass."""
+    checks = graded.report["checks"]
+    assert {c["function"] for c in checks} == set(LAB3_FUNCTIONS)
+    for check in checks:
+        if check["function"] in wrong or check["name"] in wrong:
+            assert check["score"] == 0, f"{check['name']} should lose its points: {check}"
+        else:
+            assert check["status"] == "passed", f"{check['name']} should keep its points: {check}"
+    assert graded.returncode == (1 if wrong else 0), graded.stderr
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_reference_files_are_graded_as_expected(folder: str, kind: str, graded: Callable[[str], Graded]) -> None:
+    result = graded(f"{folder}.{kind}")
+    report = result.report
+    assert report["lab"] == "lab3" and report["submission"]["format"] == kind
+    assert report["max_score"] == MAX_SCORE
+    if folder == "solutions":
+        assert report["score"] == MAX_SCORE and result.returncode == 0, result.stdout
+        assert all(c["status"] == "passed" for c in report["checks"])
+        assert report["issues"] == [], report["issues"]  # the notebook's try-it cell runs cleanly
+    else:
+        assert report["score"] == 0 and result.returncode == 1
+        for check in report["checks"]:
+            assert check["status"] == "error"
+            assert "not implemented" in check["message"], check
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_classic_mistake_loses_exactly_its_checks(name: str, graded: Callable[[str], Graded]) -> None:
+    wrong, function, words = MISTAKES[name]
+    result = graded(name)
+    assert_loses_exactly(result, wrong)
+    failed = [c for c in result.checks_of(function) if c["status"] != "passed"]
+    assert any(words in c["hint"] or words in c["message"] for c in failed), failed
+    for check in failed:
+        assert check["message"] and check["message"] != "passed"
+
+
+def test_in_place_update_names_autograds_error(graded: Callable[[str], Graded]) -> None:
+    """In a notebook too, the RuntimeError autograd raises is turned into a named mistake, not a crash."""
+    result = graded("updates_W_in_place.ipynb")
+    assert_loses_exactly(result, {"descent_step.not_in_place"})
+    check = next(c for c in result.checks_of("descent_step") if c["status"] != "passed")
+    assert check["status"] == "failed"
+    assert "leaf Variable that requires grad" in check["message"] and "W - lr * gradient(x, y, W)" in check["hint"]
+
+
+def test_hard_coding_the_lessons_numbers_earns_nothing(graded: Callable[[str], Graded]) -> None:
+    result = graded("hardcodes_lesson_numbers")
+    checks = result.report["checks"]
+    assert result.report["score"] == 0, [(c["name"], c["status"], c["message"]) for c in checks]
+    assert result.returncode == 1
+    # It does reproduce the lesson's numbers: only the hidden inputs catch it.
+    assert not any("lesson" in c["message"] for c in checks), [(c["name"], c["message"]) for c in checks]
+
+
+# --- the lesson's numbers, recomputed on the grader's side (no student process) ------------
+
+
+@pytest.fixture(scope="module")
+def reference() -> Any:
+    from grader.labs import load_lab
+
+    return load_lab("lab3").reference()
+
+
+def lesson_xy() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.FloatTensor([[1], [2], [3]]), torch.FloatTensor([[1], [2], [3]])
+
+
+# The course's Lab 3 notebook (see docs/values-lab3.md): `W: {:.3f}, Cost: {:.6f}` at epochs 0..10.
+LESSON_TABLE = [("0.000", "4.666667"), ("1.400", "0.746666"), ("0.840", "0.119467"), ("1.064", "0.019115"),
+                ("0.974", "0.003058"), ("1.010", "0.000489"), ("0.996", "0.000078"), ("1.002", "0.000013"),
+                ("0.999", "0.000002"), ("1.000", "0.000000"), ("1.000", "0.000000")]
+
+
+def test_reference_prints_the_lessons_table(reference: Any) -> None:
+    x, y = lesson_xy()
+    assert float(reference.gradient(x, y, torch.zeros(1))) == -14.0
+    assert f"{float(reference.descent_step(x, y, torch.zeros(1), 0.1)):.4f}" == "1.4000"
+    w, history = reference.train(x, y)
+    assert [(f"{w_:.3f}", f"{c:.6f}") for w_, c in history] == LESSON_TABLE
+    assert f"{float(w):.3f}" == "1.000"
+
+
+def test_sgd_with_lr_015_on_the_mean_cost_prints_the_same_table(reference: Any) -> None:
+    """The lesson's claim: optim.SGD(lr=0.15) on the mean cost steps like lr 0.1 on the sum gradient (0.15 * 2/3 = 0.1)."""
+    x, y = lesson_xy()
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=0.15)
+    _, by_hand = reference.train(x, y, lr=0.1, epochs=10)
+    for epoch in range(11):
+        cost = reference.cost(x, y, w)
+        assert abs(w.item() - by_hand[epoch][0]) < 5e-7 and abs(cost.item() - by_hand[epoch][1]) < 1e-6
+        optimizer.zero_grad()
+        cost.backward()
+        optimizer.step()
+
+
+def test_cost_curve_is_lowest_next_to_one(reference: Any) -> None:
+    x, y = lesson_xy()
+    ws = torch.linspace(-5, 7, 1000)
+    assert int(reference.cost_curve(x, y, ws).argmin()) in (499, 500)  # W 0.9940 and 1.0060 tie
+
+
+def test_the_mistake_simulator_agrees_with_the_reference(reference: Any) -> None:
+    from grader.labs.lab3 import data as d
+    from grader.labs.lab3 import mistakes as M
+
+    x, y = torch.tensor(d.U_X), torch.tensor(d.U_Y)
+    w, history = M.simulate(x, y, d.U_LR, d.U_EPOCHS)
+    ref_w, ref_history = reference.train(x, y, lr=d.U_LR, epochs=d.U_EPOCHS)
+    assert torch.allclose(w, ref_w) and torch.allclose(torch.tensor(history), torch.tensor(ref_history))
+
+
+def test_every_mistake_is_told_apart_on_the_hidden_inputs(reference: Any) -> None:
+    from grader.labs.lab3 import data as d
+    from grader.labs.lab3 import mistakes as M
+
+    for xs, ys, ws, lr in ((d.A_X, d.A_Y, d.A_W, d.A_LR), (d.B_X, d.B_Y, d.B_W, d.B_LR)):
+        x, y, w = torch.tensor(xs), torch.tensor(ys), torch.tensor(ws)
+        for variants, right in ((M.gradient_variants(x, y, w), reference.gradient(x, y, w)),
+                                (M.step_variants(x, y, w, lr), reference.descent_step(x, y, w, lr)),
+                                (M.cost_variants(x, y, w), reference.cost(x, y, w))):
+            values = [right, *variants.values()]
+            for i, a in enumerate(values):
+                for b in values[i + 1:]:
+                    assert not torch.allclose(a, b, atol=1e-3), (a, b)
