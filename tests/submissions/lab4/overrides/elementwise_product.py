@@ -1,0 +1,2 @@
+def hypothesis(x, W, b):
+    return x * W + b

@@ -1,0 +1,118 @@
+"""Grading lab 4 end to end: real files, the real `grade` command, real kernels.
+
+The catalogue of wrong submissions lives in tests/submissions/lab4/: `overrides/` hold a few
+definitions applied to the solution, `whole/` complete files. The lab's own files and the
+hard-coding submission are graded as a .py file and as a notebook; the catalogue as .py files
+(one mistake also as a notebook), since lab 2's suite already covers what differs between the
+two formats and a notebook costs a kernel start per submission.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+
+LAB4_FUNCTIONS = ("hypothesis", "train", "MultivariateLinearRegressionModel")
+MODEL = "MultivariateLinearRegressionModel"
+FAST = ("--call-timeout", "10", "--cell-timeout", "30")
+
+
+def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
+    """Functions in `wrong` score 0; every other function gets all its points."""
+    scores = graded.function_scores()
+    assert set(scores) == set(LAB4_FUNCTIONS)
+    for function, (score, max_score) in scores.items():
+        if function in wrong:
+            assert score == 0, f"{function} should lose all its points: {graded.checks_of(function)}"
+        else:
+            assert score == max_score, f"{function} should keep its points: {graded.checks_of(function)}"
+    assert graded.returncode == (1 if wrong else 0), graded.stderr
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path: Path) -> None:
+    graded = run_grade(ROOT / folder / "lab4" / f"lab4.{kind}", *FAST, cwd=tmp_path)
+    report = graded.report
+    assert report["lab"] == "lab4" and report["submission"]["format"] == kind
+    assert report["max_score"] == 14
+    if folder == "solutions":
+        assert report["score"] == 14 and graded.returncode == 0, graded.stdout
+        assert all(c["status"] == "passed" for c in report["checks"])
+        assert report["issues"] == []
+    else:
+        assert report["score"] == 0 and graded.returncode == 1
+        for check in report["checks"]:
+            assert check["status"] == "error"
+            assert "not implemented" in check["message"], check
+
+
+# name -> (functions that lose their points, the function whose checks name it, words that name it)
+MISTAKES: dict[str, tuple[set[str], str, str]] = {
+    "elementwise_product": ({"hypothesis", "train"}, "hypothesis", "elementwise `*` instead of a matrix product"),
+    "prediction_shape_m": ({"hypothesis", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
+    "weights_shape_3": ({"train"}, "train", "torch.zeros((3, 1), requires_grad=True)"),
+    "bias_per_row": ({"train"}, "train", "one entry per row"),
+    "sum_instead_of_mean": ({"train"}, "train", "sum instead of mean"),
+    "forgets_zero_grad": ({"train"}, "train", "zero_grad"),
+    "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
+    "parameters_by_hand": ({MODEL}, MODEL, "instead of nn.Linear"),
+    "linear_one_input": ({MODEL}, MODEL, "nn.Linear(1, 1): three input features need"),
+    "other_correct_spellings": (set(), "", ""),
+}
+
+
+@pytest.fixture(scope="module")
+def graded_override(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Graded]:
+    """Grade an override as `kind` once per module: several tests read the same report."""
+
+    @functools.cache
+    def grade(name: str, kind: str) -> Graded:
+        folder = tmp_path_factory.mktemp(name)
+        path = apply_override(SUBMISSIONS / "lab4/overrides" / f"{name}.py", kind, folder, lab="lab4")
+        return run_grade(path, *FAST, cwd=folder)
+
+    return grade
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_classic_mistake_loses_exactly_its_functions(name: str, graded_override: Callable[[str, str], Graded]) -> None:
+    wrong, function, words = MISTAKES[name]
+    graded = graded_override(name, "py")
+    assert_loses_exactly(graded, wrong)
+    if not wrong:
+        return
+    failed = [c for c in graded.checks_of(function) if c["status"] != "passed"]
+    assert any(words in c["hint"] or words in c["message"] for c in failed), failed
+    for check in graded.report["checks"]:
+        if check["function"] in wrong:
+            assert check["status"] != "passed" and check["message"], check
+
+
+def test_broadcasting_is_named_in_train(graded_override: Callable[[str, str], Graded]) -> None:
+    """An (m,) prediction passes the first cost (H = 0 broadcasts harmlessly) and goes wrong from epoch 1."""
+    checks = graded_override("prediction_shape_m", "py").checks_of("train")
+    assert all("broadcast against the (m, 1) target" in c["hint"] for c in checks), checks
+    first = next(c for c in checks if c["name"] == "train.lesson_costs")
+    assert "9298.520508" in first["expected"]
+
+
+def test_a_raised_error_names_its_mistake(kind: str, graded_override: Callable[[str, str], Graded]) -> None:
+    """x * W raises on 5 rows (and gives (3, 3) on 3): every hypothesis and train check names the mistake."""
+    graded = graded_override("elementwise_product", kind)
+    assert_loses_exactly(graded, {"hypothesis", "train"})
+    checks = graded.checks_of("hypothesis") + graded.checks_of("train")
+    assert all("elementwise `*`" in c["hint"] + c["message"] for c in checks), checks
+    raised = [c for c in checks if c["status"] == "error"]
+    assert raised and all("RuntimeError" in c["message"] and c["traceback"] for c in raised), raised
+
+
+def test_hard_coded_lesson_numbers_earn_nothing(kind: str, tmp_path: Path) -> None:
+    graded = run_grade(as_kind(SUBMISSIONS / "lab4/whole/hardcodes_lesson_numbers.py", kind, tmp_path, lab="lab4"),
+                       *FAST, cwd=tmp_path)
+    assert graded.report["score"] == 0, [(c["name"], c["status"], c["message"]) for c in graded.report["checks"]]
+    assert graded.returncode == 1
