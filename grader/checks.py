@@ -30,10 +30,11 @@ _INI = Path(__file__).with_name("checks.ini")
 class StudentError(Exception):
     """The student's function could not be called or did not answer."""
 
-    def __init__(self, message: str, traceback: str = "") -> None:
+    def __init__(self, message: str, traceback: str = "", hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.traceback = traceback
+        self.hint = hint  # a check may add the classic mistake the error looks like
 
 
 def describe_failure(function: str, o: ProbeOutcome) -> StudentError:
@@ -128,7 +129,8 @@ class _Collector:
             return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
                            obtained=exc.obtained, hint=exc.hint)
         if isinstance(exc, StudentError):
-            return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback)
+            return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback,
+                           hint=exc.hint)
         return replace(passed, status=Status.ERROR, score=0.0,
                        message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
 

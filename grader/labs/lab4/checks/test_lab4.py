@@ -47,7 +47,7 @@ def answer(observed: Any, probe: str, m: int) -> dict[str, Any]:
     except StudentError as error:
         hint = M.raised_hint(error.message, m)
         if hint:
-            raise StudentError(f"{error.message} -- {hint}", error.traceback) from None
+            raise StudentError(error.message, error.traceback, hint=hint) from None
         raise
     if not isinstance(raw, dict):
         raise CheckFailed("the submission's answer was malformed")
