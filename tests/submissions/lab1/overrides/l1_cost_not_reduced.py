@@ -1,0 +1,2 @@
+def l1_cost(prediction, y):
+    return torch.abs(prediction - y)

@@ -1,0 +1,13 @@
+def train_l1(x, y, lr=0.01, epochs=500, seed=0):
+    torch.manual_seed(seed)
+    model = nn.Linear(1, 1)
+    loss_func = nn.MSELoss()
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    costs = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        cost = loss_func(model(x), y)
+        cost.backward()
+        optimizer.step()
+        costs.append(cost.item())
+    return model.weight.item(), model.bias.item(), costs

@@ -1,0 +1,120 @@
+"""Grading lab 1 end to end: real files, the real `grade` command, real kernels.
+
+The catalogue of wrong submissions lives in tests/submissions/lab1/: `overrides/` hold a
+definition or two applied to the solution, `whole/` a complete file. Lab 2's suite already
+covers the runner's behaviour (hangs, exits, crashes, notebooks' quirks) in both formats, so
+here the catalogue is graded as .py files, with two of its entries also as notebooks, to keep
+this file quick.
+"""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+
+LAB1_FUNCTIONS = ("quadratic_grad", "accumulated_grads", "l1_cost", "train_l1")
+MAX_SCORE = 14
+FAST = ("--call-timeout", "10", "--cell-timeout", "30")
+
+
+def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
+    """Functions in `wrong` score 0; every other function gets all its points."""
+    scores = graded.function_scores()
+    assert set(scores) == set(LAB1_FUNCTIONS)
+    for function, (score, max_score) in scores.items():
+        if function in wrong:
+            assert score == 0, f"{function} should lose all its points: {graded.checks_of(function)}"
+        else:
+            assert score == max_score, f"{function} should keep its points: {graded.checks_of(function)}"
+    assert graded.returncode == (1 if wrong else 0), graded.stderr
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path: Path) -> None:
+    graded = run_grade(ROOT / folder / "lab1" / f"lab1.{kind}", *FAST, cwd=tmp_path)
+    report = graded.report
+    assert report["lab"] == "lab1" and report["submission"]["format"] == kind
+    assert report["max_score"] == MAX_SCORE
+    if folder == "solutions":
+        assert report["score"] == MAX_SCORE and graded.returncode == 0, graded.stdout
+        assert all(c["status"] == "passed" for c in report["checks"])
+    else:
+        assert report["score"] == 0 and graded.returncode == 1
+        for check in report["checks"]:
+            assert check["status"] == "error"
+            assert "not implemented" in check["message"], check
+
+
+# name -> (functions that lose their points, the function whose checks must name it, words naming it)
+MISTAKES: dict[str, tuple[set[str], str, str]] = {
+    "forgets_requires_grad": ({"quadratic_grad"}, "quadratic_grad", "forgotten requires_grad=True"),
+    "returns_z_not_its_gradient": ({"quadratic_grad"}, "quadratic_grad", "instead of its derivative"),
+    "zeroes_the_gradient_each_call": ({"accumulated_grads"}, "accumulated_grads", "every entry is 2"),
+    "appends_the_grad_tensor": ({"accumulated_grads"}, "accumulated_grads", "the same tensor each time"),
+    "one_backward_call_too_many": ({"accumulated_grads"}, "accumulated_grads", "one backward() call too many"),
+    "l1_squared_error": ({"l1_cost", "train_l1"}, "l1_cost", "squared error"),
+    "l1_sum_instead_of_mean": ({"l1_cost", "train_l1"}, "l1_cost", "sum instead of mean"),
+    "l1_abs_of_mean": ({"l1_cost", "train_l1"}, "l1_cost", "absolute value of the mean"),
+    "l1_cost_not_reduced": ({"l1_cost", "train_l1"}, "l1_cost", "0-dim"),
+    "trains_with_mse_loss": ({"train_l1"}, "train_l1", "nn.MSELoss"),
+    "forgets_zero_grad": ({"train_l1"}, "train_l1", "zero_grad"),
+    "one_epoch_too_many": ({"train_l1"}, "train_l1", "one epoch too many"),
+    "model_not_seeded": ({"train_l1"}, "train_l1", "torch.manual_seed(seed)"),
+}
+
+
+def assert_mistake(name: str, graded: Graded) -> None:
+    wrong, function, words = MISTAKES[name]
+    assert_loses_exactly(graded, wrong)
+    failed = [c for c in graded.checks_of(function) if c["status"] != "passed"]
+    assert failed and all(words in c["hint"] or words in c["message"] for c in failed), failed
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_classic_mistake_loses_exactly_its_functions(name: str, tmp_path: Path) -> None:
+    path = apply_override(SUBMISSIONS / "lab1/overrides" / f"{name}.py", "py", tmp_path, lab="lab1")
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert_mistake(name, graded)
+    if name == "returns_z_not_its_gradient":  # a failed check shows both numbers
+        check = graded.checks_of("quadratic_grad")[0]
+        assert "8.0000" in check["expected"] and "13.0000" in check["obtained"]
+
+
+@pytest.mark.parametrize("name", ["appends_the_grad_tensor", "l1_squared_error"])
+def test_classic_mistake_in_a_notebook(name: str, tmp_path: Path) -> None:
+    path = apply_override(SUBMISSIONS / "lab1/overrides" / f"{name}.py", "ipynb", tmp_path, lab="lab1")
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert_mistake(name, graded)
+    lost = sum(graded.function_scores()[f][1] for f in MISTAKES[name][0])
+    assert f"Score: {MAX_SCORE - lost:g}/{MAX_SCORE}" in graded.stdout
+
+
+def test_hardcoded_lesson_numbers_earn_nothing(kind: str, tmp_path: Path) -> None:
+    path = as_kind(SUBMISSIONS / "lab1/whole/hardcodes_lesson_numbers.py", kind, tmp_path, lab="lab1")
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert graded.report["score"] == 0, [(c["name"], c["status"], c["message"]) for c in graded.report["checks"]]
+    assert graded.returncode == 1
+
+
+def test_documented_values_are_reproduced() -> None:
+    """The numbers docs/values-lab1.md and the notebook's "Try it" cell quote, from the reference solution."""
+    from grader.labs.lab1 import data as d
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: extra threads only wait on a busy machine
+    try:
+        ref = runpy.run_path(str(ROOT / "solutions/lab1/lab1.py"))
+        x, y, line = (torch.tensor(v) for v in (d.L1_X, d.L1_Y, d.L1_LINE))
+        assert ref["quadratic_grad"](2.0) == 8.0
+        assert ref["accumulated_grads"](2.0, 21) == [2.0 * k for k in range(1, 22)]
+        assert f"{float(ref['l1_cost'](line, y)):.4f}" == "1.6271"
+        w, b, costs = ref["train_l1"](x, y)
+        assert (f"{w:.4f}", f"{b:.4f}", f"{costs[0]:.4f}", f"{costs[-1]:.4f}") == ("2.0156", "2.6129", "10.4601", "1.6737")
+        assert len(costs) == 500
+    finally:
+        torch.set_num_threads(threads)
