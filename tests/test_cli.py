@@ -130,4 +130,4 @@ def test_reports_are_deterministic(tmp_path: Path) -> None:
         outputs.append(((tmp_path / "report.json").read_bytes(), html.read_bytes()))
         assert graded.returncode == 1
     assert outputs[0] == outputs[1]
-    assert b'"score": 0.0' in outputs[0][0] and b"0 / 22" in outputs[0][1].replace(b"&nbsp;", b" ")
+    assert b'"score": 0.0' in outputs[0][0] and b"0 / 25" in outputs[0][1].replace(b"&nbsp;", b" ")

@@ -36,9 +36,9 @@ def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path
     graded = run_grade(ROOT / folder / "lab2" / f"lab2.{kind}", *FAST, cwd=tmp_path)
     report = graded.report
     assert report["lab"] == "lab2" and report["submission"]["format"] == kind
-    assert report["max_score"] == 22
+    assert report["max_score"] == 25
     if folder == "solutions":
-        assert report["score"] == 22 and graded.returncode == 0, graded.stdout
+        assert report["score"] == 25 and graded.returncode == 0, graded.stdout
         assert all(c["status"] == "passed" for c in report["checks"])
     else:
         assert report["score"] == 0 and graded.returncode == 1
@@ -86,7 +86,7 @@ def test_a_failed_check_shows_expected_and_obtained(kind: str, tmp_path: Path) -
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/sum_instead_of_mean.py", kind, tmp_path), *FAST, cwd=tmp_path)
     check = next(c for c in graded.checks_of("mse_cost") if c["status"] == "failed")
     assert "4.6667" in check["expected"] and "14.0000" in check["obtained"]
-    assert "FAIL" in graded.stdout and "Score: 10/22" in graded.stdout
+    assert "FAIL" in graded.stdout and "Score: 10/25" in graded.stdout
 
 
 # --- tampering: nothing a submission does in its own process raises its score ------------
@@ -207,7 +207,7 @@ def test_saved_outputs_and_kernelspec_are_ignored(tmp_path: Path) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.execution_count = 1
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Score: 22/22 full marks\n")]
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Score: 25/25 full marks\n")]
     path = tmp_path / "lab2.ipynb"
     nbformat.write(nb, str(path))
     graded = run_grade(path, *FAST, cwd=tmp_path)

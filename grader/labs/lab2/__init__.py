@@ -1,4 +1,4 @@
-"""Lab 2: linear regression by hand and with nn.Linear (lessons 002 and 004, data from 003)."""
+"""Lab 2: linear regression by hand and with nn.Linear (lessons 002 and 004, data from 000 and 003)."""
 
 from __future__ import annotations
 
@@ -34,10 +34,22 @@ def probes() -> list[Probe]:
         Probe("train_step.hidden_b", "train_step", "steps",
               {"x": t(d.B_X), "y": t(d.B_Y), "params": [t(d.STEP_START_W), t(d.STEP_START_B)],
                "lr": d.STEP_LR, "steps": d.STEP_COUNT}),
+        Probe("train_step.lesson003", "train_step", "steps",
+              {"x": t(d.LESSON_X), "y": t(d.STUDY_Y), "params": [t(d.W_003), t(d.B_003)], "lr": d.STUDY_LR,
+               "steps": d.STUDY_STEPS}),
+        Probe("train_step.hidden_long", "train_step", "steps",
+              {"x": t(d.A_X), "y": t(d.A_Y), "params": [t(d.LONG_START_W), t(d.LONG_START_B)], "lr": d.LONG_LR,
+               "steps": d.LONG_STEPS}),
         Probe("train.lesson002", "train", "call", {"args": [t(d.LESSON_X), t(d.LESSON_Y)]}),
         Probe("train.hidden_defaults", "train", "call", {"args": [t(d.T_X), t(d.T_Y)]}),
         Probe("train.hidden", "train", "call",
               {"args": [t(d.T_X), t(d.T_Y)], "kwargs": {"lr": d.T_LR, "epochs": d.T_EPOCHS}}),
+        Probe("train.lesson000_epoch0", "train", "call",
+              {"args": [t(d.L000_X), t(d.L000_Y)], "kwargs": {"lr": d.L000_LR, "epochs": 0}}),
+        Probe("train.lesson000", "train", "call",
+              {"args": [t(d.L000_X), t(d.L000_Y)], "kwargs": {"lr": d.L000_LR, "epochs": d.L000_EPOCHS}}),
+        Probe("train.hidden_six", "train", "call",
+              {"args": [t(d.S_X), t(d.S_Y)], "kwargs": {"lr": d.S_LR, "epochs": d.S_EPOCHS}}),
         Probe("LinearRegressionModel.lesson002", "LinearRegressionModel", "module", {"seed": 1, "x": t(d.LESSON_X)}),
         Probe("LinearRegressionModel.hidden", "LinearRegressionModel", "module",
               {"seed": d.MODEL_SEED, "x": t(d.A_X), "y": t(d.A_Y), "lr": d.MODEL_LR, "train_steps": d.MODEL_STEPS}),

@@ -209,6 +209,24 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
                          mistakes=lambda i=i, j=j: {h: p[i][j] for h, (_, p) in wrong().items()})
 
 
+def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor,
+               b0: torch.Tensor, lr: float, steps: int, what: str) -> None:
+    """Like expect_steps for a long run: all returned costs, then all W and all b, each compared at once."""
+    raw = observed.raw(probe)
+    returns = [decode(r) for r in raw.get("returns", [])]
+    got_costs = torch.tensor([as_number(r, what=f"the cost train_step returned at call {i + 1}") for i, r in enumerate(returns)],
+                             dtype=torch.float64)
+    params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
+    costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
+    wrong = lazy_variants(x, y, w0, b0, lr, steps)
+    expect_close(got_costs, torch.tensor(costs, dtype=torch.float64), what=f"the costs of {steps} train_step calls {what}",
+                 atol=1e-4, rtol=1e-4, mistakes=lambda: {h: torch.tensor(c, dtype=torch.float64) for h, (c, _) in wrong().items()})
+    for j, name in enumerate(("W", "b")):
+        got = torch.cat([as_tensor(p[j], what=f"{name} after step {i + 1}", shape=(1,)) for i, p in enumerate(params)])
+        expect_close(got, torch.cat([p[j] for p in after]), what=f"{name} after each of {steps} steps {what}", atol=1e-4,
+                     rtol=1e-4, mistakes=lambda j=j: {h: torch.cat([q[j] for q in p]) for h, (_, p) in wrong().items()})
+
+
 @check("train_step", 2, "train_step reproduces lesson 002's first steps: cost 4.6667, then W 0.0933, b 0.0400, then cost 3.6927")
 def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
     expect_steps(observed, reference, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
@@ -221,6 +239,35 @@ def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
 def test_train_step_consecutive(observed: Any, reference: Any) -> None:
     expect_steps(observed, reference, "train_step.hidden_b", T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B),
                  d.STEP_LR, d.STEP_COUNT, "from W 0.3, b -0.2 on other data")
+
+
+@check("train_step", 2, "301 train_step calls from lesson 003's start (lr 0.001) reach its W 16.2360, b 7.0396, "
+                        "cost 9.6839 and RMSE 3.1119")
+def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
+    x, y, w0, b0 = T(d.LESSON_X), T(d.STUDY_Y), T(d.W_003), T(d.B_003)
+    raw = observed.raw("train_step.lesson003")
+    returns = [decode(r) for r in raw.get("returns", [])]
+    params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
+    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS)
+    # Lesson 003 printed these after 301 steps (docs/values.md, "Lesson 003: the later numbers").
+    for j, (name, text) in enumerate((("W", "16.2360"), ("b", "7.0396"))):
+        expect_close(params[300][j], printed([text])[0], what=f"{name} after 301 steps from W 0.4963, b 0.7682",
+                     atol=printed_tolerance(text), mistakes=lambda j=j: {h: p[300][j] for h, (_, p) in wrong().items()})
+    # Call 302 returns the cost at the parameters after 301 steps (the lesson's loss3), call 301 the
+    # cost after 300 steps (the lesson's `loss`, left over from its last loop step).
+    for index, text, root in ((301, "9.6839", "3.1119"), (300, None, "3.1200")):
+        cost = as_number(returns[index], what=f"the cost train_step returned at call {index + 1}")
+        mistakes = functools.cache(lambda i=index: {h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong().items()})
+        if text:
+            expect_close(cost, torch.tensor(float(text), dtype=torch.float64), atol=printed_tolerance(text), mistakes=mistakes,
+                         what=f"the cost train_step returned at call {index + 1} (the cost after {index} steps)")
+        expect_close(max(cost, 0.0) ** 0.5, torch.tensor(float(root), dtype=torch.float64), atol=printed_tolerance(root),
+                     what=f"the square root of the cost after {index} steps",
+                     mistakes=lambda m=mistakes: {h: v.clamp_min(0).sqrt() for h, v in m().items()})
+    expect_run(observed, reference, "train_step.lesson003", x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS,
+               "from lesson 003's start")
+    expect_run(observed, reference, "train_step.hidden_long", T(d.A_X), T(d.A_Y), T(d.LONG_START_W),
+               T(d.LONG_START_B), d.LONG_LR, d.LONG_STEPS, "from W 1.5, b -0.5 on other data")
 
 
 # --- train -----------------------------------------------------------------------------
@@ -254,7 +301,8 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                     table: dict[int, tuple[str, str, str]] | None = None) -> None:
     w, b, costs = train_parts(value, epochs)
     zero = torch.zeros(1)
-    ref_w, ref_b, ref_costs = reference.train(x, y, lr=lr, epochs=epochs)
+    # With a table the lesson's numbers are the expected values; the reference run is not needed.
+    ref_w, ref_b, ref_costs = (None, None, []) if table else reference.train(x, y, lr=lr, epochs=epochs)
     wrong = lazy_variants(x, y, zero, zero, lr, epochs + 1)
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
@@ -270,7 +318,9 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
         if table:
             exp, tol = printed([table[epochs][j]])
         else:
-            exp, tol = (ref_w, ref_b)[j].detach(), 1e-3
+            ref = ref_w if j == 0 else ref_b
+            assert ref is not None
+            exp, tol = ref.detach(), 1e-3
         expect_close(got, exp, what=f"{name} after training {what}", atol=tol, rtol=1e-3, decimals=3 if table else 4,
                      mistakes=lambda j=j: {h: p[-1][j] for h, (_, p) in wrong().items()},
                      shape_hints={(): f"return {name} with shape (1,) as created by torch.zeros(1)"})
@@ -282,6 +332,23 @@ def test_train_lesson_table(observed: Any, reference: Any) -> None:
                     "on lesson 002's data with the default lr and epochs", LESSON_TABLE)
     expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
                     "on other data with the default lr and epochs")
+
+
+LESSON000_TABLE = {  # lesson 000's six points: the log lines its code prints (recomputed; the lesson shows no output)
+    0: ("0.650", "0.147", "70.333336"), 100: ("2.126", "0.060", "0.712527"), 200: ("2.193", "-0.224", "0.626169"),
+}
+
+
+@check("train", 1, "train on lesson 000's six points gives its log lines: epoch 0 W 0.650, b 0.147, cost 70.333336")
+def test_train_lesson000(observed: Any, reference: Any) -> None:
+    x, y, what = T(d.L000_X), T(d.L000_Y), "on lesson 000's six points"
+    expect_training(observed.get("train.lesson000_epoch0"), reference, x, y, d.L000_LR, 0, f"{what}, epochs=0",
+                    {0: LESSON000_TABLE[0]})
+    lesson = observed.get("train.lesson000")
+    expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, epochs={d.L000_EPOCHS}", LESSON000_TABLE)
+    expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, against the reference")
+    expect_training(observed.get("train.hidden_six"), reference, T(d.S_X), T(d.S_Y), d.S_LR, d.S_EPOCHS,
+                    f"with lr {d.S_LR}, {d.S_EPOCHS} epochs on six other points")
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
