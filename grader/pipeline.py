@@ -24,6 +24,8 @@ def _warm_up(lab: Lab) -> Any:
     from . import checks  # noqa: F401  (imports torch and pytest)
     import torch
 
+    # The grader's tensors are tiny: extra threads only wait, and batches run several graders at once.
+    torch.set_num_threads(1)
     param = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.SGD([param], lr=0.1)  # the first step imports much of torch lazily
     param.sum().backward()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...runner import Probe
 from .. import Lab
 from . import data as d
-from .data import tensor as t
+from ..probing import tensor as t
 
 
 def probes() -> list[Probe]:

@@ -6,7 +6,7 @@ has imported torch itself. The lessons' numbers live in docs/values.md.
 
 from __future__ import annotations
 
-from typing import Any
+
 
 # Lessons 002 and 004: x = y = [[1], [2], [3]].
 LESSON_X = [[1.0], [2.0], [3.0]]
@@ -47,26 +47,6 @@ S_X = [[0.5], [1.5], [2.0], [3.5], [4.0], [5.5]]  # train, next to lesson 000's 
 S_Y = [[1.1], [2.9], [4.2], [6.8], [8.1], [10.7]]
 S_LR, S_EPOCHS = 0.02, 60
 LONG_START_W, LONG_START_B, LONG_LR, LONG_STEPS = [1.5], [-0.5], 0.005, 60  # train_step, next to lesson 003's run
-
-
-def tensor(nested: Any, requires_grad: bool = False) -> dict[str, Any]:
-    """A float32 tensor in the harness's plain-JSON form."""
-    shape: list[int] = []
-    level = nested
-    while isinstance(level, list):
-        shape.append(len(level))
-        level = level[0] if level else None
-    flat: list[float] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, list):
-            for item in v:
-                walk(item)
-        else:
-            flat.append(float(v))
-
-    walk(nested)
-    return {"tensor": {"dtype": "float32", "shape": shape, "data": flat, "requires_grad": requires_grad}}
 
 
 def line(x: list[list[float]], w: list[float], b: list[float]) -> list[list[float]]:

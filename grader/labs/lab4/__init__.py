@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...runner import Probe
 from .. import Lab
-from ..lab2.data import tensor as t
+from ..probing import tensor as t
 from . import data as d
 
 

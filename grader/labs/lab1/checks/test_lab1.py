@@ -8,7 +8,6 @@ Fixtures: `observed` (what the student's functions returned, see grader.checks) 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,15 +28,6 @@ TRAINED = {"atol": 1e-3, "rtol": 1e-3}
 RAISE_HINTS = {"does not require grad": M.REQUIRES_GRAD, "only for scalar outputs": M.NOT_SCALAR}
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """The grader's torch work here is tiny; threads only add waiting on a busy machine (10x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def T(nested: Any) -> torch.Tensor:
     return torch.tensor(nested, dtype=torch.float32)
 
@@ -53,7 +43,7 @@ def get(observed: Any, probe: str) -> Any:
     except StudentError as error:
         hint = next((h for needle, h in RAISE_HINTS.items() if needle in error.message), "")
         if hint:
-            raise StudentError(f"{error.message} ({hint})", error.traceback) from None
+            raise StudentError(error.message, error.traceback, hint=hint) from None
         raise
 
 
