@@ -102,7 +102,7 @@ def test_hardcoded_lesson_numbers_earn_nothing(kind: str, tmp_path: Path) -> Non
 
 
 def test_documented_values_are_reproduced() -> None:
-    """The numbers docs/values-lab1.md and the notebook's "Try it" cell quote, from the reference solution."""
+    """The numbers docs/values.md (lab 1) and the notebook's "Try it" cell quote, from the reference solution."""
     from grader.labs.lab1 import data as d
 
     threads = torch.get_num_threads()

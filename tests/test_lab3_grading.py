@@ -138,7 +138,7 @@ def lesson_xy() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.FloatTensor([[1], [2], [3]]), torch.FloatTensor([[1], [2], [3]])
 
 
-# The course's Lab 3 notebook (see docs/values-lab3.md): `W: {:.3f}, Cost: {:.6f}` at epochs 0..10.
+# The course's Lab 3 notebook (see docs/values.md (lab 3)): `W: {:.3f}, Cost: {:.6f}` at epochs 0..10.
 LESSON_TABLE = [("0.000", "4.666667"), ("1.400", "0.746666"), ("0.840", "0.119467"), ("1.064", "0.019115"),
                 ("0.974", "0.003058"), ("1.010", "0.000489"), ("0.996", "0.000078"), ("1.002", "0.000013"),
                 ("0.999", "0.000002"), ("1.000", "0.000000"), ("1.000", "0.000000")]

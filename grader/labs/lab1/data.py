@@ -1,7 +1,7 @@
 """Lab 1's inputs, as plain Python lists and numbers: the lessons' data and the hidden data.
 
 Kept free of torch so the grader can send probes to the student's process before it
-has imported torch itself. The lessons' numbers live in docs/values-lab1.md.
+has imported torch itself. The lessons' numbers live in docs/values.md (lab 1).
 
 Lesson 001 draws its data with torch's unseeded random generator, so it prints nothing
 reproducible. Here the same recipe (x uniform in [-10, 10], noise with std 1,

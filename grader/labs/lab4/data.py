@@ -1,7 +1,7 @@
 """Lab 4's inputs, as plain Python lists: the lesson's quiz scores and the hidden data.
 
 Kept free of torch so the grader can send probes to the student's process before it
-has imported torch itself. The lesson's numbers live in docs/values-lab4.md.
+has imported torch itself. The lesson's numbers live in docs/values.md (lab 4).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from grader.values import decode, tensor_info
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
 # L1 training jitters around the optimum (each step follows the signs of the errors), so a correct
-# run in another operation order or dtype can end up this far from the reference: docs/values-lab1.md.
+# run in another operation order or dtype can end up this far from the reference: docs/values.md (lab 1).
 TRAINED = {"atol": 1e-3, "rtol": 1e-3}
 RAISE_HINTS = {"does not require grad": M.REQUIRES_GRAD, "only for scalar outputs": M.NOT_SCALAR}
 

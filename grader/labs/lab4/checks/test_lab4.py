@@ -23,7 +23,7 @@ from grader.values import decode
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
 LESSON_M = len(d.LESSON_X)
 # The lesson's last costs are small differences of large float32 numbers: torch 2.13 gives 1.619063
-# and 0.227729 where the lesson printed 1.619033 and 0.227732 (2e-5 apart; docs/values-lab4.md).
+# and 0.227729 where the lesson printed 1.619033 and 0.227732 (2e-5 apart; docs/values.md (lab 4)).
 LAST_COST_RTOL = 1e-4
 
 
