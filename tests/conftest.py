@@ -32,6 +32,21 @@ class Graded:
         return [c for c in self.report["checks"] if c["function"] == function]
 
 
+def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
+    """Checks in `wrong` score 0 (a function name stands for all its checks, `function.check` for
+    one); every other check of the lab passes."""
+    from grader.labs import load_lab
+
+    checks = graded.report["checks"]
+    assert {c["function"] for c in checks} == set(load_lab(graded.report["lab"]).functions)
+    for check in checks:
+        if check["function"] in wrong or check["name"] in wrong:
+            assert check["score"] == 0, f"{check['name']} should lose its points: {check}"
+        else:
+            assert check["status"] == "passed", f"{check['name']} should keep its points: {check}"
+    assert graded.returncode == (1 if wrong else 0), graded.stderr
+
+
 def run_grade(path: Path, *args: str, cwd: Path, timeout: float = 300) -> Graded:
     """The real command line, as a student runs it, with a JSON report to read back."""
     out = cwd / "report.json"

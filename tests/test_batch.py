@@ -75,15 +75,15 @@ def graded_class(mixed_class: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 EXPECTED = {  # student -> (score, verdict)
-    "12345": (22, "ok"),
-    "alice": (22, "ok"),
+    "12345": (25, "ok"),
+    "alice": (25, "ok"),
     "bob": (10, "ok"),
-    "carol": (22, "kernel died"),
-    "dave": (22, "ok"),
+    "carol": (25, "kernel died"),
+    "dave": (25, "ok"),
     "erin": (0, "no gradable file"),
     "frank": (0, "raised errors"),
-    "gina": (22, "timed out"),
-    "hank": (17, "timed out"),
+    "gina": (25, "timed out"),
+    "hank": (19, "timed out"),
     "ivan": (10, "flooded output"),
 }
 
@@ -108,7 +108,7 @@ def test_gradebook_rows(graded_class: tuple[Path, subprocess.CompletedProcess[st
     assert header[:3] == ["student", "score", "max_score"] and "mse_cost.lesson_values" in header
     for row in rows:
         score, _ = EXPECTED[row["student"]]
-        assert float(row["score"]) == score and float(row["max_score"]) == 22
+        assert float(row["score"]) == score and float(row["max_score"]) == 25
         assert sum(float(row[c]) for c in header[3:]) == score
     bob = next(r for r in rows if r["student"] == "bob")
     assert float(bob["mse_cost.lesson_values"]) == 0 and float(bob["hypothesis.lesson_values"]) == 2
@@ -119,9 +119,9 @@ def test_per_student_files_and_class_files(graded_class: tuple[Path, subprocess.
     for name in ("gradebook.csv", "results.json", "junit.xml", "index.html"):
         assert (out / name).is_file()
     alice = out / "students" / "alice"
-    assert (alice / "report.html").is_file() and json.loads((alice / "result.json").read_text())["score"] == 22
+    assert (alice / "report.html").is_file() and json.loads((alice / "result.json").read_text())["score"] == 25
     gradescope = json.loads((alice / "gradescope_results.json").read_text())
-    assert gradescope["score"] == 22 and all(t["status"] == "passed" for t in gradescope["tests"])
+    assert gradescope["score"] == 25 and all(t["status"] == "passed" for t in gradescope["tests"])
     assert json.loads((out / "students" / "erin" / "gradescope_results.json").read_text())["score"] == 0
     index = (out / "index.html").read_text()
     assert "students/alice/report.html" in index and "no gradable file" in index

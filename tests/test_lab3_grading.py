@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 import torch
 
-from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+from conftest import assert_loses_exactly, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
 
-LAB3_FUNCTIONS = ("hypothesis", "cost", "gradient", "descent_step", "cost_curve", "train")
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
 MAX_SCORE = 20
 OVERRIDES = SUBMISSIONS / "lab3" / "overrides"
@@ -66,16 +65,6 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str],
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
-    """Checks in `wrong` (a function name stands for all its checks, `function.check` for one) score 0; all others pass."""
-    checks = graded.report["checks"]
-    assert {c["function"] for c in checks} == set(LAB3_FUNCTIONS)
-    for check in checks:
-        if check["function"] in wrong or check["name"] in wrong:
-            assert check["score"] == 0, f"{check['name']} should lose its points: {check}"
-        else:
-            assert check["status"] == "passed", f"{check['name']} should keep its points: {check}"
-    assert graded.returncode == (1 if wrong else 0), graded.stderr
 
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])

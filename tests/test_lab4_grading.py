@@ -15,23 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+from conftest import assert_loses_exactly, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
 
-LAB4_FUNCTIONS = ("hypothesis", "train", "MultivariateLinearRegressionModel")
 MODEL = "MultivariateLinearRegressionModel"
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
 
 
-def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
-    """Functions in `wrong` score 0; every other function gets all its points."""
-    scores = graded.function_scores()
-    assert set(scores) == set(LAB4_FUNCTIONS)
-    for function, (score, max_score) in scores.items():
-        if function in wrong:
-            assert score == 0, f"{function} should lose all its points: {graded.checks_of(function)}"
-        else:
-            assert score == max_score, f"{function} should keep its points: {graded.checks_of(function)}"
-    assert graded.returncode == (1 if wrong else 0), graded.stderr
 
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
