@@ -91,16 +91,19 @@ async def _run(path: Path, probes: list[Probe], probes_file: Path, out_dir: Path
     harness = nbformat.v4.new_code_cell(_harness_source(probes_file, out_dir))
     with tempfile.TemporaryDirectory(prefix="grader-kernels-") as spec_root:
         specs = _kernel_specs(Path(spec_root))
+        failure = f"gave up after {MAX_ATTEMPTS} kernels; the functions could not be called"
         for _attempt in range(MAX_ATTEMPTS):
             nb = nbformat.from_dict(json.loads(json.dumps(source)))
             nb.cells.append(harness)
-            done, extra = await _attempt_once(nb, skipped, specs, workdir, limits, len(probes))
+            try:
+                done, extra = await _attempt_once(nb, skipped, specs, workdir, limits, len(probes))
+            except (RuntimeError, TimeoutError, OSError) as exc:  # the kernel did not start: try a new one
+                done, failure = False, f"the kernel could not start ({type(exc).__name__}: {exc})"[:500]
             if done:
                 break
         else:
-            extra = [RunIssue(IssueKind.DIED, "notebook",
-                              f"gave up after {MAX_ATTEMPTS} kernels; the functions could not be called")]
-    issues = sorted(skipped.values(), key=lambda i: _cell_number(i.where)) + _cell_errors(nb) + extra
+            extra = [RunIssue(IssueKind.DIED, "notebook", failure)]
+    issues = list(skipped.values()) + _cell_errors(nb) + extra
     return RunOutcome(
         probes=read_outcomes(out_dir, probes, limits.output_chars),
         issues=tuple(sorted(issues, key=lambda i: _cell_number(i.where))),
