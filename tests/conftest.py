@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -133,3 +135,50 @@ def as_kind(source_file: Path, kind: str, dest: Path, lab: str = "lab2") -> Path
 @pytest.fixture(params=["py", "ipynb"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+# --- a real browser ------------------------------------------------------------------------
+
+
+def find_chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
+    pytest.skip("chromium is not installed")
+
+
+def chromium(page: Path, tmp_path: Path, *action: str) -> str:
+    """Run headless Chromium on a local page (`--dump-dom`, `--screenshot=...`); its stdout."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    # Keep everything the browser writes (profile, caches, crash dumps) under tmp_path.
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
+    command = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", *action, page.as_uri()]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert run.returncode == 0, f"chromium failed ({run.returncode}):\n{run.stderr[-2000:]}"
+    return run.stdout
+
+
+# --- the lab's own files -------------------------------------------------------------------
+
+
+def assert_reference_files_graded(lab: str, folder: str, kind: str, max_score: float, tmp_path: Path,
+                                  *args: str) -> Graded:
+    """The solution gets full marks; the stub gets zero, every check saying "not implemented"."""
+    graded = run_grade(ROOT / folder / lab / f"{lab}.{kind}", *args, cwd=tmp_path)
+    report = graded.report
+    assert report["lab"] == lab and report["submission"]["format"] == kind
+    assert report["max_score"] == max_score
+    if folder == "solutions":
+        assert report["score"] == max_score and graded.returncode == 0, graded.stdout
+        assert all(c["status"] == "passed" for c in report["checks"])
+    else:
+        assert report["score"] == 0 and graded.returncode == 1
+        for check in report["checks"]:
+            assert check["status"] == "error"
+            assert "not implemented" in check["message"], check
+    return graded

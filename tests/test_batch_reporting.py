@@ -9,10 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +18,7 @@ from urllib.parse import unquote
 import pytest
 import xmlschema
 
+from conftest import chromium
 from grader.batch.records import StudentRecord
 from grader.reporting.classindex import render_class_index
 from grader.reporting.gradebook import render_gradebook
@@ -348,25 +346,6 @@ def test_class_index_of_an_empty_class_renders() -> None:
 # --- index.html in a real browser ---------------------------------------------------------
 
 
-def find_chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
-    pytest.skip("chromium is not installed")
-
-
-def chromium(page: Path, tmp_path: Path, *action: str) -> str:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
-    command = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", *action, page.as_uri()]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
-    assert run.returncode == 0, f"chromium failed ({run.returncode}):\n{run.stderr[-2000:]}"
-    return run.stdout
 
 
 def test_browser_reads_the_class_index(tmp_path: Path) -> None:

@@ -5,15 +5,13 @@ Skipped where Chromium is missing, except on CI (the variable CI is set), which 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from conftest import chromium
 from grader.reporting import write_html
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
@@ -106,37 +104,6 @@ MIXED = GradeResult(
 )
 
 
-def find_chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
-    pytest.skip("chromium is not installed")
-
-
-def chromium(report: Path, tmp_path: Path, *action: str) -> str:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    # Keep everything the browser writes (profile, caches, crash dumps) under tmp_path.
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
-    command = [
-        find_chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        *action,
-        report.as_uri(),
-    ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
-    assert run.returncode == 0, f"chromium failed ({run.returncode}):\n{run.stderr[-2000:]}"
-    return run.stdout
 
 
 def png_size(path: Path) -> tuple[int, int]:

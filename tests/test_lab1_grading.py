@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import assert_loses_exactly, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+from conftest import assert_loses_exactly, assert_reference_files_graded, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
 
 MAX_SCORE = 14
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
@@ -25,18 +25,7 @@ FAST = ("--call-timeout", "10", "--cell-timeout", "30")
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
 def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path: Path) -> None:
-    graded = run_grade(ROOT / folder / "lab1" / f"lab1.{kind}", *FAST, cwd=tmp_path)
-    report = graded.report
-    assert report["lab"] == "lab1" and report["submission"]["format"] == kind
-    assert report["max_score"] == MAX_SCORE
-    if folder == "solutions":
-        assert report["score"] == MAX_SCORE and graded.returncode == 0, graded.stdout
-        assert all(c["status"] == "passed" for c in report["checks"])
-    else:
-        assert report["score"] == 0 and graded.returncode == 1
-        for check in report["checks"]:
-            assert check["status"] == "error"
-            assert "not implemented" in check["message"], check
+    graded = assert_reference_files_graded("lab1", folder, kind, MAX_SCORE, tmp_path, *FAST)
 
 
 # name -> (functions that lose their points, the function whose checks must name it, words naming it)
