@@ -19,7 +19,7 @@ from conftest import GRADE, ROOT, SUBMISSIONS, apply_override, as_kind
 
 SOLUTION = ROOT / "solutions" / "lab2"
 OVERRIDES = SUBMISSIONS / "lab2" / "overrides"
-LIMITS = ("--call-timeout", "3", "--cell-timeout", "6")
+LIMITS = ("--call-timeout", "3", "--cell-timeout", "15")  # generous: two workers share two cores
 
 
 def batch(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -138,7 +138,7 @@ def test_rerun_reuses_everything_and_writes_the_same_gradebook(
     started = time.monotonic()
     proc = batch(mixed_class, "--lab", "lab2", "--out", out, "--jobs", "2", "--id-pattern", r"_(?P<id>\d+)_", *LIMITS)
     assert proc.returncode == 0, proc.stderr
-    assert time.monotonic() - started < 30  # nothing was graded again: no kernel, no 6 s hang
+    assert time.monotonic() - started < 30  # nothing was graded again: no kernel, no hang
     assert ((out / "gradebook.csv").read_bytes(), (out / "results.json").read_bytes(),
             (out / "junit.xml").read_bytes()) == first
 

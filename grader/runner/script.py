@@ -29,7 +29,7 @@ def run_script(path: Path, probes: list[Probe], probes_file: Path, out_dir: Path
         )
     issues: list[RunIssue] = []
     try:
-        loaded = _wait_for(proc, out_dir / "loaded.json", limits.startup + limits.load)
+        loaded = _wait_for(proc, out_dir / "loaded.json", limits.load)
         if not loaded:
             if proc.poll() is None:
                 issues.append(RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
