@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -20,12 +19,3 @@ class Limits:
     startup: float = 60.0
     #: Characters of stdout/stderr kept per cell, per call and per run.
     output_chars: int = 20_000
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    lab: str | None = None
-    limits: Limits = field(default_factory=Limits)
-    html: Path | None = None
-    json: Path | None = None
-    quiet: bool = False
