@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GRADE, ROOT, SUBMISSIONS, apply_override, as_kind
+from conftest import GRADE, ROOT, SUBMISSIONS, apply_override
 
 SOLUTION = ROOT / "solutions" / "lab2"
 OVERRIDES = SUBMISSIONS / "lab2" / "overrides"

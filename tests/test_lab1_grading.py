@@ -25,7 +25,7 @@ FAST = ("--call-timeout", "10", "--cell-timeout", "30")
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
 def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path: Path) -> None:
-    graded = assert_reference_files_graded("lab1", folder, kind, MAX_SCORE, tmp_path, *FAST)
+    assert_reference_files_graded("lab1", folder, kind, MAX_SCORE, tmp_path, *FAST)
 
 
 # name -> (functions that lose their points, the function whose checks must name it, words naming it)

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import assert_loses_exactly, assert_reference_files_graded, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+from conftest import assert_loses_exactly, assert_reference_files_graded, ROOT, SUBMISSIONS, apply_override, as_kind, run_grade
 
 LAB2_FUNCTIONS = ("hypothesis", "mse_cost", "gradient", "train_step", "train", "LinearRegressionModel")
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
@@ -23,7 +23,7 @@ FAST = ("--call-timeout", "10", "--cell-timeout", "30")
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
 def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path: Path) -> None:
-    graded = assert_reference_files_graded("lab2", folder, kind, 25, tmp_path, *FAST)
+    assert_reference_files_graded("lab2", folder, kind, 25, tmp_path, *FAST)
 
 
 # name -> (functions that lose their points, words the main diagnosis must contain)

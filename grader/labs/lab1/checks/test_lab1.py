@@ -10,14 +10,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import pytest
 import torch
-import torch.nn.functional as F
 
 from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, expect_close, fmt
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
+from grader.labs.checking import T, check, training_result
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -26,14 +25,6 @@ EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
 # run in another operation order or dtype can end up this far from the reference: docs/values.md (lab 1).
 TRAINED = {"atol": 1e-3, "rtol": 1e-3}
 RAISE_HINTS = {"does not require grad": M.REQUIRES_GRAD, "only for scalar outputs": M.NOT_SCALAR}
-
-
-def T(nested: Any) -> torch.Tensor:
-    return torch.tensor(nested, dtype=torch.float32)
-
-
-def check(function: str, points: int, title: str) -> pytest.MarkDecorator:
-    return pytest.mark.check(function=function, points=points, title=title)
 
 
 def get(observed: Any, probe: str) -> Any:
@@ -158,21 +149,9 @@ def test_l1_cost_all_elements_and_autograd(observed: Any, reference: Any) -> Non
 
 
 def train_parts(value: Any, epochs: int, what: str) -> tuple[float, float, list[float]]:
-    if not isinstance(value, list) or len(value) != 3:
-        raise CheckFailed(f"train_l1 {what} returned {fmt(value)}; expected a tuple (W, b, costs)",
-                          expected="(W, b, costs)", obtained=fmt(value))
-    w, b, costs = value
-    if isinstance(costs, torch.Tensor):
-        costs = costs.reshape(-1).tolist()
-    if not isinstance(costs, list):
-        raise CheckFailed(f"costs is {fmt(costs)}; expected a list of {epochs} numbers",
-                          expected=f"a list of {epochs} numbers", obtained=fmt(costs))
-    if len(costs) != epochs:
-        hint = {epochs + 1: M.ONE_EPOCH_MORE, epochs - 1: M.ONE_EPOCH_LESS}.get(len(costs), "")
-        raise CheckFailed(f"costs has {len(costs)} entries {what}; expected {epochs}, one per update",
-                          expected=f"{epochs} costs", obtained=f"{len(costs)} costs", hint=hint)
-    return (as_number(w, what="W"), as_number(b, what="b"),
-            [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)])
+    w, b, costs = training_result(value, epochs, function="train_l1", what=what,
+                                  length_hints={epochs + 1: M.ONE_EPOCH_MORE, epochs - 1: M.ONE_EPOCH_LESS})
+    return as_number(w, what="W"), as_number(b, what="b"), costs
 
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, seed: int,

@@ -10,29 +10,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
+from grader.labs.checking import T, check, printed, training_result
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
-
-
-def T(nested: Any) -> torch.Tensor:
-    return torch.tensor(nested, dtype=torch.float32)
-
-
-def printed(values: list[str]) -> tuple[torch.Tensor, float]:
-    """Lesson numbers as printed, and the tolerance their precision implies."""
-    return torch.tensor([float(v) for v in values], dtype=torch.float64), max(map(printed_tolerance, values))
-
-
-def check(function: str, points: int, title: str) -> pytest.MarkDecorator:
-    return pytest.mark.check(function=function, points=points, title=title)
 
 
 def pred_shape_hints(m: int) -> dict[tuple[int, ...], str]:
@@ -281,20 +268,7 @@ LESSON_TABLE = {  # lesson 002, "Training with Full Code": epoch -> (W, b after 
 
 
 def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
-    if not isinstance(value, list) or len(value) != 3:
-        raise CheckFailed(f"train returned {fmt(value)}; expected a tuple (W, b, costs)",
-                          expected="(W, b, costs)", obtained=fmt(value))
-    w, b, costs = value
-    if isinstance(costs, torch.Tensor):
-        costs = costs.reshape(-1).tolist()
-    if not isinstance(costs, list):
-        raise CheckFailed(f"costs is {fmt(costs)}; expected a list of {epochs + 1} numbers",
-                          expected=f"a list of {epochs + 1} numbers", obtained=fmt(costs))
-    if len(costs) != epochs + 1:
-        raise CheckFailed(f"costs has {len(costs)} entries; expected {epochs + 1} (epochs + 1, one per epoch 0..{epochs})",
-                          expected=f"{epochs + 1} costs", obtained=f"{len(costs)} costs",
-                          hint=M.ONE_EPOCH_SHORT if len(costs) == epochs else "")
-    return w, b, [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)]
+    return training_result(value, epochs + 1, length_hints={epochs: M.ONE_EPOCH_SHORT})
 
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,

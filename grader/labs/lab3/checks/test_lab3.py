@@ -10,30 +10,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import pytest
 import torch
 
 from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, as_tensor, close, diagnose, expect_close, fmt, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
+from grader.labs.checking import T, check, printed
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 SGD_LR = 0.15  # the lesson's torch.optim.SGD learning rate on the mean cost: 0.15 * 2/3 = 0.1 for m = 3
-
-
-def T(nested: Any) -> torch.Tensor:
-    return torch.tensor(nested, dtype=torch.float32)
-
-
-def printed(values: list[str]) -> tuple[torch.Tensor, float]:
-    """Lesson numbers as printed, and the tolerance their precision implies."""
-    return torch.tensor([float(v) for v in values], dtype=torch.float64), max(map(printed_tolerance, values))
-
-
-def check(function: str, points: int, title: str) -> pytest.MarkDecorator:
-    return pytest.mark.check(function=function, points=points, title=title)
 
 
 def lesson_data() -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from grader.checks import StudentError
-from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
+from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
+from grader.labs.checking import T, check, printed, training_result
 from grader.values import decode
 
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
@@ -25,19 +25,6 @@ LESSON_M = len(d.LESSON_X)
 # The lesson's last costs are small differences of large float32 numbers: torch 2.13 gives 1.619063
 # and 0.227729 where the lesson printed 1.619033 and 0.227732 (2e-5 apart; docs/values.md (lab 4)).
 LAST_COST_RTOL = 1e-4
-
-
-def T(nested: Any) -> torch.Tensor:
-    return torch.tensor(nested, dtype=torch.float32)
-
-
-def printed(values: list[str]) -> tuple[torch.Tensor, float]:
-    """Lesson numbers as printed, and the tolerance their precision implies."""
-    return torch.tensor([float(v) for v in values], dtype=torch.float64), max(map(printed_tolerance, values))
-
-
-def check(function: str, points: int, title: str) -> pytest.MarkDecorator:
-    return pytest.mark.check(function=function, points=points, title=title)
 
 
 def answer(observed: Any, probe: str, m: int) -> dict[str, Any]:
@@ -93,25 +80,13 @@ def test_hypothesis_other_shapes(observed: Any, reference: Any) -> None:
 
 def train_parts(result: Any, epochs: int, m: int) -> tuple[torch.Tensor, torch.Tensor, list[float]]:
     """(W, b, costs) from what train returned, with shapes checked first: they name most mistakes."""
-    if not isinstance(result, list) or len(result) != 3:
-        raise CheckFailed(f"train returned {fmt(result)}; expected a tuple (W, b, costs)",
-                          expected="(W, b, costs)", obtained=fmt(result))
-    w, b, costs = result
-    if isinstance(costs, torch.Tensor):
-        costs = costs.reshape(-1).tolist()
-    if not isinstance(costs, list):
-        raise CheckFailed(f"costs is {fmt(costs)}; expected a list of {epochs + 1} numbers",
-                          expected=f"a list of {epochs + 1} numbers", obtained=fmt(costs))
-    if len(costs) != epochs + 1:
-        raise CheckFailed(f"costs has {len(costs)} entries; expected {epochs + 1} (epochs + 1, one per epoch 0..{epochs})",
-                          expected=f"{epochs + 1} costs", obtained=f"{len(costs)} costs",
-                          hint=M.ONE_EPOCH_SHORT if len(costs) == epochs else "")
+    w, b, costs = training_result(result, epochs + 1, length_hints={epochs: M.ONE_EPOCH_SHORT})
     w = as_tensor(w, what="the W train returned", shape=(3, 1),
                   shape_hints={(3,): M.FLAT_W, (1, 3): "W must be a column, shape (3, 1), so that x.matmul(W) is (m, 1)"})
     b = as_tensor(b, what="the b train returned", shape=(1,),
                   shape_hints={(m, 1): M.BIAS_PER_ROW, (m,): M.BIAS_PER_ROW,
                                (): "return b with shape (1,), as torch.zeros(1) creates it"})
-    return w, b, [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)]
+    return w, b, costs
 
 
 def expect_training(observed: Any, reference: Any, probe: str, x: list[list[float]], y: list[list[float]],
