@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from enum import IntEnum
 from pathlib import Path
 
-from .config import Limits
+from .config import Limits, Sandboxing
 from .errors import GraderError
 
 
@@ -77,10 +78,29 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
                    help=f"time limit for one call of a student function (default {Limits.call:g} s)")
     p.add_argument("--cell-timeout", type=_positive, default=Limits.cell, metavar="S",
                    help=f"time limit for one notebook cell or a .py file's top level (default {Limits.cell:g} s)")
+    p.add_argument("--memory", type=_count, default=Limits.memory_mib, metavar="MIB",
+                   help=f"memory for the submission's whole process tree (default {Limits.memory_mib} MiB)")
+    p.add_argument("--processes", type=_count, default=Limits.processes, metavar="N",
+                   help=f"processes and threads the submission may have at once (default {Limits.processes})")
+    p.add_argument("--disk", type=_count, default=Limits.disk_mib, metavar="MIB",
+                   help=f"disk in the submission's working folder and in its /tmp, each (default {Limits.disk_mib} MiB)")
+    p.add_argument("--open-files", type=_count, default=Limits.open_files, metavar="N",
+                   help=f"files the submission may have open at once (default {Limits.open_files})")
 
 
-def _limits(args: argparse.Namespace) -> Limits:
-    return Limits(call=args.call_timeout, cell=args.cell_timeout, load=args.cell_timeout)
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _limits(args: argparse.Namespace, sandboxing: Sandboxing = Sandboxing.PREFER) -> Limits:
+    return Limits(call=args.call_timeout, cell=args.cell_timeout, load=args.cell_timeout, memory_mib=args.memory,
+                  processes=args.processes, disk_mib=args.disk, open_files=args.open_files, sandboxing=sandboxing)
 
 
 def _run_batch(argv: list[str]) -> int:
@@ -126,11 +146,30 @@ def _run_labs(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"batch": _run_batch, "merge": _run_merge, "labs": _run_labs}
+def _run_doctor(argv: list[str]) -> int:
+    _Parser(prog="grade doctor", description="Tell whether the sandbox and the limits work on this machine.").parse_args(argv)
+    from .runner.doctor import diagnose
+
+    lines = diagnose()
+    for what, fine, detail in lines:
+        print(f"{'ok  ' if fine else 'NO  '} {what:<17} {detail}")
+    sandboxed = all(fine for what, fine, _ in lines if what in ("bubblewrap", "sandboxed python"))
+    print("grading is sandboxed here" if sandboxed else
+          "grading is NOT sandboxed here: `grade` warns and runs student code as a plain process; "
+          "`grade batch` refuses unless given --unsandboxed")
+    return 0 if sandboxed else 1
+
+
+COMMANDS = {"batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor}
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    print(f"grade: warning: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    warnings.showwarning = _show_warning
     try:
         if argv and argv[0] in COMMANDS:
             return COMMANDS[argv[0]](argv[1:])

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+MIB = 1024 * 1024
+
+
+class Sandboxing(StrEnum):
+    """How the student's process is walled off (docs/design.md, "The sandbox")."""
+
+    REQUIRE = "require"  # bubblewrap or refuse to run (grade batch)
+    PREFER = "prefer"  # bubblewrap where it works, else plain processes with a warning (grade)
+    OFF = "off"  # plain processes (grade batch --unsandboxed)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Time limits on the student's side, in seconds.
+    """What one submission may use.
 
     `call` bounds one call of one student function (a probe); `cell` bounds one
-    notebook cell; `load` bounds running a .py submission's top level.
+    notebook cell; `load` bounds running a .py submission's top level. Memory,
+    processes (threads count too), disk and open files hold for the submission's
+    whole process tree.
     """
 
     call: float = 20.0
@@ -19,3 +32,13 @@ class Limits:
     startup: float = 60.0
     #: Characters of stdout/stderr kept per cell, per call and per run.
     output_chars: int = 20_000
+    memory_mib: int = 2048
+    processes: int = 64
+    disk_mib: int = 256
+    open_files: int = 256
+    sandboxing: Sandboxing = Sandboxing.PREFER
+
+    def key(self) -> str:
+        """What changes grading, in one stable string (for caches and shard checks)."""
+        return (f"call={self.call:g},cell={self.cell:g},load={self.load:g},memory={self.memory_mib},"
+                f"processes={self.processes},disk={self.disk_mib},files={self.open_files}")

@@ -17,6 +17,7 @@ __all__ = [
     "UnreadableSubmission",
     "AmbiguousSubmission",
     "ReportWriteError",
+    "SandboxUnavailable",
 ]
 
 
@@ -67,3 +68,12 @@ class ReportWriteError(GraderError):
 
     def __str__(self) -> str:
         return f"cannot write {self.path}: {self.reason}"
+
+
+@dataclass
+class SandboxUnavailable(GraderError):
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"the sandbox cannot start here ({self.reason}); install bubblewrap "
+                "(see `grade doctor`) or pass --unsandboxed to grade without it")

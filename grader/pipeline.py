@@ -64,6 +64,7 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
         stderr=outcome.stderr,
         grader_version=grader_version(),
         functions=submission.lab.functions,
+        isolation=outcome.isolation,
     )
 
 

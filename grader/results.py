@@ -26,6 +26,8 @@ class IssueKind(StrEnum):
     LOAD_ERROR = "load_error"  # a .py file raised while its top level ran
     LOAD_TIMEOUT = "load_timeout"  # a .py file's top level ran too long
     DIED = "died"  # the student's process or kernel ended unexpectedly
+    MEMORY_LIMIT = "memory_limit"  # the submission used more memory than allowed; the run was stopped
+    STOPPED = "stopped"  # the grader ended the run (a silent harness, files where they must not be)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class GradeResult:
     stderr: str = ""  # warnings and stderr of the student's code: shown, never scored
     grader_version: str = ""
     functions: tuple[str, ...] = field(default=())
+    isolation: str = ""  # how the student's process was walled off (see docs/design.md)
 
     @property
     def score(self) -> float:
@@ -125,6 +128,7 @@ class GradeResult:
             stderr=data.get("stderr", ""),
             grader_version=data.get("grader_version", ""),
             functions=tuple(f["name"] for f in data.get("functions", [])),
+            isolation=data.get("isolation", ""),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,4 +155,5 @@ class GradeResult:
             "checks": [c.to_dict() for c in self.checks],
             "issues": [i.to_dict() for i in self.issues],
             "stderr": self.stderr,
+            "isolation": self.isolation,
         }

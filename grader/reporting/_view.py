@@ -17,6 +17,8 @@ ISSUE_LABELS: dict[IssueKind, str] = {
     IssueKind.LOAD_ERROR: "Error while loading the file",
     IssueKind.LOAD_TIMEOUT: "Loading the file timed out",
     IssueKind.DIED: "Your code's process stopped",
+    IssueKind.MEMORY_LIMIT: "Memory limit exceeded",
+    IssueKind.STOPPED: "Stopped by the grader",
 }
 
 # IPython tracebacks coming back from a kernel carry colour codes.

@@ -9,7 +9,9 @@ the grader's process.
 
 Each function's probes run in a forked child, so a function that hangs (even
 ignoring SIGTERM) is killed after its time limit and the other functions are still
-probed; the child writes `<probe id>.json`, the parent `<function>.status`.
+probed. Everything goes to the grader as JSON lines through one FIFO (the result
+channel): the child sends one `answer` per probe, the parent a `start` and a `status`
+per function. The grader keeps its own clock on all of it (grader/runner/watch.py).
 """
 
 from __future__ import annotations
@@ -176,10 +178,20 @@ RECIPES: dict[str, Callable[[Callable[..., Any], dict[str, Any]], Any]] = {
 # --- running probes, each in a child process -------------------------------------------
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+class _Channel:
+    """The write end of the grader's FIFO: one JSON object per line."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+
+    def send(self, message: dict[str, Any], fresh_line: bool = False) -> None:
+        # A child killed mid-line leaves half a line behind: the parent's messages start
+        # on a fresh line so that only the broken one is lost.
+        data = (b"\n" if fresh_line else b"") + json.dumps(message).encode("utf-8") + b"\n"
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
 
 
 def _call(probe: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
@@ -197,11 +209,11 @@ def _call(probe: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def _run_in_child(group: list[dict[str, Any]], namespace: dict[str, Any], out_dir: Path) -> None:
+def _run_in_child(group: list[dict[str, Any]], namespace: dict[str, Any], channel: _Channel, log_path: str) -> None:
     """Body of the forked child: one function's probes in order. Always ends with os._exit."""
     code = 0
     try:
-        log = os.open(out_dir / f"{group[0]['function']}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         # A call that prints forever must not fill the disk.
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_LOG_BYTES, MAX_LOG_BYTES))
         os.dup2(log, 1)
@@ -212,8 +224,8 @@ def _run_in_child(group: list[dict[str, Any]], namespace: dict[str, Any], out_di
         for probe in group:
             started = time.monotonic()
             result = _call(probe, namespace)
-            result["seconds"] = round(time.monotonic() - started, 3)
-            _write_json(out_dir / f"{probe['id']}.json", result)
+            result.update(type="answer", id=probe["id"], seconds=round(time.monotonic() - started, 3))
+            channel.send(result)
     except BaseException:
         code = 70
     finally:
@@ -227,10 +239,9 @@ def _safe_str(exc: BaseException) -> str:
         return "<unprintable>"
 
 
-def _wait(pid: int, group: list[dict[str, Any]], out_dir: Path, timeout: float) -> dict[str, Any]:
-    """Wait for the child; each probe gets `timeout` seconds from the previous one's answer."""
-    deadline = time.monotonic() + timeout
-    answered = 0
+def _wait(pid: int, timeout: float, answers: int) -> dict[str, Any]:
+    """Wait for the child, at most `timeout` seconds per probe (the grader keeps its own clock too)."""
+    deadline = time.monotonic() + timeout * max(answers, 1)
     delay = 0.001
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -238,20 +249,26 @@ def _wait(pid: int, group: list[dict[str, Any]], out_dir: Path, timeout: float) 
             if os.WIFSIGNALED(status):
                 return {"status": "signal", "signal": os.WTERMSIG(status)}
             return {"status": "exited", "code": os.WEXITSTATUS(status)}
-        while answered < len(group) and (out_dir / f"{group[answered]['id']}.json").exists():
-            answered += 1
-            deadline = time.monotonic() + timeout
         if time.monotonic() >= deadline:
-            # Whatever the call started stays in the student's process group, which the
-            # grader kills as a whole when the run ends.
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
             os.waitpid(pid, 0)
-            return {"status": "timeout", "seconds": timeout, "probe": group[min(answered, len(group) - 1)]["id"]}
+            return {"status": "timeout", "seconds": timeout}
         time.sleep(delay)
         delay = min(delay * 2, 0.02)
+
+
+def _read_log(path: str, limit: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+        os.unlink(path)
+    except OSError:
+        return ""
+    text = data[:limit].decode("utf-8", errors="replace")
+    return text + ("\n[... output truncated ...]" if len(data) > limit else "")
 
 
 def _warm_up() -> None:
@@ -266,14 +283,16 @@ def _warm_up() -> None:
     optimizer.step()
 
 
-def run_probes(probes_file: str, out_dir: str, namespace: dict[str, Any]) -> None:
+def run_probes(probes_file: str, channel_path: str, namespace: dict[str, Any]) -> None:
     """Run the probes in `probes_file` against `namespace`, one forked child per function.
 
     A function that hangs or crashes costs its own probes only; the next function
     gets a fresh child of the same, untouched parent.
     """
+    import tempfile
+
     spec = json.loads(Path(probes_file).read_text(encoding="utf-8"))
-    out = Path(out_dir)
+    channel = _Channel(channel_path)
     try:
         _warm_up()
     except Exception:
@@ -284,15 +303,19 @@ def run_probes(probes_file: str, out_dir: str, namespace: dict[str, Any]) -> Non
     sys.stdout.flush()
     sys.stderr.flush()
     for function, group in groups.items():
+        fd, log_path = tempfile.mkstemp(prefix="grader-call-", suffix=".log")
+        os.close(fd)
+        channel.send({"type": "start", "function": function}, fresh_line=True)
         pid = os.fork()
         if pid == 0:
-            _run_in_child(group, namespace, out)
-        status = _wait(pid, group, out, float(spec["call_timeout"]))
-        _write_json(out / f"{function}.status", status)
-    _write_json(out / "done.json", {"protocol": PROTOCOL})
+            _run_in_child(group, namespace, channel, log_path)
+        status = _wait(pid, float(spec["call_timeout"]), len(group))
+        status.update(type="status", function=function, output=_read_log(log_path, int(spec["output_chars"])))
+        channel.send(status, fresh_line=True)
+    channel.send({"type": "done", "protocol": PROTOCOL}, fresh_line=True)
 
 
-def _load_script(path: Path, out_dir: Path) -> dict[str, Any]:
+def _load_script(path: Path, channel_path: str) -> dict[str, Any]:
     """Run a .py submission's top level as a module named after it; record what it raised."""
     namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
     try:
@@ -310,14 +333,15 @@ def _load_script(path: Path, out_dir: Path) -> dict[str, Any]:
             "message": _safe_str(exc),
             "traceback": "".join(traceback.format_exception(type(exc), exc, tb)),
         }
-    _write_json(out_dir / "loaded.json", loaded)
+    loaded["type"] = "loaded"
+    _Channel(channel_path).send(loaded, fresh_line=True)
     return namespace
 
 
 def main(argv: list[str]) -> None:
-    submission, probes_file, out_dir = argv
-    namespace = _load_script(Path(submission), Path(out_dir))
-    run_probes(probes_file, out_dir, namespace)
+    submission, probes_file, channel_path = argv
+    namespace = _load_script(Path(submission), channel_path)
+    run_probes(probes_file, channel_path, namespace)
     sys.stdout.flush()
     os._exit(0)
 

@@ -2,7 +2,7 @@
 
 The grader's own Python kernel runs it, whatever the notebook's metadata says, and
 saved outputs are thrown away. A cell that raises is reported and the next cells
-still run. A cell that hangs past its limit, or kills the kernel, is reported and
+still run; cells tagged "demo" (optional demonstrations) are skipped. A cell that hangs past its limit, or kills the kernel, is reported and
 skipped: the kernel is replaced and the notebook replayed without that cell, so what
 the other cells define is still graded. After the last cell one extra cell runs the
 harness, which calls the student's functions.
@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import re
 import signal
+import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Callable, cast
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
@@ -29,8 +30,11 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from ..config import Limits
 from ..results import IssueKind, RunIssue
+from .channel import Channel
+from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
-from .session import RunOutcome, student_env
+from .session import RunOutcome, grader_stops
+from .watch import GRACE, Watcher, runner_pid
 
 KERNEL_NAME = "grader-python3"
 MAX_ATTEMPTS = 3
@@ -51,110 +55,148 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _kernel_specs(root: Path) -> KernelSpecManager:
+def _kernel_specs(root: Path, argv: list[str]) -> KernelSpecManager:
+    """The grader's own kernelspec: the notebook's metadata never chooses what runs."""
     spec_dir = root / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "grader",
-        "language": "python",
-    }
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": argv, "display_name": "grader", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return KernelSpecManager(kernel_dirs=[str(root / "kernels")])
 
 
-def _harness_source(probes_file: Path, out_dir: Path) -> str:
+def _harness_source(jail: Jail, channel: Channel) -> str:
     return (
         "import runpy as _grader_runpy\n"
-        f"_grader_runpy.run_path({str(HARNESS)!r}, run_name='grader_harness')"
-        f"['run_probes']({str(probes_file)!r}, {str(out_dir)!r}, globals())\n"
+        f"_grader_runpy.run_path({str(jail.inside(HARNESS))!r}, run_name='grader_harness')"
+        f"['run_probes']({str(jail.inside(jail.io / 'probes.json'))!r}, {str(jail.inside(channel.path))!r}, globals())\n"
     )
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
-        if cell.cell_type == "code":
+        cell.setdefault("source", "")
+        cell.setdefault("metadata", {})
+        if cell.get("cell_type") == "code":
             cell.outputs = []
             cell.execution_count = None
     nb.metadata = {}
     return cast(nbformat.NotebookNode, nb)
 
 
-def run_notebook(path: Path, probes: list[Probe], probes_file: Path, out_dir: Path, workdir: Path, limits: Limits) -> RunOutcome:
-    return asyncio.run(_run(path, probes, probes_file, out_dir, workdir, limits))
+def is_demo(cell: nbformat.NotebookNode) -> bool:
+    """Optional demonstration cells (tag "demo"): the student runs them, grading skips them."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return isinstance(tags, list) and "demo" in tags
 
 
-async def _run(path: Path, probes: list[Probe], probes_file: Path, out_dir: Path, workdir: Path, limits: Limits) -> RunOutcome:
+def run_notebook(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
+    return asyncio.run(_run(path, probes, jail, channel))
+
+
+async def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
+    limits = jail.limits
     source = read_notebook(path)
-    skipped: dict[int, RunIssue] = {}
-    harness = nbformat.v4.new_code_cell(_harness_source(probes_file, out_dir))
-    with tempfile.TemporaryDirectory(prefix="grader-kernels-") as spec_root:
-        specs = _kernel_specs(Path(spec_root))
-        failure = f"gave up after {MAX_ATTEMPTS} kernels; the functions could not be called"
-        for _attempt in range(MAX_ATTEMPTS):
+    skipped: dict[int, RunIssue] = {
+        i: RunIssue(IssueKind.CELL_ERROR, f"cell {i + 1}", "")  # placeholder: never reported
+        for i, cell in enumerate(source.cells) if is_demo(cell)
+    }
+    demo = set(skipped)
+    harness = nbformat.v4.new_code_cell(_harness_source(jail, channel))
+    watcher = Watcher(channel, limits.call, jail.box.oom_kills, jail.kill_all, shared=[])
+    watcher.start()
+    failure = f"gave up after {MAX_ATTEMPTS} kernels; the functions could not be called"
+    extra: list[RunIssue] = []
+    nb = source
+    try:
+        for attempt in range(MAX_ATTEMPTS):
             nb = nbformat.from_dict(json.loads(json.dumps(source)))
             nb.cells.append(harness)
             try:
-                done, extra = await _attempt_once(nb, skipped, specs, workdir, limits, len(probes))
+                done, extra = await _attempt_once(nb, skipped, jail, watcher, attempt, len(probes))
             except (RuntimeError, TimeoutError, OSError) as exc:  # the kernel did not start: try a new one
                 done, failure = False, f"the kernel could not start ({type(exc).__name__}: {exc})"[:500]
-            if done:
+            if done or _ended_by_grader(watcher):
                 break
         else:
             extra = [RunIssue(IssueKind.DIED, "notebook", failure)]
-    issues = list(skipped.values()) + _cell_errors(nb) + extra
+    finally:
+        jail.kill_all()
+        transcript = watcher.stop()
+    issues = [i for n, i in skipped.items() if n not in demo] + _cell_errors(nb, demo) + extra
+    issues += grader_stops(transcript, "notebook")
     return RunOutcome(
-        probes=read_outcomes(out_dir, probes, limits.output_chars),
+        probes=read_outcomes(transcript, probes, limits.output_chars),
         issues=tuple(sorted(issues, key=lambda i: _cell_number(i.where))),
-        stderr=_stderr(nb, limits.output_chars),
+        stderr=_stderr(nb, demo, limits.output_chars),
     )
 
 
-async def _attempt_once(
-    nb: nbformat.NotebookNode,
-    skipped: dict[int, RunIssue],
-    specs: KernelSpecManager,
-    workdir: Path,
-    limits: Limits,
-    n_probes: int,
-) -> tuple[bool, list[RunIssue]]:
-    """Run the notebook once. False means a cell hung or killed the kernel: try again without it."""
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+def _ended_by_grader(watcher: Watcher) -> bool:
+    t = watcher.transcript
+    return bool(t.memory_exceeded or t.overflow or t.stalled)
+
+
+async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue], jail: Jail, watcher: Watcher,
+                        attempt: int, n_probes: int) -> tuple[bool, list[RunIssue]]:
+    """Run the notebook once in a new sandboxed kernel. False means a cell hung or killed the kernel."""
+    limits = jail.limits
+    # The kernel and the grader talk over ZeroMQ ipc:// sockets in a folder only this kernel
+    # sees (at the same path on both sides); no network, no connection file left behind.
+    ipc = jail.root / f"ipc{attempt}"
+    ipc.mkdir()
+    jail.share(ipc)
+    watcher.shared.append(ipc)
+    command = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if jail.sandboxed:  # its parent is the sandbox's init (pid 1 inside): don't poll for it
+        command.append("--IPKernelApp.parent_handle=1")
+    specs = _kernel_specs(jail.root, jail.argv(command))
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                            ip=str(ipc / "k"), connection_file=str(ipc / "kernel.json"))
+    timeout = {"seconds": limits.cell}
     client = _CappedClient(
         nb,
         km=km,
-        timeout=int(limits.cell),
-        startup_timeout=int(limits.startup),
+        timeout_func=lambda cell: timeout["seconds"],
+        startup_timeout=int(math.ceil(limits.startup)),
         allow_errors=True,
         interrupt_on_timeout=False,
         shutdown_kernel="immediate",
         record_timing=False,
-        resources={"metadata": {"path": str(workdir)}},
+        resources={"metadata": {"path": str(jail.workdir)}},
     )
     client.output_limit = limits.output_chars
-    # The kernel's own stdout/stderr (its log, C-level prints) go to a file, not our terminal.
-    pgid: int | None = None
     try:
-        with (workdir.parent / "out" / "kernel.log").open("ab") as kernel_log:
-            async with client.async_setup_kernel(env=student_env(workdir), cwd=str(workdir),
-                                                 stdout=kernel_log, stderr=kernel_log):
-                pgid = getattr(km.provisioner, "pgid", None)
-                return await _execute(client, nb, skipped, limits, n_probes)
+        # The kernel's own stdout/stderr (its log, C-level prints) are not shown: they go nowhere.
+        async with client.async_setup_kernel(env=jail.env(), cwd=str(jail.root / "work"),
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            process = getattr(km.provisioner, "process", None)
+            watcher.kill_all = _killer(process, jail)
+            return await _execute(client, nb, skipped, watcher, process, jail.sandboxed, timeout, limits, n_probes)
     finally:
-        # Also reaps what the student's code left running after its kernel died.
-        if pgid:
+        _killer(getattr(km.provisioner, "process", None), jail)()
+
+
+def _killer(process: Any, jail: Jail) -> Callable[[], None]:
+    def kill() -> None:
+        if process is not None:
             with contextlib.suppress(OSError):
-                os.killpg(pgid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                process.kill()
+        jail.kill_all()
+    return kill
 
 
 async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
+                   watcher: Watcher, process: Any, sandboxed: bool, timeout: dict[str, float],
                    limits: Limits, n_probes: int) -> tuple[bool, list[RunIssue]]:
     harness_index = len(nb.cells) - 1
     for index, cell in enumerate(nb.cells[:harness_index]):
         if index in skipped:
             cell.outputs = []
             continue
+        watcher.stage = f"cell {index + 1}"
         try:
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
@@ -163,14 +205,21 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
                                       "the notebook was run again without it", source=cell.source)
             return False, []
         except DeadKernelError:
+            if _ended_by_grader(watcher):
+                return True, []
             skipped[index] = RunIssue(IssueKind.DIED, f"cell {index + 1}",
                                       "the kernel died while this cell ran (sys.exit, os._exit or a crash); "
                                       "the notebook was run again without it", source=cell.source)
             return False, []
-    client.timeout = int(n_probes * (limits.call + 1.0) + 10)
+    watcher.stage = "probing"
+    if process is not None:
+        watcher.runner = runner_pid(process.pid, sandboxed)
+    timeout["seconds"] = n_probes * (limits.call + GRACE + 1.0) + 10
     try:
         await client.async_execute_cell(nb.cells[harness_index], harness_index)
     except (CellTimeoutError, DeadKernelError) as exc:
+        if _ended_by_grader(watcher):
+            return True, []
         kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
         return True, [RunIssue(IssueKind.DIED, "notebook",
                                f"the kernel {kind} while the grader called the functions; "
@@ -183,9 +232,11 @@ def _cell_number(where: str) -> int:
     return int(match.group()) if match else 10**9
 
 
-def _cell_errors(nb: nbformat.NotebookNode) -> list[RunIssue]:
+def _cell_errors(nb: nbformat.NotebookNode, demo: set[int]) -> list[RunIssue]:
     issues = []
     for index, cell in enumerate(nb.cells[:-1]):
+        if index in demo:
+            continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 tb = _ANSI.sub("", "\n".join(out.get("traceback", [])))
@@ -195,9 +246,11 @@ def _cell_errors(nb: nbformat.NotebookNode) -> list[RunIssue]:
     return issues
 
 
-def _stderr(nb: nbformat.NotebookNode, limit: int) -> str:
+def _stderr(nb: nbformat.NotebookNode, demo: set[int], limit: int) -> str:
     parts = []
     for index, cell in enumerate(nb.cells):
+        if index in demo:
+            continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
                 parts.append(f"[cell {index + 1}] {out.get('text', '')}")

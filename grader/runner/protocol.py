@@ -1,9 +1,12 @@
 """What crosses the trust boundary: probe requests out, plain JSON values back.
 
 The grader writes the probes (function names and inputs) to a file; the harness in
-the student's process writes one small JSON file per probe. Reading them back never
-runs code: `json.loads` with no object hooks, a size cap, and numbers only where
-numbers belong (NaN and infinities travel as the strings "nan", "inf", "-inf").
+the student's process sends one JSON line per answer through the result channel
+(grader/runner/channel.py), which parses them without running code: `json.loads` with
+no object hooks, size and depth caps, and numbers only where numbers belong (NaN and
+infinities travel as the strings "nan", "inf", "-inf"). Here the transcript of those
+messages becomes one `ProbeOutcome` per probe, with the grader's own time-outs
+overriding whatever the student's process claimed.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import signal
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-MAX_RESULT_BYTES = 8 * 1024 * 1024
+if TYPE_CHECKING:
+    from .watch import Transcript
+
 HARNESS = Path(__file__).with_name("harness.py")
 
 
@@ -56,57 +61,38 @@ class ProbeOutcome:
     seconds: float = 0.0
 
 
-def write_probes(path: Path, probes: list[Probe], call_timeout: float) -> None:
-    data = {"protocol": 1, "call_timeout": call_timeout, "probes": [p.to_json() for p in probes]}
+def write_probes(path: Path, probes: list[Probe], call_timeout: float, output_chars: int) -> None:
+    data = {"protocol": 2, "call_timeout": call_timeout, "output_chars": output_chars,
+            "probes": [p.to_json() for p in probes]}
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _read_json(path: Path) -> Any:
-    if path.stat().st_size > MAX_RESULT_BYTES:
-        raise ValueError(f"{path.name} is larger than {MAX_RESULT_BYTES} bytes")
-    return json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
-
-
-def _read_text(path: Path, limit: int) -> str:
-    try:
-        with path.open("rb") as f:
-            data = f.read(limit + 1)
-    except OSError:
-        return ""
-    text = data[:limit].decode("utf-8", errors="replace")
-    return text + ("\n[... output truncated ...]" if len(data) > limit else "")
-
-
-def read_outcomes(out_dir: Path, probes: list[Probe], output_chars: int) -> dict[str, ProbeOutcome]:
-    """Collect what the harness wrote: `<probe>.json` per call, `<function>.status` and `.log` per function."""
+def read_outcomes(transcript: Transcript, probes: list[Probe], output_chars: int) -> dict[str, ProbeOutcome]:
+    """One outcome per probe, from what the student's process said and what the grader saw."""
     outcomes: dict[str, ProbeOutcome] = {}
     for probe in probes:
-        output = _read_text(out_dir / f"{probe.function}.log", output_chars)
-        try:
-            status = _read_json(out_dir / f"{probe.function}.status")
-        except (OSError, ValueError):
-            status = None
-        outcomes[probe.id] = _read_one(out_dir, probe.id, status if isinstance(status, dict) else None, output)
+        status = transcript.statuses.get(probe.function)
+        output = str(status.get("output", ""))[: output_chars + 40] if status else ""
+        answer = transcript.answers.get(probe.id)
+        if answer is not None:
+            outcomes[probe.id] = _from_answer(answer, output)
+        elif probe.function in transcript.killed:
+            outcomes[probe.id] = ProbeOutcome(Outcome.TIMEOUT, seconds=transcript.killed[probe.function], output=output)
+        elif transcript.memory_exceeded and transcript.memory_exceeded == probe.function:
+            outcomes[probe.id] = ProbeOutcome(Outcome.CRASHED, output=output, message=(
+                "the call used more memory than the limit allows and the run was stopped (memory limit exceeded)"))
+        elif status is None:
+            outcomes[probe.id] = ProbeOutcome(Outcome.NOT_RUN, output=output)
+        elif status.get("status") == "timeout":
+            seconds = status.get("seconds", 0)
+            outcomes[probe.id] = ProbeOutcome(Outcome.TIMEOUT, output=output,
+                                              seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0)
+        else:
+            outcomes[probe.id] = ProbeOutcome(Outcome.CRASHED, message=_describe_exit(status), output=output)
     return outcomes
 
 
-def _read_one(out_dir: Path, probe_id: str, status: dict[str, Any] | None, output: str) -> ProbeOutcome:
-    try:
-        data = _read_json(out_dir / f"{probe_id}.json")
-    except FileNotFoundError:
-        if status is None:
-            return ProbeOutcome(Outcome.NOT_RUN, output=output)
-        if status.get("status") == "timeout":
-            return ProbeOutcome(Outcome.TIMEOUT, seconds=float(status.get("seconds", 0)), output=output)
-        return ProbeOutcome(Outcome.CRASHED, message=_describe_exit(status), output=output)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        return ProbeOutcome(Outcome.CRASHED, message=f"unreadable answer ({exc})", output=output)
-    if not isinstance(data, dict):
-        return ProbeOutcome(Outcome.CRASHED, message="malformed answer", output=output)
+def _from_answer(data: dict[str, Any], output: str) -> ProbeOutcome:
     kind, seconds = data.get("outcome"), data.get("seconds", 0.0)
     seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
     if kind == "ok":

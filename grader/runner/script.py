@@ -1,76 +1,105 @@
-"""Run a .py submission: `python -I harness.py FILE PROBES OUT` in a session of its own."""
+"""Run a .py submission: the harness runs the file's top level, then calls its functions.
+
+The grader keeps every clock: the top level gets `limits.load`, each call `limits.call`
+(grader/runner/watch.py), the whole run a budget from the number of probes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
-from ..config import Limits
 from ..results import IssueKind, RunIssue
-from .protocol import HARNESS, Probe, _read_json, _read_text, read_outcomes
-from .session import RunOutcome, student_env
+from .channel import CappedPipe, Channel
+from .jail import Jail
+from .protocol import HARNESS, Probe, read_outcomes
+from .session import RunOutcome, grader_stops
+from .watch import GRACE, Transcript, Watcher, runner_pid
 
 
-def run_script(path: Path, probes: list[Probe], probes_file: Path, out_dir: Path, workdir: Path, limits: Limits) -> RunOutcome:
-    stdout_path, stderr_path = out_dir / "stdout.txt", out_dir / "stderr.txt"
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", str(HARNESS), str(path), str(probes_file), str(out_dir)],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            env=student_env(workdir),
-            start_new_session=True,
-        )
+def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
+    limits = jail.limits
+    submission = jail.inside(path) if not jail.sandboxed else _hand_in_submission(jail, path)
+    command = [sys.executable, "-I", str(jail.inside(HARNESS)), str(submission),
+               str(jail.inside(jail.io / "probes.json")), str(jail.inside(channel.path))]
+    stderr = CappedPipe(limits.output_chars)
+    proc = subprocess.Popen(jail.argv(command), cwd=jail.root / "work", stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=stderr.write_fd, env=jail.env(), start_new_session=True)
+    stderr.close_writer()
+
+    def kill_all() -> None:
+        _kill(proc)
+        jail.kill_all()
+
+    watcher = Watcher(channel, limits.call, jail.box.oom_kills, kill_all, shared=[])
+    watcher.start()
     issues: list[RunIssue] = []
     try:
-        loaded = _wait_for(proc, out_dir / "loaded.json", limits.load)
-        if not loaded:
-            if proc.poll() is None:
+        if not _wait(proc, watcher, lambda t: t.loaded is not None, limits.startup + limits.load):
+            if proc.poll() is None and not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
                                        f"running the file's top level took longer than {limits.load:g} s; it was stopped"))
-            else:
+            elif not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.DIED, path.name,
-                                       f"the process ended while running the file's top level (exit status {proc.returncode})"))
+                                       f"the process ended while running the file's top level ({_status(proc)})"))
         else:
-            issues.extend(_load_issue(out_dir, path))
-            budget = len(probes) * (limits.call + 1.0) + 10.0
-            if not _wait_for(proc, out_dir / "done.json", budget) and proc.poll() not in (None, 0):
+            watcher.stage = "probing"
+            watcher.runner = runner_pid(proc.pid, jail.sandboxed)
+            issues.extend(_load_issue(watcher.transcript.loaded, path))
+            budget = len(probes) * (limits.call + GRACE + 1.0) + 10.0
+            if not _wait(proc, watcher, lambda t: t.done, budget) and not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.DIED, path.name,
-                                       f"the process ended while the grader called its functions (exit status {proc.returncode})"))
+                                       f"the process ended while the grader called its functions ({_status(proc)})"))
     finally:
-        _kill_group(proc)
-    return RunOutcome(
-        probes=read_outcomes(out_dir, probes, limits.output_chars),
-        issues=tuple(issues),
-        stderr=_read_text(stderr_path, limits.output_chars),
-    )
+        kill_all()
+        transcript = watcher.stop()
+    issues.extend(grader_stops(transcript, path.name))
+    text = stderr.text()
+    stderr.close()
+    return RunOutcome(probes=read_outcomes(transcript, probes, limits.output_chars), issues=tuple(issues), stderr=text)
 
 
-def _wait_for(proc: subprocess.Popen[bytes], marker: Path, timeout: float) -> bool:
-    """Wait until `marker` exists; False if the process ends first or time runs out."""
+def _hand_in_submission(jail: Jail, path: Path) -> Path:
+    inside = jail.workdir / path.name
+    jail.mounts.read_only.append((path, inside))
+    return inside
+
+
+def _ended_by_grader(t: Transcript) -> bool:
+    return bool(t.memory_exceeded or t.overflow or t.stalled)
+
+
+def _wait(proc: subprocess.Popen[bytes], watcher: Watcher, check: Callable[[Transcript], bool], timeout: float) -> bool:
+    """Wait until the transcript reaches a point; False if the process ends first or time runs out."""
     deadline = time.monotonic() + timeout
-    delay = 0.002
     while time.monotonic() < deadline:
-        if marker.exists():
+        if check(watcher.transcript):
             return True
-        if proc.poll() is not None:
-            return marker.exists()
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.05)
-    return marker.exists()
+        if proc.poll() is not None or _ended_by_grader(watcher.transcript):
+            # The process is gone: give the watcher a moment to read what is still in the pipe.
+            watcher.changed.wait(0.2)
+            return check(watcher.transcript)
+        watcher.changed.wait(0.05)
+        watcher.changed.clear()
+    return check(watcher.transcript)
 
 
-def _load_issue(out_dir: Path, path: Path) -> list[RunIssue]:
-    try:
-        loaded = _read_json(out_dir / "loaded.json")
-    except (OSError, ValueError):
-        return [RunIssue(IssueKind.LOAD_ERROR, path.name, "the file's top level ended abnormally")]
+def _status(proc: subprocess.Popen[bytes]) -> str:
+    code = proc.returncode
+    if code is None:
+        return "still running"
+    if code == 125:
+        return "the sandbox could not start it"
+    return f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+
+
+def _load_issue(loaded: dict[str, object] | None, path: Path) -> list[RunIssue]:
     if not isinstance(loaded, dict) or loaded.get("outcome") == "ok":
         return []
     message = f"{loaded.get('exception', 'error')}: {loaded.get('message', '')}".strip()
@@ -78,9 +107,9 @@ def _load_issue(out_dir: Path, path: Path) -> list[RunIssue]:
                      traceback=str(loaded.get("traceback", ""))[:20000])]
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        proc.kill()
     proc.wait()

@@ -1,21 +1,23 @@
 """The one interface to the student's process: `run_submission`.
 
-Whatever starts the student's code (a subprocess for .py, an ipykernel through
-nbclient for .ipynb, later a sandbox or a warm forking server) lives behind this
+Whatever starts the student's code (a sandboxed subprocess for .py, a sandboxed
+ipykernel through nbclient for .ipynb, later a warm forking server) lives behind this
 function. It returns plain data only: what each probe gave back, what went wrong
-while the code ran, and the stderr text to show.
+while the code ran, the stderr text to show, and how the run was isolated.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Limits
-from ..results import RunIssue
+from ..results import IssueKind, RunIssue
+from .channel import Channel
+from .jail import end_jail, open_jail
 from .protocol import Probe, ProbeOutcome, write_probes
+from .watch import Transcript
 
 
 @dataclass(frozen=True)
@@ -23,43 +25,53 @@ class RunOutcome:
     probes: dict[str, ProbeOutcome]
     issues: tuple[RunIssue, ...]
     stderr: str
-
-
-def student_env(workdir: Path) -> dict[str, str]:
-    """A small, explicit environment: nothing of the grader's leaks in by accident."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONHASHSEED": "0",
-        "MPLBACKEND": "Agg",
-        # One thread each: batches run several submissions side by side, and
-        # forked probes must not inherit a busy OpenMP pool.
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
-    for name in ("VIRTUAL_ENV", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
+    isolation: str = ""
 
 
 def run_submission(path: Path, kind: str, probes: list[Probe], limits: Limits) -> RunOutcome:
     """Run the submission at `path` ("py" or "ipynb") and call every probe on it."""
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        root = Path(tmp)
-        out_dir, workdir = root / "out", root / "work"
-        out_dir.mkdir()
-        workdir.mkdir()
-        probes_file = root / "probes.json"
-        write_probes(probes_file, probes, limits.call)
-        if kind == "ipynb":
-            from .notebook import run_notebook
+        jail = open_jail(Path(tmp), limits)
+        channel = Channel.create(jail.io / "channel")
+        try:
+            probes_file = jail.io / "probes.json"
+            write_probes(probes_file, probes, limits.call, limits.output_chars)
+            jail.hand_in(probes_file, "probes.json")
+            jail.hand_in(channel.path, "channel", writable=True)
+            if kind == "ipynb":
+                from .notebook import run_notebook
 
-            return run_notebook(path, probes, probes_file, out_dir, workdir, limits)
-        from .script import run_script
+                outcome = run_notebook(path, probes, jail, channel)
+            else:
+                from .script import run_script
 
-        return run_script(path, probes, probes_file, out_dir, workdir, limits)
+                outcome = run_script(path, probes, jail, channel)
+        finally:
+            channel.close()
+            end_jail(jail)
+    return RunOutcome(outcome.probes, outcome.issues, outcome.stderr, isolation=jail.isolation)
+
+
+def grader_stops(transcript: Transcript, where: str) -> list[RunIssue]:
+    """The issues for runs the grader itself ended (memory, a shared folder, a silent harness)."""
+    issues = []
+    if transcript.memory_exceeded:
+        running = transcript.memory_exceeded
+        issues.append(RunIssue(IssueKind.MEMORY_LIMIT, running if running != "loading" else where,
+                               f"the code used more memory than the limit allows while {_what(running, where)} "
+                               "ran; the run was stopped there (memory limit exceeded)"))
+    if transcript.overflow:
+        issues.append(RunIssue(IssueKind.STOPPED, where, "the code wrote files where it must not (the grader's "
+                               "socket folder); the run was stopped"))
+    if transcript.stalled:
+        issues.append(RunIssue(IssueKind.STOPPED, where, "the grading harness stopped answering (was it patched?); "
+                               "the run was stopped and the calls still pending were not graded"))
+    return issues
+
+
+def _what(running: str, where: str) -> str:
+    if running == "loading":
+        return f"the top level of {where}"
+    if running.startswith("cell "):
+        return running
+    return f"the grader called {running}"

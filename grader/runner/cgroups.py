@@ -1,0 +1,188 @@
+"""Memory and process limits for one submission's whole process tree.
+
+Bubblewrap sets no resource limits, so the kernel's own mechanisms do, in order of
+preference:
+
+1. cgroup v1 (`memory` and `pids` hierarchies writable, e.g. a root grader in CI):
+   a child of the grader's own cgroup in each hierarchy.
+2. cgroup v2 where the grader may create cgroups (root, or a delegated subtree).
+3. `systemd-run --user --scope` (cgroup v2 and an unprivileged user with a systemd
+   session, a student's laptop): MemoryMax, MemorySwapMax and TasksMax on a scope.
+4. rlimits only (no cgroups at all): RLIMIT_AS at the memory limit plus 1 GiB (torch
+   reserves address space it never touches) and no process limit; documented as weaker.
+
+The launcher writes its own pid into `procs_files` before it execs bubblewrap, so
+everything the submission starts is inside from its first instruction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import MIB, Limits
+
+_V1 = Path("/sys/fs/cgroup")
+
+
+def _own_path(controller: str) -> str | None:
+    """This process's cgroup path in a v1 hierarchy (controller) or in v2 (controller "")."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, names, path = line.split(":", 2)
+        if (controller and controller in names.split(",")) or (not controller and names == ""):
+            return path
+    return None
+
+
+def _writable_dir(path: Path) -> bool:
+    return path.is_dir() and os.access(path, os.W_OK)
+
+
+@dataclass
+class Box:
+    """One submission's limits: how they are kept, and a handle to what is inside."""
+
+    method: str  # "cgroup v1", "cgroup v2", "systemd scope", "rlimits"
+    folders: list[Path] = field(default_factory=list)  # cgroups created for this submission
+    procs_files: list[Path] = field(default_factory=list)
+    argv_prefix: list[str] = field(default_factory=list)
+    rlimits: dict[str, int] = field(default_factory=dict)
+    events: Path | None = None  # where the kernel counts OOM kills
+
+    def oom_kills(self) -> int:
+        """How many processes of this submission the kernel killed for memory so far."""
+        if self.events is None:
+            return 0
+        try:
+            text = self.events.read_text(encoding="utf-8")
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill":
+                return int(value)
+        return 0
+
+    def pids(self) -> list[int]:
+        found: list[int] = []
+        for folder in self.folders:
+            with contextlib.suppress(OSError, ValueError):
+                found += [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+        return sorted(set(found))
+
+    def kill_all(self) -> None:
+        """SIGKILL everything in the box, until it stays empty (forks race the kill)."""
+        for _ in range(100):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        self.kill_all()
+        for folder in self.folders:
+            for _ in range(200):  # a killed process leaves its cgroup when it is reaped
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+
+def _v1_box(limits: Limits, name: str) -> Box | None:
+    memory_own, pids_own = _own_path("memory"), _own_path("pids")
+    if memory_own is None or pids_own is None:
+        return None
+    memory_parent, pids_parent = _V1 / "memory" / memory_own.lstrip("/"), _V1 / "pids" / pids_own.lstrip("/")
+    if not (_writable_dir(memory_parent) and _writable_dir(pids_parent)):
+        return None
+    memory, pids = memory_parent / name, pids_parent / name
+    box = Box("cgroup v1", folders=[memory, pids], procs_files=[memory / "cgroup.procs", pids / "cgroup.procs"],
+              events=memory / "memory.oom_control")
+    try:
+        memory.mkdir()
+        pids.mkdir()
+        limit = str(limits.memory_mib * MIB)
+        (memory / "memory.limit_in_bytes").write_text(limit)
+        with contextlib.suppress(OSError):  # only where swap accounting is on
+            (memory / "memory.memsw.limit_in_bytes").write_text(limit)
+        (pids / "pids.max").write_text(str(limits.processes))
+    except OSError:
+        box.close()
+        return None
+    return box
+
+
+def _v2_box(limits: Limits, name: str) -> Box | None:
+    root = _V1
+    if not (root / "cgroup.controllers").is_file() or not _writable_dir(root):
+        return None
+    try:
+        enabled = (root / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return None
+    if "memory" not in enabled or "pids" not in enabled:
+        return None
+    folder = root / name
+    box = Box("cgroup v2", folders=[folder], procs_files=[folder / "cgroup.procs"], events=folder / "memory.events")
+    try:
+        folder.mkdir()
+        (folder / "memory.max").write_text(str(limits.memory_mib * MIB))
+        with contextlib.suppress(OSError):
+            (folder / "memory.swap.max").write_text("0")
+        (folder / "pids.max").write_text(str(limits.processes))
+    except OSError:
+        box.close()
+        return None
+    return box
+
+
+@functools.cache
+def _systemd_scope_works() -> bool:
+    exe = shutil.which("systemd-run")
+    if exe is None:
+        return False
+    try:
+        return subprocess.run([exe, "--user", "--scope", "--quiet", "true"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _systemd_box(limits: Limits, name: str) -> Box | None:
+    if not _systemd_scope_works():
+        return None
+    prefix = ["systemd-run", "--user", "--scope", "--quiet", "--collect", f"--unit={name}",
+              "-p", f"MemoryMax={limits.memory_mib * MIB}", "-p", "MemorySwapMax=0",
+              "-p", f"TasksMax={limits.processes}", "--"]
+    return Box("systemd scope", argv_prefix=prefix)
+
+
+def make_box(limits: Limits) -> Box:
+    """The strongest limits this machine lets the grader set."""
+    name = f"grader-{uuid.uuid4().hex[:12]}"
+    box = _v1_box(limits, name) if (_V1 / "memory").is_dir() else _v2_box(limits, name)
+    box = box or _systemd_box(limits, name)
+    if box is None:
+        box = Box("rlimits")
+        box.rlimits["as"] = (limits.memory_mib + 1024) * MIB
+    box.rlimits["nofile"] = limits.open_files
+    box.rlimits["fsize"] = limits.disk_mib * MIB
+    return box

@@ -1,0 +1,197 @@
+"""The grader's clock and eyes on the student's process, from outside it.
+
+A thread reads the result channel and keeps every limit on the grader's side: when a
+function's call sends nothing for longer than the call limit (plus a grace the honest
+harness never needs), the grader kills that call's processes itself; when the kernel
+counts an out-of-memory kill in the submission's cgroup, or a folder shared with the
+sandbox grows, the whole run ends. A patched harness can stop answering, never stop
+the clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .channel import Channel
+
+GRACE = 2.0  # seconds past the call limit before the grader steps in
+SHARED_QUOTA_BYTES = 1024 * 1024  # what may pile up in a folder shared with the sandbox (sockets only)
+
+
+@dataclass
+class Transcript:
+    """Everything the student's process said, as plain data, and what the grader did about it."""
+
+    loaded: dict[str, Any] | None = None
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # probe id -> answer
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # function -> how its process ended
+    started: list[str] = field(default_factory=list)
+    done: bool = False
+    killed: dict[str, float] = field(default_factory=dict)  # function -> the limit the grader enforced
+    memory_exceeded: str = ""  # the function or stage running when memory ran out
+    overflow: bool = False  # a shared folder grew: the run was ended
+    stalled: bool = False  # the harness stopped answering between calls: the run was ended
+
+    def add(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "loaded" and self.loaded is None:
+            self.loaded = message
+        elif kind == "start" and isinstance(message.get("function"), str):
+            self.started.append(message["function"])
+        elif kind == "answer" and isinstance(message.get("id"), str):
+            self.answers.setdefault(message["id"], message)
+        elif kind == "status" and isinstance(message.get("function"), str):
+            self.statuses.setdefault(message["function"], message)
+        elif kind == "done":
+            self.done = True
+
+    @property
+    def current(self) -> str | None:
+        """The function whose call is running, if any."""
+        if self.started and self.started[-1] not in self.statuses:
+            return self.started[-1]
+        return None
+
+
+def _children() -> dict[int, list[tuple[int, str]]]:
+    """ppid -> [(pid, command name)], from /proc."""
+    table: dict[int, list[tuple[int, str]]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        head, _, rest = stat.rpartition(")")
+        fields = rest.split()
+        if len(fields) > 1:
+            table.setdefault(int(fields[1]), []).append((int(entry.name), head.partition("(")[2]))
+    for kids in table.values():
+        kids.sort()
+    return table
+
+
+def descendants(pid: int, table: dict[int, list[tuple[int, str]]] | None = None) -> list[int]:
+    table = _children() if table is None else table
+    found, stack = [], [pid]
+    while stack:
+        for child, _ in table.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def runner_pid(top: int, sandboxed: bool) -> int | None:
+    """The student's first process (harness or kernel): below bubblewrap's two processes."""
+    if not sandboxed:
+        return top
+    table = _children()
+    pid = top
+    for _ in range(2):
+        kids = [k for k in table.get(pid, []) if k[1] == "bwrap"] if pid == top else table.get(pid, [])
+        if not kids:
+            return None
+        pid = kids[0][0]
+    return pid
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    with contextlib.suppress(OSError):
+        for i, entry in enumerate(os.scandir(folder)):
+            if i > 200:
+                return SHARED_QUOTA_BYTES + 1
+            with contextlib.suppress(OSError):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+class Watcher(threading.Thread):
+    """Reads the channel into a Transcript and enforces the per-call limit, memory and shared folders."""
+
+    def __init__(self, channel: Channel, call_limit: float, oom_kills: Callable[[], int],
+                 kill_all: Callable[[], None], shared: list[Path]) -> None:
+        super().__init__(daemon=True, name="grader-watcher")
+        self.channel = channel
+        self.call_limit = call_limit
+        self.oom_kills = oom_kills
+        self.kill_all = kill_all
+        self.shared = shared
+        self.transcript = Transcript()
+        self.runner: int | None = None  # host pid of the harness's process, set by the runner
+        self.stage = "loading"  # what runs, for messages: "loading", "cell 3", ...
+        self.changed = threading.Event()
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        last_progress = time.monotonic()
+        last_check = 0.0
+        oom_seen = self.oom_kills()
+        while not self._stop_event.is_set():
+            messages = self.channel.read(0.05)
+            now = time.monotonic()
+            if messages:
+                for message in messages:
+                    with self._lock:
+                        self.transcript.add(message)
+                    if message.get("type") == "status" and message.get("signal") == signal.SIGKILL:
+                        # The kernel's OOM killer sends SIGKILL: blame the call that just ended.
+                        oom = self.oom_kills()
+                        if oom > oom_seen:
+                            oom_seen = oom
+                            self._end("memory", str(message.get("function")))
+                            break
+                last_progress = now
+                self.changed.set()
+            if self.transcript.started and not self.transcript.done and now - last_progress > self.call_limit + GRACE:
+                self._enforce_call_limit()
+                last_progress = now
+            if now - last_check > 0.2:
+                last_check = now
+                oom = self.oom_kills()
+                if oom > oom_seen:
+                    oom_seen = oom
+                    self._end("memory", self.transcript.current or self.stage)
+                if any(_folder_size(f) > SHARED_QUOTA_BYTES for f in self.shared):
+                    self._end("overflow", "")
+
+    def _enforce_call_limit(self) -> None:
+        current = self.transcript.current
+        if current is None or current in self.transcript.killed or self.runner is None:
+            # The harness itself stopped answering (or ignored the last kill): the run is over.
+            self._end("stalled", "")
+            return
+        self.transcript.killed[current] = self.call_limit
+        for pid in descendants(self.runner):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+    def _end(self, why: str, where: str) -> None:
+        with self._lock:
+            if why == "memory":
+                self.transcript.memory_exceeded = where or "the submission"
+            elif why == "overflow":
+                self.transcript.overflow = True
+            else:
+                self.transcript.stalled = True
+        self.kill_all()
+        self.changed.set()
+
+    def stop(self) -> Transcript:
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout=5)
+        # Whatever was still in the pipe when the process ended.
+        for message in self.channel.read(0):
+            self.transcript.add(message)
+        return self.transcript
