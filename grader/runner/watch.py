@@ -63,6 +63,8 @@ class Transcript:
 def _children() -> dict[int, list[tuple[int, str]]]:
     """ppid -> [(pid, command name)], from /proc."""
     table: dict[int, list[tuple[int, str]]] = {}
+    if not os.path.isdir("/proc"):  # macOS: no process table to read; callers fall back
+        return table
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -172,7 +174,10 @@ class Watcher(threading.Thread):
             self._end("stalled", "")
             return
         self.transcript.killed[current] = self.call_limit
-        for pid in descendants(self.runner):
+        calls = descendants(self.runner)
+        if not calls:  # nothing to single out (no /proc here): end the run instead
+            self._end("stalled", "")
+        for pid in calls:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 
