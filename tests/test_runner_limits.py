@@ -1,0 +1,91 @@
+"""The grader keeps its own clocks and reads what the student's side sends defensively.
+
+Each case is a real `grade` run on lab 2's solution with an attack appended
+(tests/submissions/attacks/): whatever the attack does to the harness in its own
+process, to its output or to the result channel, the grader finishes promptly, stays
+healthy, and grades what the functions honestly return.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import run_grade
+from test_sandbox import with_attack
+
+FAST = ("--call-timeout", "3", "--cell-timeout", "30")
+
+
+def test_a_patched_harness_cannot_stop_the_call_limit(tmp_path: Path) -> None:
+    # The harness's clock is frozen and its kills are no-ops: only the grader can end the runaway call.
+    graded = run_grade(with_attack("stops_the_harness_clock.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=120)
+    for check in graded.checks_of("gradient"):
+        assert check["status"] == "error" and "timed out after 3 s" in check["message"], check
+    others = [c for c in graded.report["checks"] if c["function"] != "gradient"]
+    assert others and all(c["status"] == "passed" for c in others), others
+
+
+def test_a_cell_limit_under_one_second_still_applies(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("import time\ntime.sleep(20)")])
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, "--cell-timeout", "0.5", cwd=tmp_path, timeout=120)
+    timeouts = [i for i in graded.report["issues"] if i["kind"] == "cell_timeout"]
+    assert [i["where"] for i in timeouts] == ["cell 2"], graded.report["issues"]
+    assert "0.5 s" in timeouts[0]["message"]
+
+
+def _largest_file(folder: Path, stop: threading.Event, seen: list[int]) -> None:
+    while not stop.is_set():
+        for root, _, files in os.walk(folder):
+            for name in files:
+                try:
+                    seen.append(os.lstat(os.path.join(root, name)).st_size)
+                except OSError:
+                    pass
+        time.sleep(0.05)
+
+
+def test_flooding_output_writes_nothing_big_on_the_graders_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The grader's temporary folders go under a folder the test watches while the student prints 300 MB.
+    grader_tmp = tmp_path / "grader-tmp"
+    grader_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(grader_tmp))
+    seen: list[int] = [0]
+    stop = threading.Event()
+    watcher = threading.Thread(target=_largest_file, args=(grader_tmp, stop, seen), daemon=True)
+    watcher.start()
+    try:
+        graded = run_grade(with_attack("floods_the_grader.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=300)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert max(seen) < 1_000_000, f"a grader-side file reached {max(seen)} bytes"
+    assert graded.report["score"] == 25
+    assert len(graded.report["stderr"]) < 100_000 and "output truncated" in graded.report["stderr"]
+
+
+def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:
+    graded = run_grade(with_attack("forges_answers.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=120)
+    assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]
+
+
+def test_demonstration_cells_are_skipped(tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    demo = nbformat.v4.new_code_cell("raise RuntimeError('a demo that fails')")
+    demo.metadata["tags"] = ["demo"]
+    nb.cells.append(demo)
+    nb.cells.append(nbformat.v4.new_code_cell("print('graded cells still run')"))
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path, timeout=120)
+    assert graded.report["issues"] == [] and graded.returncode == 0, graded.report["issues"]
