@@ -49,14 +49,45 @@ def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
     assert graded.returncode == (1 if wrong else 0), graded.stderr
 
 
-def run_grade(path: Path, *args: str, cwd: Path, timeout: float = 300) -> Graded:
-    """The real command line, as a student runs it, with a JSON report to read back."""
+def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None) -> Graded:
+    """The `grade` command line, as a student runs it, with a JSON report to read back.
+
+    With a `timeout`, it runs as a separate process (the real script) that is killed past
+    it: for tests of limits, where a grader that waits too long must fail the test. Without
+    one, `grader.cli.main` runs in this test process: the same code from argument parsing
+    to exit status, minus the seconds of interpreter and torch start-up a new process pays
+    (the student's code still runs in its own sandboxed process or kernel).
+    """
     out = cwd / "report.json"
     out.unlink(missing_ok=True)
-    proc = subprocess.run([str(GRADE), str(path), "--json", str(out), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    argv = [str(path), "--json", str(out), *args]
+    if timeout is not None or os.environ.get("GRADER_TESTS_SUBPROCESS"):  # set it to run every grade as a process
+        proc = subprocess.run([str(GRADE), *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout or 300)
+        code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    else:
+        code, stdout, stderr = _grade_in_process(argv, cwd)
     report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    return Graded(proc.returncode, report, proc.stdout, proc.stderr)
+    return Graded(code, report, stdout, stderr)
+
+
+def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from grader.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = int(main(argv))
+            except SystemExit as exc:
+                code = int(exc.code) if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(before)
+    return code, stdout.getvalue(), stderr.getvalue()
 
 
 # --- building submissions from the solution ---------------------------------------------

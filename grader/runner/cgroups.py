@@ -46,6 +46,17 @@ def _own_path(controller: str) -> str | None:
     return None
 
 
+def _cgroup_of(pid: int) -> str | None:
+    """A process's cgroup v2 path."""
+    try:
+        for line in Path(f"/proc/{pid}/cgroup").read_text(encoding="utf-8").splitlines():
+            if line.startswith("0::"):
+                return line[3:]
+    except OSError:
+        return None
+    return None
+
+
 def _writable_dir(path: Path) -> bool:
     return path.is_dir() and os.access(path, os.W_OK)
 
@@ -60,6 +71,18 @@ class Box:
     argv_prefix: list[str] = field(default_factory=list)
     rlimits: dict[str, int] = field(default_factory=dict)
     events: Path | None = None  # where the kernel counts OOM kills
+
+    def adopt(self, pid: int) -> None:
+        """For a systemd scope: find the cgroup systemd made, once the launched process is in it."""
+        if self.method != "systemd scope" or self.folders:
+            return
+        for _ in range(100):
+            path = _cgroup_of(pid)
+            if path and path.endswith(".scope"):
+                folder = _V1 / path.lstrip("/")
+                self.folders, self.events = [folder], folder / "memory.events"
+                return
+            time.sleep(0.01)
 
     def oom_kills(self) -> int:
         """How many processes of this submission the kernel killed for memory so far."""
@@ -95,6 +118,8 @@ class Box:
 
     def close(self) -> None:
         self.kill_all()
+        if self.method == "systemd scope":
+            return  # systemd removes the scope (--collect) once it is empty
         for folder in self.folders:
             for _ in range(200):  # a killed process leaves its cgroup when it is reaped
                 try:

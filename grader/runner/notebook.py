@@ -171,6 +171,8 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
         async with client.async_setup_kernel(env=jail.env(), cwd=str(jail.root / "work"),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             process = getattr(km.provisioner, "process", None)
+            if process is not None:
+                jail.box.adopt(process.pid)
             watcher.kill_all = _killer(process, jail)
             return await _execute(client, nb, skipped, watcher, process, jail.sandboxed, timeout, limits, n_probes)
     finally:

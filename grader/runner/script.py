@@ -32,6 +32,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     proc = subprocess.Popen(jail.argv(command), cwd=jail.root / "work", stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=stderr.write_fd, env=jail.env(), start_new_session=True)
     stderr.close_writer()
+    jail.box.adopt(proc.pid)
 
     def kill_all() -> None:
         _kill(proc)
