@@ -227,3 +227,16 @@ def test_a_batch_keeps_students_apart(tmp_path: Path) -> None:
     assert found["read another student's submission"].startswith("blocked"), found
     for name in out_targets:
         assert found[f"change {name}"].startswith("blocked"), found
+
+
+def test_without_bubblewrap_grade_warns_and_runs_unsandboxed(tmp_path: Path) -> None:
+    """What a student on macOS (or in a container without user namespaces) sees."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no bwrap on this PATH
+    out = tmp_path / "report.json"
+    run = subprocess.run([str(GRADE), str(ROOT / "solutions/lab2/lab2.py"), "--json", str(out)], env=env,
+                         capture_output=True, text=True, timeout=300)
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("grade: warning:")]
+    assert len(warnings) == 1 and "unsandboxed" in warnings[0], run.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["score"] == 25 and run.returncode == 0
+    assert report["isolation"].startswith("process")

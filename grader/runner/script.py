@@ -42,7 +42,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     watcher.start()
     issues: list[RunIssue] = []
     try:
-        if not _wait(proc, watcher, lambda t: t.loaded is not None, limits.startup + limits.load):
+        if not _wait(proc, watcher, lambda t: t.loaded is not None, limits.load):
             if proc.poll() is None and not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
                                        f"running the file's top level took longer than {limits.load:g} s; it was stopped"))
@@ -68,7 +68,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
 
 def _hand_in_submission(jail: Jail, path: Path) -> Path:
     inside = jail.workdir / path.name
-    jail.mounts.read_only.append((path, inside))
+    jail.mounts.read_only.append((path.resolve(), inside))
     return inside
 
 
