@@ -99,9 +99,11 @@ def decode(value: Any) -> Any:
 
 
 def recipe_call(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
+    """Call; send back the value and the arguments as they are afterwards (did the call change them?)."""
     args = [decode(a) for a in spec.get("args", [])]
     kwargs = {k: decode(v) for k, v in spec.get("kwargs", {}).items()}
-    return {"value": encode(fn(*args, **kwargs))}
+    value = encode(fn(*args, **kwargs))
+    return {"value": value, "args_after": [encode(a) for a in args]}
 
 
 def recipe_call_backward(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
