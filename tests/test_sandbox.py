@@ -240,3 +240,12 @@ def test_without_bubblewrap_grade_warns_and_runs_unsandboxed(tmp_path: Path) -> 
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["score"] == 25 and run.returncode == 0
     assert report["isolation"].startswith("process")
+
+
+@pytest.mark.parametrize("name", ["uses_the_reference", "execs_the_installed_solution"])
+def test_answers_from_the_graders_own_files_are_out_of_reach(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "lab2.py"
+    path.write_text((ATTACKS / f"{name}.py").read_text(encoding="utf-8"), encoding="utf-8")
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert graded.report["score"] == 0, [(c["name"], c["status"]) for c in graded.report["checks"]]
+    assert graded.returncode == 1
