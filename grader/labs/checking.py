@@ -1,16 +1,33 @@
-"""Small helpers every lab's hidden suite uses: markers, lesson numbers, a training run's parts."""
+"""Small helpers every lab's hidden suite uses: markers, lesson numbers, a training run's parts,
+and the checks that stand in for facts the student's process could only report about itself.
+
+Only values the grader compares earn points. The harness also says things about what it saw
+(a returned tensor's `requires_grad` and `grad_fn`, the module's type and parameter names),
+but it runs in the student's process, where a submission can make it say anything: those
+facts only word a failure (its message or hint), never pass a check. Instead:
+
+- differentiability: the gradient autograd gave for an input (`gradient_from_autograd`),
+  which the check compares with the reference's gradient computed here;
+- in-place changes: the argument's values after the call (`expect_left_alone`), compared
+  with the values the grader sent;
+- a module built on nn.Linear: `self.linear(x)`, `forward(x)` and the outputs after seeded
+  training (`expect_linear_model`), compared with the reference module run the same way here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from ..compare import CheckFailed, as_number, fmt, printed_tolerance
+from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
+from ..values import decode, tensor_info
 
-__all__ = ["T", "check", "printed", "training_result"]
+__all__ = ["T", "check", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
+           "seeded_model_run", "training_result"]
 
 
 def T(nested: Any) -> torch.Tensor:
@@ -49,3 +66,98 @@ def training_result(value: Any, n_costs: int, *, function: str = "train", what: 
                           expected=f"{n_costs} costs", obtained=f"{len(costs)} costs",
                           hint=(length_hints or {}).get(len(costs), ""))
     return w, b, [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)]
+
+
+# --- facts the student's process reports, replaced by values the grader compares -----------
+
+
+def _part(raw: Any, key: str) -> Any:
+    """One part of a probe's raw result; whatever the student's side sent, never a KeyError here."""
+    return raw.get(key) if isinstance(raw, dict) else None
+
+
+def gradient_from_autograd(raw: Any, index: int, *, what: str, shape: tuple[int, ...], cut_off: str,
+                           expected: str, hint: str) -> torch.Tensor:
+    """The gradient autograd gave argument `index` of a `call_backward` probe, for the check to compare.
+
+    No gradient at all fails with `cut_off` (the lab's wording); whether the returned tensor had a
+    grad_fn, as the student's process reports it, only says what came back instead.
+    """
+    grads = _part(raw, "grads")
+    grad = decode(grads[index]) if isinstance(grads, list) and len(grads) > index else None
+    if grad is None:
+        info = tensor_info(_part(raw, "value"))
+        obtained = ("a tensor without grad_fn" if info is not None and not info.has_grad_fn
+                    else f"no gradient for it after backward() (the cost came back as {fmt(decode(_part(raw, 'value')))})")
+        raise CheckFailed(cut_off, expected=expected, obtained=obtained, hint=hint)
+    return as_tensor(grad, what=what, shape=shape)
+
+
+def expect_left_alone(raw: Any, index: int, given: torch.Tensor, *, function: str, name: str, hint: str,
+                      message: str = "") -> None:
+    """The call left argument `index` as the grader sent it: its values after the call are the values that went in."""
+    after = _part(raw, "args_after")
+    value = decode(after[index]) if isinstance(after, list) and len(after) > index else None
+    if value is None:
+        raise CheckFailed(f"the grader got no values of {name} after the call to {function}, so it cannot tell "
+                          f"whether {function} left {name} alone", expected=f"{name} after the call", obtained="nothing")
+    unchanged = (isinstance(value, torch.Tensor) and value.shape == given.shape
+                 and bool(torch.equal(value.to(torch.float64), given.to(torch.float64))))
+    if not unchanged:
+        raise CheckFailed(message or f"{function} changed the {name} it was given: the caller's {name} is different "
+                                     f"after the call", expected=f"{name} as it was given: {fmt(given)}",
+                          obtained=f"{name} after the call: {fmt(value)}", hint=hint)
+
+
+def seeded_model_run(make: Callable[[], torch.nn.Module], seed: int, x: torch.Tensor, y: torch.Tensor | None = None,
+                     lr: float = 0.0, steps: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """A module run here the way the harness's `module` recipe runs the student's:
+    (self.linear(x), model(x), model(x) after `steps` SGD steps on F.mse_loss, or None without steps)."""
+    torch.manual_seed(seed)
+    model = make()
+    with torch.no_grad():
+        linear, before = model.linear(x), model(x)  # type: ignore[operator]
+    if not steps or y is None:
+        return linear, before, None
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        return linear, before, model(x)
+
+
+def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None], *, linear: str,
+                        seed: int, data: str, by_hand: str, shape_hints: Mapping[tuple[int, ...], str]) -> None:
+    """A model built on `self.linear = <linear>` whose forward returns self.linear(x), judged by values only.
+
+    `run` is the reference module's `seeded_model_run` on the probe's inputs. self.linear(x) must be
+    what `linear` created first after torch.manual_seed(`seed`) gives, forward(x) must equal it, and
+    after seeded training the outputs must follow the reference's (the parameters the optimizer
+    moves are self.linear's). What the harness says about the module (its type, its parameter
+    names) is what the student's process says about itself: it only words the failure.
+    """
+    structure = _part(raw, "structure")
+    s = structure if isinstance(structure, dict) else {}
+    params = s.get("parameters")
+    described = (f"self.linear is {s.get('linear_type')}; parameters "
+                 f"{[tuple(p) if isinstance(p, list) else p for p in params] if isinstance(params, list) else params}")
+    says_nn_linear = s.get("linear_is_nn_linear") is True
+    ref_linear, ref_output, ref_trained = run
+    got = decode(_part(raw, "linear_output"))
+    if not isinstance(got, torch.Tensor) or not close(got, ref_linear, 1e-4, 1e-4):
+        problem = ("it has no self.linear module" if got is None else
+                   f"self.linear(x) on {data} is not what {linear} gives after torch.manual_seed({seed})")
+        raise CheckFailed(f"the model is not built on self.linear = {linear}: {problem}",
+                          expected=f"self.linear(x) = {fmt(ref_linear)}, from {linear}",
+                          obtained=f"{fmt(got)}; {described}",
+                          hint=by_hand if got is None or not says_nn_linear else
+                          f"create {linear} first in __init__, before anything else that draws random numbers, "
+                          f"so that torch.manual_seed gives it the same weights as the lesson")
+    expect_close(decode(_part(raw, "output")), got, what=f"forward(x) compared with self.linear(x) on {data}", atol=1e-6,
+                 shape_hints=shape_hints)
+    if ref_trained is not None:
+        expect_close(decode(_part(raw, "trained")), ref_trained, atol=1e-4, rtol=1e-4,
+                     what=f"model(x) on {data} after SGD steps on model.parameters(), compared with {linear} trained "
+                          f"the same way", shape_hints=shape_hints)
