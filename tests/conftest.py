@@ -64,10 +64,34 @@ def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None) -
     if timeout is not None or os.environ.get("GRADER_TESTS_SUBPROCESS"):  # set it to run every grade as a process
         proc = subprocess.run([str(GRADE), *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout or 300)
         code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
-    else:
-        code, stdout, stderr = _grade_in_process(argv, cwd)
+        report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+        return Graded(code, report, stdout, stderr)
+    cache = _cache_file(path, args)
+    if cache is not None and cache.is_file():  # the same file with the same options, already graded
+        return Graded(**json.loads(cache.read_text(encoding="utf-8")))
+    code, stdout, stderr = _grade_in_process(argv, cwd)
     report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    return Graded(code, report, stdout, stderr)
+    graded = Graded(code, report, stdout, stderr)
+    if cache is not None:
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(graded.__dict__), encoding="utf-8")
+        os.replace(tmp, cache)
+    return graded
+
+
+def _cache_file(path: Path, args: tuple[str, ...]) -> Path | None:
+    """Where this run keeps the result of grading these bytes with these options (shared by the
+    xdist workers of one run: grading is deterministic, and several tests look at the same
+    submission). None when the options write files a test may read, or when `path` is a folder."""
+    import hashlib
+
+    if "--html" in args or not path.is_file():
+        return None
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"grader-tests-{run}"
+    folder.mkdir(exist_ok=True)
+    key = hashlib.sha256(json.dumps([path.name, path.parent.name, list(args)]).encode() + path.read_bytes())
+    return folder / f"{key.hexdigest()[:32]}.json"
 
 
 def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
@@ -77,7 +101,7 @@ def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     from grader.cli import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    before = Path.cwd()
+    before, environ = Path.cwd(), dict(os.environ)  # the grader's own pytest run sets and clears PYTEST_* variables
     os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -87,6 +111,8 @@ def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
                 code = int(exc.code) if isinstance(exc.code, int) else 1
     finally:
         os.chdir(before)
+        os.environ.clear()
+        os.environ.update(environ)
     return code, stdout.getvalue(), stderr.getvalue()
 
 

@@ -41,6 +41,11 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "prediction_shape_m": ({"hypothesis", "train_step", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     "parameters_by_hand": ({"LinearRegressionModel"}, "LinearRegressionModel", "nn.Linear"),
+    # By hand, posing as nn.Linear (its type, names and features, as the harness reports them): the values tell.
+    "by_hand_posing_as_linear": ({"LinearRegressionModel"}, "LinearRegressionModel",
+                                 "not built on self.linear = nn.Linear(1, 1)"),
+    # A cost cut off from autograd, with the harness patched to say it has a grad_fn: no gradient comes back.
+    "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
 }
 
 
@@ -53,6 +58,14 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, kind: str, tmp_p
     assert any(words in c["hint"] or words in c["message"] for c in failed), failed
     for check in failed:
         assert check["message"] and check["message"] != "passed"
+
+
+def test_flags_the_submission_forged_reached_the_grader(kind: str, tmp_path: Path) -> None:
+    """The forged flags did arrive (the harness said the cost had a grad_fn), and still earned nothing."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/cost_cut_off_with_forged_flags.py", kind, tmp_path),
+                       *FAST, cwd=tmp_path)
+    check = next(c for c in graded.checks_of("mse_cost") if c["name"] == "mse_cost.autograd")
+    assert check["score"] == 0 and "no gradient for it after backward()" in check["obtained"], check
 
 
 def test_broadcasting_is_named_where_it_hurts(kind: str, tmp_path: Path) -> None:

@@ -40,6 +40,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "forgets_zero_grad": ({"train"}, "train", "zero_grad"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     "parameters_by_hand": ({MODEL}, MODEL, "instead of nn.Linear"),
+    # By hand, posing as nn.Linear(3, 1) (its type, names and features, as the harness reports them): the values tell.
+    "by_hand_posing_as_linear": ({MODEL}, MODEL, "not built on self.linear = nn.Linear(3, 1)"),
     "linear_one_input": ({MODEL}, MODEL, "nn.Linear(1, 1): three input features need"),
     "other_correct_spellings": (set(), "", ""),
 }

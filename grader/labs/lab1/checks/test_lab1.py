@@ -16,8 +16,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, expect_close, fmt
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
-from grader.labs.checking import T, check, training_result
-from grader.values import decode, tensor_info
+from grader.labs.checking import T, check, gradient_from_autograd, training_result
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
@@ -130,18 +129,17 @@ def test_l1_cost_all_elements_and_autograd(observed: Any, reference: Any) -> Non
     cost_value(observed, "l1_cost.hidden_b", "l1_cost on a (2, 3) block", reference.l1_cost(pb, yb), pb, yb)
     pred, y = T(d.C_PRED_G), T(d.C_Y_G)
     cost_value(observed, "l1_cost.autograd", "l1_cost on 7 points", reference.l1_cost(pred, y), pred, y)
-    raw = observed.raw("l1_cost.autograd")
-    info = tensor_info(raw.get("value"))
-    if info is None or not info.has_grad_fn:
-        raise CheckFailed("the cost is cut off from autograd: backward() cannot reach the prediction",
-                          expected="a tensor with a grad_fn", obtained="a tensor without grad_fn",
-                          hint="compute the cost with torch operations on the prediction; avoid .item(), .detach(), "
-                               "torch.tensor(...) or numpy on the way")
+    # The point rests on the gradient autograd gave the prediction, compared with the reference's.
+    grad = gradient_from_autograd(observed.raw("l1_cost.autograd"), 0, what="d cost / d prediction", shape=tuple(pred.shape),
+                                  cut_off="the cost is cut off from autograd: backward() cannot reach the prediction",
+                                  expected="a tensor with a grad_fn, whose backward() reaches the prediction",
+                                  hint="compute the cost with torch operations on the prediction; avoid .item(), "
+                                       ".detach(), torch.tensor(...) or numpy on the way")
     p = pred.clone().requires_grad_(True)
     reference.l1_cost(p, y).backward()
     assert p.grad is not None
     m = pred.shape[0]
-    expect_close(decode((raw.get("grads") or [None])[0]), p.grad, what="d cost / d prediction", **HIDDEN,
+    expect_close(grad, p.grad, what="d cost / d prediction", **HIDDEN,
                  mistakes={M.SUM: p.grad * m, M.SQUARED: 2 * (pred - y) / m})
 
 

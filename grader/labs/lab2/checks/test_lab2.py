@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, printed, training_result
-from grader.values import decode, tensor_info
+from grader.labs.checking import T, check, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
+from grader.values import decode
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 
@@ -88,21 +88,18 @@ def test_mse_cost_lesson_values(observed: Any, reference: Any) -> None:
 
 @check("mse_cost", 1, "mse_cost is a 0-dim tensor that autograd can differentiate, with the right gradient")
 def test_mse_cost_autograd(observed: Any, reference: Any) -> None:
-    raw = observed.raw("mse_cost.autograd")
-    value, info = decode(raw.get("value")), tensor_info(raw.get("value"))
     pred, y = T(d.line(d.B_X, d.B_W, d.B_B)), T(d.B_Y)
     cost_value(observed, "mse_cost.autograd", "mse_cost on 7 points", reference.mse_cost(pred, y), 1e-4, 1e-4, pred, y)
-    assert info is not None and isinstance(value, torch.Tensor)
-    if not info.has_grad_fn:
-        raise CheckFailed("the cost is cut off from autograd: backward() cannot reach the prediction",
-                          expected="a tensor with a grad_fn", obtained="a tensor without grad_fn",
-                          hint="compute the cost with torch operations on the prediction; avoid .item(), .detach(), "
-                               "torch.tensor(...) or numpy on the way")
-    grads = raw.get("grads") or [None]
+    # The point rests on the gradient autograd gave the prediction, compared with the reference's.
+    grad = gradient_from_autograd(observed.raw("mse_cost.autograd"), 0, what="d cost / d prediction", shape=tuple(pred.shape),
+                                  cut_off="the cost is cut off from autograd: backward() cannot reach the prediction",
+                                  expected="a tensor with a grad_fn, whose backward() reaches the prediction",
+                                  hint="compute the cost with torch operations on the prediction; avoid .item(), "
+                                       ".detach(), torch.tensor(...) or numpy on the way")
     p = pred.clone().requires_grad_(True)
     reference.mse_cost(p, y).backward()
     assert p.grad is not None
-    expect_close(decode(grads[0]), p.grad, what="d cost / d prediction", atol=1e-5, rtol=1e-4,
+    expect_close(grad, p.grad, what="d cost / d prediction", atol=1e-5, rtol=1e-4,
                  mistakes={M.SUM: p.grad * pred.shape[0]})
 
 
@@ -334,26 +331,30 @@ def test_train_other_data(observed: Any, reference: Any) -> None:
 # --- LinearRegressionModel -------------------------------------------------------------
 
 
+def model_run(reference: Any, seed: int, x: torch.Tensor, y: torch.Tensor | None = None,
+              lr: float = 0.0, steps: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    return seeded_model_run(reference.LinearRegressionModel, seed, x, y, lr, steps)
+
+
+def by_hand_hint(raw: Any) -> str:
+    """The harness's word on the module (the student's process describing itself) only picks the hint."""
+    structure = raw.get("structure") if isinstance(raw, dict) else None
+    return "" if isinstance(structure, dict) and structure.get("linear_is_nn_linear") is True else M.BY_HAND
+
+
 @check("LinearRegressionModel", 1, "LinearRegressionModel holds one nn.Linear(1, 1) named linear and forward returns self.linear(x)")
 def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
-    raw = observed.raw("LinearRegressionModel.lesson002")
-    s = raw["structure"]
-    params = [(str(n), list(shape)) for n, shape in s.get("parameters", [])]
-    if not s.get("linear_is_nn_linear") or params != [("linear.weight", [1, 1]), ("linear.bias", [1])]:
-        raise CheckFailed("the model is not built on self.linear = nn.Linear(1, 1)",
-                          expected="parameters linear.weight (1, 1) and linear.bias (1,) of an nn.Linear",
-                          obtained=f"self.linear is {s.get('linear_type')}; parameters {params}", hint=M.BY_HAND)
-    if s.get("linear_features") != [1, 1]:
-        raise CheckFailed(f"nn.Linear has in/out features {s.get('linear_features')}, expected [1, 1]",
-                          expected="nn.Linear(1, 1)", obtained=f"nn.Linear{tuple(s.get('linear_features') or [])}")
-    expect_close(decode(raw.get("output")), as_tensor(decode(raw.get("linear_output")), what="self.linear(x)"),
-                 what="forward(x) compared with self.linear(x)", atol=1e-6, shape_hints=pred_shape_hints(3))
+    # Judged by values: self.linear(x) and forward(x) after the seed, and the outputs after seeded training.
+    for probe, seed, x, y, data in (("LinearRegressionModel.lesson002", 1, T(d.LESSON_X), None, "the lesson's data"),
+                                    ("LinearRegressionModel.hidden", d.MODEL_SEED, T(d.A_X), T(d.A_Y), "other data")):
+        run = model_run(reference, seed, x, y, d.MODEL_LR, d.MODEL_STEPS)
+        expect_linear_model(observed.raw(probe), run, linear="nn.Linear(1, 1)", seed=seed, data=data, by_hand=M.BY_HAND,
+                            shape_hints=pred_shape_hints(x.shape[0]))
 
 
 @check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)")
 def test_LinearRegressionModel_lesson_values(observed: Any, reference: Any) -> None:
-    structure = observed.raw("LinearRegressionModel.lesson002")["structure"]
-    hint = "" if structure.get("linear_is_nn_linear") else M.BY_HAND
+    hint = by_hand_hint(observed.raw("LinearRegressionModel.lesson002"))
     out = observed.get("LinearRegressionModel.lesson002", "output")
     expected, tol = printed(["0.0739", "0.5891", "1.1044"])
     try:
@@ -361,20 +362,12 @@ def test_LinearRegressionModel_lesson_values(observed: Any, reference: Any) -> N
                      shape_hints=pred_shape_hints(3))
         cost = F.mse_loss(as_tensor(out, what="model(x)"), T(d.LESSON_Y).double())
         expect_close(cost, printed(["2.1471"])[0][0], what="F.mse_loss(model(x), y)", atol=printed_tolerance("2.1471"))
-        torch.manual_seed(d.MODEL_SEED)
-        model = reference.LinearRegressionModel()
-        x, y = T(d.A_X), T(d.A_Y)
-        with torch.no_grad():
-            expect_close(observed.get("LinearRegressionModel.hidden", "output"), model(x),
-                         what=f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})", **HIDDEN)
-        optimizer = torch.optim.SGD(model.parameters(), lr=d.MODEL_LR)
-        for _ in range(d.MODEL_STEPS):
-            optimizer.zero_grad()
-            F.mse_loss(model(x), y).backward()
-            optimizer.step()
-        with torch.no_grad():
-            expect_close(observed.get("LinearRegressionModel.hidden", "trained"), model(x),
-                         what=f"model(x) after {d.MODEL_STEPS} SGD steps on its parameters", **HIDDEN)
+        _, before, trained = model_run(reference, d.MODEL_SEED, T(d.A_X), T(d.A_Y), d.MODEL_LR, d.MODEL_STEPS)
+        expect_close(observed.get("LinearRegressionModel.hidden", "output"), before,
+                     what=f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})", **HIDDEN)
+        assert trained is not None
+        expect_close(observed.get("LinearRegressionModel.hidden", "trained"), trained,
+                     what=f"model(x) after {d.MODEL_STEPS} SGD steps on its parameters", **HIDDEN)
     except CheckFailed as failure:
         failure.hint = failure.hint or hint
         raise

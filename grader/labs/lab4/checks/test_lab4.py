@@ -17,7 +17,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
-from grader.labs.checking import T, check, printed, training_result
+from grader.labs.checking import T, check, expect_linear_model, printed, seeded_model_run, training_result
 from grader.values import decode
 
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
@@ -149,32 +149,28 @@ MODEL = "MultivariateLinearRegressionModel"
 
 
 def reference_model(reference: Any, seed: int, x: torch.Tensor, y: torch.Tensor, lr: float,
-                    steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The reference model run the way the `module` recipe runs the student's: (output, output after training)."""
-    torch.manual_seed(seed)
-    model = reference.MultivariateLinearRegressionModel()
-    with torch.no_grad():
-        before = model(x)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        optimizer.step()
-    with torch.no_grad():
-        return before, model(x)
+                    steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The reference model run the way the `module` recipe runs the student's: (self.linear(x), output, trained)."""
+    return seeded_model_run(reference.MultivariateLinearRegressionModel, seed, x, y, lr, steps)
+
+
+def by_hand_hint(raw: Any) -> str:
+    """The harness's word on the module (the student's process describing itself) only picks the hint."""
+    structure = raw.get("structure")
+    return "" if isinstance(structure, dict) and structure.get("linear_is_nn_linear") is True else M.BY_HAND
 
 
 def expect_model(observed: Any, reference: Any, part: str, lesson_cost: str, rtol: float, what: str) -> None:
     """The lesson's cost from the seed-1 run's `part`, then the reference on the hidden run's `part`."""
     raw = answer(observed, f"{MODEL}.lesson", LESSON_M)
-    hint = "" if raw["structure"].get("linear_is_nn_linear") else M.BY_HAND
+    hint = by_hand_hint(raw)
     try:
         out = as_tensor(decode(raw.get(part)), what=f"model(x) {what}", shape=(LESSON_M, 1),
                         shape_hints=M.prediction_shape_hints(LESSON_M))
         expect_close(F.mse_loss(out, T(d.LESSON_Y).double()), printed([lesson_cost])[0][0],
                      what=f"F.mse_loss(model(x), y) {what}", atol=printed_tolerance(lesson_cost), rtol=rtol, decimals=6)
         x, y = T(d.U_X), T(d.U_Y)
-        expected = reference_model(reference, d.MODEL_SEED, x, y, d.MODEL_LR, d.MODEL_STEPS)[0 if part == "output" else 1]
+        expected = reference_model(reference, d.MODEL_SEED, x, y, d.MODEL_LR, d.MODEL_STEPS)[1 if part == "output" else 2]
         hidden_what = (f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})" if part == "output" else
                        f"model(x) after {d.MODEL_STEPS} SGD steps (lr {d.MODEL_LR}) on other data")
         expect_close(value(observed, f"{MODEL}.hidden", len(d.U_X), part), expected, what=hidden_what,
@@ -186,19 +182,13 @@ def expect_model(observed: Any, reference: Any, part: str, lesson_cost: str, rto
 
 @check(MODEL, 1, "the model holds one nn.Linear(3, 1) named linear and forward returns self.linear(x)")
 def test_model_structure(observed: Any, reference: Any) -> None:
-    raw = answer(observed, f"{MODEL}.lesson", LESSON_M)
-    s = raw["structure"]
-    params = [(str(n), list(shape)) for n, shape in s.get("parameters", [])]
-    if not s.get("linear_is_nn_linear") or params != [("linear.weight", [1, 3]), ("linear.bias", [1])]:
-        raise CheckFailed("the model is not built on self.linear = nn.Linear(3, 1)",
-                          expected="parameters linear.weight (1, 3) and linear.bias (1,) of an nn.Linear",
-                          obtained=f"self.linear is {s.get('linear_type')}; parameters {params}",
-                          hint="" if s.get("linear_is_nn_linear") else M.BY_HAND)
-    for probe, m, data in ((f"{MODEL}.lesson", LESSON_M, "the lesson's data"), (f"{MODEL}.hidden", len(d.U_X), "other data")):
-        raw = answer(observed, probe, m)
-        expect_close(decode(raw.get("output")), as_tensor(decode(raw.get("linear_output")), what="self.linear(x)"),
-                     what=f"forward(x) compared with self.linear(x) on {data}", atol=1e-6,
-                     shape_hints=M.prediction_shape_hints(m))
+    # Judged by values: self.linear(x) and forward(x) after the seed, and the outputs after seeded training.
+    for probe, seed, x, y, lr, steps, data in (
+            (f"{MODEL}.lesson", d.LESSON_SEED, d.LESSON_X, d.LESSON_Y, d.LESSON_LR, d.LESSON_EPOCHS, "the lesson's data"),
+            (f"{MODEL}.hidden", d.MODEL_SEED, d.U_X, d.U_Y, d.MODEL_LR, d.MODEL_STEPS, "other data")):
+        raw = answer(observed, probe, len(x))
+        expect_linear_model(raw, reference_model(reference, seed, T(x), T(y), lr, steps), linear="nn.Linear(3, 1)",
+                            seed=seed, data=data, by_hand=M.BY_HAND, shape_hints=M.prediction_shape_hints(len(x)))
 
 
 @check(MODEL, 2, "after torch.manual_seed(1) the untrained model's cost is the lesson's epoch-0 31667.597656")
