@@ -116,10 +116,18 @@ def _run_batch(argv: list[str]) -> int:
 
     from .batch import BatchOptions, parse_shard, run_batch
 
+    limits = _limits(args, Sandboxing.REQUIRE)
+    if limits.sandboxing is Sandboxing.REQUIRE:
+        from .runner.sandbox import bubblewrap_problem
+
+        problem = bubblewrap_problem()
+        if problem is not None:
+            _fail(f"{problem}; a batch grades only in the sandbox (run `grade doctor`, or pass --unsandboxed "
+                  "to grade with plain processes)")
     console = Console(stderr=True)
     options = BatchOptions(submissions=args.submissions, lab=args.lab, out=args.out, jobs=args.jobs,
                            id_pattern=args.id_pattern, shard=parse_shard(args.shard) if args.shard else None,
-                           limits=_limits(args))
+                           limits=limits)
     records = run_batch(options, console)
     not_ok = [r for r in records if r.verdict != "ok"]
     mean = sum(r.score for r in records) / len(records) if records else 0.0

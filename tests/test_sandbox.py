@@ -249,3 +249,19 @@ def test_answers_from_the_graders_own_files_are_out_of_reach(name: str, tmp_path
     graded = run_grade(path, *FAST, cwd=tmp_path)
     assert graded.report["score"] == 0, [(c["name"], c["status"]) for c in graded.report["checks"]]
     assert graded.returncode == 1
+
+
+def test_without_bubblewrap_a_batch_refuses_unless_told(tmp_path: Path) -> None:
+    """A class is never graded unsandboxed by accident; --unsandboxed says so on purpose."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no bwrap on this PATH
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "ann.py").write_text("def hypothesis(x, W, b):\n    return x * W + b\n")
+    run = subprocess.run([str(GRADE), "batch", str(tmp_path / "class"), "--lab", "lab2", "--out", str(tmp_path / "out")],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "--unsandboxed" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out" / "gradebook.csv").exists()
+    run = subprocess.run([str(GRADE), "batch", str(tmp_path / "class"), "--lab", "lab2", "--out", str(tmp_path / "out"),
+                          "--unsandboxed", *FAST], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    student = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["students"][0]
+    assert student["result"]["isolation"].startswith("process") and student["score"] == 3  # hypothesis: its 3 points
