@@ -8,6 +8,7 @@ healthy, and grades what the functions honestly return.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -70,6 +71,14 @@ def test_flooding_output_writes_nothing_big_on_the_graders_side(tmp_path: Path, 
     assert max(seen) < 1_000_000, f"a grader-side file reached {max(seen)} bytes"
     assert graded.report["score"] == 25
     assert len(graded.report["stderr"]) < 100_000 and "output truncated" in graded.report["stderr"]
+
+
+def test_a_notebook_flooding_prints_and_displays_keeps_little(tmp_path: Path) -> None:
+    """Past the output limit a cell's outputs are dropped as they come (any kind), and one message
+    over 16 MiB is refused by the socket itself: the grade finishes with a small report."""
+    graded = run_grade(with_attack("floods_the_notebook.py", "ipynb", tmp_path), *FAST, cwd=tmp_path, timeout=300)
+    assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]
+    assert len(json.dumps(graded.report)) < 200_000
 
 
 def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:

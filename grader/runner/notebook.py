@@ -27,6 +27,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+import zmq
 
 from ..config import Limits
 from ..results import IssueKind, RunIssue
@@ -38,21 +39,38 @@ from .watch import GRACE, Watcher, runner_pid
 
 KERNEL_NAME = "grader-python3"
 MAX_ATTEMPTS = 3
+MAX_MESSAGE = 16 * 1024 * 1024  # bytes: a message from the kernel larger than this is dropped
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class _CappedClient(NotebookClient):
-    """A NotebookClient that stops keeping a cell's output past a size, so floods cost no memory."""
+    """A NotebookClient that stops keeping a cell's output past a size, so floods cost no memory.
+
+    Every kind of output counts (streams, displays, errors); past the limit the cell keeps one
+    "[... output truncated ...]" line and its error, if it raises, so the report can still say so.
+    """
 
     output_limit: int = 20_000
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
-        size = sum(len(str(o.get("text", ""))) for o in outs if o.get("output_type") == "stream")
-        if msg["msg_type"] == "stream" and size > self.output_limit:
+        kept: dict[int, int] = self.__dict__.setdefault("_kept_sizes", {})
+        size = kept.get(cell_index, 0) + len(str(msg.get("content", "")))
+        kept[cell_index] = size
+        if msg["msg_type"] != "error" and size > self.output_limit:
             if not outs or outs[-1].get("text") != "[... output truncated ...]\n":
                 outs.append(nbformat.v4.new_output("stream", name="stderr", text="[... output truncated ...]\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+class _Manager(AsyncKernelManager):
+    """A kernel manager whose clients refuse any single message over MAX_MESSAGE bytes (ZMQ_MAXMSGSIZE):
+    one huge print or display never sits whole in the grader's memory."""
+
+    def client(self, **kwargs: Any) -> Any:
+        kc = super().client(**kwargs)
+        kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        return kc
 
 
 def _kernel_specs(root: Path, argv: list[str]) -> KernelSpecManager:
@@ -151,7 +169,7 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
     if jail.sandboxed:  # its parent is the sandbox's init (pid 1 inside): don't poll for it
         command.append("--IPKernelApp.parent_handle=1")
     specs = _kernel_specs(jail.root, jail.argv(command))
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+    km = _Manager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
                             ip=str(ipc / "k"), connection_file=str(ipc / "kernel.json"))
     timeout = {"seconds": limits.cell}
     client = _CappedClient(
