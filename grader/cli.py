@@ -62,6 +62,9 @@ def _batch_parser() -> argparse.ArgumentParser:
                    help="regular expression taking the student id from an entry name: its group 'id', "
                         r"else its first group (e.g. '_(?P<id>\d+)_' for kim_minsu_12345_lab2.ipynb)")
     p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N deterministic shards of the class")
+    p.add_argument("--entry-timeout", type=_positive, metavar="S",
+                   help="overall time limit for grading one entry, after which it is 'timed out' and the batch goes "
+                        "on (default: 4 x (start-up + 2 x cell limit) + probes x (call limit + 3 s) + 60 s)")
     _add_limits(p)
     return p
 
@@ -114,7 +117,7 @@ def _run_batch(argv: list[str]) -> int:
         _fail("--jobs takes a positive number")
     from rich.console import Console
 
-    from .batch import BatchOptions, parse_shard, run_batch
+    from .batch import BatchOptions, exit_status, parse_shard, run_batch
 
     limits = _limits(args, Sandboxing.REQUIRE)
     if limits.sandboxing is Sandboxing.REQUIRE:
@@ -127,13 +130,18 @@ def _run_batch(argv: list[str]) -> int:
     console = Console(stderr=True)
     options = BatchOptions(submissions=args.submissions, lab=args.lab, out=args.out, jobs=args.jobs,
                            id_pattern=args.id_pattern, shard=parse_shard(args.shard) if args.shard else None,
-                           limits=limits)
+                           limits=limits, entry_timeout=args.entry_timeout)
     records = run_batch(options, console)
     not_ok = [r for r in records if r.verdict != "ok"]
     mean = sum(r.score for r in records) / len(records) if records else 0.0
     print(f"graded {len(records)} submissions to {args.out}: mean score {mean:.2f}"
           + (f", {len(not_ok)} not ok ({', '.join(sorted({r.verdict for r in not_ok}))})" if not_ok else ""))
-    return 0
+    errors = [r.folder for r in records if r.verdict == "grader error"]  # folder names: no control characters
+    if errors:
+        print(f"grade batch: {len(errors)} {'entry' if len(errors) == 1 else 'entries'} got 'grader error' "
+              f"(see results.json): {', '.join(errors[:5])}"
+              + (" ..." if len(errors) > 5 else ""), file=sys.stderr)
+    return int(exit_status(records))
 
 
 def _run_merge(argv: list[str]) -> int:

@@ -19,6 +19,7 @@ import pytest
 import xmlschema
 
 from conftest import chromium
+from grader.batch.folders import safe_name
 from grader.batch.records import StudentRecord
 from grader.reporting.classindex import render_class_index
 from grader.reporting.gradebook import render_gradebook
@@ -28,6 +29,7 @@ from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
 JUNIT_XSD = Path(__file__).resolve().parent / "data" / "junit.xsd"
 LAB = "lab2"
+ISOLATION = "bubblewrap; limits: cgroup v1"
 ODD_ID = "김 철수 <b>bold</b>"
 SUM_HINT = "looks like you summed the squared errors instead of averaging them: use .mean()"
 ZERO_GRAD_HINT = "you never zeroed the gradient: call w.grad.zero_() after the update"
@@ -69,13 +71,14 @@ def errored(name: str) -> CheckResult:
 def result(*checks: CheckResult, issues: tuple[RunIssue, ...] = ()) -> GradeResult:
     return GradeResult(lab=LAB, graded_file="lab2.ipynb", submission_format="ipynb", sha256="ab" * 32,
                        selection="the only notebook", checks=checks, issues=issues, grader_version="0.1.0",
-                       functions=("mse_cost", "gradient_step", "train_loop"))
+                       functions=("mse_cost", "gradient_step", "train_loop"), isolation=ISOLATION)
 
 
 def record(student: str, graded: GradeResult | None, verdict: str = "ok", message: str = "",
            seconds: float = 1.0) -> StudentRecord:
     return StudentRecord(student=student, entry=f"{student}.zip", entry_sha256="cd" * 32, cache_key="key",
-                         verdict=verdict, message=message, max_score=14.0, result=graded, seconds=seconds)
+                         verdict=verdict, message=message, max_score=14.0, result=graded, seconds=seconds,
+                         folder=safe_name(student))
 
 
 FULL = record("ada", result(*(passed(name) for name in NAMES)), seconds=3.25)
@@ -111,15 +114,16 @@ def test_gradebook_parses_back_with_the_exact_header_and_one_row_per_student() -
     text = render_gradebook(LAB_CHECKS, CLASS)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = list(reader)
-    assert reader.fieldnames == ["student", "score", "max_score", *NAMES]
+    assert reader.fieldnames == ["student", "score", "max_score", *NAMES, "isolation"]
     assert [row["student"] for row in rows] == [r.student for r in CLASS]
     assert [(row["score"], row["max_score"]) for row in rows] == [
         ("14", "14"), ("9.5", "14"), ("8", "14"), ("0", "14"), ("4", "14")
     ]
     assert rows[1] == {"student": "grace", "score": "9.5", "max_score": "14", "mse_cost.lesson_values": "2",
                        "mse_cost.mean_not_sum": "0", "gradient_step.zeroes_grad": "1.5",
-                       "train_loop.loss_decreases": "6"}
+                       "train_loop.loss_decreases": "6", "isolation": ISOLATION}
     assert rows[3]["mse_cost.lesson_values"] == "0"  # no result: every check earns 0
+    assert rows[3]["isolation"] == ""  # nothing of it ran
     assert rows[4]["train_loop.loss_decreases"] == "0"  # a check missing from the result earns 0
 
 
@@ -129,12 +133,13 @@ def test_gradebook_rows_add_up_and_hold_nothing_but_numbers() -> None:
     assert len(text.splitlines()) == 1 + len(CLASS)  # no extra rows
     for row in csv.DictReader(io.StringIO(text, newline="")):
         assert sum(float(row[name]) for name in NAMES) == pytest.approx(float(row["score"]))
+        assert all(float(row[name]) >= 0 for name in ("score", "max_score", *NAMES))
     for verdict in ("timed out", "no gradable file", "raised errors"):
         assert verdict not in text
 
 
 def test_gradebook_of_an_empty_class_is_the_header_alone() -> None:
-    assert render_gradebook(LAB_CHECKS, []) == "student,score,max_score," + ",".join(NAMES) + "\n"
+    assert render_gradebook(LAB_CHECKS, []) == "student,score,max_score," + ",".join(NAMES) + ",isolation\n"
 
 
 def test_gradebook_quotes_ids_with_commas_and_keeps_thirds_exact() -> None:
@@ -142,7 +147,21 @@ def test_gradebook_quotes_ids_with_commas_and_keeps_thirds_exact() -> None:
     text = render_gradebook(LAB_CHECKS[:1], [record('lee, "jo"', result(third))])
     row = next(csv.DictReader(io.StringIO(text, newline="")))
     assert row == {"student": 'lee, "jo"', "score": "0.666667", "max_score": "14",
-                   "mse_cost.lesson_values": "0.666667"}
+                   "mse_cost.lesson_values": "0.666667", "isolation": ISOLATION}
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"grades\")", "+1+1", "-2+3", "@SUM(A1:A9)", "\tcmd", "\r=1"]
+
+
+@pytest.mark.parametrize("student", FORMULAS, ids=["equals", "plus", "minus", "at", "tab", "carriage-return"])
+def test_gradebook_cells_a_spreadsheet_would_run_get_a_quote(student: str) -> None:
+    """OWASP's CSV-injection rule: a text cell starting with = + - @ tab or CR gets a leading '."""
+    isolation = "=cmd|' /C calc'!A0"  # text cells are all escaped, not only the student's id
+    graded = replace(result(passed("mse_cost.lesson_values")), isolation=isolation)
+    text = render_gradebook(LAB_CHECKS[:1], [record(student, graded)])
+    [header, row] = list(csv.reader(io.StringIO(text, newline="")))
+    assert row == ["'" + student.replace("\r", " "), "2", "14", "2", "'" + isolation]  # a CR would start a new row
+    assert not [cell for cell in header + row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
 # --- junit.xml ----------------------------------------------------------------------------
@@ -290,19 +309,20 @@ def test_class_index_escapes_ids_and_links_each_graded_student_once() -> None:
     assert "<b>" not in page and "김 철수 &lt;b&gt;bold&lt;/b&gt;" in page
     table = page[page.index('<table id="students-table">'):]
     reports = links(table)
-    assert [unquote(href) for href in reports] == [f"students/{r.student}/report.html" for r in GRADED]
-    assert "students/%EA%B9%80%20%EC%B2%A0%EC%88%98%20%3Cb%3Ebold%3C%2Fb%3E/report.html" in reports
+    assert [unquote(href) for href in reports] == [f"students/{r.folder}/report.html" for r in GRADED]
+    assert "students/%EA%B9%80%20%EC%B2%A0%EC%88%98%20_b_bold__b_/report.html" in reports  # the id's safe folder
     assert "students/margaret/" not in page  # no result, no report to link to
 
 
 def test_class_index_links_resolve_to_the_files_the_batch_writes(tmp_path: Path) -> None:
     page = render_class_index(LAB, LAB_CHECKS, CLASS)
     for r in GRADED:
-        folder = tmp_path / "students" / r.student
+        folder = tmp_path / "students" / r.folder
         folder.mkdir(parents=True)
         (folder / "report.html").write_text("report", encoding="utf-8")
     for href in {href for href in links(page) if href.endswith("/report.html")}:
         assert (tmp_path / unquote(href)).is_file(), href
+        assert (tmp_path / unquote(href)).parent.parent == tmp_path / "students", href  # one safe folder each
 
 
 def test_class_index_shows_counts_chart_checks_mistakes_and_verdicts() -> None:

@@ -9,13 +9,17 @@ folder before grading.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import stat
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import GraderError, UnreadableSubmission
+from .folders import folder_names
 
 GRADABLE = (".ipynb", ".py")
 MAX_ZIP_BYTES = 500 * 1024 * 1024
@@ -26,9 +30,11 @@ _SKIP = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
 @dataclass(frozen=True)
 class Entry:
     student: str
+    folder: str  # where the student's files go: out/students/<folder>/ (grader/batch/folders.py)
     name: str  # the entry's item name(s) in the class folder, as shown to the instructor
-    paths: tuple[Path, ...]
+    files: tuple[tuple[Path, str], ...]  # every regular file the entry holds (zips whole), and its shown path
     sha256: str  # of every file the entry holds, names included
+    problem: str = ""  # why the entry cannot be graded at all (a link out of the class folder, ...)
 
 
 class EntryProblem(Exception):
@@ -40,8 +46,8 @@ class EntryProblem(Exception):
         self.message = message
 
 
-def _skipped(path: Path) -> bool:
-    return path.name.startswith(".") or path.name in _SKIP
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name in _SKIP
 
 
 def student_id(name: str, pattern: re.Pattern[str] | None) -> str:
@@ -60,34 +66,84 @@ def student_id(name: str, pattern: re.Pattern[str] | None) -> str:
 
 
 def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
-    """Every student's entry in `root`, sorted by student id."""
+    """Every student's entry in `root`, sorted by student id. Never raises for one entry:
+    what makes an entry ungradable is its `problem`."""
+    root = Path(os.path.realpath(root))
     by_student: dict[str, list[Path]] = {}
     for item in sorted(root.iterdir()):
-        if _skipped(item):
+        if _skipped(item.name):
             continue
         by_student.setdefault(student_id(item.name, pattern), []).append(item)
-    return [
-        Entry(student=sid, name=", ".join(p.name for p in paths), paths=tuple(paths), sha256=_hash_items(paths))
-        for sid, paths in sorted(by_student.items())
-    ]
+    folders = folder_names(by_student)
+    entries = []
+    for student, items in sorted(by_student.items()):
+        name = ", ".join(p.name for p in items)
+        try:
+            files = [f for item in items for f in files_of(item, item.name, root)]
+            entries.append(Entry(student, folders[student], name, tuple(files), _hash(files)))
+        except EntryProblem as problem:
+            entries.append(Entry(student, folders[student], name, (), _hash([]), problem=problem.message))
+        except OSError as exc:
+            entries.append(Entry(student, folders[student], name, (), _hash([]),
+                                 problem=f"cannot read {name}: {exc.strerror or exc}"))
+    return entries
 
 
-def _files_under(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and not any(_skipped(Path(part)) for part in p.relative_to(path).parts))
+def files_of(item: Path, shown: str, root: Path) -> list[tuple[Path, str]]:
+    """The regular files of one item (a file, or a folder at any depth), never leaving `root`.
+
+    A symbolic link is followed only while it stays inside `root` (the real path of the class
+    folder, or of a zip's extraction), and only to a file: a link to a folder is not walked. A
+    link out of `root`, or a pipe, socket or device, makes the whole entry unreadable.
+    """
+    real = _inside(item, shown, root)
+    if real.is_dir():
+        found = sorted(_walk(real, shown, root), key=lambda f: f[1])
+        if len(found) > MAX_ZIP_MEMBERS:
+            raise EntryProblem("unreadable", f"{shown} holds more than {MAX_ZIP_MEMBERS} files")
+        return found
+    _regular(real, shown)
+    return [(real, shown)]
 
 
-def _hash_items(paths: list[Path]) -> str:
+def _walk(folder: Path, shown: str, root: Path) -> Iterator[tuple[Path, str]]:
+    with os.scandir(folder) as listing:
+        items = sorted(listing, key=lambda e: e.name)
+    for item in items:
+        if _skipped(item.name):
+            continue
+        path, name = Path(item.path), f"{shown}/{item.name}"
+        if item.is_symlink():
+            real = _inside(path, name, root)
+            if not real.is_dir():
+                yield _regular(real, name), name
+        elif item.is_dir(follow_symlinks=False):
+            yield from _walk(path, name, root)
+        else:
+            yield _regular(path, name), name
+
+
+def _inside(path: Path, shown: str, root: Path) -> Path:
+    real = Path(os.path.realpath(path))
+    if real != root and not real.is_relative_to(root):
+        raise EntryProblem("unreadable", f"{shown} is a symbolic link to outside the class folder; it was not followed")
+    return real
+
+
+def _regular(path: Path, shown: str) -> Path:
+    if not stat.S_ISREG(os.stat(path, follow_symlinks=False).st_mode):
+        raise EntryProblem("unreadable", f"{shown} is not a regular file (a pipe, socket or device?); it was not read")
+    return path
+
+
+def _hash(files: list[tuple[Path, str]]) -> str:
     digest = hashlib.sha256()
-    for item in paths:
-        for f in _files_under(item):
-            rel = f.relative_to(item.parent).as_posix()
-            digest.update(rel.encode() + b"\0")
-            try:
-                digest.update(hashlib.sha256(f.read_bytes()).digest())
-            except OSError:
-                digest.update(b"<unreadable>")
+    for path, shown in files:
+        digest.update(shown.encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"<unreadable>")
     return digest.hexdigest()
 
 
@@ -105,7 +161,7 @@ def extract_zip(archive: Path, dest: Path) -> Path:
             zf.extractall(dest)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         raise UnreadableSubmission(archive, f"not a readable zip ({exc})") from None
-    kept = [p for p in dest.iterdir() if not _skipped(p)]
+    kept = [p for p in dest.iterdir() if not _skipped(p.name)]
     return kept[0] if len(kept) == 1 and kept[0].is_dir() else dest
 
 
@@ -115,25 +171,24 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
     Returns the folder to grade and, for each copy, the path it came from inside the entry.
     """
     candidates: list[tuple[Path, str]] = []  # (file, path shown to the instructor)
-    for i, item in enumerate(entry.paths):
-        if item.is_file() and item.suffix.lower() == ".zip":
+    for i, (path, shown) in enumerate(entry.files):
+        if "/" not in shown and shown.lower().endswith(".zip"):  # a top-level zip: one student's files
             try:
                 unzipped = scratch / f"unzipped{i}"
-                inner = extract_zip(item, unzipped)
+                inner = extract_zip(path, unzipped)
             except GraderError as exc:
                 raise EntryProblem("unreadable", str(exc)) from None
-            candidates += [(f, f"{item.name}/{f.relative_to(unzipped).as_posix()}") for f in _files_under(inner)]
-        elif item.is_dir():
-            candidates += [(f, f"{item.name}/{f.relative_to(item).as_posix()}") for f in _files_under(item)]
+            below = inner.relative_to(unzipped).as_posix()
+            candidates += files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
         else:
-            candidates.append((item, item.name))
+            candidates.append((path, shown))
     folder = scratch / "submission"
     folder.mkdir()
     origins: dict[str, str] = {}
     ambiguous: list[str] = []
     for suffix in GRADABLE:
-        found = [(f, shown) for f, shown in candidates if f.suffix.lower() == suffix]
-        named = sorted((f for f in found if f[0].name == stem + suffix), key=lambda f: len(f[1].split("/")))
+        found = [(f, shown) for f, shown in candidates if shown.lower().endswith(suffix)]
+        named = sorted((f for f in found if PurePosixPath(f[1]).name == stem + suffix), key=lambda f: len(f[1].split("/")))
         chosen = named[0] if named else (found[0] if len(found) == 1 else None)
         if chosen is None:
             ambiguous += [shown for _, shown in found]

@@ -1,23 +1,24 @@
 """Grade a whole class: N submissions at a time, each result saved as it finishes, resumable.
 
-Grading happens in worker processes of the grader (each grades one submission at a time;
-every submission still gets a student process of its own). The main process keeps the
-progress bar and writes every file, atomically, as results arrive. A record whose cache
-key matches the entry's current content and the grader's fingerprint is reused.
+Grading happens in worker processes of the grader (grader/batch/workers.py: each grades
+one submission at a time under an overall deadline; every submission still gets a student
+process of its own). The main process keeps the progress bar and writes every file,
+atomically, as results arrive. A record whose cache key matches the entry's current content,
+the grading fingerprint and the limits is reused; if only the rendering code changed since
+its files were written, they are written again from the record, without running anything.
+Nothing that goes wrong with one entry ends the batch: it becomes that entry's verdict.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import multiprocessing
 import re
 import tempfile
-import time
 import zipfile
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from enum import IntEnum
 from pathlib import Path
 
 from rich.console import Console
@@ -26,9 +27,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..config import Limits
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
 from ..labs import load_lab
-from .entries import Entry, EntryProblem, discover, extract_zip, gather
-from .records import StudentRecord, fingerprint, verdict_of
-from .writing import write_class_outputs, write_student_outputs
+from .entries import Entry, discover, extract_zip
+from .records import StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
+from .workers import Job, blank_record, entry_deadline, run_entries
+from .writing import ClassInfo, write_class_outputs, write_student_outputs
+
+
+class BatchExit(IntEnum):
+    """`grade batch`'s exit status (docs/batch.md)."""
+
+    GRADED = 0  # every entry got a verdict other than "grader error", whatever the scores
+    COULD_NOT_RUN = 2  # no such folder, unknown lab, unwritable output, a bad option: one line on stderr
+    GRADER_ERRORS = 3  # everyone got a verdict and the gradebook is written, but some verdicts are "grader error"
+
+
+def exit_status(records: Iterable[StudentRecord]) -> BatchExit:
+    return BatchExit.GRADER_ERRORS if any(r.verdict == "grader error" for r in records) else BatchExit.GRADED
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class BatchOptions:
     id_pattern: str | None = None
     shard: tuple[int, int] | None = None  # (K, N): grade the K-th of N shards, K from 1
     limits: Limits = Limits()
+    entry_timeout: float | None = None  # seconds per entry; None: workers.entry_deadline
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -53,48 +68,14 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     """A stable split: the same student lands in the same shard whatever else is in the class."""
     if shard is None:
         return True
-    import hashlib
-
     k, n = shard
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
-def _cache_key(entry: Entry, lab: str, grader: str, limits: Limits) -> str:
-    return f"{entry.sha256[:24]}-{grader}-{lab}-{limits.call:g}-{limits.cell:g}"
-
-
-def grade_entry(entry: Entry, lab_name: str, limits: Limits, cache_key: str, max_score: float) -> StudentRecord:
-    """Grade one entry (runs in a worker process). Never raises: problems become verdicts."""
-    from ..pipeline import grade
-
-    started = time.monotonic()
-    base = StudentRecord(student=entry.student, entry=entry.name, entry_sha256=entry.sha256, cache_key=cache_key,
-                         verdict="ok", message="", max_score=max_score)
-    lab = load_lab(lab_name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="grader-entry-") as scratch:
-            folder, origins = gather(entry, lab.stem, Path(scratch))
-            result = grade(folder, lab_name, limits)
-    except EntryProblem as problem:
-        return replace(base, verdict=problem.verdict, message=problem.message, seconds=time.monotonic() - started)
-    except GraderError as exc:
-        return replace(base, verdict="unreadable", message=str(exc), seconds=time.monotonic() - started)
-    except Exception as exc:  # a grader bug must not sink the batch; the record says what happened
-        return replace(base, verdict="grader error", message=f"{type(exc).__name__}: {exc}",
-                       seconds=time.monotonic() - started)
-    shown = origins.get(result.graded_file, result.graded_file)
-    result = replace(result, graded_file=shown,
-                     selection=f"{shown} was graded" + ("" if len(origins) == 1 else f" ({result.selection})"))
-    verdict, message = verdict_of(result)
-    return replace(base, verdict=verdict, message=message, result=result, max_score=result.max_score,
-                   seconds=time.monotonic() - started)
-
-
-def _load_previous(out: Path, student: str) -> StudentRecord | None:
-    try:
-        return StudentRecord.from_dict(json.loads((out / "students" / student / "record.json").read_text("utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def limits_key(limits: Limits, deadline: float) -> str:
+    """Every limit that can change a grade, in one stable string (cache keys, `grade merge`)."""
+    return (f"{limits.key()},startup={limits.startup:g},output={limits.output_chars},"
+            f"sandboxing={limits.sandboxing},entry={deadline:g}")
 
 
 def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:
@@ -128,18 +109,26 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
 
 
 def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: Console) -> list[StudentRecord]:
-    from ..pipeline import lab_checks
+    from ..pipeline import grader_version, lab_checks
 
     checks = lab_checks(lab)
     max_score = float(sum(c.max_score for c in checks))
-    grader = fingerprint(lab)
+    deadline = options.entry_timeout or entry_deadline(options.limits, len(load_lab(lab).make_probes()))
+    limits = limits_key(options.limits, deadline)
+    grading, rendering = grading_fingerprint(lab), rendering_fingerprint()
+    info = ClassInfo(lab=lab, grader_version=grader_version(), grading=grading, limits=limits,
+                     shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None)
     records: dict[str, StudentRecord] = {}
     todo: list[tuple[Entry, str]] = []
     for entry in entries:
-        key = _cache_key(entry, lab, grader, options.limits)
-        previous = _load_previous(options.out, entry.student)
-        if previous is not None and previous.cache_key == key:
-            records[entry.student] = previous
+        key = cache_key(entry.sha256, lab, grading, limits)
+        previous = _load_previous(options.out, entry)
+        if entry.problem:
+            records[entry.student] = _save(options.out, blank_record(entry, key, max_score, "unreadable",
+                                                                     entry.problem), rendering)
+        elif previous is not None and previous.cache_key == key:
+            records[entry.student] = previous if previous.rendering == rendering else _save(
+                options.out, previous, rendering)
         else:
             todo.append((entry, key))
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
@@ -147,51 +136,35 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
     with Progress(*columns, console=console, disable=not console.is_terminal, transient=False) as progress:
         task = progress.add_task("grading", total=len(entries), completed=len(records),
                                  failures=_failures(records.values()))
-        for record in _run_pool(todo, lab, options, max_score):
-            write_student_outputs(options.out, record)
-            records[record.student] = record
+        job = Job(lab=lab, limits=options.limits, max_score=max_score, deadline=deadline)
+        for record in run_entries(todo, job, options.jobs):
+            records[record.student] = _save(options.out, record, rendering)
             progress.update(task, advance=1, failures=_failures(records.values()))
     ordered = [records[e.student] for e in entries]
-    write_class_outputs(options.out, lab, checks, ordered)
+    write_class_outputs(options.out, info, checks, ordered)
     return ordered
+
+
+def _save(out: Path, record: StudentRecord, rendering: str) -> StudentRecord:
+    """Write the student's files; if that fails, the failure is the student's verdict (a "grader
+    error": the batch goes on, and no record.json means the entry is graded again next time)."""
+    record = replace(record, rendering=rendering)
+    try:
+        write_student_outputs(out, record)
+    except (GraderError, OSError) as exc:
+        return replace(record, verdict="grader error", message=f"could not write the student's files: {exc}")
+    return record
+
+
+def _load_previous(out: Path, entry: Entry) -> StudentRecord | None:
+    try:
+        path = out / "students" / entry.folder / "record.json"
+        record = StudentRecord.from_dict(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return record if (record.student, record.folder) == (entry.student, entry.folder) else None
 
 
 def _failures(records: Iterable[StudentRecord]) -> str:
     bad = sum(1 for r in records if r.verdict != "ok")
     return f"{bad} not ok" if bad else ""
-
-
-def _run_pool(todo: list[tuple[Entry, str]], lab: str, options: BatchOptions,
-              max_score: float) -> Iterator[StudentRecord]:
-    """Yield records as they finish. If a worker process dies, the unfinished entries go to a fresh
-    pool; an entry that was in flight twice when a pool broke gets a "grader error" verdict."""
-    pending = [(entry, key, 0) for entry, key in todo]
-    while pending:
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context)
-        futures: dict[Future[StudentRecord], tuple[Entry, str, int]] = {
-            pool.submit(grade_entry, entry, lab, options.limits, key, max_score): (entry, key, tries)
-            for entry, key, tries in pending
-        }
-        pending = []
-        try:
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    entry, key, tries = futures.pop(future)
-                    try:
-                        record = future.result()
-                    except BrokenProcessPool:
-                        if tries >= 1:
-                            yield StudentRecord(student=entry.student, entry=entry.name, entry_sha256=entry.sha256,
-                                                cache_key="", verdict="grader error", max_score=max_score,
-                                                message="the grader's worker process died twice on this submission")
-                        else:
-                            pending.append((entry, key, tries + 1))
-                        continue
-                    yield record
-                if pending:
-                    pending += list(futures.values())
-                    break
-        finally:
-            pool.shutdown(wait=not pending, cancel_futures=True)

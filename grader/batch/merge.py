@@ -1,60 +1,109 @@
-"""Combine the output folders of sharded batches into one gradebook and class report."""
+"""Combine the output folders of sharded batches into one gradebook and class report.
+
+The shards must have been graded alike (the same lab, grader version, grading fingerprint
+and limits, as each results.json records them) and must all be there: shards 1/3 and 3/3
+alone are refused with "shard 2/3 is missing".
+"""
 
 from __future__ import annotations
 
 import json
-import shutil
+import stat
 from pathlib import Path
 
-from ..errors import GraderError, ReportWriteError, SubmissionNotFound
+from ..errors import GraderError, SubmissionNotFound
+from ..reporting.files import write_atomic
 from .records import StudentRecord
-from .writing import student_dir, write_class_outputs
+from .writing import ClassInfo, student_dir, write_class_outputs
+
+_ALIKE = (("lab", "lab"), ("grader_version", "grader version"), ("grading", "grading code or packages"),
+          ("limits", "limits"))
 
 
-def _read_shard(folder: Path) -> tuple[str, list[StudentRecord]]:
+def _read_shard(folder: Path) -> tuple[ClassInfo, list[StudentRecord]]:
     summary = folder / "results.json"
     if not summary.is_file():
         raise SubmissionNotFound(summary)
     try:
         data = json.loads(summary.read_text(encoding="utf-8"))
-        lab = str(data["lab"])
-        students = [str(s["student"]) for s in data["students"]]
-        records = [StudentRecord.from_dict(json.loads((folder / "students" / s / "record.json").read_text("utf-8")))
-                   for s in students]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise GraderError(f"{folder} is not a complete batch output folder ({exc})") from None
-    return lab, records
+        info = ClassInfo(lab=str(data["lab"]), grader_version=str(data["grader_version"]),
+                         grading=str(data["grading"]), limits=str(data["limits"]),
+                         shard=None if data["shard"] is None else str(data["shard"]))
+        records = [StudentRecord.from_dict(json.loads(
+                       (folder / "students" / str(s["folder"]) / "record.json").read_text("utf-8")))
+                   for s in data["students"]]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise GraderError(f"{folder} is not a complete batch output folder of this grader ({exc})") from None
+    return info, records
+
+
+def check_shards(shards: dict[Path, ClassInfo]) -> None:
+    """Refuse, in one line, shards graded differently and an incomplete or repeated set of shards."""
+    (first, reference), *others = shards.items()
+    for folder, info in others:
+        for attribute, what in _ALIKE:
+            theirs, ours = getattr(info, attribute), getattr(reference, attribute)
+            if theirs != ours:
+                raise GraderError(f"cannot merge: {folder} and {first} were graded with different {what} "
+                                  f"({theirs} vs {ours})")
+    sharded = {folder: info.shard for folder, info in shards.items() if info.shard is not None}
+    if not sharded:
+        return  # whole batches of disjoint students (say, two sections): nothing can be missing
+    if len(sharded) != len(shards):
+        whole = next(folder for folder, info in shards.items() if info.shard is None)
+        raise GraderError(f"cannot merge: {whole} is a whole batch, not a shard like {next(iter(sharded))}")
+    given: dict[int, Path] = {}
+    splits = {text.split("/")[1] for text in sharded.values()}
+    if len(splits) != 1:
+        raise GraderError(f"cannot merge: the shards come from different splits ({', '.join(sorted(sharded.values()))})")
+    n = int(splits.pop())
+    for folder, text in sharded.items():
+        k = int(text.split("/")[0])
+        if k in given:
+            raise GraderError(f"cannot merge: shard {k}/{n} is given twice ({given[k]} and {folder})")
+        given[k] = folder
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in given]
+    if missing:
+        shards_word = "shard" if len(missing) == 1 else "shards"
+        verb = "is" if len(missing) == 1 else "are"
+        listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        raise GraderError(f"cannot merge: {shards_word} {listed} {verb} missing")
 
 
 def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
     """Every shard's students in one output folder, as one unsharded batch would have written it."""
     from ..pipeline import lab_checks
 
-    labs: set[str] = set()
+    infos: dict[Path, ClassInfo] = {}
     seen: dict[str, Path] = {}
     records: list[StudentRecord] = []
     for folder in folders:
-        lab, shard = _read_shard(folder)
-        labs.add(lab)
+        info, shard = _read_shard(folder)
+        infos[folder] = info
         for record in shard:
             if record.student in seen:
-                raise GraderError(f"student {record.student!r} is in both {seen[record.student]} and {folder}")
+                raise GraderError(f"cannot merge: student {record.student!r} is in both {seen[record.student]} "
+                                  f"and {folder}")
             seen[record.student] = folder
             records.append(record)
-    if len(labs) != 1:
-        raise GraderError(f"the folders grade different labs: {', '.join(sorted(labs))}")
-    lab = labs.pop()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for record in records:
-            source = seen[record.student] / "students" / record.student
-            target = student_dir(out, record.student)
+    check_shards(infos)
+    folders_used: dict[str, str] = {}
+    for record in records:
+        if folders_used.setdefault(record.folder.casefold(), record.student) != record.student:
+            raise GraderError(f"cannot merge: students {folders_used[record.folder.casefold()]!r} and "
+                              f"{record.student!r} share the folder {record.folder!r}")
+    for record in records:
+        source = seen[record.student] / "students" / record.folder
+        target = student_dir(out, record.folder)
+        try:
             if source.resolve() != target.resolve():
                 for item in sorted(source.iterdir()):
-                    shutil.copyfile(item, target / (item.name + ".tmp"))
-                    (target / (item.name + ".tmp")).replace(target / item.name)
-    except OSError as exc:
-        raise ReportWriteError(out, exc.strerror or str(exc)) from None
+                    if stat.S_ISREG(item.lstat().st_mode):
+                        write_atomic(target / item.name, item.read_bytes())
+        except OSError as exc:
+            raise GraderError(f"cannot copy {source}: {exc.strerror or exc}") from None
     records.sort(key=lambda r: r.student)
-    write_class_outputs(out, lab, lab_checks(lab), records)
+    lab = next(iter(infos.values())).lab
+    merged = ClassInfo(**{**next(iter(infos.values())).to_dict(), "shard": None})
+    write_class_outputs(out, merged, lab_checks(lab), records)
     return records

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ..labs import course_root, load_lab
 from ..results import GradeResult, IssueKind, Status
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+
+# Grader files that only turn records into files: changing them re-renders, never re-grades.
+_RENDERING = ("reporting/", "templates/", "batch/writing.py", "batch/merge.py")
+# Packages whose version can change a grade: they run the student's code or the checks.
+_PACKAGES = ("torch", "numpy", "nbclient", "nbformat", "ipykernel", "jupyter_client", "pytest", "grader")
 
 
 @dataclass(frozen=True)
@@ -18,21 +26,30 @@ class StudentRecord:
     student: str
     entry: str  # the entry's name(s) in the class folder
     entry_sha256: str
-    cache_key: str  # entry hash + grader fingerprint + lab + limits: equal keys, equal results
+    cache_key: str  # entry hash + grading fingerprint + lab + limits: equal keys, equal results
     verdict: str  # "ok", "timed out", "kernel died", "crashed", "raised errors", "no gradable file", ...
     message: str
     max_score: float
     result: GradeResult | None = None
     seconds: float = 0.0
+    folder: str = ""  # the student's folder under out/students/ (grader/batch/folders.py)
+    rendering: str = ""  # the rendering fingerprint the student's files were written with
 
     @property
     def score(self) -> float:
         return self.result.score if self.result else 0.0
 
-    def to_dict(self, timing: bool = True) -> dict[str, Any]:
+    @property
+    def isolation(self) -> str:
+        """How the submission was isolated ("" when nothing of it ran)."""
+        return self.result.isolation if self.result else ""
+
+    def to_dict(self, resume: bool = True) -> dict[str, Any]:
+        """The record's JSON form; `resume` adds what only a resumed batch needs (timing, rendering)."""
         data: dict[str, Any] = {
             "record_version": RECORD_VERSION,
             "student": self.student,
+            "folder": self.folder,
             "entry": self.entry,
             "entry_sha256": self.entry_sha256,
             "cache_key": self.cache_key,
@@ -40,26 +57,34 @@ class StudentRecord:
             "message": self.message,
             "score": self.score,
             "max_score": self.max_score,
+            "isolation": self.isolation,
             "result": self.result.to_dict() if self.result else None,
         }
-        if timing:
+        if resume:
             data["seconds"] = self.seconds
+            data["rendering"] = self.rendering
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StudentRecord:
+        if data.get("record_version") != RECORD_VERSION:
+            raise ValueError(f"record version {data.get('record_version')!r}, not {RECORD_VERSION}")
         return cls(
             student=data["student"], entry=data["entry"], entry_sha256=data["entry_sha256"],
             cache_key=data["cache_key"], verdict=data["verdict"], message=data["message"],
             max_score=float(data["max_score"]),
             result=GradeResult.from_dict(data["result"]) if data.get("result") else None,
-            seconds=float(data.get("seconds", 0.0)),
+            seconds=float(data.get("seconds", 0.0)), folder=str(data["folder"]),
+            rendering=str(data.get("rendering", "")),
         )
 
 
 def verdict_of(result: GradeResult) -> tuple[str, str]:
     """A one-word summary of how the run went, and the first message that explains it."""
     kinds = {i.kind for i in result.issues}
+    memory = [i for i in result.issues if i.kind is IssueKind.MEMORY_LIMIT]
+    if memory:  # the run was stopped there: what looks timed out or dead after it follows from this
+        return "memory limit exceeded", memory[0].message
     timeouts = [c for c in result.checks if c.status is Status.ERROR and "timed out" in c.message]
     died = [i for i in result.issues if i.kind is IssueKind.DIED]
     if IssueKind.CELL_TIMEOUT in kinds or IssueKind.LOAD_TIMEOUT in kinds or timeouts:
@@ -75,20 +100,59 @@ def verdict_of(result: GradeResult) -> tuple[str, str]:
     return "ok", ""
 
 
-def fingerprint(lab_name: str) -> str:
-    """Changes whenever the grader's code, templates, or the lab's solution and stubs change."""
-    package = Path(__file__).resolve().parent.parent
-    lab = load_lab(lab_name)
-    labs = package / "labs"
+def cache_key(entry_sha256: str, lab: str, grading: str, limits: str) -> str:
+    """Equal keys, equal results: the entry's content, the lab, what grades it and the limits."""
+    return f"{entry_sha256[:24]}-{lab}-{grading}-{hashlib.sha256(limits.encode()).hexdigest()[:12]}"
 
-    def relevant(p: Path) -> bool:  # other labs' files do not change this lab's results
+
+def grading_fingerprint(lab_name: str, versions: Mapping[str, str] | None = None) -> str:
+    """Changes whenever something that can change a grade changes: the grader's code (but not
+    its rendering), the lab's solution and stubs, or the version of Python, torch, nbclient,
+    ipykernel and the other packages in `_PACKAGES` (`versions`, default: the installed ones)."""
+    grading, _ = _package_files(lab_name)
+    lab = load_lab(lab_name)
+    grading += [course_root() / "solutions" / lab.name / f"{lab.stem}.py", lab.stub(".py"), lab.stub(".ipynb")]
+    versions = environment_versions() if versions is None else versions
+    extra = "".join(f"{name}={versions[name]}\n" for name in sorted(versions))
+    return _digest(grading, extra)
+
+
+def rendering_fingerprint() -> str:
+    """Changes whenever the code or templates that turn records into files change."""
+    _, rendering = _package_files(None)
+    return _digest(rendering, "")
+
+
+def environment_versions() -> dict[str, str]:
+    """Python's version and those of the packages that take part in grading."""
+    found = {"python": f"{platform.python_implementation()} {platform.python_version()}"}
+    for name in _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "none"
+    return found
+
+
+def _package_files(lab_name: str | None) -> tuple[list[Path], list[Path]]:
+    """The grader package's files: (those that grade `lab_name`, those that only render)."""
+    package = Path(__file__).resolve().parent.parent
+    labs = package / "labs"
+    own = load_lab(lab_name).name if lab_name else None
+
+    def other_lab(p: Path) -> bool:  # other labs' files do not change this lab's results
         inside = p.relative_to(package).parts
-        return not (p.is_relative_to(labs) and len(inside) > 2 and inside[1] != lab.name)
+        return p.is_relative_to(labs) and len(inside) > 2 and inside[1] != own
 
     files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".ini")
-                   and "__pycache__" not in p.parts and "_course" not in p.parts and relevant(p))
-    files += [course_root() / "solutions" / lab.name / f"{lab.stem}.py", lab.stub(".py"), lab.stub(".ipynb")]
-    digest = hashlib.sha256()
+                   and "__pycache__" not in p.parts and "_course" not in p.parts)
+    rendering = [p for p in files if p.relative_to(package).as_posix().startswith(_RENDERING)]
+    grading = [p for p in files if p not in rendering and not other_lab(p)]
+    return grading, rendering
+
+
+def _digest(files: list[Path], extra: str) -> str:
+    digest = hashlib.sha256(extra.encode())
     for f in files:
         digest.update(f.name.encode() + b"\0")
         if f.is_file():

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ReportWriteError
 from ..reporting.classindex import render_class_index
 from ..reporting.files import write_atomic
 from ..reporting.gradebook import render_gradebook
@@ -17,19 +19,43 @@ from ..results import CheckResult
 from .records import StudentRecord
 
 
+@dataclass(frozen=True)
+class ClassInfo:
+    """What a class's results.json says about how it was graded: `grade merge` checks it."""
+
+    lab: str
+    grader_version: str
+    grading: str  # records.grading_fingerprint: code, lab files, package versions
+    limits: str  # the limits, in one stable string (execute.limits_key)
+    shard: str | None = None  # "K/N", or None for a whole class (and a merged one)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lab": self.lab, "grader_version": self.grader_version, "grading": self.grading,
+                "limits": self.limits, "shard": self.shard}
+
+
 def _json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def student_dir(out: Path, student: str) -> Path:
-    folder = out / "students" / student
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def student_dir(out: Path, folder: str) -> Path:
+    """out/students/<folder>, made if needed; never a link, never anything but a folder there."""
+    if not folder or folder in (".", "..") or "/" in folder or "\\" in folder:
+        raise ReportWriteError(out / "students" / folder, "not a safe folder name")  # folders.py makes sure
+    path = out / "students" / folder
+    if path.is_symlink():
+        raise ReportWriteError(path, "it is a symbolic link; the batch writes only into folders of its own")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it exists and is not a folder" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
+        raise ReportWriteError(path, reason) from None
+    return path
 
 
 def write_student_outputs(out: Path, record: StudentRecord) -> None:
     """The student's report, JSON result and Gradescope file; record.json last, as the resume marker."""
-    folder = student_dir(out, record.student)
+    folder = student_dir(out, record.folder)
     if record.result is not None:
         write_atomic(folder / "report.html", render_html(record.result))
         write_atomic(folder / "result.json", _json(record.result.to_dict()))
@@ -37,16 +63,11 @@ def write_student_outputs(out: Path, record: StudentRecord) -> None:
     write_atomic(folder / "record.json", _json(record.to_dict()))
 
 
-def write_class_outputs(out: Path, lab: str, checks: Sequence[CheckResult], records: Sequence[StudentRecord]) -> None:
-    from ..pipeline import grader_version
-
+def write_class_outputs(out: Path, info: ClassInfo, checks: Sequence[CheckResult],
+                        records: Sequence[StudentRecord]) -> None:
     write_atomic(out / "gradebook.csv", render_gradebook(checks, records))
-    summary = {
-        "lab": lab,
-        "grader_version": grader_version(),
-        "students": [r.to_dict(timing=False) for r in records],
-    }
+    summary = {**info.to_dict(), "students": [r.to_dict(resume=False) for r in records]}
     write_atomic(out / "results.json", _json(summary))
-    write_atomic(out / "junit.xml", render_junit(lab, records))
+    write_atomic(out / "junit.xml", render_junit(info.lab, records))
     write_atomic(out / "timings.json", _json({r.student: round(r.seconds, 3) for r in records}))
-    write_atomic(out / "index.html", render_class_index(lab, checks, records))
+    write_atomic(out / "index.html", render_class_index(info.lab, checks, records))

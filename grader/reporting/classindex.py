@@ -90,7 +90,7 @@ class Mistake:
 @dataclass(frozen=True)
 class Row:
     record: StudentRecord
-    href: str | None  # the student's report, relative to the index; None without a result
+    href: str | None  # the student's report (in its safe folder), relative to the index; None without a result
     passed: int
     percent: int  # of the lab's points, for the bar's width
     full: bool
@@ -164,7 +164,7 @@ def _row(record: StudentRecord) -> Row:
     result = record.result
     return Row(
         record=record,
-        href=f"students/{quote(record.student, safe='')}/report.html" if result is not None else None,
+        href=f"students/{quote(record.folder, safe='')}/report.html" if result is not None and record.folder else None,
         passed=sum(1 for check in result.checks if check.status is Status.PASSED) if result else 0,
         percent=_view.percent(record.score, record.max_score),
         full=record.max_score > 0 and record.score >= record.max_score,

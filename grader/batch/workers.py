@@ -1,0 +1,271 @@
+"""Grader worker processes: each grades one entry at a time, under the entry's overall deadline.
+
+The batch's main process hands entries to long-lived worker processes (torch and the
+checks are imported once per worker, not once per student). Every entry has a deadline:
+past it, the main process sends the worker SIGTERM, which unwinds the grading in the
+worker (the runner's own clean-up kills the sandbox and removes its folders and cgroups),
+and 10 s later SIGKILL to the worker and every process below it, as /proc showed them at
+either moment. The entry gets "timed out"; a fresh worker takes the next entries.
+A worker that dies gets its entry retried once in a fresh worker; twice is a "grader error".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import FrameType
+
+from ..config import Limits
+from ..errors import GraderError
+from ..labs import load_lab
+from .entries import Entry, EntryProblem, gather
+from .records import StudentRecord, verdict_of
+
+STOP_GRACE = 10.0  # seconds a stopped worker gets to clean up before it is killed
+
+
+def entry_deadline(limits: Limits, probes: int) -> float:
+    """The default overall deadline of one entry: generous, a backstop behind the runner's limits.
+
+    Four runs (a notebook is replayed up to three times without a cell that hung or killed its
+    kernel), each with the kernel's start-up allowance and two cell or top-level limits; then
+    every probe at its call limit plus 3 s; then a minute. Lab 2 with the default limits:
+    4 x (60 + 2 x 60) + 26 x (20 + 3) + 60 = 1378 s.
+    """
+    return 4 * (limits.startup + 2 * max(limits.cell, limits.load)) + probes * (limits.call + 3) + 60
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to grade entries of one batch (the same for every entry)."""
+
+    lab: str
+    limits: Limits
+    max_score: float
+    deadline: float  # seconds per entry
+
+
+def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
+    """Grade one entry (in a worker process). Never raises an Exception: problems become verdicts."""
+    from ..pipeline import grade
+
+    started = time.monotonic()
+    base = blank_record(entry, key, job.max_score)
+    try:
+        lab = load_lab(job.lab)
+        with tempfile.TemporaryDirectory(prefix="grader-entry-") as scratch:
+            folder, origins = gather(entry, lab.stem, Path(scratch))
+            result = grade(folder, job.lab, job.limits)
+    except EntryProblem as problem:
+        return replace(base, verdict=problem.verdict, message=problem.message, seconds=time.monotonic() - started)
+    except GraderError as exc:
+        return replace(base, verdict="unreadable", message=str(exc), seconds=time.monotonic() - started)
+    except Exception as exc:  # a grader bug must not sink the batch; the record says what happened
+        return replace(base, verdict="grader error", message=f"{type(exc).__name__}: {exc}",
+                       seconds=time.monotonic() - started)
+    shown = origins.get(result.graded_file, result.graded_file)
+    result = replace(result, graded_file=shown,
+                     selection=f"{shown} was graded" + ("" if len(origins) == 1 else f" ({result.selection})"))
+    verdict, message = verdict_of(result)
+    return replace(base, verdict=verdict, message=message, result=result, max_score=result.max_score,
+                   seconds=time.monotonic() - started)
+
+
+def blank_record(entry: Entry, key: str, max_score: float, verdict: str = "ok", message: str = "") -> StudentRecord:
+    return StudentRecord(student=entry.student, folder=entry.folder, entry=entry.name, entry_sha256=entry.sha256,
+                         cache_key=key, verdict=verdict, message=message, max_score=max_score)
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT in a worker: unwind the grading (its clean-up runs), then exit."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped
+
+
+def _serve(conn: Connection, job: Job) -> None:
+    """A worker's life: grade the entries it is sent, one at a time, until told to stop."""
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with contextlib.suppress(_Stopped, EOFError, OSError):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
+        while (task := conn.recv()) is not None:
+            entry, key = task
+            conn.send(grade_entry(entry, job, key))
+    # Done: a late signal ends the process quietly instead of raising in its exit handlers.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    task: tuple[Entry, str, int] | None = None  # entry, cache key, tries
+    deadline: float = 0.0
+    kill_at: float | None = None  # set once stopped
+    tree: set[tuple[int, int]] = field(default_factory=set)  # (pid, start time) seen below it
+
+
+def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Iterator[StudentRecord]:
+    """Grade `todo` (entries with their cache keys) in `jobs` workers; yield records as they finish."""
+    pending = deque((entry, key, 0) for entry, key in todo)
+    workers: list[_Worker] = []
+    context = multiprocessing.get_context("spawn")
+    try:
+        while pending or any(w.task for w in workers):
+            idle = [w for w in workers if w.task is None and w.kill_at is None]
+            while pending and (idle or sum(w.kill_at is None for w in workers) < jobs):
+                worker = idle.pop() if idle else _start(context, job, workers)
+                worker.task, worker.deadline = pending.popleft(), time.monotonic() + job.deadline
+                worker.conn.send(worker.task[:2])
+            busy = [w for w in workers if w.task is not None]
+            stopping = [w for w in workers if w.kill_at is not None]
+            soonest = min([w.deadline for w in busy] + [w.kill_at for w in stopping if w.kill_at is not None],
+                          default=time.monotonic() + 1)
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy + stopping],
+                 timeout=max(0.0, soonest - time.monotonic()))
+            for worker in busy:
+                yield from _collect(worker, job, pending)
+            for worker in stopping:
+                _finish_stopping(worker, workers)
+    finally:
+        _shut_down(workers)
+
+
+def _start(context: multiprocessing.context.SpawnContext, job: Job, workers: list[_Worker]) -> _Worker:
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs, job), daemon=True)
+    # Ctrl-C reaches every process of the terminal's group: a worker still starting up would print a
+    # KeyboardInterrupt traceback. It starts with SIGINT/SIGTERM blocked and unblocks them in `_serve`.
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    theirs.close()
+    worker = _Worker(process, ours)
+    workers.append(worker)
+    return worker
+
+
+def _collect(worker: _Worker, job: Job, pending: deque[tuple[Entry, str, int]]) -> Iterator[StudentRecord]:
+    """The record of a busy worker's entry, if it finished, died or ran out of time."""
+    assert worker.task is not None
+    entry, key, tries = worker.task
+    dead = False
+    try:
+        if worker.conn.poll():
+            record = worker.conn.recv()
+            if isinstance(record, StudentRecord):
+                worker.task = None
+                yield record
+                return
+    except (EOFError, OSError):  # a dead worker's end of the pipe reads as EOF
+        dead = True
+    if dead or not worker.process.is_alive():
+        worker.task = None
+        _stop_worker(worker, now=True)
+        if tries >= 1:
+            yield blank_record(entry, "", job.max_score, "grader error",
+                               "the grader's worker process died twice on this submission")
+        else:
+            pending.appendleft((entry, key, tries + 1))
+    elif time.monotonic() >= worker.deadline:
+        worker.task = None
+        _stop_worker(worker)
+        yield blank_record(entry, key, job.max_score, "timed out",
+                           f"grading this submission took longer than the batch allows one submission "
+                           f"({job.deadline:g} s); it was stopped")
+
+
+def _stop_worker(worker: _Worker, now: bool = False) -> None:
+    worker.tree |= _descendants(worker.process.pid)
+    worker.kill_at = time.monotonic() + (0.0 if now else STOP_GRACE)
+    with contextlib.suppress(OSError, ValueError):
+        worker.process.terminate()
+
+
+def _finish_stopping(worker: _Worker, workers: list[_Worker]) -> None:
+    """Once a stopped worker has exited, or its grace is over: kill what is left below it."""
+    assert worker.kill_at is not None
+    if worker.process.is_alive() and time.monotonic() < worker.kill_at:
+        return
+    worker.tree |= _descendants(worker.process.pid)
+    with contextlib.suppress(OSError, ValueError):
+        worker.process.kill()
+    _kill_tree(worker.tree)
+    worker.process.join(5)
+    worker.conn.close()
+    workers.remove(worker)
+
+
+def _shut_down(workers: list[_Worker]) -> None:
+    for worker in workers:
+        if worker.kill_at is None and worker.task is None:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)  # idle: leaves its loop and exits
+        elif worker.kill_at is None:
+            _stop_worker(worker)
+    deadline = time.monotonic() + STOP_GRACE
+    for worker in workers:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+    for worker in list(workers):
+        worker.kill_at = 0.0
+        _finish_stopping(worker, workers)
+
+
+# --- the processes below a worker (Linux: /proc; elsewhere the runner's clean-up must do) ---------
+
+
+def _descendants(pid: int | None) -> set[tuple[int, int]]:
+    """Every process below `pid`, with its start time (so that a reused pid is never killed)."""
+    if pid is None:
+        return set()
+    children: dict[int, list[int]] = {}
+    started: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            if name.isdigit() and (stat := _stat(int(name))) is not None:
+                children.setdefault(stat[0], []).append(int(name))
+                started[int(name)] = stat[1]
+    found: set[tuple[int, int]] = set()
+    queue = [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            if child in started and (child, started[child]) not in found:
+                found.add((child, started[child]))
+                queue.append(child)
+    return found
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time) of a process, from /proc/PID/stat."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()  # after the command name, which may hold spaces
+    try:
+        return int(fields[1]), int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _kill_tree(tree: set[tuple[int, int]]) -> None:
+    for pid, start in sorted(tree):
+        stat = _stat(pid)
+        if stat is not None and stat[1] == start:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
