@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import GraderError, SubmissionNotFound
@@ -37,27 +38,28 @@ def _read_shard(folder: Path) -> tuple[ClassInfo, list[StudentRecord]]:
     return info, records
 
 
-def check_shards(shards: dict[Path, ClassInfo]) -> None:
+def check_shards(shards: list[tuple[Path, ClassInfo]]) -> None:
     """Refuse, in one line, shards graded differently and an incomplete or repeated set of shards."""
-    (first, reference), *others = shards.items()
+    (first, reference), *others = shards
     for folder, info in others:
         for attribute, what in _ALIKE:
             theirs, ours = getattr(info, attribute), getattr(reference, attribute)
             if theirs != ours:
                 raise GraderError(f"cannot merge: {folder} and {first} were graded with different {what} "
                                   f"({theirs} vs {ours})")
-    sharded = {folder: info.shard for folder, info in shards.items() if info.shard is not None}
+    sharded = [(folder, info.shard) for folder, info in shards if info.shard is not None]
     if not sharded:
         return  # whole batches of disjoint students (say, two sections): nothing can be missing
     if len(sharded) != len(shards):
-        whole = next(folder for folder, info in shards.items() if info.shard is None)
-        raise GraderError(f"cannot merge: {whole} is a whole batch, not a shard like {next(iter(sharded))}")
+        whole = next(folder for folder, info in shards if info.shard is None)
+        raise GraderError(f"cannot merge: {whole} is a whole batch, not a shard like {sharded[0][0]}")
     given: dict[int, Path] = {}
-    splits = {text.split("/")[1] for text in sharded.values()}
+    splits = {text.split("/")[1] for _, text in sharded}
     if len(splits) != 1:
-        raise GraderError(f"cannot merge: the shards come from different splits ({', '.join(sorted(sharded.values()))})")
+        raise GraderError("cannot merge: the shards come from different splits "
+                          f"({', '.join(sorted(text for _, text in sharded))})")
     n = int(splits.pop())
-    for folder, text in sharded.items():
+    for folder, text in sharded:
         k = int(text.split("/")[0])
         if k in given:
             raise GraderError(f"cannot merge: shard {k}/{n} is given twice ({given[k]} and {folder})")
@@ -74,19 +76,17 @@ def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
     """Every shard's students in one output folder, as one unsharded batch would have written it."""
     from ..pipeline import lab_checks
 
-    infos: dict[Path, ClassInfo] = {}
+    shards = [(folder, *_read_shard(folder)) for folder in folders]
+    check_shards([(folder, info) for folder, info, _ in shards])
     seen: dict[str, Path] = {}
     records: list[StudentRecord] = []
-    for folder in folders:
-        info, shard = _read_shard(folder)
-        infos[folder] = info
+    for folder, _, shard in shards:
         for record in shard:
             if record.student in seen:
                 raise GraderError(f"cannot merge: student {record.student!r} is in both {seen[record.student]} "
                                   f"and {folder}")
             seen[record.student] = folder
             records.append(record)
-    check_shards(infos)
     folders_used: dict[str, str] = {}
     for record in records:
         if folders_used.setdefault(record.folder.casefold(), record.student) != record.student:
@@ -103,7 +103,7 @@ def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
         except OSError as exc:
             raise GraderError(f"cannot copy {source}: {exc.strerror or exc}") from None
     records.sort(key=lambda r: r.student)
-    lab = next(iter(infos.values())).lab
-    merged = ClassInfo(**{**next(iter(infos.values())).to_dict(), "shard": None})
+    merged = replace(shards[0][1], shard=None)
+    lab = merged.lab
     write_class_outputs(out, merged, lab_checks(lab), records)
     return records

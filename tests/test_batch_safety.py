@@ -1,0 +1,395 @@
+"""`grade batch` against a class folder that is hostile or broken, and what the batch promises anyway.
+
+Ids that are paths, formulas or control characters; links out of the class folder; a pipe
+where a file should be; an output folder that is in the way; an entry that never ends; a
+rendering-only upgrade; shards that do not belong together; the documented CI workflow.
+Every case runs the real `grade` command on real files. Most entries hold nothing gradable
+(they cost no student process); the few that run are lab 2's solution or a small variant.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import GRADE, ROOT, SUBMISSIONS
+
+from grader.batch.execute import limits_key
+from grader.batch.folders import folder_names, safe_name
+from grader.batch.records import cache_key, environment_versions, grading_fingerprint, verdict_of
+from grader.config import Limits, Sandboxing
+from grader.results import GradeResult, IssueKind, RunIssue
+
+SOLUTION = ROOT / "solutions" / "lab2" / "lab2.py"
+LIMITS = ("--call-timeout", "3", "--cell-timeout", "15")  # generous: two workers share two cores
+CLASS_FILES = {"gradebook.csv", "results.json", "junit.xml", "index.html", "timings.json", "students"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def batch(*args: str | Path, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(GRADE), "batch", *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def students(out: Path) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {s["student"]: s for s in json.loads((out / "results.json").read_text(encoding="utf-8"))["students"]}
+
+
+def nothing_gradable(folder: Path) -> None:
+    """An entry that gets a verdict without running anything: a folder holding only notes."""
+    folder.mkdir()
+    (folder / "notes.txt").write_text("I will hand it in tomorrow\n", encoding="utf-8")
+
+
+def one_line_of_stderr(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+# --- ids: safe distinct folders, formulas escaped, how each was isolated, memory ---------------
+
+ODD_IDS = {  # id -> the folder its files go to
+    "..": "__",  # graded: the solution
+    ".hidden": "_hidden",
+    "Alice": "Alice",
+    "a\x01b": "a_b",
+    "alice": "alice-2",  # graded: allocates 3 GiB under a 1 GiB limit; "Alice" took the name first
+    '=HYPERLINK("evil","grades")': "=HYPERLINK(_evil_,_grades_)",
+    "+1+1": "+1+1",
+    "-2+3": "-2+3",
+    "@SUM(A1)": "@SUM(A1)",
+    "\tcmd": "_cmd",
+}
+
+
+@pytest.fixture(scope="module")
+def odd_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    """Ids taken with --id-pattern from names like `s_.._x.py`: a path, a hidden name, names that differ
+    only in case, control characters and spreadsheet formulas."""
+    root = tmp_path_factory.mktemp("odd")
+    klass, out = root / "class", root / "out"
+    klass.mkdir()
+    for student in ODD_IDS:
+        if student not in ("..", "alice"):
+            nothing_gradable(klass / f"s_{student}_x")
+    shutil.copy(SOLUTION, klass / "s_.._x.py")
+    hog = (SUBMISSIONS / "attacks" / "grabs_memory.py").read_text(encoding="utf-8")
+    (klass / "s_alice_x.py").write_text(SOLUTION.read_text(encoding="utf-8") + "\n\n" + hog, encoding="utf-8")
+    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "2", "--id-pattern", r"^s_(?P<id>.*)_x",
+                 "--memory", "1024", *LIMITS)
+    return root, out, proc
+
+
+def test_odd_ids_get_safe_distinct_folders_and_nothing_is_written_elsewhere(
+        odd_class: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
+    root, out, proc = odd_class
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["class", "out"]
+    assert {p.name for p in out.iterdir()} == CLASS_FILES  # the id ".." wrote nothing into out/ itself
+    assert {p.name for p in (out / "students").iterdir()} == set(ODD_IDS.values())
+    found = students(out)
+    assert {student: s["folder"] for student, s in found.items()} == ODD_IDS  # ids themselves are kept
+    assert found[".."]["score"] == 25 and (out / "students" / "__" / "report.html").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="students/__/report.html"' in index and 'href="students/alice-2/report.html"' in index
+
+
+def test_gradebook_cells_are_never_formulas(odd_class: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
+    """Read back as a spreadsheet reads a CSV: no cell may start with = + - @ tab or CR."""
+    _, out, _ = odd_class
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert [cell for row in rows for cell in row if cell.startswith(FORMULA_START)] == []
+    ids = [row[0] for row in rows[1:]]
+    assert "'=HYPERLINK(\"evil\",\"grades\")" in ids and "'+1+1" in ids and "'-2+3" in ids and "'\tcmd" in ids
+    for row in csv.DictReader((out / "gradebook.csv").open(newline="", encoding="utf-8")):
+        assert float(row["score"]) >= 0 and float(row["max_score"]) == 25  # numbers stay numbers
+
+
+def test_gradebook_and_results_say_how_each_submission_was_isolated(
+        odd_class: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
+    _, out, _ = odd_class
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    found = students(out)
+    isolation = found[".."]["result"]["isolation"]
+    assert re.fullmatch(r"(bubblewrap|process); limits: .+", isolation), isolation
+    assert found[".."]["isolation"] == rows[".."]["isolation"] == isolation
+    assert found["Alice"]["isolation"] == rows["Alice"]["isolation"] == ""  # nothing of it ran
+
+
+def test_running_out_of_memory_is_a_verdict_of_its_own(odd_class: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
+    _, out, _ = odd_class
+    alice = students(out)["alice"]
+    assert alice["verdict"] == "memory limit exceeded", alice["message"]
+    assert "memory limit exceeded" in alice["message"] and "train" in alice["message"]
+    assert 0 < alice["score"] < 25  # the functions answered before it keep their points
+
+
+def test_verdict_of_names_the_memory_limit_first() -> None:
+    issues = (RunIssue(IssueKind.MEMORY_LIMIT, "train", "the code used more memory than the limit allows"),
+              RunIssue(IssueKind.DIED, "lab2.py", "the process ended"))
+    result = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="0" * 64,
+                         selection="", checks=(), issues=issues)
+    assert verdict_of(result) == ("memory limit exceeded", "the code used more memory than the limit allows")
+
+
+@pytest.mark.parametrize("ids", [
+    ["..", ".", "", "a/b", "a\\b", "a..b", "bob.", "x\x00y", "rtl\u202egnp", "é" * 200],
+    ["Alice", "alice", "alice-2", "ALICE", "a/b", "a_b"],
+], ids=["unsafe", "collisions"])
+def test_folder_names_are_safe_distinct_and_stable(ids: list[str]) -> None:
+    names = folder_names(ids)
+    assert folder_names(list(reversed(ids))) == names  # the order of the class folder does not matter
+    assert len({n.casefold() for n in names.values()}) == len(set(ids))
+    for name in names.values():
+        assert name not in ("", ".", "..") and not name.startswith(".") and ".." not in name
+        assert not re.search(r'[/\\\x00-\x1f\x7f<>:"|?*\u202e]', name) and len(name.encode()) <= 100
+    if "alice-2" in ids:  # safe ids keep their names; the others get the next free suffix, in sorted order
+        assert names == {"ALICE": "ALICE", "Alice": "Alice-3", "a/b": "a_b-2", "a_b": "a_b", "alice": "alice-4",
+                         "alice-2": "alice-2"}
+    assert safe_name("..") == "__"
+
+
+# --- the class folder is never left -----------------------------------------------------------
+
+
+def test_links_out_of_the_class_folder_are_not_followed(tmp_path: Path) -> None:
+    klass, out, outside = tmp_path / "class", tmp_path / "out", tmp_path / "outside"
+    klass.mkdir()
+    outside.mkdir()
+    shutil.copy(SOLUTION, outside / "lab2.py")
+    (klass / "eve.py").symlink_to(SOLUTION)  # the entry itself
+    (klass / "fay").mkdir()
+    (klass / "fay" / "lab2.py").symlink_to(SOLUTION)  # a file inside a student's folder
+    (klass / "hal").symlink_to(outside, target_is_directory=True)  # a whole folder elsewhere
+    os.mkfifo(klass / "jay.py")  # reading it would block the batch for ever
+    link = zipfile.ZipInfo("gus/lab2.py")  # a zip member that is a symbolic link to the solution
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with zipfile.ZipFile(klass / "gus.zip", "w") as zf:
+        zf.writestr(link, str(SOLUTION))
+    (klass / "kim" / "drafts").mkdir(parents=True)
+    shutil.copy(SOLUTION, klass / "kim" / "drafts" / "final.py")
+    (klass / "kim" / "lab2.py").symlink_to(klass / "kim" / "drafts" / "final.py")  # inside the class folder: fine
+    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "2", *LIMITS, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    found = students(out)
+    for student, shown in (("eve", "eve.py"), ("fay", "fay/lab2.py"), ("hal", "hal")):
+        assert (found[student]["verdict"], found[student]["score"]) == ("unreadable", 0), found[student]
+        assert found[student]["message"] == f"{shown} is a symbolic link to outside the class folder; it was not followed"
+    assert found["jay"]["verdict"] == "unreadable" and "not a regular file" in found["jay"]["message"]
+    assert found["gus"]["score"] == 0 and found["gus"]["verdict"] == "raised errors"  # the link's text, not the solution
+    assert found["kim"]["score"] == 25
+
+
+# --- one entry never ends the batch ------------------------------------------------------------
+
+
+def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on(tmp_path: Path) -> None:
+    klass, out = tmp_path / "class", tmp_path / "out"
+    klass.mkdir()
+    shutil.copy(SOLUTION, klass / "alice.py")
+    nothing_gradable(klass / "bob")
+    nothing_gradable(klass / "carl")
+    (out / "students").mkdir(parents=True)
+    (out / "students" / "bob").write_text("left over from something else\n")  # in the way of bob's folder
+    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "2", *LIMITS)
+    assert proc.returncode == 3, proc.stderr
+    assert "grader error" in one_line_of_stderr(proc) and "bob" in proc.stderr
+    found = students(out)
+    assert (found["alice"]["verdict"], found["alice"]["score"]) == ("ok", 25)
+    assert found["bob"]["verdict"] == "grader error"
+    assert found["bob"]["message"].endswith("students/bob: it exists and is not a folder")
+    assert found["carl"]["verdict"] == "no gradable file"
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        assert [row["student"] for row in csv.DictReader(f)] == ["alice", "bob", "carl"]
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if token in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_an_entry_past_its_deadline_is_stopped_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """The top level sleeps far longer than the entry deadline, well within the cell limit: only the
+    batch's deadline can stop it, and its processes must not outlive it."""
+    klass, out = tmp_path / "class", tmp_path / "out"
+    klass.mkdir()
+    seconds = f"{600 + uuid.uuid4().int % 10_000 / 10_000:.4f}"  # a sleep no other process has
+    (klass / "stuck.py").write_text(f"import subprocess\nsubprocess.run(['sleep', '{seconds}'])\n", encoding="utf-8")
+    shutil.copy(SOLUTION, klass / "alice.py")
+    started = time.monotonic()
+    proc = subprocess.Popen([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
+                             "--entry-timeout", "15", "--call-timeout", "3", "--cell-timeout", "300"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = False
+    try:
+        while proc.poll() is None and time.monotonic() - started < 200:
+            seen = seen or bool(_processes_with(f"sleep\0{seconds}"))
+            time.sleep(0.2)
+        _, stderr = proc.communicate(timeout=5)
+    finally:
+        leftovers = _processes_with(f"sleep\0{seconds}")
+        for pid in leftovers:  # clean up before failing
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+    assert seen, "the stuck entry's sleep never started: the test proves nothing"
+    assert leftovers == []
+    assert proc.returncode == 0, stderr
+    assert time.monotonic() - started < 150  # the cell limit (300 s) did not do it
+    found = students(out)
+    assert found["stuck"]["verdict"] == "timed out" and found["stuck"]["score"] == 0
+    assert found["stuck"]["message"] == ("grading this submission took longer than the batch allows one "
+                                         "submission (15 s); it was stopped")
+    assert (found["alice"]["verdict"], found["alice"]["score"]) == ("ok", 25)
+
+
+# --- the cache: grading vs rendering ------------------------------------------------------------
+
+
+def test_the_cache_key_changes_with_torch_python_and_every_limit() -> None:
+    versions = environment_versions()
+    assert {"python", "torch", "nbclient", "ipykernel"} <= set(versions)
+    same = grading_fingerprint("lab2", versions)
+    assert grading_fingerprint("lab2") == same
+    limits = limits_key(Limits(), 100)
+    key = cache_key("ab" * 32, "lab2", same, limits)
+    for name in ("torch", "python", "nbclient", "ipykernel"):
+        other = grading_fingerprint("lab2", {**versions, name: versions[name] + ".post1"})
+        assert cache_key("ab" * 32, "lab2", other, limits) != key, name
+    for changed in (Limits(memory_mib=1024), Limits(processes=8), Limits(disk_mib=64), Limits(open_files=64),
+                    Limits(sandboxing=Sandboxing.OFF), Limits(call=5), Limits(output_chars=10)):
+        assert cache_key("ab" * 32, "lab2", same, limits_key(changed, 100)) != key, changed
+    assert cache_key("ab" * 32, "lab2", same, limits_key(Limits(), 200)) != key  # the entry deadline
+
+
+def test_a_rendering_change_rerenders_without_running_student_code(tmp_path: Path) -> None:
+    """An upgrade that changes a template: reports are written again from the records, no student
+    code runs. One that changes a lab's grading code grades again. (A copy of the grader package is
+    changed, as an upgrade would; --unsandboxed lets the submission leave a mark each time it runs.)"""
+    copy = tmp_path / "grader-copy"
+    shutil.copytree(ROOT / "grader", copy / "grader", ignore=shutil.ignore_patterns("__pycache__", "_course"))
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(ROOT / folder, copy / folder)
+    klass, out, marker = tmp_path / "class", tmp_path / "out", tmp_path / "ran.log"
+    klass.mkdir()
+    (klass / "ann.py").write_text(SOLUTION.read_text(encoding="utf-8")
+                                  + f"\n\nwith open({str(marker)!r}, 'a') as _mark:\n    _mark.write('ran\\n')\n",
+                                  encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    command = [sys.executable, "-m", "grader", "batch", str(klass), "--lab", "lab2", "--out", str(out),
+               "--jobs", "1", "--unsandboxed", *LIMITS]
+
+    def run() -> None:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert students(out)["ann"]["score"] == 25
+
+    run()
+    assert marker.read_text() == "ran\n"
+    report = out / "students" / "ann" / "report.html"
+    assert "rendering changed" not in report.read_text(encoding="utf-8")
+    template = copy / "grader" / "templates" / "report.html.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "<!-- rendering changed -->\n", encoding="utf-8")
+    run()
+    assert marker.read_text() == "ran\n"  # no student code ran
+    assert "<!-- rendering changed -->" in report.read_text(encoding="utf-8")  # yet the report is the new one
+    grading = copy / "grader" / "labs" / "lab2" / "mistakes.py"
+    grading.write_text(grading.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    run()
+    assert marker.read_text() == "ran\nran\n"  # grading code changed: graded again
+
+
+# --- grade merge ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Shards 1/3 and 3/3 of a class, shard 2/3 graded with another call limit, 3/3 of lab 1."""
+    root = tmp_path_factory.mktemp("shards")
+    klass = root / "class"
+    klass.mkdir()
+    for name in ("ann", "ben", "cat", "dan", "eli"):
+        nothing_gradable(klass / name)
+    made = {}
+    for name, extra in (("1", ()), ("3", ()), ("2-other-limits", ("--call-timeout", "4")),
+                        ("3-lab1", ("--lab", "lab1"))):
+        out = root / f"shard{name}"
+        args = ["--lab", "lab2", *LIMITS, *extra]
+        proc = batch(klass, *args, "--out", out, "--shard", f"{name[0]}/3", "--jobs", "1")
+        assert proc.returncode == 0, proc.stderr
+        made[name] = out
+    return made
+
+
+def merge(*folders: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(GRADE), "merge", *map(str, folders), "--out", str(out)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_merge_says_which_shard_is_missing(shards: dict[str, Path], tmp_path: Path) -> None:
+    proc = merge(shards["1"], shards["3"], out=tmp_path / "merged")
+    assert proc.returncode == 2
+    assert one_line_of_stderr(proc) == "grade: error: cannot merge: shard 2/3 is missing"
+    assert not (tmp_path / "merged" / "gradebook.csv").exists()
+    proc = merge(shards["3"], out=tmp_path / "merged")
+    assert one_line_of_stderr(proc) == "grade: error: cannot merge: shards 1/3 and 2/3 are missing"
+    proc = merge(shards["1"], shards["3"], shards["3"], out=tmp_path / "merged")
+    assert "shard 3/3 is given twice" in one_line_of_stderr(proc)
+
+
+@pytest.mark.parametrize(("other", "what"), [("2-other-limits", "limits"), ("3-lab1", "lab"),
+                                             ("old-grader", "grader version")])
+def test_merge_refuses_shards_graded_differently(shards: dict[str, Path], tmp_path: Path, other: str, what: str) -> None:
+    if other == "old-grader":  # another machine with an older grader: its results.json says so
+        shutil.copytree(shards["3"], tmp_path / other)
+        summary = tmp_path / other / "results.json"
+        summary.write_text(summary.read_text(encoding="utf-8").replace('"grader_version": "', '"grader_version": "0.0.1-'))
+        folder = tmp_path / other
+    else:
+        folder = shards[other]
+    proc = merge(shards["1"], folder, out=tmp_path / "merged")
+    assert proc.returncode == 2
+    assert f"were graded with different {what} (" in one_line_of_stderr(proc)
+    assert not (tmp_path / "merged").exists()
+
+
+# --- the documented CI workflow -------------------------------------------------------------------
+
+
+def test_the_documented_workflow_has_a_read_only_token_left_nowhere_and_a_working_sandbox() -> None:
+    text = (ROOT / "docs" / "batch.md").read_text(encoding="utf-8")
+    workflow = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert workflow is not None
+    lines = [line.strip() for line in workflow.group(1).splitlines()]
+    assert "permissions:" in lines and lines[lines.index("permissions:") + 1] == "contents: read"
+    checkouts = [i for i, line in enumerate(lines) if line.endswith("uses: actions/checkout@v4")]
+    assert len(checkouts) == 2  # the grading jobs and the merge job
+    for i in checkouts:
+        assert lines[i + 1: i + 3] == ["with:", "persist-credentials: false"], lines[i: i + 3]
+    install = lines.index("- run: sudo apt-get install -y bubblewrap")
+    sysctl = lines.index("- run: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")
+    grading = next(i for i, line in enumerate(lines) if line.startswith("- run: grade batch"))
+    assert install < grading and sysctl < grading
+    assert any("setting up uid map: Permission denied" in line for line in lines[sysctl - 3: sysctl])  # says why
