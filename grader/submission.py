@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from .errors import AmbiguousSubmission, SubmissionNotFound, UnreadableSubmission
+from .errors import AmbiguousSubmission, GraderError, SubmissionNotFound, UnreadableSubmission
 from .labs import Lab, known_labs, load_lab
+from .labs.stubs import RERECORD, code_hash, released
 
 KINDS = {".py": "py", ".ipynb": "ipynb"}
 
@@ -66,24 +66,15 @@ def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
 
 
 def _differs_from_stub(path: Path, lab: Lab) -> bool:
-    stub = lab.stub(path.suffix)
-    if not stub.is_file():
-        return True
+    """Whether `path`'s code differs from every stub as shipped (never from a working copy)."""
+    shipped = released(lab.name, path.suffix)
+    if not shipped:
+        raise GraderError(f"no released {lab.stem}{path.suffix} stub is recorded for {lab.name}; "
+                          f"run `{RERECORD}` in the grader's source tree")
     try:
-        return _code_of(path) != _code_of(stub)
-    except (OSError, ValueError, UnicodeDecodeError):
+        return code_hash(path) not in shipped
+    except (OSError, ValueError, RecursionError):  # unreadable or not JSON: not the stub, whatever it is
         return True
-
-
-def _code_of(path: Path) -> list[str]:
-    """The code a file holds, ignoring outputs, metadata, markdown and trailing spaces."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".ipynb":
-        cells = json.loads(text).get("cells", [])
-        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                   for c in cells if c.get("cell_type") == "code"]
-        text = "\n".join(sources)
-    return [line.rstrip() for line in text.strip().splitlines()]
 
 
 def _submission(path: Path, lab: Lab, selection: str) -> Submission:
@@ -106,3 +97,9 @@ def _check_notebook(path: Path, data: bytes) -> None:
         raise UnreadableSubmission(path, f"not a valid notebook ({first[:200]})") from None
     if not isinstance(nb.get("cells"), list):
         raise UnreadableSubmission(path, "not a valid notebook (no cells)")
+    for number, cell in enumerate(nb.cells, start=1):
+        # A cell without `source` is run as an empty cell; one whose source is not text cannot be run.
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise UnreadableSubmission(path, f"not a valid notebook (cell {number} has no cell_type)")
+        if not isinstance(cell.get("source", ""), str):
+            raise UnreadableSubmission(path, f"not a valid notebook (the source of cell {number} is not text)")

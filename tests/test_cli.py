@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,17 @@ def test_saved_outputs_and_metadata_do_not_count_as_a_change(tmp_path: Path) -> 
     assert resolve(folder).path.name == "lab2.py"
 
 
+def test_a_notebook_cell_without_source_is_graded(tmp_path: Path) -> None:
+    """Malformed but readable: a code cell without `source` is an empty cell, in choosing the file and in running it."""
+    folder = lab_folder(tmp_path, STUB, None)
+    nb = json.loads((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8"))
+    nb["cells"].insert(2, {"cell_type": "code", "id": "no-source", "metadata": {}, "outputs": [], "execution_count": None})
+    (folder / "lab2.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    graded = run_grade(folder, "--call-timeout", "10", "--cell-timeout", "30", cwd=tmp_path)
+    assert graded.report["submission"]["file"] == "lab2.ipynb", graded.stderr
+    assert (graded.returncode, graded.report["score"], graded.report["issues"]) == (0, 25, []), graded.stderr
+
+
 def test_lab_comes_from_the_file_name_or_lab_option(tmp_path: Path) -> None:
     renamed = tmp_path / "my_homework.py"
     shutil.copy(SOLUTION / "lab2.py", renamed)
@@ -85,6 +97,13 @@ def _empty_lab_folder(d: Path) -> Path:
     return d / "lab2"
 
 
+def _cell_source_not_text(d: Path) -> Path:
+    nb = json.loads((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8"))
+    nb["cells"][1]["source"] = None
+    (d / "lab2.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return d / "lab2.ipynb"
+
+
 @pytest.mark.parametrize(
     ("make", "lab", "error"),
     [
@@ -93,8 +112,9 @@ def _empty_lab_folder(d: Path) -> Path:
         (_text_file, None, UnreadableSubmission),
         (_broken_notebook, None, UnreadableSubmission),
         (_empty_lab_folder, None, AmbiguousSubmission),
+        (_cell_source_not_text, None, UnreadableSubmission),
     ],
-    ids=["missing-file", "unknown-lab", "wrong-suffix", "broken-notebook", "empty-folder"],
+    ids=["missing-file", "unknown-lab", "wrong-suffix", "broken-notebook", "empty-folder", "cell-source-not-text"],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable[[Path], Path], lab: str | None,
                                           error: type[Exception]) -> None:

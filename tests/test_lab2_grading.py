@@ -26,6 +26,12 @@ def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path
     assert_reference_files_graded("lab2", folder, kind, 25, tmp_path, *FAST)
 
 
+def test_the_stub_notebooks_try_it_cell_raises_no_cell_error(tmp_path: Path) -> None:
+    """The stub's optional "Try it" cell calls every unfinished function: tagged demo, grading skips it."""
+    graded = run_grade(ROOT / "exercises/lab2/lab2.ipynb", *FAST, cwd=tmp_path)
+    assert graded.report["issues"] == [], graded.report["issues"]
+
+
 # name -> (functions that lose their points, words the main diagnosis must contain)
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "sum_instead_of_mean": ({"mse_cost", "train_step", "train"}, "mse_cost", "sum instead of mean"),
