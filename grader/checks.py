@@ -4,27 +4,38 @@ Each hidden check is a pytest test marked `@pytest.mark.check(function=..., poin
 Tests receive the observations through the `observed` fixture; a collector plugin turns each
 test report into a `CheckResult`. Nothing from the student's process runs here: only the plain
 values it returned, decoded by `grader.values`.
+
+Whose fault a check's exception is: `CheckFailed` and `StudentError` are verdicts on the
+student's values. Anything else is the grader's (status `grader_error`) when it comes from
+code that never sees a student value (the reference solution, a lab's `mistakes.py` or
+`data.py`, an unknown probe, a skipped check, a failed set-up), or when the check also fails
+on the reference solution's own answers; otherwise the student's values provoked it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
+import json
 import os
-from collections.abc import Iterator, Mapping
+import traceback
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
 
 from .compare import CheckFailed
-from .errors import GraderError
+from .errors import GraderError, UnknownProbe
 from .results import CheckResult, Status
-from .runner import Outcome, ProbeOutcome
+from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
 
 _INI = Path(__file__).with_name("checks.ini")
+_PACKAGE = os.path.realpath(Path(__file__).parent) + os.sep
 
 
 class StudentError(Exception):
@@ -63,6 +74,8 @@ class Observations:
 
     def raw(self, probe_id: str) -> Any:
         """The probe's plain JSON result (a dict whose parts go through `decode`)."""
+        if probe_id not in self._outcomes:
+            raise UnknownProbe(probe_id)
         self.touched.append(probe_id)
         outcome = self._outcomes[probe_id]
         if outcome.outcome is not Outcome.OK:
@@ -80,12 +93,40 @@ class Observations:
         return "".join(outputs)
 
 
+def reference_observations(probes: Sequence[Probe], reference: Any) -> Observations:
+    """What the reference solution answers to `probes`: values every check must accept.
+
+    Computed here, in the grader, with the harness's own recipes (the same code that calls
+    the student's functions), so a check can be tried on answers known to be right.
+    """
+    import torch
+
+    from .runner import harness
+
+    namespace = vars(reference)
+    outcomes: dict[str, ProbeOutcome] = {}
+    with torch.random.fork_rng():  # the module recipe seeds torch; leave the grader's generator alone
+        for probe in probes:
+            try:
+                answer = harness.RECIPES[probe.recipe](namespace[probe.function], probe.to_json())
+                outcomes[probe.id] = ProbeOutcome(Outcome.OK, result=json.loads(json.dumps(answer)))
+            except Exception as exc:  # the reference cannot answer: no check can pass on it
+                outcomes[probe.id] = ProbeOutcome(Outcome.RAISED, exception=type(exc).__name__, message=str(exc))
+    return Observations(outcomes, {p.id: p.function for p in probes})
+
+
 class _Collector:
     """pytest plugin: provides `observed` and turns reports into CheckResults."""
 
-    def __init__(self, observations: Observations, reference: Any) -> None:
+    def __init__(self, observations: Observations, reference: Any, probes: Sequence[Probe], suite: Path) -> None:
         self.observations = observations
         self._reference = reference
+        self._probes = probes
+        # Code that only ever sees the grader's own inputs: an exception there is the grader's.
+        self._grader_only = {os.path.realpath(f) for f in (suite.parent / "mistakes.py", suite.parent / "data.py",
+                                                            getattr(reference, "__file__", None)) if f}
+        self._suite = os.path.realpath(suite) + os.sep
+        self._reference_answers: Observations | None = None
         self.results: list[CheckResult] = []
         self.problems: list[str] = []
 
@@ -105,43 +146,109 @@ class _Collector:
             self.problems.append(str(report.longrepr))
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-        yield
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+        made = yield
+        report: pytest.TestReport = made.get_result()
         if call.when == "setup":
             self.observations.touched = []
-        if call.when != "call":
-            return
         marker = item.get_closest_marker("check")
         if marker is None:
-            self.problems.append(f"{item.nodeid} has no check marker")
+            if call.when == "call":
+                self.problems.append(f"{item.nodeid} has no check marker")
             return
-        self.results.append(self._result(item, marker.kwargs, call))
+        passed = self._passed(item, marker.kwargs)
+        if call.when == "call":
+            self.results.append(self._result(item, passed, call))
+        elif call.when == "setup" and (report.failed or report.skipped):  # the test never ran: say so
+            reason = _skip_reason(report) if report.skipped else self._describe(call.excinfo)
+            what = "the hidden suite skipped this check" if report.skipped else "the check's set-up failed"
+            self.results.append(_grader_error(passed, f"{what} ({reason})"))
+        elif call.when == "teardown" and report.failed and self.results and self.results[-1].name == passed.name:
+            self.results[-1] = _grader_error(passed, f"the check's tear-down failed ({self._describe(call.excinfo)})")
 
-    def _result(self, item: pytest.Item, meta: Mapping[str, Any], call: pytest.CallInfo[None]) -> CheckResult:
+    def _passed(self, item: pytest.Item, meta: Mapping[str, Any]) -> CheckResult:
         function, points = str(meta["function"]), float(meta["points"])
-        passed = CheckResult(name=f"{function}.{item.name.removeprefix('test_').removeprefix(function + '_')}",
-                             function=function, title=str(meta["title"]), status=Status.PASSED, score=points,
-                             max_score=points, message="passed", output=self.observations.output_of_touched())
+        return CheckResult(name=f"{function}.{item.name.removeprefix('test_').removeprefix(function + '_')}",
+                           function=function, title=str(meta["title"]), status=Status.PASSED, score=points,
+                           max_score=points, message="passed", output=self.observations.output_of_touched())
+
+    def _result(self, item: pytest.Item, passed: CheckResult, call: pytest.CallInfo[None]) -> CheckResult:
         exc = call.excinfo.value if call.excinfo is not None else None
         if exc is None:
             return passed
+        if isinstance(exc, GraderError):
+            return _grader_error(passed, str(exc))
         if isinstance(exc, CheckFailed):
             return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
                            obtained=exc.obtained, hint=exc.hint)
         if isinstance(exc, StudentError):
             return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback,
                            hint=exc.hint)
+        if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
+            return _grader_error(passed, f"the hidden suite skipped this check ({exc})")
+        if self._raised_in_grader_only_code(exc.__traceback__) or not self._passes_on_reference(item):
+            return _grader_error(passed, f"the check itself raised {self._describe(call.excinfo)}")
         return replace(passed, status=Status.ERROR, score=0.0,
                        message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
 
+    def _raised_in_grader_only_code(self, tb: TracebackType | None) -> bool:
+        while tb is not None:
+            if os.path.realpath(tb.tb_frame.f_code.co_filename) in self._grader_only:
+                return True
+            tb = tb.tb_next
+        return False
 
-def run_checks(suite: Path, observations: Observations, reference: Any) -> list[CheckResult]:
+    def _passes_on_reference(self, item: pytest.Item) -> bool:
+        """Run the check again on the reference solution's answers: a check that fails on them is broken."""
+        test = getattr(item, "obj", None)
+        funcargs = getattr(item, "funcargs", None)
+        if test is None or funcargs is None:
+            return False
+        arguments = {name: funcargs[name] for name in inspect.signature(test).parameters if name in funcargs}
+        if self._reference_answers is None:
+            self._reference_answers = reference_observations(self._probes, self._reference)
+        arguments["observed"] = self._reference_answers
+        try:
+            test(**arguments)
+        except (Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.fail.Exception):
+            return False
+        return True
+
+    def _describe(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+        """`KeyError: 'x' at test_lab2.py:80`: the exception and the grader's line it came from."""
+        if excinfo is None:
+            return "no exception"
+        exc = excinfo.value
+        text = str(exc).strip().splitlines()
+        where = ""
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            path = os.path.realpath(frame.filename)
+            if path.startswith((_PACKAGE, self._suite)) or path in self._grader_only:
+                where = f" at {Path(path).name}:{frame.lineno}"
+                break
+        return f"{type(exc).__name__}{': ' + text[0][:200] if text else ''}{where}"
+
+
+def _grader_error(passed: CheckResult, what: str) -> CheckResult:
+    return replace(passed, status=Status.GRADER_ERROR, score=0.0,
+                   message=f"grader error, not your code: {what}; these points could not be graded")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def run_checks(suite: Path, observations: Observations, reference: Any, probes: Sequence[Probe]) -> list[CheckResult]:
     """Run the hidden suite at `suite` with pytest's public API; one CheckResult per test.
 
     `reference` is the lab's reference solution, loaded in this process; the suite
-    computes expected values on hidden inputs with it.
+    computes expected values on hidden inputs with it. `probes` are the calls the
+    observations answer: with them a check that raised is tried on the reference's answers.
     """
-    collector = _Collector(observations, reference)
+    collector = _Collector(observations, reference, probes, suite)
     args = [str(suite), "-c", str(_INI), "--rootdir", str(suite.parent), "-p", "no:cacheprovider",
             "-p", "no:stepwise",
             # These collect garbage or hook logging around every test: time we need not spend.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import Limits, Sandboxing
 from .errors import GraderError
+from .results import CheckResult
 
 
 class ExitCode(IntEnum):
@@ -222,7 +223,15 @@ def _grade_one(argv: list[str]) -> int:
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
     else:
         render_terminal(result)
+    if result.grader_errors:  # the report is written; the exit status says it cannot be trusted
+        print(f"grade: error: {_grader_errors_line(result.grader_errors)}", file=sys.stderr)
+        return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
+
+
+def _grader_errors_line(failed: tuple[CheckResult, ...]) -> str:
+    names = ", ".join(c.name for c in failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+    return f"the grader itself failed in check{'s' if len(failed) > 1 else ''} {names}: {failed[0].message}"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any, Union
 
 import torch
 
+from .errors import MistakeTableFailed
 from .values import Unsupported
 
 FLOAT32_SLOP = 8 * torch.finfo(torch.float32).eps
@@ -130,6 +131,15 @@ def diagnose(obtained: torch.Tensor, variants: Mapping[str, Any], atol: float, r
     return ""
 
 
+def _diagnosis(obtained: torch.Tensor, mistakes: Mistakes | None, atol: float, rtol: float) -> str:
+    """`diagnose` on the mistake table, computed now if it is lazy. The table is the grader's own
+    work on its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error."""
+    try:
+        return diagnose(obtained, mistakes() if callable(mistakes) else (mistakes or {}), atol, rtol)
+    except Exception as exc:
+        raise MistakeTableFailed(f"{type(exc).__name__}: {exc}"[:300]) from exc
+
+
 def mismatch_summary(obtained: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> str:
     o, e = obtained.to(torch.float64).reshape(-1), expected.to(torch.float64).reshape(-1)
     diff = (o - e).abs()
@@ -148,7 +158,7 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
     if exp.dim() == 0 and not isinstance(obtained, torch.Tensor):
         number = as_number(obtained, what=what)
         if not close(torch.tensor(number, dtype=torch.float64), exp, atol, rtol):
-            hint = diagnose(torch.tensor(number, dtype=torch.float64), mistakes() if callable(mistakes) else (mistakes or {}), atol, rtol)
+            hint = _diagnosis(torch.tensor(number, dtype=torch.float64), mistakes, atol, rtol)
             raise CheckFailed(f"{what} is wrong (off by {abs(number - float(exp)):.6g})",
                               expected=fmt(float(exp), decimals), obtained=fmt(number, decimals), hint=hint)
         return
@@ -156,7 +166,6 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
         obt = as_tensor(obtained, what=what, shape=tuple(exp.shape), shape_hints=shape_hints)
     if close(obt, exp, atol, rtol):
         return
-    variants = mistakes() if callable(mistakes) else (mistakes or {})
-    hint = diagnose(obt, variants, atol, rtol)
+    hint = _diagnosis(obt, mistakes, atol, rtol)
     detail = mismatch_summary(obt, exp, atol, rtol) if exp.numel() > 1 else f"off by {float((obt - exp).abs()):.6g}"
     raise CheckFailed(f"{what} is wrong ({detail})", expected=fmt(exp, decimals), obtained=fmt(obt, decimals), hint=hint)

@@ -3,6 +3,8 @@
 A `GraderError` means the grader itself could not do its job (bad arguments, a
 missing path, an unknown lab). The CLI turns it into one line on stderr and exit
 status 2. Everything a submission does wrong is a result, never an exception.
+Raised inside a hidden check (`UnknownProbe`, `MistakeTableFailed`), it fails only
+that check, as a `grader_error` result; `grade` still exits 2.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from pathlib import Path
 
 __all__ = [
     "GraderError",
+    "MistakeTableFailed",
     "SubmissionNotFound",
     "UnknownLab",
     "UnreadableSubmission",
     "AmbiguousSubmission",
     "ReportWriteError",
     "SandboxUnavailable",
+    "UnknownProbe",
 ]
 
 
@@ -77,3 +81,23 @@ class SandboxUnavailable(GraderError):
     def __str__(self) -> str:
         return (f"the sandbox cannot start here ({self.reason}); install bubblewrap "
                 "(see `grade doctor`) or pass --unsandboxed to grade without it")
+
+
+@dataclass
+class UnknownProbe(GraderError):
+    """A hidden check asked for an answer the lab never requested: a bug in the suite."""
+
+    probe_id: str
+
+    def __str__(self) -> str:
+        return f"the check asks for probe {self.probe_id!r}, which the lab does not define"
+
+
+@dataclass
+class MistakeTableFailed(GraderError):
+    """Computing the classic mistakes a wrong value might match raised: a bug in the lab's tables."""
+
+    error: str
+
+    def __str__(self) -> str:
+        return f"the table of classic mistakes raised {self.error}"

@@ -52,7 +52,7 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
     from .checks import Observations, run_checks
 
     observations = Observations(outcome.probes, {p.id: p.function for p in probes})
-    checks = run_checks(submission.lab.suite, observations, reference)
+    checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
         lab=submission.lab.name,
         graded_file=submission.path.name,
@@ -77,4 +77,4 @@ def lab_checks(name: str) -> list[CheckResult]:
     lab = load_lab(name)
     probes = lab.make_probes()
     nothing = {p.id: ProbeOutcome(Outcome.NOT_RUN) for p in probes}
-    return run_checks(lab.suite, Observations(nothing, {p.id: p.function for p in probes}), _warm_up(lab))
+    return run_checks(lab.suite, Observations(nothing, {p.id: p.function for p in probes}), _warm_up(lab), probes)

@@ -18,6 +18,7 @@ class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"  # the function ran and returned something wrong
     ERROR = "error"  # the function is missing, raised, timed out or crashed
+    GRADER_ERROR = "grader_error"  # the grader's own code failed (suite, reference, mistake tables): not graded
 
 
 class IssueKind(StrEnum):
@@ -109,6 +110,11 @@ class GradeResult:
     @property
     def full_marks(self) -> bool:
         return self.score == self.max_score
+
+    @property
+    def grader_errors(self) -> tuple[CheckResult, ...]:
+        """Checks the grader itself failed to grade: a bug to fix, not the student's doing."""
+        return tuple(c for c in self.checks if c.status is Status.GRADER_ERROR)
 
     def checks_for(self, function: str) -> tuple[CheckResult, ...]:
         return tuple(c for c in self.checks if c.function == function)

@@ -28,6 +28,7 @@ _MARKS: dict[Status, tuple[str, str]] = {
     Status.PASSED: ("✓ PASS", "green"),
     Status.FAILED: ("✗ FAIL", "red"),
     Status.ERROR: ("✗ ERROR", "magenta"),
+    Status.GRADER_ERROR: ("! GRADER", "yellow"),  # the grader's fault: the message says so
 }
 _STATE_STYLES = {"full": "bold green", "partial": "bold yellow", "none": "bold red"}
 _MARK_WIDTH = 2 + max(len(word) for word, _ in _MARKS.values())

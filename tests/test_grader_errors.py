@@ -1,0 +1,172 @@
+"""A failure in the grader's own code is the grader's, never the student's.
+
+Real grades (the student's code runs in its own sandboxed process) with a real bug put into
+the grader's side: a hidden suite with broken checks, a reference solution that raises. The
+checks they break get the status `grader_error`, keep their points in `max_score`, and make
+`grade` exit 2 with one line; what the student's values provoke stays the student's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, run_grade
+from grader.labs import Lab
+
+FAST = ("--call-timeout", "10", "--cell-timeout", "30")
+
+# Right numbers in the wrong shape, and wrong numbers in the right shape.
+STUDENT = '''\
+import torch
+
+
+def hypothesis(x, W, b):
+    return (x * W + b).reshape(-1)
+
+
+def mse_cost(prediction, y):
+    return torch.sum((prediction - y) ** 2)
+'''
+
+BROKEN_SUITE = '''\
+import pytest
+import torch
+
+from grader.compare import expect_close
+from grader.labs.checking import T, check
+from grader.labs.lab2 import data as d
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("a fixture of the suite is broken")
+
+
+@check("hypothesis", 1, "passes")
+def test_hypothesis_passes(observed, reference):
+    x = T(d.A_X)
+    expect_close(observed.get("hypothesis.hidden_a").reshape(-1), reference.hypothesis(x, T(d.A_W), T(d.A_B)).reshape(-1),
+                 what="hypothesis", atol=1e-4)
+
+
+@check("hypothesis", 1, "the student's flat tensor cannot be indexed as (m, 1)")
+def test_hypothesis_student_shape(observed, reference):
+    column = observed.get("hypothesis.hidden_a")[:, 0]
+    expect_close(column, reference.hypothesis(T(d.A_X), T(d.A_W), T(d.A_B))[:, 0], what="hypothesis", atol=1e-4)
+
+
+@check("hypothesis", 1, "asks for a probe the lab does not define")
+def test_hypothesis_unknown_probe(observed, reference):
+    observed.get("hypothesis.no_such_probe")
+
+
+@check("hypothesis", 1, "calls the reference wrongly")
+def test_hypothesis_reference_raises(observed, reference):
+    observed.get("hypothesis.hidden_a")
+    reference.hypothesis(None, None, None)
+
+
+@check("hypothesis", 1, "has a bug whatever the student returns")
+def test_hypothesis_suite_bug(observed, reference):
+    observed.get("hypothesis.hidden_a")
+    {}["hidden_c"]
+
+
+@check("mse_cost", 1, "fails a wrong cost")
+def test_mse_cost_student_wrong(observed, reference):
+    pa, ya = T(d.line(d.A_X, d.A_W, d.A_B)), T(d.A_Y)
+    expect_close(observed.get("mse_cost.hidden_a"), reference.mse_cost(pa, ya), what="mse_cost", atol=1e-4)
+
+
+@check("mse_cost", 1, "has a mistake table that raises")
+def test_mse_cost_mistake_table(observed, reference):
+    pa, ya = T(d.line(d.A_X, d.A_W, d.A_B)), T(d.A_Y)
+    expect_close(observed.get("mse_cost.hidden_a"), reference.mse_cost(pa, ya), what="mse_cost", atol=1e-4,
+                 mistakes=lambda: {"sum": torch.sum((pa - ya) ** 2) + undefined_name})
+
+
+@check("mse_cost", 2, "is skipped in its body")
+def test_mse_cost_skipped_in_body(observed, reference):
+    pytest.skip("not ready")
+
+
+@pytest.mark.skip(reason="switched off")
+@check("mse_cost", 2, "is skipped by a marker")
+def test_mse_cost_skipped_by_marker(observed, reference):
+    pass
+
+
+@check("mse_cost", 3, "has a set-up that fails")
+def test_mse_cost_setup_fails(observed, reference, broken):
+    pass
+'''
+
+
+def test_bugs_in_the_hidden_suite_are_grader_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    suite = tmp_path / "suite" / "checks"
+    suite.mkdir(parents=True)
+    (suite / "test_injected_bugs.py").write_text(BROKEN_SUITE, encoding="utf-8")
+    monkeypatch.setattr(Lab, "suite", property(lambda self: suite))
+    monkeypatch.delenv("GRADER_TESTS_SUBPROCESS", raising=False)  # the patch lives in this process
+    (tmp_path / "lab2.py").write_text(STUDENT, encoding="utf-8")
+
+    graded = run_grade(tmp_path / "lab2.py", *FAST, "--html", str(tmp_path / "report.html"), cwd=tmp_path)
+
+    checks = {c["name"]: c for c in graded.report["checks"]}
+    assert {name: c["status"] for name, c in checks.items()} == {
+        "hypothesis.passes": "passed",
+        "hypothesis.student_shape": "error",  # the student's flat tensor provoked it
+        "hypothesis.unknown_probe": "grader_error",
+        "hypothesis.reference_raises": "grader_error",
+        "hypothesis.suite_bug": "grader_error",
+        "mse_cost.student_wrong": "failed",
+        "mse_cost.mistake_table": "grader_error",
+        "mse_cost.skipped_in_body": "grader_error",
+        "mse_cost.skipped_by_marker": "grader_error",
+        "mse_cost.setup_fails": "grader_error",
+    }
+    assert graded.report["score"] == 1 and graded.report["max_score"] == 14  # nothing dropped
+    assert "could not use what the function returned (IndexError" in checks["hypothesis.student_shape"]["message"]
+    assert "'hypothesis.no_such_probe'" in checks["hypothesis.unknown_probe"]["message"]
+    assert "at lab2.py:" in checks["hypothesis.reference_raises"]["message"]  # the reference's own line
+    assert "KeyError: 'hidden_c' at test_injected_bugs.py:" in checks["hypothesis.suite_bug"]["message"]
+    assert "table of classic mistakes raised" in checks["mse_cost.mistake_table"]["message"]
+    assert "switched off" in checks["mse_cost.skipped_by_marker"]["message"]
+    assert "set-up failed (RuntimeError: a fixture of the suite is broken" in checks["mse_cost.setup_fails"]["message"]
+    for check in checks.values():
+        if check["status"] == "grader_error":
+            assert check["message"].startswith("grader error, not your code: ") and check["score"] == 0, check
+    assert graded.returncode == 2
+    lines = graded.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("grade: error: the grader itself failed in checks "
+                                                   "hypothesis.unknown_probe, "), graded.stderr
+    assert "Traceback" not in graded.stderr and "! GRADER" in graded.stdout
+    assert '<span class="badge grader_error">grader error</span>' in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_reference_that_raises_is_a_grader_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real lab 2 suite with a reference whose mse_cost raises: only the checks that call it break."""
+    real = Lab.reference
+
+    def broken_reference(self: Lab) -> Any:
+        namespace = vars(real(self)).copy()
+        namespace["mse_cost"] = lambda prediction, y: prediction.no_such_method()
+        return SimpleNamespace(**namespace)
+
+    monkeypatch.setattr(Lab, "reference", broken_reference)
+    monkeypatch.delenv("GRADER_TESTS_SUBPROCESS", raising=False)
+    solution = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_text(solution + "# graded against a broken reference\n", encoding="utf-8")
+
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+
+    broken = {c["name"] for c in graded.report["checks"] if c["status"] == "grader_error"}
+    assert broken == {"mse_cost.lesson_values", "mse_cost.autograd"}, graded.report["checks"]
+    assert all(c["status"] == "passed" for c in graded.report["checks"] if c["name"] not in broken)
+    assert graded.report["max_score"] == 25 and graded.report["score"] == 22
+    assert graded.returncode == 2 and len(graded.stderr.strip().splitlines()) == 1, graded.stderr
+    assert "mse_cost.lesson_values, mse_cost.autograd" in graded.stderr
