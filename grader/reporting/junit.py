@@ -73,7 +73,7 @@ def _case(lab: str, student: str, check: CheckResult) -> ET.Element:
     if check.status is Status.FAILED:
         failure = ET.SubElement(case, "failure", message=_safe(check.message or check.title))
         failure.text = _safe(_failure_text(check))
-    elif check.status is Status.ERROR:
+    elif check.status in (Status.ERROR, Status.GRADER_ERROR):  # the message says whose error it was
         error = ET.SubElement(case, "error", message=_safe(check.message or check.title))
         error.text = _safe("\n\n".join(part for part in (check.message, check.traceback) if part))
     if check.output:
