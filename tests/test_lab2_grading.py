@@ -92,9 +92,19 @@ def test_a_failed_check_shows_expected_and_obtained(kind: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("name", ["monkeypatches_everything", "tensor_subclass", "prints_results", "hardcodes_lesson_numbers"])
 def test_tampering_earns_nothing(name: str, kind: str, tmp_path: Path) -> None:
+    """Each returns plausible values (zeros, the lessons' numbers, a tensor subclass) that reach the
+    comparison ("failed", not an error): what it does besides, in its own process, earns nothing."""
     graded = run_grade(as_kind(SUBMISSIONS / "lab2/whole" / f"{name}.py", kind, tmp_path), *FAST, cwd=tmp_path)
     assert graded.report["score"] == 0, [(c["name"], c["status"], c["message"]) for c in graded.report["checks"]]
+    assert all(c["status"] == "failed" for c in graded.report["checks"]), [
+        (c["name"], c["status"], c["message"]) for c in graded.report["checks"]]
     assert graded.returncode == 1
+
+
+def test_printed_results_are_shown_never_read(tmp_path: Path) -> None:
+    graded = run_grade(as_kind(SUBMISSIONS / "lab2/whole/prints_results.py", "py", tmp_path), *FAST, cwd=tmp_path)
+    assert "PASSED hypothesis 2/2" in " ".join(c["output"] for c in graded.checks_of("hypothesis"))
+    assert "Score: 0/25" in graded.stdout
 
 
 def test_tensor_subclass_is_refused_by_name(kind: str, tmp_path: Path) -> None:
