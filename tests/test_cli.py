@@ -134,6 +134,14 @@ def test_bad_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert graded.returncode == 2 and len(graded.stderr.strip().splitlines()) == 1
 
 
+def test_a_call_limit_under_one_second_still_applies(tmp_path: Path) -> None:
+    """Limits take any positive number of seconds: 0.5 is neither rounded to 0 (no limit) nor to 1."""
+    (tmp_path / "lab2.py").write_text("import time\n\n\ndef hypothesis(x, W, b):\n    time.sleep(600)\n", encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", "--call-timeout", "0.5", cwd=tmp_path, timeout=120)
+    hypothesis = [c for c in graded.report["checks"] if c["function"] == "hypothesis"]
+    assert hypothesis and all(c["message"] == "hypothesis timed out after 0.5 s" for c in hypothesis), hypothesis
+
+
 def test_unwritable_report_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     graded = run_grade(SOLUTION / "lab2.py", "--html", str(tmp_path / "afile" / "report.html"), cwd=tmp_path)
