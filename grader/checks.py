@@ -8,8 +8,10 @@ values it returned, decoded by `grader.values`.
 Whose fault a check's exception is: `CheckFailed` and `StudentError` are verdicts on the
 student's values. Anything else is the grader's (status `grader_error`) when it comes from
 code that never sees a student value (the reference solution, a lab's `mistakes.py` or
-`data.py`, an unknown probe, a skipped check, a failed set-up), or when the check also fails
-on the reference solution's own answers; otherwise the student's values provoked it.
+`data.py`, a table of classic mistakes, an unknown probe, a skipped check, a failed set-up),
+or when the check also fails on the reference solution's own answers; otherwise the student's
+values provoked it (status `error`). A bug only reached on a wrong value, in the suite's own
+lines, is still taken for the student's: the known limit of this rule.
 """
 
 from __future__ import annotations
