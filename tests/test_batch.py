@@ -106,10 +106,12 @@ def test_gradebook_rows(graded_class: tuple[Path, subprocess.CompletedProcess[st
     assert [r["student"] for r in rows] == sorted(EXPECTED)
     header = list(rows[0])
     assert header[:3] == ["student", "score", "max_score"] and "mse_cost.lesson_values" in header
+    assert header[-1] == "isolation"
     for row in rows:
         score, _ = EXPECTED[row["student"]]
         assert float(row["score"]) == score and float(row["max_score"]) == 25
-        assert sum(float(row[c]) for c in header[3:]) == score
+        assert sum(float(row[c]) for c in header[3:-1]) == score
+        assert row["isolation"].startswith("bubblewrap; limits: ") or row["student"] == "erin"  # erin: nothing ran
     bob = next(r for r in rows if r["student"] == "bob")
     assert float(bob["mse_cost.lesson_values"]) == 0 and float(bob["hypothesis.lesson_values"]) == 2
 
@@ -147,8 +149,7 @@ def test_rerun_reuses_everything_and_writes_the_same_gradebook(
 def small_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("small")
     scratch = tmp_path_factory.mktemp("small-scratch")
-    for i, override in enumerate(["forgets_zero_grad", "one_epoch_too_few", "gradient_sign_flipped",
-                                  "parameters_by_hand", "missing_square", "cost_after_step"]):
+    for i, override in enumerate(["forgets_zero_grad", "one_epoch_too_few", "gradient_sign_flipped", "missing_square"]):
         made("py", override, scratch, f"student{i}.py").replace(root / f"student{i}.py")
     shutil.copy(SOLUTION / "lab2.py", root / "top.py")
     return root
@@ -171,7 +172,7 @@ def test_interrupted_batch_resumes_to_an_identical_gradebook(small_class: Path, 
     os.killpg(proc.pid, signal.SIGINT)
     proc.communicate(timeout=120)
     finished = len(list(out.glob("students/*/record.json")))
-    assert 2 <= finished < 7, "the interruption should land mid-batch"
+    assert 2 <= finished < 5, "the interruption should land mid-batch"
     assert not (out / "gradebook.csv").exists()
     resumed = batch(small_class, "--lab", "lab2", "--out", out, "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr
@@ -186,7 +187,7 @@ def test_shards_merged_equal_one_unsharded_run(small_class: Path, small_referenc
         assert batch(small_class, "--lab", "lab2", "--out", out, "--shard", f"{k}/3", "--jobs", "2").returncode == 0
         shards.append(out)
     counts = [len(json.loads((s / "results.json").read_text())["students"]) for s in shards]
-    assert sum(counts) == 7
+    assert sum(counts) == 5 and sorted(counts)[-2] > 0  # at least two shards hold students
     merged = tmp_path / "merged"
     proc = subprocess.run([str(GRADE), "merge", *map(str, shards), "--out", str(merged)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ from grader.batch.execute import limits_key
 from grader.batch.folders import folder_names, safe_name
 from grader.batch.records import cache_key, environment_versions, grading_fingerprint, verdict_of
 from grader.config import Limits, Sandboxing
-from grader.results import GradeResult, IssueKind, RunIssue
+from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
 SOLUTION = ROOT / "solutions" / "lab2" / "lab2.py"
 LIMITS = ("--call-timeout", "3", "--cell-timeout", "15")  # generous: two workers share two cores
@@ -140,12 +141,14 @@ def test_running_out_of_memory_is_a_verdict_of_its_own(odd_class: tuple[Path, Pa
     assert 0 < alice["score"] < 25  # the functions answered before it keep their points
 
 
-def test_verdict_of_names_the_memory_limit_first() -> None:
+def test_verdict_of_names_grader_errors_then_the_memory_limit() -> None:
     issues = (RunIssue(IssueKind.MEMORY_LIMIT, "train", "the code used more memory than the limit allows"),
               RunIssue(IssueKind.DIED, "lab2.py", "the process ended"))
     result = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="0" * 64,
                          selection="", checks=(), issues=issues)
     assert verdict_of(result) == ("memory limit exceeded", "the code used more memory than the limit allows")
+    broken = CheckResult("train.lesson_table", "train", "Trains", Status.GRADER_ERROR, 0, 3, "the reference raised")
+    assert verdict_of(replace(result, checks=(broken,))) == ("grader error", "train.lesson_table: the reference raised")
 
 
 @pytest.mark.parametrize("ids", [
@@ -286,8 +289,9 @@ def test_the_cache_key_changes_with_torch_python_and_every_limit() -> None:
 
 def test_a_rendering_change_rerenders_without_running_student_code(tmp_path: Path) -> None:
     """An upgrade that changes a template: reports are written again from the records, no student
-    code runs. One that changes a lab's grading code grades again. (A copy of the grader package is
-    changed, as an upgrade would; --unsandboxed lets the submission leave a mark each time it runs.)"""
+    code runs. One that changes what grades (here: a bug in the reference solution) grades again, and
+    the bug is a "grader error" with exit status 3. (A copy of the grader package is changed, as an
+    upgrade would; --unsandboxed lets the submission leave a mark each time it runs.)"""
     copy = tmp_path / "grader-copy"
     shutil.copytree(ROOT / "grader", copy / "grader", ignore=shutil.ignore_patterns("__pycache__", "_course"))
     for folder in ("solutions", "exercises"):
@@ -301,24 +305,27 @@ def test_a_rendering_change_rerenders_without_running_student_code(tmp_path: Pat
     command = [sys.executable, "-m", "grader", "batch", str(klass), "--lab", "lab2", "--out", str(out),
                "--jobs", "1", "--unsandboxed", *LIMITS]
 
-    def run() -> None:
+    def run(status: int = 0) -> dict:  # type: ignore[type-arg]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        assert students(out)["ann"]["score"] == 25
+        assert proc.returncode == status, proc.stderr
+        return students(out)["ann"]
 
-    run()
+    assert run()["score"] == 25
     assert marker.read_text() == "ran\n"
     report = out / "students" / "ann" / "report.html"
     assert "rendering changed" not in report.read_text(encoding="utf-8")
     template = copy / "grader" / "templates" / "report.html.j2"
     template.write_text(template.read_text(encoding="utf-8") + "<!-- rendering changed -->\n", encoding="utf-8")
-    run()
+    assert run()["score"] == 25
     assert marker.read_text() == "ran\n"  # no student code ran
     assert "<!-- rendering changed -->" in report.read_text(encoding="utf-8")  # yet the report is the new one
-    grading = copy / "grader" / "labs" / "lab2" / "mistakes.py"
-    grading.write_text(grading.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
-    run()
-    assert marker.read_text() == "ran\nran\n"  # grading code changed: graded again
+    reference = copy / "solutions" / "lab2" / "lab2.py"
+    reference.write_text(reference.read_text(encoding="utf-8")
+                         + "\n\ndef hypothesis(x, W, b):\n    raise RuntimeError('a bug in the reference')\n",
+                         encoding="utf-8")
+    ann = run(status=3)
+    assert marker.read_text() == "ran\nran\n"  # what grades changed: graded again
+    assert ann["verdict"] == "grader error" and ann["message"].startswith("hypothesis."), ann["message"]
 
 
 # --- grade merge ----------------------------------------------------------------------------------

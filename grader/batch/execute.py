@@ -17,6 +17,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from pathlib import Path
@@ -137,9 +138,10 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
         task = progress.add_task("grading", total=len(entries), completed=len(records),
                                  failures=_failures(records.values()))
         job = Job(lab=lab, limits=options.limits, max_score=max_score, deadline=deadline)
-        for record in run_entries(todo, job, options.jobs):
-            records[record.student] = _save(options.out, record, rendering)
-            progress.update(task, advance=1, failures=_failures(records.values()))
+        with closing(run_entries(todo, job, options.jobs)) as finished:  # Ctrl-C: stop the workers at once
+            for record in finished:
+                records[record.student] = _save(options.out, record, rendering)
+                progress.update(task, advance=1, failures=_failures(records.values()))
     ordered = [records[e.student] for e in entries]
     write_class_outputs(options.out, info, checks, ordered)
     return ordered

@@ -82,6 +82,9 @@ class StudentRecord:
 def verdict_of(result: GradeResult) -> tuple[str, str]:
     """A one-word summary of how the run went, and the first message that explains it."""
     kinds = {i.kind for i in result.issues}
+    if result.grader_errors:  # the grader's own code failed: the instructor must see it first
+        broken = result.grader_errors[0]
+        return "grader error", f"{broken.name}: {broken.message}"
     memory = [i for i in result.issues if i.kind is IssueKind.MEMORY_LIMIT]
     if memory:  # the run was stopped there: what looks timed out or dead after it follows from this
         return "memory limit exceeded", memory[0].message

@@ -18,7 +18,7 @@ import signal
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -118,7 +118,7 @@ class _Worker:
     tree: set[tuple[int, int]] = field(default_factory=set)  # (pid, start time) seen below it
 
 
-def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Iterator[StudentRecord]:
+def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Generator[StudentRecord, None, None]:
     """Grade `todo` (entries with their cache keys) in `jobs` workers; yield records as they finish."""
     pending = deque((entry, key, 0) for entry, key in todo)
     workers: list[_Worker] = []
