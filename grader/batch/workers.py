@@ -129,7 +129,8 @@ def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Generator
             while pending and (idle or sum(w.kill_at is None for w in workers) < jobs):
                 worker = idle.pop() if idle else _start(context, job, workers)
                 worker.task, worker.deadline = pending.popleft(), time.monotonic() + job.deadline
-                worker.conn.send(worker.task[:2])
+                with contextlib.suppress(OSError):  # a worker that died meanwhile: `_collect` retries its entry
+                    worker.conn.send(worker.task[:2])
             busy = [w for w in workers if w.task is not None]
             stopping = [w for w in workers if w.kill_at is not None]
             soonest = min([w.deadline for w in busy] + [w.kill_at for w in stopping if w.kill_at is not None],
