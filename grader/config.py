@@ -41,4 +41,5 @@ class Limits:
     def key(self) -> str:
         """What changes grading, in one stable string (for caches and shard checks)."""
         return (f"call={self.call:g},cell={self.cell:g},load={self.load:g},memory={self.memory_mib},"
-                f"processes={self.processes},disk={self.disk_mib},files={self.open_files}")
+                f"processes={self.processes},disk={self.disk_mib},files={self.open_files},"
+                f"startup={self.startup:g},output={self.output_chars},sandboxing={self.sandboxing}")

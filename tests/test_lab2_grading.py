@@ -2,7 +2,7 @@
 
 The catalogue of wrong submissions lives in tests/submissions/lab2/: `overrides/` hold
 a few definitions (and `# %% after NAME` blocks) applied to the solution, `whole/` hold
-complete files. Each is graded as a .py file and as a notebook.
+complete files. Each is graded as a .py file; most also as a notebook.
 """
 
 from __future__ import annotations
@@ -55,7 +55,13 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(MISTAKES))
+# Every mistake as a .py file; as a notebook, one per function family and the forged flags
+# (the harness is reached another way in a kernel): the notebook path is the same code after that.
+IN_NOTEBOOKS = ("sum_instead_of_mean", "forgets_zero_grad", "gradient_sign_flipped", "prediction_shape_m",
+                "parameters_by_hand", "cost_cut_off_with_forged_flags")
+
+
+@pytest.mark.parametrize("name, kind", [(n, "py") for n in sorted(MISTAKES)] + [(n, "ipynb") for n in IN_NOTEBOOKS])
 def test_classic_mistake_loses_exactly_its_functions(name: str, kind: str, tmp_path: Path) -> None:
     wrong, function, words = MISTAKES[name]
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides" / f"{name}.py", kind, tmp_path), *FAST, cwd=tmp_path)

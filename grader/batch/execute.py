@@ -75,8 +75,7 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
 
 def limits_key(limits: Limits, deadline: float) -> str:
     """Every limit that can change a grade, in one stable string (cache keys, `grade merge`)."""
-    return (f"{limits.key()},startup={limits.startup:g},output={limits.output_chars},"
-            f"sandboxing={limits.sandboxing},entry={deadline:g}")
+    return f"{limits.key()},entry={deadline:g}"
 
 
 def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:

@@ -147,7 +147,7 @@ def _package_files(lab_name: str | None) -> tuple[list[Path], list[Path]]:
         inside = p.relative_to(package).parts
         return p.is_relative_to(labs) and len(inside) > 2 and inside[1] != own
 
-    files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".ini")
+    files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".ini", ".json")
                    and "__pycache__" not in p.parts and "_course" not in p.parts)
     rendering = [p for p in files if p.relative_to(package).as_posix().startswith(_RENDERING)]
     grading = [p for p in files if p not in rendering and not other_lab(p)]
