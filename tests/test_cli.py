@@ -159,3 +159,16 @@ def test_reports_are_deterministic(tmp_path: Path) -> None:
         assert graded.returncode == 1
     assert outputs[0] == outputs[1]
     assert b'"score": 0.0' in outputs[0][0] and b"0 / 25" in outputs[0][1].replace(b"&nbsp;", b" ")
+
+
+def test_a_notebook_from_an_older_jupyter_grades_without_warnings(tmp_path: Path) -> None:
+    """Cells without ids (nbformat 4.4 and older) are normal: no warning lines for the student."""
+    raw = json.loads((ROOT / "solutions/lab2/lab2.ipynb").read_text(encoding="utf-8"))
+    raw["nbformat_minor"] = 4
+    for cell in raw["cells"]:
+        cell.pop("id", None)
+    path = tmp_path / "lab2.ipynb"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    graded = run_grade(path, cwd=tmp_path)
+    assert graded.returncode == 0 and graded.report["score"] == 25
+    assert "warning" not in graded.stderr, graded.stderr
