@@ -265,3 +265,19 @@ def test_without_bubblewrap_a_batch_refuses_unless_told(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     student = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["students"][0]
     assert student["result"]["isolation"].startswith("process") and student["score"] == 3  # hypothesis: its 3 points
+
+
+def test_a_python_environment_under_tmp_is_still_seen_inside(tmp_path: Path) -> None:
+    """CI may clone (and make its venv) under /tmp, which the sandbox replaces with its own tmpfs."""
+    import site
+    import sysconfig
+
+    env_dir = tmp_path / "venv"  # tmp_path is under /tmp
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
+    packages = Path(sysconfig.get_paths(vars={"base": str(env_dir), "platbase": str(env_dir)})["purelib"])
+    (packages / "outer.pth").write_text("\n".join([*site.getsitepackages(), str(ROOT)]) + "\n", encoding="utf-8")
+    out = tmp_path / "report.json"
+    run = subprocess.run([str(env_dir / "bin" / "python"), "-m", "grader", str(ROOT / "solutions/lab2/lab2.py"),
+                          "--json", str(out), *FAST], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["isolation"].startswith("bubblewrap") and report["score"] == 25, report["stderr"][-2000:]

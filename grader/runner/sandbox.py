@@ -110,6 +110,12 @@ def bwrap_argv(mounts: Mounts, disk_bytes: int, home: Path = WORKDIR) -> list[st
     for name in _ETC:
         if Path(name).exists():
             argv += ["--ro-bind", name, name]
+    # The private folders first: a Python environment that lives under /tmp (a clone in /tmp, as
+    # CI may make) is bound over them afterwards, not hidden by them.
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(disk_bytes), "--tmpfs", "/tmp",
+             "--size", str(disk_bytes), "--tmpfs", str(home),
+             "--dir", str(GRADER_DIR)]
     hidden = secrets()
     roots = python_roots(hidden)
     for root in roots:
@@ -117,10 +123,6 @@ def bwrap_argv(mounts: Mounts, disk_bytes: int, home: Path = WORKDIR) -> list[st
     for secret in hidden:  # a copy of the grader inside a bound folder: cover it with an empty one
         if any(r in secret.parents for r in roots):
             argv += ["--tmpfs", str(secret), "--remount-ro", str(secret)]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(disk_bytes), "--tmpfs", "/tmp",
-             "--size", str(disk_bytes), "--tmpfs", str(home),
-             "--dir", str(GRADER_DIR)]
     for host, inside in mounts.read_only:
         argv += ["--ro-bind", str(host), str(inside)]
     for host, inside in mounts.writable:
