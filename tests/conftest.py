@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,10 @@ def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None) -
     out = cwd / "report.json"
     out.unlink(missing_ok=True)
     argv = [str(path), "--json", str(out), *args]
-    if timeout is not None or os.environ.get("GRADER_TESTS_SUBPROCESS"):  # set it to run every grade as a process
+    # In-process grading swaps sys.stdout, the working folder and the environment: only the main
+    # thread may do it. Grades started from other threads (a fixture's pool) run as processes.
+    in_thread = threading.current_thread() is not threading.main_thread()
+    if timeout is not None or in_thread or os.environ.get("GRADER_TESTS_SUBPROCESS"):  # set it to grade as processes
         proc = subprocess.run([str(GRADE), *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout or 300)
         code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
         report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
