@@ -17,12 +17,16 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import MIB, Limits, Sandboxing
 from ..errors import SandboxUnavailable
 from .cgroups import Box, make_box
 from .protocol import HARNESS
 from .sandbox import GRADER_DIR, WORKDIR, Mounts, bubblewrap_problem, bwrap_argv, write_identity
+
+if TYPE_CHECKING:
+    from .warm import Zygote
 
 # $1: a file of NUL-separated bubblewrap options, handed over as fd 3 (`bwrap --args 3`) so that
 # the sandbox's first process does not show the grader's host paths on its command line; then
@@ -49,6 +53,7 @@ class Jail:
     sandboxed: bool
     box: Box
     mounts: Mounts
+    warm: Zygote | None = None  # runs are forked from this warm zygote (grader/runner/warm.py)
     _launches: int = 0
 
     @property
@@ -69,6 +74,8 @@ class Jail:
         """Where the student's process sees a host path handed to it."""
         if not self.sandboxed:
             return host
+        if self.warm is not None and host != HARNESS and self.root in host.parents:
+            return host  # the run's folder is seen at the same path
         for source, target in self.mounts.read_only + self.mounts.writable:
             if host == source:
                 return target
@@ -79,7 +86,8 @@ class Jail:
     def hand_in(self, host: Path, name: str, writable: bool = False) -> Path:
         """Make a host file visible to the student's process under the grader folder."""
         pairs = self.mounts.writable if writable else self.mounts.read_only
-        pairs.append((host, GRADER_DIR / name if self.sandboxed else host))
+        inside = GRADER_DIR / name if self.sandboxed and (self.warm is None or host == HARNESS) else host
+        pairs.append((host, inside))
         return self.inside(host)
 
     def share(self, host: Path) -> Path:
@@ -89,31 +97,15 @@ class Jail:
 
     def env(self) -> dict[str, str]:
         """A small, explicit environment: nothing of the grader's leaks in by accident."""
-        home = str(self.workdir)
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": home,
-            "USER": "student",
-            "LOGNAME": "student",
-            "TMPDIR": "/tmp" if self.sandboxed else str(self.root / "tmp"),
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONIOENCODING": "utf-8",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "MPLBACKEND": "Agg",
-            # One thread each: batches run several submissions side by side, and
-            # forked probes must not inherit a busy OpenMP pool.
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "JUPYTER_PLATFORM_DIRS": "1",
+        env = student_env(str(self.workdir), "/tmp" if self.sandboxed else str(self.root / "tmp"))
+        if self.warm is not None:  # the forked run sets its own rlimits
+            return env
+        return {
+            **env,
             "GRADER_NOFILE": str(self.limits.open_files),
             "GRADER_FSIZE": str(self.limits.disk_mib * MIB // 512),
             "GRADER_AS": str(self.box.rlimits["as"] // 1024) if "as" in self.box.rlimits else "",
         }
-        if "VIRTUAL_ENV" in os.environ:
-            env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
-        return env
 
     def argv(self, command: list[str]) -> list[str]:
         procs = [*map(str, self.box.procs_files), "--"]
@@ -135,7 +127,32 @@ class Jail:
         self.box.close()
 
 
-def open_jail(root: Path, limits: Limits) -> Jail:
+def student_env(home: str, tmpdir: str) -> dict[str, str]:
+    """A small, explicit environment for student processes: nothing of the grader's leaks in by accident."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "USER": "student",
+        "LOGNAME": "student",
+        "TMPDIR": tmpdir,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        # One thread each: batches run several submissions side by side, and
+        # forked probes must not inherit a busy OpenMP pool.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    if "VIRTUAL_ENV" in os.environ:
+        env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
+    return env
+
+
+def open_jail(root: Path, limits: Limits, warm: Zygote | None = None) -> Jail:
     """Set up a run's folders and limits; the sandbox if it works here (or refuse, if required)."""
     sandboxed = False
     if limits.sandboxing != Sandboxing.OFF:
@@ -150,6 +167,8 @@ def open_jail(root: Path, limits: Limits) -> Jail:
     for name in ("io", "work", "tmp"):
         (root / name).mkdir()
     jail = Jail(root=root, limits=limits, sandboxed=sandboxed, box=make_box(limits), mounts=Mounts())
+    if warm is not None and sandboxed and jail.box.method != "systemd scope":
+        jail.warm = warm  # a systemd scope can only hold a process systemd starts: those runs start cold
     jail.hand_in(HARNESS, "harness.py")
     return jail
 

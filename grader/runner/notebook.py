@@ -23,18 +23,21 @@ from pathlib import Path
 from typing import Any, Callable, cast
 
 import nbformat
+from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 import zmq
 
-from ..config import Limits
+from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
 from .channel import Channel
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
 from .session import RunOutcome, grader_stops
+from .warm import WarmProcess
 from .watch import GRACE, Watcher, runner_pid
 
 KERNEL_NAME = "grader-python3"
@@ -168,9 +171,12 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
     command = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     if jail.sandboxed:  # its parent is the sandbox's init (pid 1 inside): don't poll for it
         command.append("--IPKernelApp.parent_handle=1")
-    specs = _kernel_specs(jail.root, jail.argv(command))
+    specs = _kernel_specs(jail.root, command if jail.warm is not None else jail.argv(command))
     km = _Manager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
-                            ip=str(ipc / "k"), connection_file=str(ipc / "kernel.json"))
+                  ip=str(ipc / "k"), connection_file=str(ipc / "kernel.json"))
+    if jail.warm is not None:
+        km.provisioner = _WarmProvisioner(kernel_id=f"warm-{attempt}", kernel_spec=km.kernel_spec, parent=km)
+        km.provisioner.jail, km.provisioner.writable = jail, ipc
     timeout = {"seconds": limits.cell}
     client = _CappedClient(
         nb,
@@ -189,7 +195,7 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
         async with client.async_setup_kernel(env=jail.env(), cwd=str(jail.root / "work"),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             process = getattr(km.provisioner, "process", None)
-            if process is not None:
+            if process is not None and not isinstance(process, WarmProcess):
                 jail.box.adopt(process.pid)
             watcher.kill_all = _killer(process, jail)
             return await _execute(client, nb, skipped, watcher, process, jail.sandboxed, timeout, limits, n_probes)
@@ -197,9 +203,27 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
         _killer(getattr(km.provisioner, "process", None), jail)()
 
 
+class _WarmProvisioner(LocalProvisioner):
+    """Starts the kernel as a fork of the warm zygote instead of a new process (grader/runner/warm.py)."""
+
+    jail: Jail
+    writable: Path
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        assert self.jail.warm is not None
+        arguments = cmd[cmd.index("ipykernel_launcher") + 1:]
+        env = {k: v for k, v in kwargs.get("env", {}).items()}
+        process = self.jail.warm.start("kernel", arguments, env, self.jail.root, self.jail.box,
+                                       self.jail.limits.disk_mib * MIB,
+                                       writable=[self.writable.relative_to(self.jail.root).as_posix()])
+        self.process = process  # type: ignore[assignment]  # Popen's interface: pid, poll, wait, kill
+        self.pid, self.pgid = process.pid, None
+        return self.connection_info
+
+
 def _killer(process: Any, jail: Jail) -> Callable[[], None]:
     def kill() -> None:
-        if process is not None:
+        if process is not None and not isinstance(process, WarmProcess):
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
@@ -232,7 +256,9 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
                                       "the notebook was run again without it", source=cell.source)
             return False, []
     watcher.stage = "probing"
-    if process is not None:
+    if isinstance(process, WarmProcess):
+        watcher.runner = process.runner()
+    elif process is not None:
         watcher.runner = runner_pid(process.pid, sandboxed)
     timeout["seconds"] = n_probes * (limits.call + GRACE + 1.0) + 10
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,24 +16,39 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..config import MIB
 from ..results import IssueKind, RunIssue
 from .channel import CappedPipe, Channel
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
 from .session import RunOutcome, grader_stops
+from .warm import WarmProcess
 from .watch import GRACE, Transcript, Watcher, runner_pid
 
 
 def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
     limits = jail.limits
     submission = jail.inside(path) if not jail.sandboxed else _hand_in_submission(jail, path)
-    command = [sys.executable, "-I", str(jail.inside(HARNESS)), str(submission),
-               str(jail.inside(jail.io / "probes.json")), str(jail.inside(channel.path))]
+    arguments = [str(submission), str(jail.inside(jail.io / "probes.json")), str(jail.inside(channel.path))]
     stderr = CappedPipe(limits.output_chars)
-    proc = subprocess.Popen(jail.argv(command), cwd=jail.root / "work", stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=stderr.write_fd, env=jail.env(), start_new_session=True)
+    proc: subprocess.Popen[bytes] | WarmProcess
+    try:
+        if jail.warm is not None:
+            copy = jail.io / "submission" / path.name
+            copy.parent.mkdir()
+            shutil.copyfile(path, copy)
+            proc = jail.warm.start("py", arguments, jail.env(), jail.root, jail.box, jail.limits.disk_mib * MIB,
+                                   submission=copy, stderr_fd=stderr.write_fd)
+        else:
+            command = [sys.executable, "-I", str(jail.inside(HARNESS)), *arguments]
+            proc = subprocess.Popen(jail.argv(command), cwd=jail.root / "work", stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=stderr.write_fd, env=jail.env(),
+                                    start_new_session=True)
+            jail.box.adopt(proc.pid)
+    except BaseException:
+        stderr.close()
+        raise
     stderr.close_writer()
-    jail.box.adopt(proc.pid)
 
     def kill_all() -> None:
         _kill(proc)
@@ -51,7 +67,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
                                        f"the process ended while running the file's top level ({_status(proc)})"))
         else:
             watcher.stage = "probing"
-            watcher.runner = runner_pid(proc.pid, jail.sandboxed)
+            watcher.runner = proc.runner() if isinstance(proc, WarmProcess) else runner_pid(proc.pid, jail.sandboxed)
             issues.extend(_load_issue(watcher.transcript.loaded, path))
             budget = len(probes) * (limits.call + GRACE + 1.0) + 10.0
             if not _wait(proc, watcher, lambda t: t.done, budget) and not _ended_by_grader(watcher.transcript):
@@ -68,7 +84,8 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
 
 def _hand_in_submission(jail: Jail, path: Path) -> Path:
     inside = jail.workdir / path.name
-    jail.mounts.read_only.append((path.resolve(), inside))
+    if jail.warm is None:
+        jail.mounts.read_only.append((path.resolve(), inside))
     return inside
 
 
@@ -76,7 +93,7 @@ def _ended_by_grader(t: Transcript) -> bool:
     return bool(t.memory_exceeded or t.overflow or t.stalled)
 
 
-def _wait(proc: subprocess.Popen[bytes], watcher: Watcher, check: Callable[[Transcript], bool], timeout: float) -> bool:
+def _wait(proc: subprocess.Popen[bytes] | WarmProcess, watcher: Watcher, check: Callable[[Transcript], bool], timeout: float) -> bool:
     """Wait until the transcript reaches a point; False if the process ends first or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -91,7 +108,7 @@ def _wait(proc: subprocess.Popen[bytes], watcher: Watcher, check: Callable[[Tran
     return check(watcher.transcript)
 
 
-def _status(proc: subprocess.Popen[bytes]) -> str:
+def _status(proc: subprocess.Popen[bytes] | WarmProcess) -> str:
     code = proc.returncode
     if code is None:
         return "still running"
@@ -108,9 +125,10 @@ def _load_issue(loaded: dict[str, object] | None, path: Path) -> list[RunIssue]:
                      traceback=str(loaded.get("traceback", ""))[:20000])]
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+def _kill(proc: subprocess.Popen[bytes] | WarmProcess) -> None:
+    if isinstance(proc, subprocess.Popen):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         proc.kill()
     proc.wait()

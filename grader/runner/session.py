@@ -12,12 +12,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Limits
+from typing import TYPE_CHECKING
+
+from ..config import Limits, Sandboxing
 from ..results import IssueKind, RunIssue
 from .channel import Channel
 from .jail import end_jail, open_jail
 from .protocol import Probe, ProbeOutcome, write_probes
 from .watch import Transcript
+
+if TYPE_CHECKING:
+    from .warm import Zygote
 
 
 @dataclass(frozen=True)
@@ -29,9 +34,33 @@ class RunOutcome:
 
 
 def run_submission(path: Path, kind: str, probes: list[Probe], limits: Limits) -> RunOutcome:
-    """Run the submission at `path` ("py" or "ipynb") and call every probe on it."""
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        jail = open_jail(Path(tmp), limits)
+    """Run the submission at `path` ("py" or "ipynb") and call every probe on it.
+
+    Where the sandbox works, the student's process is forked from a warm zygote
+    (grader/runner/warm.py); otherwise, or if the zygote cannot start, it starts cold.
+    """
+    from . import warm
+
+    zygote = None
+    if limits.sandboxing != Sandboxing.OFF and warm.enabled():
+        try:
+            zygote = warm.acquire()
+        except warm.ZygoteError:
+            zygote = None
+    healthy = True
+    try:
+        return _run(path, kind, probes, limits, zygote)
+    except warm.ZygoteError:
+        healthy = False
+        return _run(path, kind, probes, limits, None)
+    finally:
+        if zygote is not None:
+            warm.release(zygote, healthy)
+
+
+def _run(path: Path, kind: str, probes: list[Probe], limits: Limits, zygote: Zygote | None) -> RunOutcome:
+    with tempfile.TemporaryDirectory(prefix="grader-", dir=zygote.exchange if zygote else None) as tmp:
+        jail = open_jail(Path(tmp), limits, zygote)
         channel = Channel.create(jail.io / "channel")
         try:
             probes_file = jail.io / "probes.json"

@@ -1,0 +1,329 @@
+"""The warm worker, grader side: a sandboxed Python with torch imported, forked once per run.
+
+Starting Python, importing torch and warming up its optimizers costs seconds; a lab 2 run
+of the student's own code costs a fraction of one. A `Zygote` pays the start-up once: a
+bubblewrap sandbox (the same wall as a cold start, with `/` and `/dev` read-only) runs
+grader/runner/zygote.py, which imports torch and ipykernel and then waits. Each run is a
+fork of it that walls itself off in namespaces of its own before any student code runs
+(see zygote.py), inside the submission's cgroup: the grader moves the zygote into that
+cgroup for the instant of the fork, so the run starts inside its limits.
+
+What a run cannot do to the next one or to the zygote: every writable folder it sees is a
+fresh tmpfs or its own run folder (deleted afterwards); it is PID 1 of its own PID
+namespace (everything it started dies with it, and it cannot name the zygote to signal
+it); the zygote is not dumpable (no ptrace, no /proc/<pid>/mem); the grader kills the
+run's cgroup before the zygote serves anyone else. A zygote that misbehaves (it stops
+answering, or dies) is thrown away and the run is started cold.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import concurrent.futures
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .cgroups import Box
+from .protocol import HARNESS
+from .sandbox import GRADER_DIR, Mounts, bubblewrap_problem, bwrap_argv, write_identity
+from .watch import _children
+
+ZYGOTE = Path(__file__).with_name("zygote.py")
+READY_TIMEOUT = 120.0
+REPLY_TIMEOUT = 20.0
+MAX_IDLE = 2
+_ZYGOTE_DISK = 16 * 1024 * 1024  # the zygote's own /tmp and home: it writes nothing
+
+
+def enabled() -> bool:
+    """Warm runs are the default where the sandbox works; GRADER_WARM=0 turns them off."""
+    return os.environ.get("GRADER_WARM", "1") != "0" and sys.platform == "linux" and bubblewrap_problem() is None
+
+
+class ZygoteError(Exception):
+    """The zygote did not do what was asked (died, stalled, refused)."""
+
+
+class WarmProcess:
+    """One run forked from a zygote, seen like a subprocess.Popen: pid, poll, wait, kill, returncode."""
+
+    def __init__(self, zygote: Zygote, run_id: int, pid: int) -> None:
+        self.zygote, self.run_id, self.pid = zygote, run_id, pid  # pid: the host pid of the forked child
+        self.returncode: int | None = None
+        self.stdin = self.stdout = self.stderr = None
+        self._runner: int | None = None
+
+    def runner(self) -> int | None:
+        """Host pid of the run's first process (the harness or the kernel), below the forked child and
+        its namespace's init."""
+        if self._runner is None:
+            for _ in range(200):
+                table = _children()
+                init = table.get(self.pid, [])
+                kids = table.get(init[0][0], []) if init else []
+                if kids:
+                    self._runner = kids[0][0]
+                    break
+                if self.poll() is not None:
+                    break
+                time.sleep(0.005)
+        return self._runner
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.zygote.pump(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("warm run", timeout or 0)
+            if not self.zygote.alive():
+                self.returncode = -signal.SIGKILL
+                break
+            self.zygote.pump(0.05)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, number: int) -> None:
+        if number == signal.SIGKILL:
+            self.kill()
+            return
+        runner = self.runner()
+        if runner is not None and self.returncode is None:
+            os.kill(runner, number)
+
+    def kill(self) -> None:
+        if self.returncode is not None:
+            return
+        for pid in (self._runner, self.pid):
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.kill()
+
+
+class Zygote:
+    """One warm, sandboxed Python serving runs one at a time."""
+
+    def __init__(self) -> None:
+        self.exchange = Path(tempfile.mkdtemp(prefix="grader-warm-"))
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._lock = threading.Lock()
+        self._runs: dict[int, WarmProcess] = {}
+        self._next_id = 0
+        self.host_pid: int | None = None
+        try:
+            self._proc = self._start(theirs)
+        finally:
+            theirs.close()
+
+    def _start(self, theirs: socket.socket) -> subprocess.Popen[bytes]:
+        mounts = write_identity(self.exchange)
+        (self.exchange / "passwd").rename(self.exchange / ".passwd")
+        (self.exchange / "group").rename(self.exchange / ".group")
+        mounts = Mounts(read_only=[(self.exchange / ".passwd", Path("/etc/passwd")),
+                                   (self.exchange / ".group", Path("/etc/group")),
+                                   (HARNESS, GRADER_DIR / "harness.py"), (ZYGOTE, GRADER_DIR / "zygote.py")],
+                        writable=[(self.exchange, self.exchange)])
+        bwrap, *options = bwrap_argv(mounts, _ZYGOTE_DISK)
+        options += ["--dir", str(GRADER_DIR / "stage"), "--remount-ro", "/", "--remount-ro", "/dev"]
+        args = tempfile.TemporaryFile()
+        args.write(b"".join(o.encode() + b"\0" for o in options))
+        args.seek(0)
+        env = {key: value for key, value in _zygote_env().items()}
+        command = [bwrap, "--args", str(args.fileno()), "--", sys.executable, "-I", str(GRADER_DIR / "zygote.py"),
+                   str(theirs.fileno())]
+        with args:
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+                                    pass_fds=(args.fileno(), theirs.fileno()))
+        return proc
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while self.host_pid is None:
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise ZygoteError("the warm worker did not start")
+            message = self._receive(0.2)
+            if message and "ready" in message:
+                self.host_pid = _zygote_host_pid(self._proc.pid)
+                if self.host_pid is None:
+                    raise ZygoteError("the warm worker's process was not found")
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def _receive(self, timeout: float) -> dict[str, Any] | None:
+        self._control.settimeout(timeout)
+        try:
+            data = self._control.recv(65536)
+        except (socket.timeout, BlockingIOError):
+            return None
+        except OSError as exc:
+            raise ZygoteError(f"the warm worker's channel broke ({exc})") from exc
+        if not data:
+            raise ZygoteError("the warm worker ended")
+        message = json.loads(data.decode("utf-8"))
+        return message if isinstance(message, dict) else None
+
+    def pump(self, timeout: float) -> None:
+        """Read what the zygote reported (runs that ended) for up to `timeout` seconds."""
+        with self._lock:
+            try:
+                message = self._receive(timeout)
+                while message is not None:
+                    self._dispatch(message)
+                    message = self._receive(0)
+            except ZygoteError:
+                for run in self._runs.values():
+                    if run.returncode is None:
+                        run.returncode = -signal.SIGKILL
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if "exited" in message:
+            run = self._runs.pop(int(message["exited"]), None)
+            if run is not None:
+                run.returncode = int(message["status"])
+
+    def start(self, kind: str, argv: list[str], env: dict[str, str], folder: Path, box: Box, disk: int,
+              submission: Path | None = None, stderr_fd: int = -1, writable: list[str] | None = None) -> WarmProcess:
+        """Fork a run: `kind` "py" (the harness, argv its arguments) or "kernel" (ipykernel_launcher's)."""
+        assert self.host_pid is not None
+        run_id = self._next_id = self._next_id + 1
+        run = {"op": "run", "id": run_id, "kind": kind, "argv": argv, "env": env, "folder": str(folder),
+               "disk": disk, "submission": str(submission) if submission else None, "writable": writable or [],
+               "rlimits": {k: v for k, v in box.rlimits.items()}}
+        with self._lock:
+            _move(self.host_pid, box.procs_files)
+            try:
+                fds = [stderr_fd] if stderr_fd >= 0 else []
+                self._control.sendmsg([json.dumps(run).encode("utf-8")],
+                                      [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else [])
+                deadline = time.monotonic() + REPLY_TIMEOUT
+                while True:
+                    if time.monotonic() > deadline:
+                        raise ZygoteError("the warm worker did not fork")
+                    message = self._receive(0.5)
+                    if message is None:
+                        continue
+                    if message.get("started") == run_id:
+                        break
+                    self._dispatch(message)
+            finally:
+                _move(self.host_pid, [f.parent.parent / "cgroup.procs" for f in box.procs_files])
+        host = _host_child(self.host_pid, int(message["pid"]))
+        if host is None:
+            raise ZygoteError("the forked run was not found")
+        process = WarmProcess(self, run_id, host)
+        self._runs[run_id] = process
+        return process
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._control.send(json.dumps({"op": "quit"}).encode("utf-8"))
+        with contextlib.suppress(OSError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self._proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=5)
+        self._control.close()
+        shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+def _zygote_env() -> dict[str, str]:
+    from .jail import student_env
+
+    return student_env(home="/home/student", tmpdir="/tmp")
+
+
+def _move(pid: int, procs_files: list[Path]) -> None:
+    for procs in procs_files:
+        procs.write_text(str(pid))
+
+
+def _zygote_host_pid(bwrap_pid: int) -> int | None:
+    """The zygote: the process below bubblewrap's two (the launcher and the sandbox's init)."""
+    for _ in range(200):
+        table = _children()
+        pid: int | None = bwrap_pid
+        for _depth in range(2):
+            kids = table.get(pid, []) if pid is not None else []
+            pid = kids[0][0] if kids else None
+        if pid is not None:
+            return pid
+        time.sleep(0.01)
+    return None
+
+
+def _host_child(parent: int, inner: int) -> int | None:
+    """The host pid of `parent`'s child whose pid in the zygote's namespace is `inner`."""
+    for _ in range(200):
+        for pid, _name in _children().get(parent, []):
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+                    if line.startswith("NSpid:") and line.split()[-1] == str(inner):
+                        return pid
+        time.sleep(0.005)
+    return None
+
+
+# --- the pool: idle zygotes of this process ---------------------------------------------
+
+_idle: list[Zygote] = []
+_pool_lock = threading.Lock()
+# Zygotes start from one long-lived thread: bubblewrap's --die-with-parent follows the thread
+# that started it, and grading may run in short-lived threads.
+_starter = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-zygotes")
+
+
+def _new_zygote() -> Zygote:
+    zygote = Zygote()
+    try:
+        zygote.wait_ready()
+    except BaseException:
+        zygote.close()
+        raise
+    return zygote
+
+
+def acquire() -> Zygote:
+    """An idle warm zygote, or a new one (raises ZygoteError if it cannot start)."""
+    with _pool_lock:
+        while _idle:
+            zygote = _idle.pop()
+            if zygote.alive():
+                return zygote
+            zygote.close()
+    return _starter.submit(_new_zygote).result()
+
+
+def release(zygote: Zygote, healthy: bool) -> None:
+    with _pool_lock:
+        if healthy and zygote.alive() and len(_idle) < MAX_IDLE:
+            _idle.append(zygote)
+            return
+    zygote.close()
+
+
+@atexit.register
+def shutdown() -> None:
+    with _pool_lock:
+        while _idle:
+            _idle.pop().close()

@@ -1,0 +1,307 @@
+"""The warm worker, inside the sandbox: torch already imported, one fresh process per run.
+
+This file runs INSIDE a bubblewrap sandbox (grader/runner/warm.py starts it) and imports
+nothing from the grader. It never runs student code itself. For each run it forks a
+child that first walls itself off from this process and from every other run:
+
+- new user, mount, PID, IPC, network and UTS namespaces;
+- a fresh tmpfs on /tmp, /home/student and /dev/shm, so nothing an earlier run wrote is
+  there; the exchange folder is covered so only this run's own folder shows;
+- a new PID namespace whose init (PID 1, as bubblewrap's) runs the harness or the kernel as
+  PID 2: when the run ends, everything it started ends; it cannot name (signal) this process;
+- this process is not dumpable, so a run cannot read or trace its memory.
+
+The grader puts each run into the submission's cgroup, keeps the clocks and kills what is
+left, exactly as for a cold start. Control is a SOCK_SEQPACKET socket (its fd number is the one argument): one JSON
+object per message, with at most one file descriptor (stderr) alongside.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import runpy
+import selectors
+import signal
+import socket
+import sys
+from typing import Any
+
+KEEP_FD = 1000  # where the run's stderr waits while every other descriptor is closed
+HOME = "/home/student"
+STAGE = "/grader/stage"
+HARNESS = "/grader/harness.py"
+
+_NEWNS, _NEWUTS, _NEWIPC, _NEWUSER, _NEWPID, _NEWNET = 0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_torch_rng: Any = None
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                       data.encode() if data else None), f"mount {target}")
+
+
+def _warm_up() -> None:
+    """Import what every run needs and pay torch's lazy first-use costs, once."""
+    global _torch_rng
+    import torch
+
+    _torch_rng = torch.get_rng_state()  # a cold process starts from this state
+    import torch.nn.functional as F
+
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=0.1)
+    optimizer.zero_grad()
+    F.mse_loss(torch.nn.Linear(1, 1)(param.reshape(1, 1)), torch.zeros(1, 1)).backward()
+    optimizer.step()
+    torch.set_rng_state(_torch_rng)
+    import ipykernel.kernelapp  # noqa: F401  (the kernel's own imports, for notebooks)
+
+
+def _wall_off(run: dict[str, Any]) -> None:
+    """In the forked child: namespaces, fresh folders, only this run's folder visible."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(_NEWUSER | _NEWNS | _NEWPID | _NEWIPC | _NEWNET | _NEWUTS), "unshare")
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+    _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
+    folder, exchange = run["folder"], os.path.dirname(run["folder"])
+    _mount(folder, STAGE, None, _MS_BIND)
+    size = f"size={int(run['disk'])}"
+    fresh = ("/tmp", HOME, "/dev/shm")
+    for target in fresh:
+        _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, size + ",mode=0755")
+    # The run's folder, alone, at the same path as on the grader's side (a kernel's sockets are named by it).
+    if any(exchange == f or exchange.startswith(f + "/") for f in fresh):
+        os.makedirs(exchange, mode=0o755, exist_ok=True)
+    else:
+        _mount("tmpfs", exchange, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=65536,mode=0755")
+    os.mkdir(folder)
+    _mount(STAGE, folder, None, _MS_BIND)
+    _mount("none", folder, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    for name in run.get("writable", []):  # a kernel's socket folder: the only place it may write
+        _mount(os.path.join(STAGE, name), os.path.join(folder, name), None, _MS_BIND)
+    _check(_libc.umount2(STAGE.encode(), 2), "umount stage")
+    if run.get("submission"):
+        name = os.path.basename(run["submission"])
+        target = os.path.join(HOME, name)
+        open(target, "w").close()
+        _mount(run["submission"], target, None, _MS_BIND)
+        _mount("none", target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    _check(_libc.sethostname(b"sandbox", 7), "hostname")
+
+
+def _limits(run: dict[str, Any]) -> None:
+    for name, value in run.get("rlimits", {}).items():
+        which = {"as": resource.RLIMIT_AS, "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE}[name]
+        resource.setrlimit(which, (int(value), int(value)))
+
+
+def _become_run(run: dict[str, Any], stderr_fd: int) -> None:
+    """The run (PID 2 of its namespace): its own session, the run's environment, then the command."""
+    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    _check(_libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl")  # its own /proc files are its own again
+    os.setsid()
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(stderr_fd if stderr_fd >= 0 else null, 2)
+    os.closerange(3, 1 << 16)
+    for number in range(1, signal.NSIG):
+        if number not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                signal.signal(number, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python sets them at start-up
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(run["env"])
+    os.chdir(HOME)
+    import torch
+
+    torch.set_rng_state(_torch_rng)
+    argv = list(run["argv"])
+    code = 0
+    try:
+        if run["kind"] == "kernel":
+            sys.argv = ["ipykernel_launcher", *argv]
+            sys.path.insert(0, HOME)  # as `python -m` puts the working folder first
+            runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = [HARNESS, *argv]
+            runpy.run_path(HARNESS, run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # as the interpreter does with an uncaught exception
+        code = 1
+        with contextlib.suppress(BaseException):
+            sys.excepthook(*sys.exc_info())
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _mirror(status: int) -> None:
+    """End this process the way the waited-for one ended (its exit code, or its signal)."""
+    if os.WIFSIGNALED(status):
+        ended_by = os.WTERMSIG(status)
+        signal.signal(ended_by, signal.SIG_DFL)
+        os.kill(os.getpid(), ended_by)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def _init(run: dict[str, Any], stderr_fd: int, report_fd: int) -> None:
+    """PID 1 of the run's namespace, as bubblewrap's own init: start the run, reap, end with it.
+
+    When it ends, the kernel kills everything left in the namespace. Signals sent from inside
+    the namespace do not reach it; the run itself is PID 2, which its own children can kill.
+    """
+    try:
+        _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, signal.SIG_IGN)
+        pid = os.fork()
+    except BaseException:
+        os._exit(125)
+    if pid == 0:
+        os.close(report_fd)
+        _become_run(run, stderr_fd)
+    if stderr_fd >= 0:
+        os.close(stderr_fd)
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        except BaseException:
+            continue
+        if done == pid:  # an init cannot signal itself: its parent mirrors how the run ended
+            with contextlib.suppress(OSError):
+                os.write(report_fd, status.to_bytes(4, "little"))
+            os._exit(0)
+
+
+def _child(run: dict[str, Any], stderr_fd: int) -> None:
+    """The forked child: wall off, start the namespace's init (which starts the run), end as it ends."""
+    try:
+        _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        if stderr_fd >= 0:
+            os.dup2(stderr_fd, KEEP_FD)
+            stderr_fd = KEEP_FD
+        os.closerange(3, KEEP_FD)
+        os.closerange(KEEP_FD + 1, 1 << 16)
+        _wall_off(run)
+        _limits(run)
+        report_read, report_write = os.pipe()
+        pid = os.fork()
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            os.write(stderr_fd, f"sandbox: {exc}\n".encode())
+        os._exit(125)  # as bubblewrap does when it cannot set up the sandbox
+    if pid == 0:
+        os.close(report_read)
+        _init(run, stderr_fd, report_write)
+    try:
+        os.close(report_write)
+        if stderr_fd >= 0:
+            os.close(stderr_fd)
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, signal.SIG_IGN)
+        _, status = os.waitpid(pid, 0)
+        reported = os.read(report_read, 4)
+    except BaseException:
+        os._exit(125)
+    _mirror(int.from_bytes(reported, "little") if len(reported) == 4 else status)
+
+
+def _send(control: socket.socket, message: dict[str, Any]) -> None:
+    control.send(json.dumps(message).encode("utf-8"))
+
+
+def _receive(control: socket.socket) -> tuple[dict[str, Any] | None, int]:
+    fds = array.array("i")
+    data, ancdata, _, _ = control.recvmsg(1 << 20, socket.CMSG_LEN(fds.itemsize))
+    if not data:
+        return None, -1
+    fd = -1
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+            fd = fds[0] if fds else -1
+    return json.loads(data.decode("utf-8")), fd
+
+
+def _reap(control: socket.socket, runs: dict[int, int]) -> None:
+    while runs:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in runs:
+            _send(control, {"exited": runs.pop(pid), "status": os.waitstatus_to_exitcode(status)})
+
+
+def main(control_fd: int) -> None:
+    _check(_libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl")
+    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    control = socket.socket(fileno=control_fd)
+    _warm_up()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    runs: dict[int, int] = {}  # child pid -> run id
+    _send(control, {"ready": os.getpid()})
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is not control:
+                os.read(wake_read, 4096)
+                _reap(control, runs)
+                continue
+            run, fd = _receive(control)
+            if run is None or run.get("op") == "quit":
+                os._exit(0)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(run, fd)
+            if fd >= 0:
+                os.close(fd)
+            runs[pid] = int(run["id"])
+            _send(control, {"started": int(run["id"]), "pid": pid})
+            _reap(control, runs)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

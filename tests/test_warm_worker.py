@@ -1,0 +1,86 @@
+"""The warm worker (grader/runner/warm.py): one sandboxed Python with torch imported, forked per run.
+
+Each run is a fresh fork that no other submission has run in. What one submission does
+(globals, a patched torch, a seeded generator, threads, files in every folder it can write,
+a process meant to outlive it, signals and reads aimed at the warm process) must not
+reach the next submission the same zygote serves, nor the zygote itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_grade
+from test_sandbox import ATTACKS, FAST, needs_bubblewrap, with_attack  # noqa: F401  (the fixture applies here too)
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if token.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _serving_zygote() -> int:
+    """The host pid of the zygote the next grade in this process will be forked from."""
+    from grader.runner import warm
+
+    zygote = warm.acquire()
+    warm.release(zygote, healthy=True)
+    assert zygote.host_pid is not None and zygote.alive()
+    return zygote.host_pid
+
+
+def test_the_detector_sees_what_the_attack_leaves_when_they_share_a_process(tmp_path: Path) -> None:
+    """The control: without a fresh process per submission, the detector below raises."""
+    token = uuid.uuid4().hex
+    attack = (ATTACKS / "poisons_the_warm_worker.py").read_text(encoding="utf-8").replace("{TOKEN}", token)
+    detect = (ATTACKS / "finds_what_was_left.py").read_text(encoding="utf-8").replace("{TOKEN}", token)
+    # Without the process-leaving part (this runs on the test machine, unsandboxed).
+    attack = attack.split("if _os.fork() == 0:")[0]
+    script = tmp_path / "both.py"
+    script.write_text(f"import os\nos.chdir({str(tmp_path)!r})\n" + attack.replace('"/tmp", "/home/student", "/dev/shm", "/", "/dev", "/grader", ', "")
+                      .replace("_threading.Thread(target=_time.sleep, args=(300,), daemon=False).start()", "")
+                      + "\n" + detect.replace('"/tmp", "/home/student", "/dev/shm", "/", "/dev", "/grader", ', ""),
+                      encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    for what in ("globals", "patched torch", "seeded torch", "file in"):
+        assert what in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_a_submission_cannot_reach_the_next_one_or_the_warm_process(kind: str, tmp_path: Path) -> None:
+    token = uuid.uuid4().hex
+    zygote = _serving_zygote()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        attacked = run_grade(with_attack("poisons_the_warm_worker.py", kind, tmp_path / "a", TOKEN=token),
+                             *FAST, cwd=tmp_path / "a")
+        # It wrote where it could, saw the zygote in /proc, and could neither read nor signal it.
+        assert "ATTACK written: ['/tmp', '/home/student', '/dev/shm'] reached: ['saw " in attacked.report["stderr"]
+        assert "read " not in attacked.report["stderr"].replace("reached", "")
+        assert _processes_with(token) == []  # the run's processes ended with it
+        assert _serving_zygote() == zygote  # the zygote lived through it and serves the next one
+        detected = run_grade(with_attack("finds_what_was_left.py", kind, tmp_path / "b", TOKEN=token),
+                             *FAST, cwd=tmp_path / "b")
+    finally:
+        for pid in _processes_with(token):
+            subprocess.run(["kill", "-9", str(pid)], check=False)
+    assert _serving_zygote() == zygote
+    report = json.dumps(detected.report)
+    assert "left by an earlier submission" not in report, report[:3000]
+    assert detected.report["score"] == 25, report[:3000]
+    assert attacked.report["score"] == 25  # the attack itself breaks none of its own answers
