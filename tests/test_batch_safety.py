@@ -246,7 +246,7 @@ def test_an_entry_past_its_deadline_is_stopped_and_the_batch_goes_on(tmp_path: P
     shutil.copy(SOLUTION, klass / "alice.py")
     started = time.monotonic()
     proc = subprocess.Popen([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
-                             "--entry-timeout", "45", "--call-timeout", "3", "--cell-timeout", "300"],
+                             "--entry-timeout", "30", "--call-timeout", "3", "--cell-timeout", "300"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = False
     try:
@@ -266,7 +266,7 @@ def test_an_entry_past_its_deadline_is_stopped_and_the_batch_goes_on(tmp_path: P
     found = students(out)
     assert found["stuck"]["verdict"] == "timed out" and found["stuck"]["score"] == 0
     assert found["stuck"]["message"] == ("grading this submission took longer than the batch allows one "
-                                         "submission (45 s); it was stopped")
+                                         "submission (30 s); it was stopped")
     assert (found["alice"]["verdict"], found["alice"]["score"]) == ("ok", 25)
 
 

@@ -1,4 +1,4 @@
-"""The warm worker, inside the sandbox: torch already imported, one fresh process per run.
+"""The warm worker, inside the sandbox: torch (and, once a notebook came, ipykernel) imported, one fresh process per run.
 
 This file runs INSIDE a bubblewrap sandbox (grader/runner/warm.py starts it) and imports
 nothing from the grader. It never runs student code itself. For each run it forks a
@@ -69,7 +69,6 @@ def _warm_up() -> None:
     F.mse_loss(torch.nn.Linear(1, 1)(param.reshape(1, 1)), torch.zeros(1, 1)).backward()
     optimizer.step()
     torch.set_rng_state(_torch_rng)
-    import ipykernel.kernelapp  # noqa: F401  (the kernel's own imports, for notebooks)
 
 
 def _wall_off(run: dict[str, Any]) -> None:
@@ -291,6 +290,8 @@ def main(control_fd: int) -> None:
             run, fd = _receive(control)
             if run is None or run.get("op") == "quit":
                 os._exit(0)
+            if run.get("kind") == "kernel":  # a kernel's own imports, once, before the first notebook's fork
+                import ipykernel.kernelapp  # noqa: F401
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
