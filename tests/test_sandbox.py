@@ -267,8 +267,11 @@ def test_without_bubblewrap_a_batch_refuses_unless_told(tmp_path: Path) -> None:
     assert student["result"]["isolation"].startswith("process") and student["score"] == 3  # hypothesis: its 3 points
 
 
-def test_a_python_environment_under_tmp_is_still_seen_inside(tmp_path: Path) -> None:
-    """CI may clone (and make its venv) under /tmp, which the sandbox replaces with its own tmpfs."""
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_a_python_environment_under_tmp_is_still_seen_inside(kind: str, tmp_path: Path) -> None:
+    """CI may clone (and make its venv) under /tmp, which the sandbox (and each warm run) replaces
+    with its own tmpfs. The submission imports a module found only in that environment, after the
+    warm worker started: it must still be there."""
     import site
     import sysconfig
 
@@ -276,8 +279,12 @@ def test_a_python_environment_under_tmp_is_still_seen_inside(tmp_path: Path) -> 
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
     packages = Path(sysconfig.get_paths(vars={"base": str(env_dir), "platbase": str(env_dir)})["purelib"])
     (packages / "outer.pth").write_text("\n".join([*site.getsitepackages(), str(ROOT)]) + "\n", encoding="utf-8")
+    (packages / "only_in_the_tmp_venv.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (tmp_path / "plain").mkdir()
+    submission = with_attack("imports_from_the_environment.py", kind, tmp_path / "plain")
     out = tmp_path / "report.json"
-    run = subprocess.run([str(env_dir / "bin" / "python"), "-m", "grader", str(ROOT / "solutions/lab2/lab2.py"),
+    run = subprocess.run([str(env_dir / "bin" / "python"), "-m", "grader", str(submission),
                           "--json", str(out), *FAST], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["isolation"].startswith("bubblewrap") and report["score"] == 25, report["stderr"][-2000:]
+    assert report["issues"] == [], report["issues"]

@@ -37,7 +37,7 @@ from typing import Any
 
 from .cgroups import Box
 from .protocol import HARNESS
-from .sandbox import GRADER_DIR, Mounts, bubblewrap_problem, bwrap_argv, write_identity
+from .sandbox import GRADER_DIR, Mounts, bubblewrap_problem, bwrap_argv, python_roots, secrets, write_identity
 from .watch import _children
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -128,6 +128,9 @@ class Zygote:
         self._runs: dict[int, WarmProcess] = {}
         self._next_id = 0
         self.host_pid: int | None = None
+        # Python folders the run's fresh /tmp, home or /dev/shm would cover: bound back inside it.
+        fresh = [Path("/tmp"), Path("/home/student"), Path("/dev/shm")]
+        self.keep = [str(root) for root in python_roots(secrets()) if any(f in root.parents for f in fresh)]
         try:
             self._proc = self._start(theirs)
         finally:
@@ -208,7 +211,7 @@ class Zygote:
         run_id = self._next_id = self._next_id + 1
         run = {"op": "run", "id": run_id, "kind": kind, "argv": argv, "env": env, "folder": str(folder),
                "disk": disk, "submission": str(submission) if submission else None, "writable": writable or [],
-               "rlimits": {k: v for k, v in box.rlimits.items()}}
+               "rlimits": {k: v for k, v in box.rlimits.items()}, "keep": self.keep}
         with self._lock:
             _move(self.host_pid, box.procs_files)
             try:

@@ -84,10 +84,17 @@ def _wall_off(run: dict[str, Any]) -> None:
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
     folder, exchange = run["folder"], os.path.dirname(run["folder"])
     _mount(folder, STAGE, None, _MS_BIND)
+    # A Python environment under /tmp (a clone in /tmp, as CI makes) must stay visible under the
+    # fresh /tmp: hold it by a descriptor, then bind it back (recursively: covers inside it stay).
+    kept = [(os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), path) for path in run.get("keep", [])]
     size = f"size={int(run['disk'])}"
     fresh = ("/tmp", HOME, "/dev/shm")
     for target in fresh:
         _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, size + ",mode=0755")
+    for fd, path in kept:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        os.close(fd)
     # The run's folder, alone, at the same path as on the grader's side (a kernel's sockets are named by it).
     if any(exchange == f or exchange.startswith(f + "/") for f in fresh):
         os.makedirs(exchange, mode=0o755, exist_ok=True)
