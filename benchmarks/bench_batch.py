@@ -1,6 +1,9 @@
-"""Benchmark `grade batch` on a class of notebooks: 1 job, 2 jobs, and `grade` once per submission.
+"""Benchmark `grade batch` on a class of notebooks: warm and cold (GRADER_WARM=0), 1 and 2 jobs.
 
-    python benchmarks/bench_batch.py [--students 40] [--out benchmarks/out/batch.json]
+    python benchmarks/bench_batch.py [--students 40] [--out benchmarks/out/batch.json] [--grade-each]
+
+Also: re-grading the unchanged class (the cache), the whole process tree's peak memory (PSS,
+sampled every 0.2 s) per job, and with --grade-each `grade` once per notebook.
 
 The class is the lab 2 solution notebook and notebooks with one classic mistake each, in turn.
 Reports wall-clock seconds, notebooks per minute and the speed-ups. Not a test: run it on a
@@ -41,37 +44,88 @@ def make_class(folder: Path, students: int) -> None:
             apply_override(ROOT / f"tests/submissions/lab2/overrides/{mistake}.py", "ipynb", scratch).rename(target)
 
 
-def timed(cmd: list[str]) -> float:
+def _tree(root: int) -> list[int]:
+    """`root` and every process below it, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as f:
+                    ppid = int(f.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _pss_mib(pids: list[int]) -> float:
+    """Proportional set size of the processes together (shared pages counted once overall)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total / 1024
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds from start to exit, and the whole process tree's peak memory (PSS, sampled every 0.2 s)."""
     started = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _pss_mib(_tree(proc.pid)))
+        time.sleep(0.2)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"ERROR: {' '.join(cmd)} exited with {proc.returncode}")
-    return time.monotonic() - started
+    return time.monotonic() - started, peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/out/batch.json")
+    parser.add_argument("--grade-each", action="store_true", help="also run `grade` once per notebook (slow)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         classroom = Path(tmp) / "class"
         classroom.mkdir()
         make_class(classroom, args.students)
-        seconds = {
-            "batch_jobs_1": timed([str(GRADE), "batch", str(classroom), "--lab", "lab2", "--out", f"{tmp}/o1", "--jobs", "1"]),
-            "batch_jobs_2": timed([str(GRADE), "batch", str(classroom), "--lab", "lab2", "--out", f"{tmp}/o2", "--jobs", "2"]),
+
+        def batch(name: str, jobs: int) -> list[str]:
+            return [str(GRADE), "batch", str(classroom), "--lab", "lab2", "--out", f"{tmp}/{name}", "--jobs", str(jobs)]
+
+        runs = {
+            "batch_jobs_2_cold": timed(batch("cold", 2), {"GRADER_WARM": "0"}),
+            "batch_jobs_1": timed(batch("o1", 1)),
+            "batch_jobs_2": timed(batch("o2", 2)),
+            "regrade_unchanged_jobs_2": timed(batch("o2", 2)),
         }
-        started = time.monotonic()
-        for nb in sorted(classroom.iterdir()):
-            timed([str(GRADE), str(nb), "--lab", "lab2", "--quiet"])
-        seconds["grade_each"] = time.monotonic() - started
+        if args.grade_each:
+            started, peak = time.monotonic(), 0.0
+            for nb in sorted(classroom.iterdir()):
+                peak = max(peak, timed([str(GRADE), str(nb), "--lab", "lab2", "--quiet"])[1])
+            runs["grade_each"] = (time.monotonic() - started, peak)
     n = args.students
+    seconds = {k: v[0] for k, v in runs.items()}
+    jobs = {"batch_jobs_2_cold": 2, "batch_jobs_1": 1, "batch_jobs_2": 2, "regrade_unchanged_jobs_2": 2, "grade_each": 1}
     figures = {
         "students": n,
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
         "notebooks_per_minute": {k: round(60 * n / v, 1) for k, v in seconds.items()},
-        "speedup_vs_grade_each": {k: round(seconds["grade_each"] / v, 2) for k, v in seconds.items()},
+        "peak_pss_mib_per_job": {k: round(v[1] / jobs[k]) for k, v in runs.items()},
+        "warm_speedup_jobs_2": round(seconds["batch_jobs_2_cold"] / seconds["batch_jobs_2"], 2),
+        "regrade_speedup": round(seconds["batch_jobs_2"] / seconds["regrade_unchanged_jobs_2"], 1),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     }
     print(json.dumps(figures, indent=2))
