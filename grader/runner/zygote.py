@@ -38,7 +38,7 @@ HARNESS = "/grader/harness.py"
 
 _NEWNS, _NEWUTS, _NEWIPC, _NEWUSER, _NEWPID, _NEWNET = 0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _torch_rng: Any = None
@@ -113,6 +113,16 @@ def _wall_off(run: dict[str, Any]) -> None:
         _mount(run["submission"], target, None, _MS_BIND)
         _mount("none", target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     _check(_libc.sethostname(b"sandbox", 7), "hostname")
+
+
+def _drop_capabilities() -> None:
+    """Give up the capabilities the new user namespace granted (a run must not undo the mounts above:
+    unmount its fresh /tmp, or remount its run folder writable). As for a process that runs no
+    setuid program, nothing brings them back."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty (two 32-bit words)
+    _check(_libc.capset(header, data), "capset")
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
 
 
 def _limits(run: dict[str, Any]) -> None:
@@ -223,6 +233,7 @@ def _child(run: dict[str, Any], stderr_fd: int) -> None:
         os.closerange(KEEP_FD + 1, 1 << 16)
         _wall_off(run)
         _limits(run)
+        _drop_capabilities()
         report_read, report_write = os.pipe()
         pid = os.fork()
     except BaseException as exc:

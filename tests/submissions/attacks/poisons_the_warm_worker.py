@@ -20,6 +20,7 @@ for _folder in ("/tmp", "/home/student", "/dev/shm", "/", "/dev", "/grader", _os
         _written.append(_folder)
     except OSError:
         pass
+_reached = []
 _own = {1}  # its namespace's init, and its own threads (a kernel has several) as its namespace numbers them
 for _task in _os.listdir("/proc/self/task"):
     with open(f"/proc/self/task/{_task}/status") as _f:
@@ -33,8 +34,16 @@ if _os.fork() == 0:  # SIGKILL every other pid it can name
                 pass
     _os._exit(0)
 _os.wait()
+import ctypes as _ctypes  # undo the walls: unmount the fresh /tmp, make the run folder writable
+
+_libc = _ctypes.CDLL(None, use_errno=True)
+for _line in open("/proc/self/mounts"):
+    _target = _line.split()[1]
+    if "grader-" in _target and _libc.mount(b"none", _target.encode(), None, 32 | 4096 | 2 | 4, None) == 0:  # remount, bind, nosuid, nodev
+        _reached.append(f"remounted {_target} writable")
+if _libc.umount2(b"/tmp", 2) == 0:
+    _reached.append("unmounted /tmp")
 _threading.Thread(target=_time.sleep, args=(300,), daemon=False).start()  # after the kills: a thread has a pid
-_reached = []
 _me = _os.readlink("/proc/self")  # its own pid as /proc numbers it (forks of the zygote share its cmdline)
 for _entry in _os.listdir("/proc"):  # the warm zygote, if it can see it
     if not _entry.isdigit() or _entry == _me:
