@@ -85,3 +85,28 @@ def test_a_submission_cannot_reach_the_next_one_or_the_warm_process(kind: str, t
     assert "left by an earlier submission" not in report, report[:3000]
     assert detected.report["score"] == 25, report[:3000]
     assert attacked.report["score"] == 25  # the attack itself breaks none of its own answers
+
+
+@pytest.mark.parametrize(("kind", "override"), [
+    ("py", "forgets_zero_grad"), ("py", "warns_and_writes_stderr"), ("py", "kills_its_kernel_in_a_call"),
+    ("ipynb", "forgets_zero_grad"), ("ipynb", "warns_and_writes_stderr"), ("ipynb", "kills_its_kernel_in_a_call"),
+    ("ipynb", "raises_in_a_cell"),
+])
+def test_warm_and_cold_runs_give_byte_identical_reports(override: str, kind: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same submission graded from a warm zygote and from a cold start: the same JSON report, byte for byte
+    (output, warnings, tracebacks, a crash, a cell error: what a fork could change if it leaked the zygote's state)."""
+    from conftest import SUBMISSIONS, apply_override
+    from grader.config import Limits
+    from grader.pipeline import grade
+    from grader.reporting import write_json
+
+    path = apply_override(SUBMISSIONS / f"lab2/overrides/{override}.py", kind, tmp_path)
+    limits = Limits(call=10, cell=30)
+    write_json(grade(path, "lab2", limits), tmp_path / "warm.json")
+    monkeypatch.setenv("GRADER_WARM", "0")
+    write_json(grade(path, "lab2", limits), tmp_path / "cold.json")
+    warm, cold = (tmp_path / "warm.json").read_bytes(), (tmp_path / "cold.json").read_bytes()
+    assert warm == cold, (warm.decode()[:3000], cold.decode()[:3000])
+    report = json.loads(warm)
+    assert report["score"] < 25 or report["stderr"] or report["issues"]  # not two uneventful reports

@@ -181,11 +181,9 @@ def _become_run(run: dict[str, Any], stderr_fd: int) -> None:
 
 
 def _mirror(status: int) -> None:
-    """End this process the way the waited-for one ended (its exit code, or its signal)."""
+    """End this process as bubblewrap ends when its child ends: the same exit code, 128 + the signal if killed."""
     if os.WIFSIGNALED(status):
-        ended_by = os.WTERMSIG(status)
-        signal.signal(ended_by, signal.SIG_DFL)
-        os.kill(os.getpid(), ended_by)
+        os._exit(128 + os.WTERMSIG(status))
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
