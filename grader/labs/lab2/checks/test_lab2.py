@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
+from grader.labs.checking import T, check, memo, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
 from grader.values import decode
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -152,6 +152,7 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
 # --- train_step ------------------------------------------------------------------------
 
 
+@memo
 def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor,
                     lr: float, steps: int) -> tuple[list[float], list[tuple[torch.Tensor, torch.Tensor]]]:
     """The reference train_step, called like the probe calls the student's: (costs, params after each)."""
@@ -166,7 +167,7 @@ def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.
 
 def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int) -> Any:
     """The classic mistakes' training runs, computed once and only if a value is wrong."""
-    return functools.cache(lambda: {h: M.simulate(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
+    return functools.cache(lambda: {h: memo(M.simulate)(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
 
 
 def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor,
@@ -273,7 +274,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
     w, b, costs = train_parts(value, epochs)
     zero = torch.zeros(1)
     # With a table the lesson's numbers are the expected values; the reference run is not needed.
-    ref_w, ref_b, ref_costs = (None, None, []) if table else reference.train(x, y, lr=lr, epochs=epochs)
+    ref_w, ref_b, ref_costs = (None, None, []) if table else memo(reference.train)(x, y, lr=lr, epochs=epochs)
     wrong = lazy_variants(x, y, zero, zero, lr, epochs + 1)
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
