@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, cast
 
 import nbformat
-from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -77,7 +77,7 @@ class _Client(AsyncKernelClient):
     comes and IOPub carries the kernel's "idle" for that request (so IOPub is connected too).
     """
 
-    async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else math.inf)
         while True:
             request = self.kernel_info()
