@@ -74,7 +74,8 @@ class _Client(AsyncKernelClient):
 
     jupyter_client's own wait ends by draining IOPub until 0.2 s pass without a message: 0.2 s
     of every kernel start, most of a warm kernel's. This one asks for kernel_info until a reply
-    comes and IOPub carries the kernel's "idle" for that request (so IOPub is connected too).
+    comes and IOPub is known to be connected: it carries the kernel's welcome (ipykernel 7 greets
+    each subscriber) or its "idle" for that request.
     """
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
@@ -94,7 +95,8 @@ class _Client(AsyncKernelClient):
                     message = await self.iopub_channel.get_msg(timeout=0.2)
                 except Empty:
                     break  # IOPub not connected yet when the kernel said idle: ask again
-                if (message.get("parent_header", {}).get("msg_id") == request
+                if message.get("msg_type") == "iopub_welcome" or (  # IOPub connected (kernels with XPUB)
+                        message.get("parent_header", {}).get("msg_id") == request
                         and message.get("content", {}).get("execution_state") == "idle"):
                     self._handle_kernel_info_reply(reply)
                     return
