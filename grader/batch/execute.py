@@ -29,7 +29,7 @@ from ..config import Limits
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
 from ..labs import load_lab
 from .entries import Entry, discover, extract_zip
-from .records import StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
+from .records import LabChecks, StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
 from .workers import Job, blank_record, entry_deadline, run_entries
 from .writing import ClassInfo, write_class_outputs, write_student_outputs
 
@@ -109,7 +109,7 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
 
 
 def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: Console) -> list[StudentRecord]:
-    from ..pipeline import grader_version, lab_checks
+    from ..pipeline import grader_version
 
     deadline = options.entry_timeout or entry_deadline(options.limits, len(load_lab(lab).make_probes()))
     limits = limits_key(options.limits, deadline)
@@ -117,45 +117,51 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
     info = ClassInfo(lab=lab, grader_version=grader_version(), grading=grading, limits=limits,
                      shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None)
     keys = {entry.student: cache_key(entry.sha256, lab, grading, limits) for entry in entries}
-    previous_records = {entry.student: _load_previous(options.out, entry) for entry in entries}
-    # The lab's checks, from a record graded with these very checks (then a re-grade of an unchanged
-    # class never loads torch or the suite), or else from the suite itself.
-    checks = next((list(r.result.checks) for e in entries if (r := previous_records[e.student]) is not None
-                   and r.cache_key == keys[e.student] and r.result is not None and r.result.checks), None)
-    if checks is None:
-        checks = lab_checks(lab)
-    max_score = float(sum(c.max_score for c in checks))
+    checks = LabChecks(lab)
     records: dict[str, StudentRecord] = {}
     todo: list[tuple[Entry, str]] = []
+    problems: list[Entry] = []
+    stale: list[StudentRecord] = []
     for entry in entries:
-        key, previous = keys[entry.student], previous_records[entry.student]
+        key, previous = keys[entry.student], _load_previous(options.out, entry)
         if entry.problem:
-            records[entry.student] = _save(options.out, blank_record(entry, key, max_score, "unreadable",
-                                                                     entry.problem), rendering)
+            problems.append(entry)
         elif previous is not None and previous.cache_key == key:
-            records[entry.student] = previous if previous.rendering == rendering else _save(
-                options.out, previous, rendering)
+            checks.learn(previous)
+            if previous.rendering == rendering:
+                records[entry.student] = previous
+            else:
+                stale.append(previous)
         else:
             todo.append((entry, key))
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[failures]}"))
     with Progress(*columns, console=console, disable=not console.is_terminal, transient=False) as progress:
-        task = progress.add_task("grading", total=len(entries), completed=len(records),
+        task = progress.add_task("grading", total=len(entries), completed=len(entries) - len(todo),
                                  failures=_failures(records.values()))
-        job = Job(lab=lab, limits=options.limits, max_score=max_score, deadline=deadline)
+        job = Job(lab=lab, limits=options.limits, deadline=deadline)
         with closing(run_entries(todo, job, options.jobs)) as finished:  # Ctrl-C: stop the workers at once
             for record in finished:
-                records[record.student] = _save(options.out, record, rendering)
+                checks.learn(record)
+                records[record.student] = _save(options.out, record, rendering, checks)
                 progress.update(task, advance=1, failures=_failures(records.values()))
+        for record in stale:  # graded before; only the rendering changed: written again, nothing run
+            records[record.student] = _save(options.out, record, rendering, checks)
+        for entry in problems:
+            records[entry.student] = _save(options.out, blank_record(entry, keys[entry.student], "unreadable",
+                                                                     entry.problem), rendering, checks)
+        progress.update(task, failures=_failures(records.values()))
     ordered = [records[e.student] for e in entries]
-    write_class_outputs(options.out, info, checks, ordered)
+    write_class_outputs(options.out, info, checks.get(), ordered)
     return ordered
 
 
-def _save(out: Path, record: StudentRecord, rendering: str) -> StudentRecord:
+def _save(out: Path, record: StudentRecord, rendering: str, checks: LabChecks) -> StudentRecord:
     """Write the student's files; if that fails, the failure is the student's verdict (a "grader
     error": the batch goes on, and no record.json means the entry is graded again next time)."""
     record = replace(record, rendering=rendering)
+    if record.result is None:
+        record = replace(record, max_score=checks.max_score())
     try:
         write_student_outputs(out, record)
     except (GraderError, OSError) as exc:

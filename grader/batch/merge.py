@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import GraderError, SubmissionNotFound
 from ..reporting.files import write_atomic
-from .records import StudentRecord
+from .records import LabChecks, StudentRecord
 from .writing import ClassInfo, student_dir, write_class_outputs
 
 _ALIKE = (("lab", "lab"), ("grader_version", "grader version"), ("grading", "grading code or packages"),
@@ -74,8 +74,6 @@ def check_shards(shards: list[tuple[Path, ClassInfo]]) -> None:
 
 def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
     """Every shard's students in one output folder, as one unsharded batch would have written it."""
-    from ..pipeline import lab_checks
-
     shards = [(folder, *_read_shard(folder)) for folder in folders]
     check_shards([(folder, info) for folder, info, _ in shards])
     seen: dict[str, Path] = {}
@@ -105,5 +103,8 @@ def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
     records.sort(key=lambda r: r.student)
     merged = replace(shards[0][1], shard=None)
     lab = merged.lab
-    write_class_outputs(out, merged, lab_checks(lab), records)
+    checks = LabChecks(lab)
+    for record in records:
+        checks.learn(record)
+    write_class_outputs(out, merged, checks.get(), records)
     return records

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..labs import course_root, load_lab
-from ..results import GradeResult, IssueKind, Status
+from ..results import CheckResult, GradeResult, IssueKind, Status
 
 RECORD_VERSION = 2
 
@@ -161,3 +161,29 @@ def _digest(files: list[Path], extra: str) -> str:
         if f.is_file():
             digest.update(hashlib.sha256(f.read_bytes()).digest())
     return digest.hexdigest()[:16]
+
+
+class LabChecks:
+    """The lab's checks (names, points), learnt from the first record graded with them.
+
+    Then a batch's main process never loads torch or the hidden suite: its workers do. Only
+    when no record has a result (every entry unreadable or timed out) is the suite loaded here.
+    """
+
+    def __init__(self, lab: str) -> None:
+        self.lab = lab
+        self._checks: list[CheckResult] | None = None
+
+    def learn(self, record: StudentRecord) -> None:
+        if self._checks is None and record.result is not None and record.result.checks:
+            self._checks = list(record.result.checks)
+
+    def get(self) -> list[CheckResult]:
+        if self._checks is None:
+            from ..pipeline import lab_checks
+
+            self._checks = lab_checks(self.lab)
+        return self._checks
+
+    def max_score(self) -> float:
+        return float(sum(c.max_score for c in self.get()))

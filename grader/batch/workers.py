@@ -51,7 +51,6 @@ class Job:
 
     lab: str
     limits: Limits
-    max_score: float
     deadline: float  # seconds per entry
 
 
@@ -60,7 +59,7 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     from ..pipeline import grade
 
     started = time.monotonic()
-    base = blank_record(entry, key, job.max_score)
+    base = blank_record(entry, key)
     try:
         lab = load_lab(job.lab)
         with tempfile.TemporaryDirectory(prefix="grader-entry-") as scratch:
@@ -81,7 +80,8 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
                    seconds=time.monotonic() - started)
 
 
-def blank_record(entry: Entry, key: str, max_score: float, verdict: str = "ok", message: str = "") -> StudentRecord:
+def blank_record(entry: Entry, key: str, verdict: str = "ok", message: str = "", max_score: float = 0.0) -> StudentRecord:
+    """A record without a result; the batch sets its max_score from the lab's checks when it saves it."""
     return StudentRecord(student=entry.student, folder=entry.folder, entry=entry.name, entry_sha256=entry.sha256,
                          cache_key=key, verdict=verdict, message=message, max_score=max_score)
 
@@ -179,14 +179,14 @@ def _collect(worker: _Worker, job: Job, pending: deque[tuple[Entry, str, int]]) 
         worker.task = None
         _stop_worker(worker, now=True)
         if tries >= 1:
-            yield blank_record(entry, "", job.max_score, "grader error",
+            yield blank_record(entry, "", "grader error",
                                "the grader's worker process died twice on this submission")
         else:
             pending.appendleft((entry, key, tries + 1))
     elif time.monotonic() >= worker.deadline:
         worker.task = None
         _stop_worker(worker)
-        yield blank_record(entry, key, job.max_score, "timed out",
+        yield blank_record(entry, key, "timed out",
                            f"grading this submission took longer than the batch allows one submission "
                            f"({job.deadline:g} s); it was stopped")
 
