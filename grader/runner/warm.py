@@ -121,7 +121,8 @@ class WarmProcess:
 class Zygote:
     """One warm, sandboxed Python serving runs one at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, kernels: bool = False) -> None:
+        self.kernels = kernels
         self.exchange = Path(tempfile.mkdtemp(prefix="grader-warm-"))
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()
@@ -151,7 +152,7 @@ class Zygote:
         args.seek(0)
         env = {key: value for key, value in _zygote_env().items()}
         command = [bwrap, "--args", str(args.fileno()), "--", sys.executable, "-I", str(GRADER_DIR / "zygote.py"),
-                   str(theirs.fileno())]
+                   str(theirs.fileno()), *(["kernels"] if self.kernels else [])]
         with args:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True,
@@ -296,14 +297,29 @@ _pool_lock = threading.Lock()
 _starter = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-zygotes")
 
 
-def _new_zygote() -> Zygote:
-    zygote = Zygote()
+_pending: list[concurrent.futures.Future[Zygote]] = []  # zygotes started ahead of need
+
+
+def _new_zygote(kernels: bool = False) -> Zygote:
+    zygote = Zygote(kernels)
     try:
         zygote.wait_ready()
     except BaseException:
         zygote.close()
         raise
     return zygote
+
+
+def prestart(kernels: bool = False) -> None:
+    """Start a zygote now, in the background, for a run that will come (`kernels`: a notebook's).
+
+    The grader's own start-up work then overlaps the zygote's; `acquire` takes it when it comes.
+    """
+    if not enabled():
+        return
+    with _pool_lock:
+        if not _idle and not _pending:
+            _pending.append(_starter.submit(_new_zygote, kernels))
 
 
 def acquire() -> Zygote:
@@ -314,6 +330,12 @@ def acquire() -> Zygote:
             if zygote.alive():
                 return zygote
             zygote.close()
+        started = _pending.pop() if _pending else None
+    if started is not None:
+        try:
+            return started.result()
+        except ZygoteError:
+            pass  # try once more from scratch
     return _starter.submit(_new_zygote).result()
 
 
@@ -328,5 +350,10 @@ def release(zygote: Zygote, healthy: bool) -> None:
 @atexit.register
 def shutdown() -> None:
     with _pool_lock:
+        while _pending:
+            started = _pending.pop()
+            if not started.cancel():
+                with contextlib.suppress(BaseException):
+                    _idle.append(started.result(timeout=READY_TIMEOUT))
         while _idle:
             _idle.pop().close()

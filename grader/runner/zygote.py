@@ -305,11 +305,13 @@ def _reap(control: socket.socket, runs: dict[int, int]) -> None:
             _send(control, {"exited": runs.pop(pid), "status": os.waitstatus_to_exitcode(status)})
 
 
-def main(control_fd: int) -> None:
+def main(control_fd: int, kernels: bool = False) -> None:
     _check(_libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl")
     _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     control = socket.socket(fileno=control_fd)
     _warm_up()
+    if kernels:  # a notebook is coming: its kernel's imports now, before anyone waits for them
+        _kernel_imports()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -343,4 +345,4 @@ def main(control_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), kernels=sys.argv[2:3] == ["kernels"])
