@@ -25,7 +25,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 
-from ..config import Limits
+from ..config import Limits, Sandboxing
 from ..errors import GraderError
 from ..labs import load_lab
 from .entries import Entry, EntryProblem, gather
@@ -100,6 +100,10 @@ def _serve(conn: Connection, job: Job) -> None:
     signal.signal(signal.SIGINT, _stop)
     with contextlib.suppress(_Stopped, EOFError, OSError):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
+        if job.limits.sandboxing != Sandboxing.OFF:
+            from ..runner.warm import prestart
+
+            prestart()  # its warm sandboxed Python starts while this worker imports torch
         while (task := conn.recv()) is not None:
             entry, key = task
             conn.send(grade_entry(entry, job, key))
