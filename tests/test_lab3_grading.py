@@ -12,7 +12,6 @@ which keeps the module near a minute on two cores.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +58,18 @@ def _submissions() -> dict[str, Callable[[Path], Path]]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Graded]]:
-    """`graded(key)`: the report of one submission; all of them are graded in the background, two at a time."""
-    pool = ThreadPoolExecutor(max_workers=2)
-    futures: dict[str, Future[Graded]] = {}
-    for key, make in _submissions().items():
-        folder = tmp_path_factory.mktemp(key.replace(".", "_"))
-        futures[key] = pool.submit(run_grade, make(folder), *FAST, cwd=folder)
-    yield lambda key: futures[key].result()
-    pool.shutdown(wait=True, cancel_futures=True)
+    """`graded(key)`: the report of one submission, graded in this process when first asked for
+    (each run still forks from the warm zygote into a sandbox of its own)."""
+    made = _submissions()
+    reports: dict[str, Graded] = {}
 
+    def graded(key: str) -> Graded:
+        if key not in reports:
+            folder = tmp_path_factory.mktemp(key.replace(".", "_"))
+            reports[key] = run_grade(made[key](folder), *FAST, cwd=folder)
+        return reports[key]
 
+    yield graded
 
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
