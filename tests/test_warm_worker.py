@@ -110,3 +110,21 @@ def test_warm_and_cold_runs_give_byte_identical_reports(override: str, kind: str
     assert warm == cold, (warm.decode()[:3000], cold.decode()[:3000])
     report = json.loads(warm)
     assert report["score"] < 25 or report["stderr"] or report["issues"]  # not two uneventful reports
+
+
+def test_no_zygote_is_started_where_the_limits_come_from_a_systemd_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A systemd scope can only hold a process systemd starts: there runs start cold, and no zygote
+    is started only to be thrown away (an unprivileged laptop would pay its start-up per grade)."""
+    from grader.runner import cgroups, warm
+
+    assert warm.enabled()  # this machine: cgroups the grader may create, so warm runs
+    assert cgroups.limits_method() in ("cgroup v1", "cgroup v2")
+    monkeypatch.setattr(cgroups, "make_box", lambda limits: cgroups.Box("systemd scope"))
+    cgroups.limits_method.cache_clear()
+    try:
+        assert cgroups.limits_method() == "systemd scope"
+        assert not warm.enabled()
+        warm.prestart()
+        assert not warm._pending
+    finally:
+        cgroups.limits_method.cache_clear()

@@ -211,3 +211,15 @@ def make_box(limits: Limits) -> Box:
     box.rlimits["nofile"] = limits.open_files
     box.rlimits["fsize"] = limits.disk_mib * MIB
     return box
+
+
+@functools.cache
+def limits_method() -> str:
+    """How this machine's grades are limited ("cgroup v1", "cgroup v2", "systemd scope", "rlimits")."""
+    from ..config import Limits
+
+    box = make_box(Limits())
+    try:
+        return box.method
+    finally:
+        box.close()

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cgroups import Box
+from .cgroups import Box, limits_method
 from .protocol import HARNESS
 from .sandbox import GRADER_DIR, Mounts, bubblewrap_problem, bwrap_argv, python_roots, secrets, write_identity
 from .watch import _children
@@ -48,8 +48,10 @@ _ZYGOTE_DISK = 16 * 1024 * 1024  # the zygote's own /tmp and home: it writes not
 
 
 def enabled() -> bool:
-    """Warm runs are the default where the sandbox works; GRADER_WARM=0 turns them off."""
-    return os.environ.get("GRADER_WARM", "1") != "0" and sys.platform == "linux" and bubblewrap_problem() is None
+    """Warm runs are the default where the sandbox works; GRADER_WARM=0 turns them off. Not where the
+    limits come from a systemd scope: it can only hold a process systemd starts, so runs start cold."""
+    return (os.environ.get("GRADER_WARM", "1") != "0" and sys.platform == "linux" and bubblewrap_problem() is None
+            and limits_method() != "systemd scope")
 
 
 class ZygoteError(Exception):
