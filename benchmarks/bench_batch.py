@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_grade import write_json_atomically  # this folder is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 GRADE = Path(sys.executable).parent / "grade"
 MISTAKES = ["sum_instead_of_mean", "forgets_zero_grad", "gradient_sign_flipped", "one_epoch_too_few",
@@ -129,10 +131,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     }
     print(json.dumps(figures, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.out.with_suffix(".tmp")
-    tmp_out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp_out, args.out)
+    write_json_atomically(figures, args.out)
 
 
 if __name__ == "__main__":

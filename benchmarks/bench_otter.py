@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_grade import write_json_atomically  # this folder is on sys.path when run as a script
+
 from bench_batch import make_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,10 +215,7 @@ def main() -> None:
               f"{figures['full_marks'][name]:>5}/{n}")
     for name, ratio in figures["ratios"].items():
         print(f"{name}: {ratio:.2f}x")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.out.with_suffix(".tmp")
-    tmp_out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp_out, args.out)
+    write_json_atomically(figures, args.out)
 
 
 if __name__ == "__main__":

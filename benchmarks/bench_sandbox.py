@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -19,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_grade import write_json_atomically  # this folder is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADE = str(Path(sys.executable).parent / "grade")
@@ -76,10 +77,7 @@ def main() -> None:
     for kind in ("py", "ipynb"):
         a, b = g[f"{kind} sandboxed"], g[f"{kind} unsandboxed"]
         print(f"grade .{kind:<6} sandboxed {a:.2f} s  unsandboxed {b:.2f} s  ratio {a / b:.2f}x")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, args.out)
+    write_json_atomically(figures, args.out)
 
 
 if __name__ == "__main__":

@@ -80,10 +80,10 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
                    seconds=time.monotonic() - started)
 
 
-def blank_record(entry: Entry, key: str, verdict: str = "ok", message: str = "", max_score: float = 0.0) -> StudentRecord:
+def blank_record(entry: Entry, key: str, verdict: str = "ok", message: str = "") -> StudentRecord:
     """A record without a result; the batch sets its max_score from the lab's checks when it saves it."""
     return StudentRecord(student=entry.student, folder=entry.folder, entry=entry.name, entry_sha256=entry.sha256,
-                         cache_key=key, verdict=verdict, message=message, max_score=max_score)
+                         cache_key=key, verdict=verdict, message=message, max_score=0.0)
 
 
 class _Stopped(BaseException):
