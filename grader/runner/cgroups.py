@@ -98,6 +98,20 @@ class Box:
                 return int(value)
         return 0
 
+    def memory_share(self) -> float:
+        """The submission's memory use as a share of its limit (0.0 where unknown). Near 1.0
+        the kernel is reclaiming, and a run can crawl there for seconds before an OOM kill."""
+        if self.events is None:
+            return 0.0
+        folder = self.events.parent
+        v1 = self.events.name == "memory.oom_control"
+        try:
+            used = int((folder / ("memory.usage_in_bytes" if v1 else "memory.current")).read_text())
+            limit = int((folder / ("memory.limit_in_bytes" if v1 else "memory.max")).read_text())
+        except (OSError, ValueError):  # also "max": no limit
+            return 0.0
+        return used / limit if limit > 0 else 0.0
+
     def pids(self) -> list[int]:
         found: list[int] = []
         for folder in self.folders:

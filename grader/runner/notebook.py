@@ -166,7 +166,8 @@ async def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     }
     demo = set(skipped)
     harness = nbformat.v4.new_code_cell(_harness_source(jail, channel))
-    watcher = Watcher(channel, limits.call, jail.box.oom_kills, jail.kill_all, shared=[])
+    watcher = Watcher(channel, limits.call, jail.box.oom_kills, jail.kill_all, shared=[],
+                      memory_share=jail.box.memory_share)
     watcher.start()
     failure = f"gave up after {MAX_ATTEMPTS} kernels; the functions could not be called"
     extra: list[RunIssue] = []

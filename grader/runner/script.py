@@ -54,7 +54,8 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
         _kill(proc)
         jail.kill_all()
 
-    watcher = Watcher(channel, limits.call, jail.box.oom_kills, kill_all, shared=[])
+    watcher = Watcher(channel, limits.call, jail.box.oom_kills, kill_all, shared=[],
+                      memory_share=jail.box.memory_share)
     watcher.start()
     issues: list[RunIssue] = []
     try:

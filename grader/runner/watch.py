@@ -3,8 +3,9 @@
 A thread reads the result channel and keeps every limit on the grader's side: when a
 function's call sends nothing for longer than the call limit (plus a grace the honest
 harness never needs), the grader kills that call's processes itself; when the kernel
-counts an out-of-memory kill in the submission's cgroup, or a folder shared with the
-sandbox grows, the whole run ends. A patched harness can stop answering, never stop
+counts an out-of-memory kill in the submission's cgroup (or a call runs out of time
+while its memory sits at the limit), or a folder shared with the sandbox grows, the
+whole run ends. A patched harness can stop answering, never stop
 the clock.
 """
 
@@ -22,6 +23,7 @@ from typing import Any, Callable
 from .channel import Channel
 
 GRACE = 2.0  # seconds past the call limit before the grader steps in
+AT_LIMIT_SHARE = 0.9  # a call that times out using this share of its memory limit ran out of memory
 SHARED_QUOTA_BYTES = 1024 * 1024  # what may pile up in a folder shared with the sandbox (sockets only)
 
 
@@ -121,11 +123,13 @@ class Watcher(threading.Thread):
     """Reads the channel into a Transcript and enforces the per-call limit, memory and shared folders."""
 
     def __init__(self, channel: Channel, call_limit: float, oom_kills: Callable[[], int],
-                 kill_all: Callable[[], None], shared: list[Path]) -> None:
+                 kill_all: Callable[[], None], shared: list[Path],
+                 memory_share: Callable[[], float] = lambda: 0.0) -> None:
         super().__init__(daemon=True, name="grader-watcher")
         self.channel = channel
         self.call_limit = call_limit
         self.oom_kills = oom_kills
+        self.memory_share = memory_share
         self.kill_all = kill_all
         self.shared = shared
         self.transcript = Transcript()
@@ -156,7 +160,12 @@ class Watcher(threading.Thread):
                 last_progress = now
                 self.changed.set()
             if self.transcript.started and not self.transcript.done and now - last_progress > self.call_limit + GRACE:
-                self._enforce_call_limit()
+                if self.memory_share() >= AT_LIMIT_SHARE:
+                    # Out of time while pinned at the memory limit (reclaiming, not computing):
+                    # that is running out of memory, whatever the kernel's OOM killer has yet to do.
+                    self._end("memory", self.transcript.current or self.stage)
+                else:
+                    self._enforce_call_limit()
                 last_progress = now
             if now - last_check > 0.2:
                 last_check = now
