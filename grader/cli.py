@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import Limits, Sandboxing
 from .errors import GraderError
+from .i18n import LANGUAGES, language
 from .results import CheckResult
 
 
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON (docs/report-json.md)")
     _add_limits(p)
     p.add_argument("--quiet", action="store_true", help="print only the total")
+    _add_lang(p)
     return p
 
 
@@ -66,6 +68,7 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--entry-timeout", type=_positive, metavar="S",
                    help="overall time limit for grading one entry, after which it is 'timed out' and the batch goes "
                         "on (default: 4 x (start-up + 2 x cell limit) + probes x (call limit + 3 s) + 60 s)")
+    _add_lang(p)
     _add_limits(p)
     return p
 
@@ -74,7 +77,13 @@ def _merge_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="grade merge", description="Combine the output folders of sharded batches into one.")
     p.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="output folders of `grade batch --shard`")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _add_lang(p)
     return p
+
+
+def _add_lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=LANGUAGES, help="the reports' language: en or ko (default: from the locale, "
+                   "LC_ALL / LC_MESSAGES / LANG starting with ko gives Korean, else English)")
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
@@ -131,7 +140,7 @@ def _run_batch(argv: list[str]) -> int:
     console = Console(stderr=True)
     options = BatchOptions(submissions=args.submissions, lab=args.lab, out=args.out, jobs=args.jobs,
                            id_pattern=args.id_pattern, shard=parse_shard(args.shard) if args.shard else None,
-                           limits=limits, entry_timeout=args.entry_timeout)
+                           limits=limits, entry_timeout=args.entry_timeout, lang=language(args.lang))
     records = run_batch(options, console)
     not_ok = [r for r in records if r.verdict != "ok"]
     mean = sum(r.score for r in records) / len(records) if records else 0.0
@@ -149,7 +158,7 @@ def _run_merge(argv: list[str]) -> int:
     args = _merge_parser().parse_args(argv)
     from .batch.merge import merge
 
-    records = merge(args.dirs, args.out)
+    records = merge(args.dirs, args.out, language(args.lang))
     print(f"merged {len(records)} students from {len(args.dirs)} folders into {args.out}")
     return 0
 
@@ -221,11 +230,11 @@ def _grade_one(argv: list[str]) -> int:
     if args.json:
         write_json(result, args.json)
     if args.html:
-        write_html(result, args.html)
+        write_html(result, args.html, language(args.lang))
     if args.quiet:
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
     else:
-        render_terminal(result)
+        render_terminal(result, lang=language(args.lang))
     if result.grader_errors:  # the report is written; the exit status says it cannot be trusted
         print(f"grade: error: {_grader_errors_line(result.grader_errors)}", file=sys.stderr)
         return ExitCode.GRADER_ERROR

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Limits, Sandboxing
+from .figures import Figure
 from .labs import Lab
 from .results import CheckResult, GradeResult
 from .runner import Probe, run_submission
@@ -47,6 +48,26 @@ def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
     return reference
 
 
+_reference_answers: dict[tuple[str, str], Any] = {}  # (lab, probe id) -> the reference's decoded answer
+
+
+def draw_figures(lab: Lab, observations: Any, reference: Any, probes: list[Probe]) -> tuple[Figure, ...]:
+    """The lab's pictures of the student's training, from the values that came back (grader side)."""
+    if lab.make_figures is None:
+        return ()
+    from .checks import reference_observations
+
+    by_id = {p.id: p for p in probes}
+
+    def theirs(probe_id: str) -> Any:
+        key = (lab.name, probe_id)
+        if key not in _reference_answers:
+            _reference_answers[key] = reference_observations([by_id[probe_id]], reference).get(probe_id)
+        return _reference_answers[key]
+
+    return tuple(lab.make_figures(observations.get, theirs))
+
+
 def grader_version() -> str:
     try:
         return metadata.version("grader")
@@ -72,6 +93,7 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
     observations = Observations(outcome.probes, {p.id: p.function for p in probes})
     checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
+        figures=draw_figures(submission.lab, observations, reference, probes),
         lab=submission.lab.name,
         graded_file=submission.path.name,
         submission_format=submission.kind,

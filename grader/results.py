@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .figures import Figure
+
 SCHEMA_VERSION = 1
 
 
@@ -98,6 +100,7 @@ class GradeResult:
     grader_version: str = ""
     functions: tuple[str, ...] = field(default=())
     isolation: str = ""  # how the student's process was walled off (see docs/design.md)
+    figures: tuple[Figure, ...] = ()  # pictures of the student's training, drawn on the grader's side
 
     @property
     def score(self) -> float:
@@ -135,6 +138,7 @@ class GradeResult:
             grader_version=data.get("grader_version", ""),
             functions=tuple(f["name"] for f in data.get("functions", [])),
             isolation=data.get("isolation", ""),
+            figures=tuple(Figure.from_dict(f) for f in data.get("figures", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,4 +166,5 @@ class GradeResult:
             "issues": [i.to_dict() for i in self.issues],
             "stderr": self.stderr,
             "isolation": self.isolation,
+            "figures": [f.to_dict() for f in self.figures],
         }

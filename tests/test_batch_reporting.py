@@ -374,7 +374,8 @@ def test_browser_reads_the_class_index(tmp_path: Path) -> None:
     dom = chromium(index, tmp_path, "--dump-dom")
     assert "<title>lab2: class results · 5 students</title>" in dom
     assert "김 철수 &lt;b&gt;bold&lt;/b&gt;" in dom and "<b>bold</b>" not in dom
-    assert len(re.findall(r"<rect ", dom)) == 11
+    distribution = dom[dom.index('id="distribution"'):]
+    assert len(re.findall(r"<rect ", distribution[:distribution.index("</svg>")])) == 11
     assert len(re.findall(r'<table id="students-table">.*?</table>', dom, re.S)) == 1
 
 

@@ -56,6 +56,7 @@ class BatchOptions:
     shard: tuple[int, int] | None = None  # (K, N): grade the K-th of N shards, K from 1
     limits: Limits = Limits()
     entry_timeout: float | None = None  # seconds per entry; None: workers.entry_deadline
+    lang: str = "en"  # the reports' language
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -113,7 +114,7 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
 
     deadline = options.entry_timeout or entry_deadline(options.limits, len(load_lab(lab).make_probes()))
     limits = limits_key(options.limits, deadline)
-    grading, rendering = grading_fingerprint(lab), rendering_fingerprint()
+    grading, rendering = grading_fingerprint(lab), f"{rendering_fingerprint()}:{options.lang}"
     info = ClassInfo(lab=lab, grader_version=grader_version(), grading=grading, limits=limits,
                      shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None)
     keys = {entry.student: cache_key(entry.sha256, lab, grading, limits) for entry in entries}
@@ -143,27 +144,27 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
         with closing(run_entries(todo, job, options.jobs)) as finished:  # Ctrl-C: stop the workers at once
             for record in finished:
                 checks.learn(record)
-                records[record.student] = _save(options.out, record, rendering, checks)
+                records[record.student] = _save(options.out, record, rendering, checks, options.lang)
                 progress.update(task, advance=1, failures=_failures(records.values()))
         for record in stale:  # graded before; only the rendering changed: written again, nothing run
-            records[record.student] = _save(options.out, record, rendering, checks)
+            records[record.student] = _save(options.out, record, rendering, checks, options.lang)
         for entry in problems:
             records[entry.student] = _save(options.out, blank_record(entry, keys[entry.student], "unreadable",
-                                                                     entry.problem), rendering, checks)
+                                                                     entry.problem), rendering, checks, options.lang)
         progress.update(task, failures=_failures(records.values()))
     ordered = [records[e.student] for e in entries]
-    write_class_outputs(options.out, info, checks.get(), ordered)
+    write_class_outputs(options.out, info, checks.get(), ordered, options.lang)
     return ordered
 
 
-def _save(out: Path, record: StudentRecord, rendering: str, checks: LabChecks) -> StudentRecord:
+def _save(out: Path, record: StudentRecord, rendering: str, checks: LabChecks, lang: str) -> StudentRecord:
     """Write the student's files; if that fails, the failure is the student's verdict (a "grader
     error": the batch goes on, and no record.json means the entry is graded again next time)."""
     record = replace(record, rendering=rendering)
     if record.result is None:
         record = replace(record, max_score=checks.max_score())
     try:
-        write_student_outputs(out, record)
+        write_student_outputs(out, record, lang)
     except (GraderError, OSError) as exc:
         return replace(record, verdict="grader error", message=f"could not write the student's files: {exc}")
     return record

@@ -72,7 +72,7 @@ def check_shards(shards: list[tuple[Path, ClassInfo]]) -> None:
         raise GraderError(f"cannot merge: {shards_word} {listed} {verb} missing")
 
 
-def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
+def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecord]:
     """Every shard's students in one output folder, as one unsharded batch would have written it."""
     shards = [(folder, *_read_shard(folder)) for folder in folders]
     check_shards([(folder, info) for folder, info, _ in shards])
@@ -106,5 +106,5 @@ def merge(folders: list[Path], out: Path) -> list[StudentRecord]:
     checks = LabChecks(lab)
     for record in records:
         checks.learn(record)
-    write_class_outputs(out, merged, checks.get(), records)
+    write_class_outputs(out, merged, checks.get(), records, lang)
     return records

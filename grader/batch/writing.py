@@ -53,21 +53,21 @@ def student_dir(out: Path, folder: str) -> Path:
     return path
 
 
-def write_student_outputs(out: Path, record: StudentRecord) -> None:
+def write_student_outputs(out: Path, record: StudentRecord, lang: str = "en") -> None:
     """The student's report, JSON result and Gradescope file; record.json last, as the resume marker."""
     folder = student_dir(out, record.folder)
     if record.result is not None:
-        write_atomic(folder / "report.html", render_html(record.result))
+        write_atomic(folder / "report.html", render_html(record.result, lang))
         write_atomic(folder / "result.json", _json(record.result.to_dict()))
     write_atomic(folder / "gradescope_results.json", render_gradescope(record))
     write_atomic(folder / "record.json", _json(record.to_dict()))
 
 
 def write_class_outputs(out: Path, info: ClassInfo, checks: Sequence[CheckResult],
-                        records: Sequence[StudentRecord]) -> None:
+                        records: Sequence[StudentRecord], lang: str = "en") -> None:
     write_atomic(out / "gradebook.csv", render_gradebook(checks, records))
     summary = {**info.to_dict(), "students": [r.to_dict(resume=False) for r in records]}
     write_atomic(out / "results.json", _json(summary))
     write_atomic(out / "junit.xml", render_junit(info.lab, records))
     write_atomic(out / "timings.json", _json({r.student: round(r.seconds, 3) for r in records}))
-    write_atomic(out / "index.html", render_class_index(info.lab, checks, records))
+    write_atomic(out / "index.html", render_class_index(info.lab, checks, records, lang))

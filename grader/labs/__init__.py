@@ -12,10 +12,13 @@ import runpy
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import GraderError, UnknownLab
 from ..runner import Probe
+
+if TYPE_CHECKING:
+    from ..figures import Figure
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +36,8 @@ class Lab:
     functions: tuple[str, ...]  # graded names, in the order students meet them
     stem: str  # file stem of the stubs: exercises/<name>/<stem>.py and .ipynb
     make_probes: Callable[[], list[Probe]]
+    # Pictures of the student's training: (the student's answer to a probe, the reference's) -> figures
+    make_figures: Callable[[Callable[[str], Any], Callable[[str], Any]], list[Figure]] | None = None
 
     @property
     def suite(self) -> Path:

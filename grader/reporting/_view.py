@@ -9,17 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grader.results import CheckResult, GradeResult, IssueKind, Status
-
-ISSUE_LABELS: dict[IssueKind, str] = {
-    IssueKind.CELL_ERROR: "Error in a cell",
-    IssueKind.CELL_TIMEOUT: "Cell timed out",
-    IssueKind.LOAD_ERROR: "Error while loading the file",
-    IssueKind.LOAD_TIMEOUT: "Loading the file timed out",
-    IssueKind.DIED: "Your code's process stopped",
-    IssueKind.MEMORY_LIMIT: "Memory limit exceeded",
-    IssueKind.STOPPED: "Stopped by the grader",
-}
+from grader.results import CheckResult, GradeResult, Status
 
 # IPython tracebacks coming back from a kernel carry colour codes.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
-from grader.reporting import _view
+from grader.i18n import Messages
+from grader.reporting import _view, charts
 from grader.results import CheckResult, Status
 
 if TYPE_CHECKING:  # grader.batch imports the reporters: a run-time import would be circular
@@ -97,8 +99,10 @@ class Row:
     tone: str
 
 
-def render_class_index(lab: str, checks: Sequence[CheckResult], records: Sequence[StudentRecord]) -> str:
-    """The class index page for a batch of `lab`, as text."""
+def render_class_index(lab: str, checks: Sequence[CheckResult], records: Sequence[StudentRecord],
+                       lang: str = "en") -> str:
+    """The class index page for a batch of `lab`, as text, in `lang`."""
+    t = Messages(lang)
     scores = [record.score for record in records]
     rows = [_row(record) for record in records]
     return _environment().get_template(_TEMPLATE).render(
@@ -116,7 +120,27 @@ def render_class_index(lab: str, checks: Sequence[CheckResult], records: Sequenc
         mistakes=_mistakes(records),
         problems=[row for row in rows if row.record.verdict != "ok"],
         slowest=sorted(rows, key=lambda row: (-row.record.seconds, row.record.student))[:_SLOWEST],
+        times=_times(records, t),
+        t=t,
+        lang=lang,
+        verdict=lambda text: t(f"verdict.{text}") if t.has(f"verdict.{text}") else text,
     )
+
+
+def _times(records: Sequence[StudentRecord], t: Messages) -> Markup:
+    """How long grading took per submission: students per band of seconds."""
+    seconds = [record.seconds for record in records]
+    if not seconds:
+        return Markup("")
+    step = max(1, math.ceil(max(seconds) / 8))
+    step = next((s for s in (1, 2, 5, 10, 15, 20, 30, 60, 120, 300) if s >= step), step)
+    bands = [0] * (int(max(seconds) // step) + 1)
+    for value in seconds:
+        bands[int(value // step)] += 1
+    values = [(t("class.time_band", low=i * step, high=(i + 1) * step), float(count)) for i, count in enumerate(bands)]
+    description = t("class.time_alt", count=len(seconds), median=f"{statistics.median(seconds):.1f}",
+                    longest=f"{max(seconds):.1f}")
+    return charts.bars(values, t("class.time_title"), description, t("class.students"), "times")
 
 
 def _distribution(records: Sequence[StudentRecord]) -> list[Bar]:

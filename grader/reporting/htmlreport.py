@@ -6,12 +6,16 @@ CSS, no scripts, no external assets, no timestamps, so reruns give identical byt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
-from grader.reporting import _view
+from grader.i18n import Messages
+
+from grader.reporting import _view, charts
 from grader.reporting.files import write_atomic
 from grader.results import SCHEMA_VERSION, GradeResult, Status
 
@@ -20,8 +24,31 @@ __all__ = ["render_html", "write_html"]
 _TEMPLATE = "report.html.j2"
 
 
-def render_html(result: GradeResult) -> str:
-    """The report page for `result`, as text."""
+@dataclass(frozen=True)
+class Picture:
+    svg: Markup
+    title: str
+    alt: str
+
+
+def pictures(result: GradeResult, t: Messages) -> dict[str, list[Picture]]:
+    """The result's figures as SVG with their words, by the function they illustrate."""
+    legend = {role: t(f"figure.legend.{role}") for role in ("yours", "reference", "data", "diagonal")}
+    drawn: dict[str, list[Picture]] = {}
+    for i, figure in enumerate(result.figures):
+        words = f"figure.{figure.kind}"
+        if not t.has(f"{words}.title"):
+            continue  # a kind this grader has no words for (a newer record): left out
+        facts = {k: charts.label(v) for k, v in figure.facts.items()}
+        title, alt = t(f"{words}.title"), t(f"{words}.alt", **facts)
+        svg = charts.chart(figure, title, alt, t(f"{words}.x"), t(f"{words}.y"), legend, f"figure-{i + 1}")
+        drawn.setdefault(figure.function, []).append(Picture(svg, title, alt))
+    return drawn
+
+
+def render_html(result: GradeResult, lang: str = "en") -> str:
+    """The report page for `result`, as text, in `lang`."""
+    t = Messages(lang)
     sections = _view.sections(result)
     in_order = [check for section in sections for check in section.checks]
     failing = [check for check in in_order if check.status is not Status.PASSED]
@@ -32,13 +59,15 @@ def render_html(result: GradeResult) -> str:
         passed=len(in_order) - len(failing),
         first_failing=failing[0] if failing else None,
         schema_version=SCHEMA_VERSION,
-        issue_labels=_view.ISSUE_LABELS,
+        t=t,
+        lang=lang,
+        pictures=pictures(result, t),
     )
 
 
-def write_html(result: GradeResult, path: Path) -> None:
+def write_html(result: GradeResult, path: Path, lang: str = "en") -> None:
     """Write the HTML report to `path` atomically; raises `ReportWriteError` on failure."""
-    write_atomic(path, render_html(result))
+    write_atomic(path, render_html(result, lang))
 
 
 @cache

@@ -8,11 +8,13 @@ piped or printed without colour; rich leaves colour out when it is not a termina
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
+from grader.i18n import Messages
+
 from grader.reporting._view import (
-    ISSUE_LABELS,
     Section,
     hint,
     last_line,
@@ -24,48 +26,47 @@ from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
 __all__ = ["render_terminal"]
 
-_MARKS: dict[Status, tuple[str, str]] = {
-    Status.PASSED: ("✓ PASS", "green"),
-    Status.FAILED: ("✗ FAIL", "red"),
-    Status.ERROR: ("✗ ERROR", "magenta"),
-    Status.GRADER_ERROR: ("! GRADER", "yellow"),  # the grader's fault: the message says so
+_MARKS: dict[Status, tuple[str, str]] = {  # a sign and a word beside every colour
+    Status.PASSED: ("✓", "green"),
+    Status.FAILED: ("✗", "red"),
+    Status.ERROR: ("✗", "magenta"),
+    Status.GRADER_ERROR: ("!", "yellow"),  # the grader's fault: the message says so
 }
 _STATE_STYLES = {"full": "bold green", "partial": "bold yellow", "none": "bold red"}
-_MARK_WIDTH = 2 + max(len(word) for word, _ in _MARKS.values())
 _TIMEOUTS = (IssueKind.CELL_TIMEOUT, IssueKind.LOAD_TIMEOUT)
 # Expected and obtained values can be whole tensors; the HTML report has them in full.
 _DETAIL_LINES = 4
 
 
-def render_terminal(result: GradeResult, console: Console | None = None) -> None:
-    """Print the report for `result` on `console` (a plain stdout console by default)."""
+def render_terminal(result: GradeResult, console: Console | None = None, lang: str = "en") -> None:
+    """Print the report for `result` on `console` (a plain stdout console by default), in `lang`."""
     console = console or Console(highlight=False)
-    console.print(_header(result))
+    t = Messages(lang)
+    console.print(_header(result, t))
     all_sections = sections(result)
     width = max((len(points(c.score, c.max_score)) for c in result.checks), default=3)
     for section in all_sections:
         console.print()
         console.print(_section_heading(section))
-        console.print(_checks(section.checks, width))
+        console.print(_checks(section.checks, width, t))
     if not all_sections:
-        console.print(Text("\nNo checks ran.", style="bold red"))
+        console.print(Text("\n" + t("terminal.no_checks"), style="bold red"))
     if result.issues:
         console.print()
-        console.print(_issues(result.issues))
+        console.print(_issues(result.issues, t))
     if result.stderr.strip():
         console.print()
-        note = Text("Note: your code wrote warnings or other text to stderr: ", style="yellow")
-        console.print(_Row([], note + Text("shown in the HTML report; never counted.")))
+        console.print(_Row([], Text(t("terminal.stderr_note"), style="yellow")))
     console.print()
-    console.print(_total(result))
+    console.print(_total(result, t))
 
 
-def _header(result: GradeResult) -> Group:
-    title = Text.assemble(("Lab ", "bold"), (result.lab, "bold cyan"), ("  ·  ", "dim"))
+def _header(result: GradeResult, t: Messages) -> Group:
+    title = Text.assemble((t("terminal.lab") + " ", "bold"), (result.lab, "bold cyan"), ("  ·  ", "dim"))
     title.append(result.graded_file, style="bold")
     if not result.selection:
         return Group(title)
-    why = Text("  graded because:", style="dim")
+    why = Text("  " + t("terminal.graded_because"), style="dim")
     return Group(title, _Row([(why, why.cell_len)], Text(result.selection)))
 
 
@@ -78,18 +79,19 @@ def _section_heading(section: Section) -> Text:
     return heading
 
 
-def _checks(checks: tuple[CheckResult, ...], points_width: int) -> Group:
+def _checks(checks: tuple[CheckResult, ...], points_width: int, t: Messages) -> Group:
     rows: list[RenderableType] = []
+    words = {status: f"{sign} {t('terminal.mark.' + status.value)}" for status, (sign, _) in _MARKS.items()}
+    mark_width = 2 + max(cell_len(word) for word in words.values())
     for check in checks:
-        word, style = _MARKS[check.status]
-        mark = Text.assemble("  ", (word, f"bold {style}"))
+        mark = Text.assemble("  ", (words[check.status], f"bold {_MARKS[check.status][1]}"))
         score = Text(points(check.score, check.max_score).rjust(points_width))
-        rows.append(_Row([(mark, _MARK_WIDTH), (score, points_width)], _headline(check)))
+        rows.append(_Row([(mark, mark_width), (score, points_width)], _headline(check)))
         if check.status is not Status.PASSED:
-            indent = Text(" " * (_MARK_WIDTH + 1 + points_width))
+            indent = Text(" " * (mark_width + 1 + points_width))
             rows.extend(
                 _Row([(indent, len(indent)), (label, label_width)], value)
-                for label, label_width, value in _details(check)
+                for label, label_width, value in _details(check, t)
             )
     return Group(*rows)
 
@@ -127,38 +129,38 @@ def _headline(check: CheckResult) -> Text:
     return line
 
 
-def _details(check: CheckResult) -> list[tuple[Text, int, Text]]:
+def _details(check: CheckResult, t: Messages) -> list[tuple[Text, int, Text]]:
     """(label, label column width, value) for each detail line of a check that did not pass."""
     details: list[tuple[str, str, Text]] = []
     if check.expected:
-        details.append(("expected", "dim", _short(check.expected)))
+        details.append((t("terminal.expected"), "dim", _short(check.expected, t)))
     if check.obtained:
-        details.append(("obtained", "dim", _short(check.obtained)))
+        details.append((t("terminal.obtained"), "dim", _short(check.obtained, t)))
     if check.hint:
-        details.append(("looks like", "bold yellow", Text(hint(check.hint))))
+        details.append((t("terminal.looks_like"), "bold yellow", Text(hint(check.hint))))
     if check.traceback:
-        details.append(("raised", "dim", Text(last_line(check.traceback))))
-    width = max((len(label) for label, _, _ in details), default=0)
+        details.append((t("terminal.raised"), "dim", Text(last_line(check.traceback))))
+    width = max((cell_len(label) for label, _, _ in details), default=0)
     return [(Text(label, style=style), width, value) for label, style, value in details]
 
 
-def _short(value: str) -> Text:
+def _short(value: str, t: Messages) -> Text:
     lines = plain(value).rstrip().splitlines() or [""]
     text = Text("\n".join(lines[:_DETAIL_LINES]))
     if len(lines) > _DETAIL_LINES:
         hidden = len(lines) - _DETAIL_LINES
-        text.append(f"\n… {hidden} more lines in the HTML report", style="dim")
+        text.append("\n" + t("terminal.more_lines", count=hidden), style="dim")
     return text
 
 
-def _issues(issues: tuple[RunIssue, ...]) -> Group:
-    words = ["! TIMEOUT" if issue.kind in _TIMEOUTS else "! ERROR" for issue in issues]
-    word_width = max(len(word) for word in words)
-    where_width = max(len(issue.where) for issue in issues)
-    rows: list[RenderableType] = [Text("Problems while your code ran", style="bold red")]
+def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
+    words = ["! " + t("terminal.timeout" if issue.kind in _TIMEOUTS else "terminal.error") for issue in issues]
+    word_width = max(cell_len(word) for word in words)
+    where_width = max(cell_len(issue.where) for issue in issues)
+    rows: list[RenderableType] = [Text(t("report.problems"), style="bold red")]
     for word, issue in zip(words, issues):
         detail = Text()
-        detail.append(f"{ISSUE_LABELS[issue.kind]}: ", style="dim")
+        detail.append(f"{t('issue.' + issue.kind.value)}: ", style="dim")
         detail.append(last_line(issue.traceback) or plain(issue.message))
         rows.append(
             _Row(
@@ -172,9 +174,9 @@ def _issues(issues: tuple[RunIssue, ...]) -> Group:
     return Group(*rows)
 
 
-def _total(result: GradeResult) -> Text:
+def _total(result: GradeResult, t: Messages) -> Text:
     style = "bold green" if result.full_marks else "bold"
-    total = Text.assemble(("Score: ", "bold"), (points(result.score, result.max_score), style))
+    total = Text.assemble((t("terminal.score") + " ", "bold"), (points(result.score, result.max_score), style))
     if result.full_marks and result.checks:
-        total.append("  full marks", style="green")
+        total.append("  " + t("terminal.full_marks"), style="green")
     return total

@@ -6,6 +6,7 @@ from ...runner import Probe
 from .. import Lab
 from ..probing import tensor as t
 from . import data as d
+from .figures import figures
 
 
 def probes() -> list[Probe]:
@@ -38,4 +39,5 @@ LAB = Lab(
     functions=("quadratic_grad", "accumulated_grads", "l1_cost", "train_l1"),
     stem="lab1",
     make_probes=probes,
+    make_figures=figures,
 )

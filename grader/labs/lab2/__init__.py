@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...runner import Probe
 from .. import Lab
 from . import data as d
+from .figures import figures
 from ..probing import tensor as t
 
 
@@ -62,4 +63,5 @@ LAB = Lab(
     functions=("hypothesis", "mse_cost", "gradient", "train_step", "train", "LinearRegressionModel"),
     stem="lab2",
     make_probes=probes,
+    make_figures=figures,
 )

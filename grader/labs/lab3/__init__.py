@@ -6,6 +6,7 @@ from ...runner import Probe
 from .. import Lab
 from ..probing import tensor as t
 from . import data as d
+from .figures import figures
 
 
 def probes() -> list[Probe]:
@@ -50,4 +51,5 @@ LAB = Lab(
     functions=("hypothesis", "cost", "gradient", "descent_step", "cost_curve", "train"),
     stem="lab3",
     make_probes=probes,
+    make_figures=figures,
 )

@@ -6,6 +6,7 @@ from ...runner import Probe
 from .. import Lab
 from ..probing import tensor as t
 from . import data as d
+from .figures import figures
 
 
 def probes() -> list[Probe]:
@@ -35,4 +36,5 @@ LAB = Lab(
     functions=("hypothesis", "train", "MultivariateLinearRegressionModel"),
     stem="lab4",
     make_probes=probes,
+    make_figures=figures,
 )

@@ -1,0 +1,22 @@
+"""Lab 1's pictures: train_l1's cost over the updates and its line through lesson 001's data."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ...figures import Figure, cost_over_epochs, draw, fitted_line, number, numbers
+from . import data as d
+
+
+def figures(yours: Callable[[str], Any], reference: Callable[[str], Any]) -> list[Figure]:
+    probe = "train_l1.lesson001"
+
+    def costs() -> Figure:
+        return cost_over_epochs("train_l1", numbers(yours(probe)[2]), numbers(reference(probe)[2]))
+
+    def line() -> Figure:
+        mine, ref = yours(probe), reference(probe)
+        return fitted_line("train_l1", numbers(d.L1_X), numbers(d.L1_Y), (number(mine[0]), number(mine[1])),
+                           (number(ref[0]), number(ref[1])))
+
+    return draw([costs, line])
