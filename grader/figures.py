@@ -25,7 +25,7 @@ class Series:
     y: tuple[float, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role": self.role, "style": self.style, "x": list(self.x), "y": list(self.y)}
+        return {"role": self.role, "style": self.style, "x": [float(v) for v in self.x], "y": [float(v) for v in self.y]}
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Figure:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "function": self.function, "log_y": self.log_y,
-                "facts": dict(self.facts), "series": [s.to_dict() for s in self.series]}
+                "facts": {k: float(v) for k, v in self.facts.items()},  # 200 and 200.0 alike: reruns match
+                "series": [s.to_dict() for s in self.series]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Figure:

@@ -1,0 +1,72 @@
+"""The message tables: every message in both languages, with the same placeholders, and
+every key the code and templates use present."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from grader.i18n import LANGUAGES, Messages, language, table
+from grader.results import IssueKind, Status
+
+PACKAGE = Path(__file__).resolve().parent.parent / "grader"
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_message_exists_in_every_language_with_the_same_placeholders() -> None:
+    english = table("en")
+    for lang in LANGUAGES:
+        other = table(lang)
+        assert set(other) == set(english), set(other) ^ set(english)
+        for key, text in english.items():
+            assert placeholders(other[key]) == placeholders(text), key
+
+
+def test_the_korean_table_is_korean() -> None:
+    english, korean = table("en"), table("ko")
+    same = {key for key in english if english[key] == korean[key]}
+    # Only symbols and names stay as they are (axis names, SHA-256, "epoch" as the lessons write it).
+    assert same <= {"report.sha256", "figure.fitted_line.x", "figure.fitted_line.y", "figure.cost_over_epochs.x"}, same
+    missing = [key for key, text in korean.items() if key not in same and not HANGUL.search(text)]
+    assert missing == []
+
+
+def test_every_key_the_code_uses_is_in_the_tables() -> None:
+    used: set[str] = set()
+    sources = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.j2")]
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        used |= {key for key in re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", text) if not key.endswith(".")}
+        used |= {f"{key}.{form}" for key in re.findall(r"""\bt\.count\(\s*["']([a-z_.]+)["']""", text)
+                 for form in ("one", "other")}
+    # Keys built from values: every status, issue kind and verdict.
+    used |= {f"status.{s.value}" for s in Status} | {f"issue.{k.value}" for k in IssueKind}
+    used |= {f"terminal.mark.{s.value}" for s in Status}
+    for kind in ("cost_over_epochs", "fitted_line", "cost_over_w", "predictions"):
+        used |= {f"figure.{kind}.{part}" for part in ("title", "x", "y", "alt")}
+    assert len(used) > 60
+    assert sorted(used - set(table("en"))) == []
+
+
+def test_verdicts_the_batch_gives_all_have_words() -> None:
+    source = (PACKAGE / "batch" / "records.py").read_text(encoding="utf-8")
+    verdicts = set(re.findall(r'return \(?"([a-z ]+)"', source)) | {"no gradable file", "unreadable", "grader error"}
+    verdicts |= {"crashed"}
+    for verdict in verdicts:
+        assert Messages("ko").has(f"verdict.{verdict}"), verdict
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({}, "en"), ({"LANG": "ko_KR.UTF-8"}, "ko"), ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LC_ALL": "C.UTF-8", "LANG": "ko_KR.UTF-8"}, "en"), ({"LC_MESSAGES": "ko_KR"}, "ko"),
+])
+def test_the_language_defaults_from_the_locale(environ: dict[str, str], expected: str) -> None:
+    assert language(None, environ) == expected
+    assert language("ko", environ) == "ko"
