@@ -16,7 +16,8 @@ from typing import Any
 from .config import Limits, Sandboxing
 from .figures import Figure
 from .labs import Lab
-from .results import CheckResult, GradeResult
+from .results import CheckResult, GradeResult, Status
+from .sources import function_sources
 from .runner import Probe, run_submission
 from .submission import resolve
 
@@ -94,6 +95,8 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
     checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),
+        sources=function_sources(submission.path, submission.kind,
+                                 tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),
         lab=submission.lab.name,
         graded_file=submission.path.name,
         submission_format=submission.kind,

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from .figures import Figure
+from .sources import FunctionSource
 
 SCHEMA_VERSION = 1
 
@@ -101,6 +102,7 @@ class GradeResult:
     functions: tuple[str, ...] = field(default=())
     isolation: str = ""  # how the student's process was walled off (see docs/design.md)
     figures: tuple[Figure, ...] = ()  # pictures of the student's training, drawn on the grader's side
+    sources: tuple[FunctionSource, ...] = ()  # the student's source of each function that lost points
 
     @property
     def score(self) -> float:
@@ -139,6 +141,7 @@ class GradeResult:
             functions=tuple(f["name"] for f in data.get("functions", [])),
             isolation=data.get("isolation", ""),
             figures=tuple(Figure.from_dict(f) for f in data.get("figures", [])),
+            sources=tuple(FunctionSource.from_dict(f) for f in data.get("sources", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,4 +170,5 @@ class GradeResult:
             "stderr": self.stderr,
             "isolation": self.isolation,
             "figures": [f.to_dict() for f in self.figures],
+            "sources": [f.to_dict() for f in self.sources],
         }

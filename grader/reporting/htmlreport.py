@@ -18,6 +18,7 @@ from grader.i18n import Messages
 from grader.reporting import _view, charts
 from grader.reporting.files import write_atomic
 from grader.results import SCHEMA_VERSION, GradeResult, Status
+from grader.sources import failing_line
 
 __all__ = ["render_html", "write_html"]
 
@@ -62,7 +63,24 @@ def render_html(result: GradeResult, lang: str = "en") -> str:
         t=t,
         lang=lang,
         pictures=pictures(result, t),
+        sources=source_views(result),
     )
+
+
+@dataclass(frozen=True)
+class SourceView:
+    lines: list[tuple[int, str, bool]]  # (line number, text, whether a traceback failed there)
+    failing: bool
+
+
+def source_views(result: GradeResult) -> dict[str, SourceView]:
+    """Each failing function's source as the student wrote it, the line that raised marked."""
+    views = {}
+    for source in result.sources:
+        marked = {line for check in result.checks_for(source.name) if check.traceback
+                  for line in [failing_line(check.traceback, source)] if line is not None}
+        views[source.name] = SourceView([(n, text, n in marked) for n, text in source.lines()], bool(marked))
+    return views
 
 
 def write_html(result: GradeResult, path: Path, lang: str = "en") -> None:

@@ -1,0 +1,91 @@
+"""The student's own source of a function, read on the grader's side, and the line that failed.
+
+The reports show a failing function's source beside its result. It is read from the
+submitted file with `ast` (never by asking the student's process): for a `.py` file the
+whole module, for a notebook the last code cell that defines the function, which is the
+definition the kernel ran. Line numbers are those a traceback from the student's code
+uses: the file's for a `.py`, the cell's for a notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MAX_LINES = 80  # a longer definition is cut: the report is not an editor
+
+# A traceback frame: `File "...", line 12, in gradient`.
+_FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+), in (\S+)\s*$', re.M)
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    name: str
+    first_line: int  # the line number of `def` in its file or cell
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "first_line": self.first_line, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FunctionSource:
+        return cls(str(data["name"]), int(data["first_line"]), str(data["text"]))
+
+    def lines(self) -> list[tuple[int, str]]:
+        return [(self.first_line + i, line) for i, line in enumerate(self.text.splitlines())]
+
+
+def _definitions(code: str, names: set[str]) -> dict[str, FunctionSource]:
+    # IPython magics and shell lines are not Python: blank them, keeping the line numbers.
+    cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines())
+    try:
+        tree = ast.parse(cleaned)
+    except (SyntaxError, ValueError):
+        return {}
+    lines = code.splitlines()
+    found: dict[str, FunctionSource] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            end = min(node.end_lineno or node.lineno, start + MAX_LINES - 1)
+            found[node.name] = FunctionSource(node.name, start, "\n".join(lines[start - 1:end]))
+    return found
+
+
+def function_sources(path: Path, kind: str, names: tuple[str, ...]) -> tuple[FunctionSource, ...]:
+    """The definitions of `names` in the submission at `path` ("py" or "ipynb"), in `names` order."""
+    wanted = set(names)
+    found: dict[str, FunctionSource] = {}
+    try:
+        if kind == "py":
+            found = _definitions(path.read_text(encoding="utf-8", errors="replace"), wanted)
+        else:
+            import nbformat
+
+            notebook = nbformat.read(str(path), as_version=4)
+            for cell in notebook.cells:
+                if cell.get("cell_type") == "code":
+                    found.update(_definitions(str(cell.get("source", "")), wanted))  # a later cell redefines
+    except (OSError, ValueError, AttributeError):
+        return ()
+    return tuple(found[name] for name in names if name in found)
+
+
+def failing_line(traceback: str, source: FunctionSource) -> int | None:
+    """The line of `source` the traceback last passed through, if it passed through it at all.
+
+    A frame counts when it names the function (or, for a class, any of its methods) and comes
+    from the student's code, not from the harness or an installed library."""
+    is_class = source.text.lstrip().startswith("class ") or "\nclass " in source.text
+    last = None
+    for match in _FRAME.finditer(traceback):
+        where, line, name = match.group(1), int(match.group(2)), match.group(3)
+        if where.startswith("/grader/") or "site-packages" in where or "/lib/python" in where:
+            continue
+        if name == source.name or (is_class and name != "<module>"):
+            if source.first_line <= line < source.first_line + len(source.text.splitlines()):
+                last = line
+    return last

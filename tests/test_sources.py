@@ -1,0 +1,86 @@
+"""A failing function's source beside its result, read from the submitted file on the grader's
+side, with the line that raised marked: real grades of lab 2 in both formats."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, apply_override
+from grader.reporting.htmlreport import render_html
+from grader.sources import FunctionSource, failing_line, function_sources
+
+RAISING = "    q = x.reshape(-1)[5]  # index 5 of 3 values"
+
+
+def raising_gradient(kind: str, folder: Path) -> Path:
+    """Lab 2's solution whose gradient raises IndexError on its second line."""
+    header = "def gradient(x, y, W, b):"
+    extra = "\n    m = len(x)\n" + RAISING
+    if kind == "py":
+        path = folder / "lab2.py"
+        source = (ROOT / "solutions" / "lab2" / "lab2.py").read_text(encoding="utf-8")
+        path.write_text(source.replace(header, header + extra, 1), encoding="utf-8")
+        return path
+    notebook = nbformat.read(str(ROOT / "solutions" / "lab2" / "lab2.ipynb"), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and header in cell.source:
+            cell.source = cell.source.replace(header, header + extra, 1)
+    path = folder / "lab2.ipynb"
+    nbformat.write(notebook, str(path))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_the_line_that_raised_is_marked_in_the_students_own_source(kind: str, tmp_path: Path) -> None:
+    from grader.pipeline import grade
+
+    result = grade(raising_gradient(kind, tmp_path), "lab2")
+    assert [s.name for s in result.sources] == ["gradient"]  # only the function that lost points
+    source = result.sources[0]
+    assert source.text.startswith("def gradient(x, y, W, b):") and RAISING in source.text
+    marked = {failing_line(c.traceback, source) for c in result.checks_for("gradient") if c.traceback}
+    assert marked == {source.first_line + 2}
+    page = render_html(result, "en")
+    lines = re.findall(r'<span class="line failing">(.*?)</span></span>', page)
+    assert len(lines) == 1 and "x.reshape(-1)[5]" in lines[0] and "raised here" in lines[0]
+    assert "def hypothesis" not in page  # passing functions are not shown
+
+
+def test_a_wrong_value_shows_the_source_without_a_mark(tmp_path: Path) -> None:
+    from grader.pipeline import grade
+
+    result = grade(apply_override(SUBMISSIONS / "lab2" / "overrides" / "forgets_zero_grad.py", "py", tmp_path), "lab2")
+    assert [s.name for s in result.sources] == ["train_step", "train"]
+    assert "optimizer.step()" in result.sources[0].text and "zero_grad" not in result.sources[0].text
+    page = render_html(result, "ko")
+    assert "여러분의 코드" in page and 'class="line failing"' not in page
+
+
+def test_sources_come_from_the_file_not_from_the_students_process(tmp_path: Path) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%matplotlib inline\ndef train(x):\n    return 1"),
+        nbformat.v4.new_markdown_cell("def train(): pass"),
+        nbformat.v4.new_code_cell("import torch\n\n\ndef train(x):\n    return 2\n\nclass Model:\n    pass"),
+        nbformat.v4.new_code_cell("def broken(:"),
+    ])
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(notebook, str(path))
+    found = function_sources(path, "ipynb", ("train", "Model", "missing"))
+    # The last definition the kernel ran, numbered as in its cell; a cell that does not parse is skipped.
+    assert found == (FunctionSource("train", 4, "def train(x):\n    return 2"), FunctionSource("Model", 7, "class Model:\n    pass"))
+    assert function_sources(tmp_path / "nope.py", "py", ("train",)) == ()
+    (tmp_path / "bad.py").write_text("def train(:\n", encoding="utf-8")
+    assert function_sources(tmp_path / "bad.py", "py", ("train",)) == ()
+
+
+def test_a_frame_of_the_harness_or_another_function_is_not_the_students_line() -> None:
+    source = FunctionSource("gradient", 10, "def gradient(x):\n    a = 1\n    return helper(a)")
+    traceback = ('  File "/grader/harness.py", line 11, in gradient\n    x\n'
+                 '  File "/home/student/lab2.py", line 12, in gradient\n    return helper(a)\n'
+                 '  File "/home/student/lab2.py", line 11, in helper\n    boom\n')
+    assert failing_line(traceback, source) == 12  # the call in gradient that led to the error
+    assert failing_line('  File "/home/student/lab2.py", line 40, in gradient\n', source) is None
