@@ -70,3 +70,47 @@ def test_verdicts_the_batch_gives_all_have_words() -> None:
 def test_the_language_defaults_from_the_locale(environ: dict[str, str], expected: str) -> None:
     assert language(None, environ) == expected
     assert language("ko", environ) == "ko"
+
+
+def _lab_hints() -> set[str]:
+    """Every hint a lab can give: its mistakes table and the hints written in its checks."""
+    import ast
+    import importlib
+
+    from grader.labs import known_labs
+
+    found: set[str] = set()
+    for lab in known_labs():
+        mistakes = importlib.import_module(f"grader.labs.{lab}.mistakes")
+        found |= {v for k, v in vars(mistakes).items() if k.isupper() and isinstance(v, str)}
+    for source in [*PACKAGE.glob("labs/*/checks/*.py"), PACKAGE / "compare.py"]:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "hint" and isinstance(node.value, (ast.Constant, ast.BinOp)):
+                try:
+                    found.add(ast.literal_eval(node.value))
+                except ValueError:
+                    pass
+    return found
+
+
+def test_every_lab_title_and_hint_reads_in_korean() -> None:
+    from grader.i18n import lab_texts
+    from grader.labs import known_labs
+    from grader.pipeline import lab_checks
+
+    korean = Messages("ko")
+    titles = {check.title for lab in known_labs() for check in lab_checks(lab)}
+    hints = _lab_hints()
+    assert len(titles) > 30 and len(hints) > 50
+    for english in sorted(titles):
+        assert HANGUL.search(korean.title(english)), f"no Korean title for {english!r}"
+    for english in sorted(hints):
+        translated = korean.hint(english)
+        assert HANGUL.search(translated), f"no Korean hint for {english!r}"
+        assert re.findall(r"\d+(?:\.\d+)?", english) == re.findall(r"\d+(?:\.\d+)?", translated) or \
+            set(re.findall(r"\d+(?:\.\d+)?", english)) <= set(re.findall(r"\d+(?:\.\d+)?", translated)), english
+    # Nothing in the catalogue that no lab says any more.
+    catalogue = lab_texts("ko")
+    assert set(catalogue["titles"]) <= titles
+    assert set(catalogue["hints"]) <= {korean_key for korean_key in (Messages("en").hint(h) for h in hints)}
+    assert Messages("en").title("H(x)") == "H(x)"  # English: the lab's own words

@@ -115,6 +115,8 @@ def test_student_report_in_a_browser(case: str, lang: str, graded: dict[str, Gra
         caption = page.locator("figure.picture figcaption").nth(i).inner_text()
         assert description in caption  # and it is on the page, for everyone
     assert "+ -" not in text  # a negative bias reads y = 2.19·x − 0.224
+    titles = page.locator("article.check h3").all_text_contents() + page.locator("p.hint").all_text_contents()
+    assert titles and all(bool(re.search("[가-힣]", title)) == (lang == "ko") for title in titles), titles
     if lang == "ko" and result.figures:
         assert "모범 답안" in text and "여러분" in text
     page.emulate_media(media="print")  # printed: the pictures stay

@@ -16,7 +16,6 @@ from grader.i18n import Messages
 
 from grader.reporting._view import (
     Section,
-    hint,
     last_line,
     plain,
     points,
@@ -86,7 +85,7 @@ def _checks(checks: tuple[CheckResult, ...], points_width: int, t: Messages) -> 
     for check in checks:
         mark = Text.assemble("  ", (words[check.status], f"bold {_MARKS[check.status][1]}"))
         score = Text(points(check.score, check.max_score).rjust(points_width))
-        rows.append(_Row([(mark, mark_width), (score, points_width)], _headline(check)))
+        rows.append(_Row([(mark, mark_width), (score, points_width)], _headline(check, t)))
         if check.status is not Status.PASSED:
             indent = Text(" " * (mark_width + 1 + points_width))
             rows.extend(
@@ -120,9 +119,9 @@ class _Row:
             yield (self.prefix if number == 0 else Text(" " * indent)) + line
 
 
-def _headline(check: CheckResult) -> Text:
+def _headline(check: CheckResult, t: Messages) -> Text:
     line = Text()
-    line.append(check.title, style="bold")
+    line.append(t.title(check.title), style="bold")
     if check.message:
         line.append(" — ", style="dim")
         line.append(plain(check.message))
@@ -137,7 +136,7 @@ def _details(check: CheckResult, t: Messages) -> list[tuple[Text, int, Text]]:
     if check.obtained:
         details.append((t("terminal.obtained"), "dim", _short(check.obtained, t)))
     if check.hint:
-        details.append((t("terminal.looks_like"), "bold yellow", Text(hint(check.hint))))
+        details.append((t("terminal.looks_like"), "bold yellow", Text(t.hint(check.hint))))
     if check.traceback:
         details.append((t("terminal.raised"), "dim", Text(last_line(check.traceback))))
     width = max((cell_len(label) for label, _, _ in details), default=0)
