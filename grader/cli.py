@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .config import Limits, Sandboxing
 from .errors import GraderError
-from .i18n import LANGUAGES, language
+from .i18n import LANGUAGES, Messages, language
 from .results import CheckResult
 
 
@@ -26,8 +26,30 @@ class _Parser(argparse.ArgumentParser):
         _fail(f"{message} (see grade --help)")
 
 
+def _say(message: str) -> str:
+    """A one-line message of the grader's in the language asked for (English where none reads it)."""
+    return _words().detail(message)
+
+
+def _words() -> Messages:
+    return Messages(_LANG[0])
+
+
+# The language of the one-line messages, from --lang in the arguments (found before argparse runs,
+# so its own errors speak it too) or the locale.
+_LANG = ["en"]
+
+
+def _language_of(argv: list[str]) -> str:
+    for arg, following in zip(argv, [*argv[1:], ""]):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else following if arg == "--lang" else ""
+        if value in LANGUAGES:
+            return value
+    return language()
+
+
 def _fail(message: str) -> None:
-    print(f"grade: error: {message}", file=sys.stderr)
+    print(f"grade: {_words()('cli.error')}: {_say(message)}", file=sys.stderr)
     raise SystemExit(ExitCode.GRADER_ERROR)
 
 
@@ -144,8 +166,8 @@ def _run_batch(argv: list[str]) -> int:
     records = run_batch(options, console)
     not_ok = [r for r in records if r.verdict != "ok"]
     mean = sum(r.score for r in records) / len(records) if records else 0.0
-    print(f"graded {len(records)} submissions to {args.out}: mean score {mean:.2f}"
-          + (f", {len(not_ok)} not ok ({', '.join(sorted({r.verdict for r in not_ok}))})" if not_ok else ""))
+    print(_say(f"graded {len(records)} submissions to {args.out}: mean score {mean:.2f}"
+               + (f", {len(not_ok)} not ok ({', '.join(sorted({r.verdict for r in not_ok}))})" if not_ok else "")))
     errors = [r.folder for r in records if r.verdict == "grader error"]  # folder names: no control characters
     if errors:
         print(f"grade batch: {len(errors)} {'entry' if len(errors) == 1 else 'entries'} got 'grader error' "
@@ -159,7 +181,7 @@ def _run_merge(argv: list[str]) -> int:
     from .batch.merge import merge
 
     records = merge(args.dirs, args.out, language(args.lang))
-    print(f"merged {len(records)} students from {len(args.dirs)} folders into {args.out}")
+    print(_say(f"merged {len(records)} students from {len(args.dirs)} folders into {args.out}"))
     return 0
 
 
@@ -198,11 +220,12 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: object, *
     """The grader's own warnings (the sandbox fell back...), one line each; libraries' are not the user's business
     (nbformat warns about every notebook saved by an older Jupyter, for one)."""
     if category.__module__.split(".")[0] == "grader":
-        print(f"grade: warning: {message}", file=sys.stderr)
+        print(f"grade: {_words()('cli.warning')}: {_say(str(message))}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _LANG[0] = _language_of(argv)
     warnings.showwarning = _show_warning
     try:
         if argv and argv[0] in COMMANDS:
@@ -211,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     except GraderError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        print("grade: interrupted; results written so far are kept (run the same command again to resume)",
+        print("grade: " + _say("interrupted; results written so far are kept (run the same command again to resume)"),
               file=sys.stderr)
         return 130
     except Exception as exc:  # a bug in the grader: one line, unless asked for the traceback
@@ -236,7 +259,7 @@ def _grade_one(argv: list[str]) -> int:
     else:
         render_terminal(result, lang=language(args.lang))
     if result.grader_errors:  # the report is written; the exit status says it cannot be trusted
-        print(f"grade: error: {_grader_errors_line(result.grader_errors)}", file=sys.stderr)
+        print(f"grade: {_words()('cli.error')}: {_say(_grader_errors_line(result.grader_errors))}", file=sys.stderr)
         return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
 

@@ -3,15 +3,25 @@
 `grader/messages/en.toml` and `ko.toml` hold every message by key (tests fail when a key or
 a `{placeholder}` exists in one table only). The labs write their check titles and mistake
 hints in English in their own files; `ko_labs.toml` translates them, keyed by the English
-text as gettext keys by msgid (a test fails when a lab's title or hint has no translation). The language is `--lang ko|en`, else the
-locale (LC_ALL, LC_MESSAGES, LANG: "ko..." gives Korean), else English.
+text as gettext keys by msgid (a test fails when a lab's title or hint has no translation).
+
+What a check computes (its message, its expected and obtained values, a run's issues) is
+written in English from parts: "{what} is wrong ({detail})" with `what` itself made from
+"{name} after training {where}" and so on. `ko_labs.toml`'s `[details]` holds those patterns
+and their Korean; `Messages.detail` reads an English text back through them, each part
+translated in turn or kept when it is code ("mse_cost", "[0, 1]", "nn.Linear(1, 1)"). A text
+no pattern reads stays English. The language is `--lang ko|en`, else the locale (LC_ALL,
+LC_MESSAGES, LANG: "ko..." gives Korean), else English.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from functools import cache
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -66,6 +76,113 @@ def lab_texts(lang: str) -> dict[str, dict[str, str]]:
             "hints": {_looks_like_stripped(k): v for k, v in data.get("hints", {}).items()}}
 
 
+#: Placeholders that hold words, read through the patterns in turn (or kept when they are code).
+TEXT = frozenset({"what", "where", "data", "detail", "desc", "want", "problem", "label", "when", "status", "value"})
+#: Placeholders kept word for word: Python's own messages, names and reprs from the student's code.
+VERBATIM = frozenset({"error", "reason", "probe", "linear_type", "params", "head", "path", "known", "names",
+                       "verdicts"})
+# Any other placeholder holds code ("mse_cost", "0.05", "(3, 1)") and is kept as it is.
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}|'[^']*'|\"[^\"]*[\"]")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """An English pattern split at its placeholders (literal, name, literal, ..., literal)."""
+
+    pieces: tuple[str, ...]
+    target: str
+
+    @classmethod
+    def parse(cls, english: str, target: str) -> Pattern:
+        parts = _PLACEHOLDER.split(english)  # literal, name, literal, ...
+        for literal in parts[2:-1:2]:
+            if not literal:
+                raise ValueError(f"two placeholders side by side in {english!r}")
+        return cls(tuple(parts), target)
+
+    def splits(self, text: str) -> Iterator[dict[str, str]]:
+        """Every way `text` reads as this pattern: the placeholders' values, shortest first."""
+        yield from self._splits(text, 0, 0, {})
+
+    def _splits(self, text: str, at: int, index: int, found: dict[str, str]) -> Iterator[dict[str, str]]:
+        literal = self.pieces[index]
+        if not text.startswith(literal, at):
+            return
+        start = at + len(literal)
+        if index == len(self.pieces) - 1:
+            if start == len(text):
+                yield found
+            return
+        name, following = self.pieces[index + 1], self.pieces[index + 2]
+        if index + 2 == len(self.pieces) - 1:  # the last placeholder runs to the closing literal
+            end = len(text) - len(following)
+            if end > start and text.endswith(following):
+                yield {**found, name: text[start:end]}
+            return
+        end = text.find(following, start + 1)
+        while end != -1:
+            yield from self._splits(text, end, index + 2, {**found, name: text[start:end]})
+            end = text.find(following, end + 1)
+
+
+@dataclass(frozen=True)
+class Details:
+    exact: dict[str, str]
+    patterns: tuple[Pattern, ...]  # in the table's order: whole sentences first, then their parts
+
+
+@cache
+def details(lang: str) -> Details:
+    """The `[details]` patterns of `lang` (none for English)."""
+    if lang == "en":
+        return Details({}, ())
+    file = resources.files("grader").joinpath("messages", f"{lang}_labs.toml")
+    table = tomllib.loads(file.read_text(encoding="utf-8")).get("details", {}) if file.is_file() else {}
+    exact = {k: v for k, v in table.items() if not _PLACEHOLDER.search(k)}
+    patterns = [Pattern.parse(k, v) for k, v in table.items() if _PLACEHOLDER.search(k)]
+    return Details(exact, tuple(patterns))
+
+
+def looks_like_code(text: str) -> bool:
+    """A value or an expression, not words: no spaces outside brackets and quotes ("[0, 1]")."""
+    if not text.strip():
+        return False
+    previous = None
+    while previous != text:
+        previous, text = text, _BRACKETED.sub("", text)
+    return not any(c.isspace() for c in text)
+
+
+@lru_cache(maxsize=4096)
+def translate_detail(lang: str, english: str) -> str | None:
+    """`english` read through `lang`'s patterns, or None when some part of it has no translation."""
+    table = details(lang)
+    if english in table.exact:
+        return table.exact[english]
+    for pattern in table.patterns:
+        if not all(literal in english for literal in pattern.pieces[::2]):
+            continue
+        for values in pattern.splits(english):
+            filled = {}
+            for name, value in values.items():
+                translated = _part(lang, name, value)
+                if translated is None:
+                    break
+                filled[name] = translated
+            else:
+                return _PLACEHOLDER.sub(lambda m: filled[m.group(1)], pattern.target)
+    return english if looks_like_code(english) else None
+
+
+def _part(lang: str, name: str, value: str) -> str | None:
+    if name in VERBATIM:
+        return value
+    if name in TEXT:
+        return translate_detail(lang, value)
+    return value if looks_like_code(value) else None
+
+
 class Messages:
     """`t("key", name=value)`: the message in this language, its placeholders filled."""
 
@@ -88,6 +205,12 @@ class Messages:
         """A mistake's diagnosis, its leading "looks like" dropped, in this language."""
         text = _looks_like_stripped(english)
         return lab_texts(self.lang)["hints"].get(text, text)
+
+    def detail(self, english: str) -> str:
+        """A computed message or value in this language, English where no pattern reads it."""
+        if self.lang == "en" or not english:
+            return english
+        return translate_detail(self.lang, english) or english
 
     def has(self, key: str) -> bool:
         return key in self._table

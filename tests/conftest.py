@@ -48,6 +48,20 @@ def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
         else:
             assert check["status"] == "passed", f"{check['name']} should keep its points: {check}"
     assert graded.returncode == (1 if wrong else 0), graded.stderr
+    assert_reads_in_korean(graded.report)
+
+
+def assert_reads_in_korean(report: dict[str, Any]) -> None:
+    """Every message, expected and obtained value of a check that did not pass, and every issue the
+    grader words itself, has its Korean (the student's and Python's own words stay as they are)."""
+    from grader.i18n import translate_detail
+
+    texts = [c[k] for c in report["checks"] if c["status"] != "passed" for k in ("message", "expected", "obtained")]
+    texts += [i["message"] for i in report["issues"] if i["kind"] not in ("cell_error", "load_error")]
+    texts += [i["where"] for i in report["issues"]]
+    for text in texts:
+        if text:
+            assert translate_detail("ko", text) is not None, f"no Korean reads {text!r}"
 
 
 def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None) -> Graded:
@@ -242,4 +256,5 @@ def assert_reference_files_graded(lab: str, folder: str, kind: str, max_score: f
         for check in report["checks"]:
             assert check["status"] == "error"
             assert "not implemented" in check["message"], check
+    assert_reads_in_korean(report)
     return graded

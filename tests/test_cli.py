@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -127,6 +128,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable[[Path],
     lines = graded.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("grade: error: "), graded.stderr
     assert "Traceback" not in graded.stderr and graded.report == {}
+    # The same line in Korean, for a student who asked for it
+    korean = run_grade(path, *args, "--lang", "ko", cwd=tmp_path)
+    lines = korean.stderr.strip().splitlines()
+    assert korean.returncode == 2 and len(lines) == 1 and lines[0].startswith("grade: 오류: "), korean.stderr
+    words = lines[0].removeprefix("grade: 오류: ").replace(str(path), "")
+    words = re.sub(r"\([^()]*\)", "", words)  # a library's own error, quoted in brackets, stays as it was
+    assert re.search("[\uac00-\ud7a3]", words) and not re.search(r"\b(the|is|not|no|a)\b", words), lines[0]
 
 
 def test_bad_option_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -114,3 +114,58 @@ def test_every_lab_title_and_hint_reads_in_korean() -> None:
     assert set(catalogue["titles"]) <= titles
     assert set(catalogue["hints"]) <= {korean_key for korean_key in (Messages("en").hint(h) for h in hints)}
     assert Messages("en").title("H(x)") == "H(x)"  # English: the lab's own words
+
+
+def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholders() -> None:
+    """`[details]`: each English pattern parses, and its Korean is Korean with the same parts."""
+    import tomllib
+
+    from grader.i18n import details
+
+    patterns = tomllib.loads((PACKAGE / "messages/ko_labs.toml").read_text(encoding="utf-8"))["details"]
+    assert len(patterns) > 100
+    for english, korean in patterns.items():
+        assert placeholders(english) == placeholders(korean), english
+        words = re.findall(r"[A-Za-z_]+", re.sub(r"\{\w+\}", " ", korean))  # no Hangul: a reordering of code
+        assert HANGUL.search(korean) or set(words) <= set(re.findall(r"[A-Za-z_]+", english)), english
+    assert len(details("ko").patterns) + len(details("ko").exact) == len(patterns)
+
+
+@pytest.mark.parametrize("english, korean", [
+    # a whole comparison, its subject built from three parts
+    ("W in history, epochs 0..25 with lr 0.02, 25 epochs on other data is wrong (mismatched elements 25 / 26, "
+     "max absolute difference 0.678886, max relative difference 0.667)",
+     "lr 0.02, epoch 25번으로 다른 데이터에서 history의 W (epoch 0..25): 기대한 값과 다릅니다 "
+     "(다른 원소 25 / 26개, 최대 절대 차이 0.678886, 최대 상대 차이 0.667)"),
+    ("b after step 1 from W = b = 0 (lesson 002) is wrong (off by 0.04)",
+     "수업 002처럼 W = b = 0부터 시작해 1단계 뒤의 b: 기대한 값과 다릅니다 (차이 0.04)"),
+    ("hypothesis on 7 points with W -0.8, b 2.5 has shape (7,), expected (7, 1)",
+     "W -0.8, b 2.5인 점 7개에서 hypothesis: 모양이 (7,)입니다 (기대한 모양 (7, 1))"),
+    # values: the numbers stay, the words around them change
+    ("[0.8977, 0.5568, 0.8644, 2.4158, 4.1346, 2.9446, ... 1000 values]  shape (1000, 1)",
+     "[0.8977, 0.5568, 0.8644, 2.4158, 4.1346, 2.9446, ... 값 1000개]  모양 (1000, 1)"),
+    ("no gradient for it after backward() (the cost came back as 0.6857 (0-dim tensor))",
+     "backward() 뒤에도 기울기가 없음 (돌아온 비용: 0.6857 (0차원 텐서))"),
+    # Python's own words stay as Python said them
+    ("train raised RuntimeError: grad can be implicitly created only for scalar outputs",
+     "train에서 예외 발생: RuntimeError: grad can be implicitly created only for scalar outputs"),
+    ("the process ended while the grader called its functions (exit status 137)",
+     "채점기가 함수를 호출하는 중에 프로세스가 끝났습니다 (종료 상태 137)"),
+    # code is code
+    ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
+    ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),
+])
+def test_computed_messages_read_in_korean(english: str, korean: str) -> None:
+    assert Messages("ko").detail(english) == korean
+    assert Messages("en").detail(english) == english
+
+
+def test_a_message_no_pattern_reads_stays_english_whole() -> None:
+    """No half-translated sentences: a part that reads nowhere leaves the whole text in English."""
+    from grader.i18n import translate_detail
+
+    for english in ["IndexError: list index out of range",
+                    "hypothesis on the moon is wrong (off by 1)",  # 'the moon' is no data the labs name
+                    "mse_cost has shape some words here, expected (3, 1)"]:  # a shape is code, not words
+        assert translate_detail("ko", english) is None, english
+        assert Messages("ko").detail(english) == english

@@ -124,7 +124,7 @@ def _headline(check: CheckResult, t: Messages) -> Text:
     line.append(t.title(check.title), style="bold")
     if check.message:
         line.append(" — ", style="dim")
-        line.append(plain(check.message))
+        line.append(plain(t.detail(check.message)))
     return line
 
 
@@ -132,9 +132,9 @@ def _details(check: CheckResult, t: Messages) -> list[tuple[Text, int, Text]]:
     """(label, label column width, value) for each detail line of a check that did not pass."""
     details: list[tuple[str, str, Text]] = []
     if check.expected:
-        details.append((t("terminal.expected"), "dim", _short(check.expected, t)))
+        details.append((t("terminal.expected"), "dim", _short(t.detail(check.expected), t)))
     if check.obtained:
-        details.append((t("terminal.obtained"), "dim", _short(check.obtained, t)))
+        details.append((t("terminal.obtained"), "dim", _short(t.detail(check.obtained), t)))
     if check.hint:
         details.append((t("terminal.looks_like"), "bold yellow", Text(t.hint(check.hint))))
     if check.traceback:
@@ -155,17 +155,17 @@ def _short(value: str, t: Messages) -> Text:
 def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
     words = ["! " + t("terminal.timeout" if issue.kind in _TIMEOUTS else "terminal.error") for issue in issues]
     word_width = max(cell_len(word) for word in words)
-    where_width = max(cell_len(issue.where) for issue in issues)
+    where_width = max(cell_len(t.detail(issue.where)) for issue in issues)
     rows: list[RenderableType] = [Text(t("report.problems"), style="bold red")]
     for word, issue in zip(words, issues):
         detail = Text()
         detail.append(f"{t('issue.' + issue.kind.value)}: ", style="dim")
-        detail.append(last_line(issue.traceback) or plain(issue.message))
+        detail.append(last_line(issue.traceback) or plain(t.detail(issue.message)))
         rows.append(
             _Row(
                 [
                     (Text("  " + word, style="bold red"), word_width + 2),
-                    (Text(issue.where, style="bold"), where_width),
+                    (Text(t.detail(issue.where), style="bold"), where_width),
                 ],
                 detail,
             )
