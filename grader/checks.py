@@ -33,6 +33,7 @@ import pytest
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
 from .results import CheckResult, Status
+from .rules import Unit, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
 
@@ -69,9 +70,10 @@ def describe_failure(function: str, o: ProbeOutcome) -> StudentError:
 class Observations:
     """What each probe gave back. `get` returns decoded values or raises StudentError."""
 
-    def __init__(self, outcomes: dict[str, ProbeOutcome], functions: dict[str, str]) -> None:
+    def __init__(self, outcomes: dict[str, ProbeOutcome], functions: dict[str, str], code: tuple[Unit, ...] = ()) -> None:
         self._outcomes = outcomes
         self._functions = functions
+        self.code = code  # the submission's source, read by the grader (grader.rules), for rules on how to compute
         self.touched: list[str] = []
 
     def raw(self, probe_id: str) -> Any:
@@ -114,7 +116,9 @@ def reference_observations(probes: Sequence[Probe], reference: Any) -> Observati
                 outcomes[probe.id] = ProbeOutcome(Outcome.OK, result=json.loads(json.dumps(answer)))
             except Exception as exc:  # the reference cannot answer: no check can pass on it
                 outcomes[probe.id] = ProbeOutcome(Outcome.RAISED, exception=type(exc).__name__, message=str(exc))
-    return Observations(outcomes, {p.id: p.function for p in probes})
+    source = getattr(reference, "__file__", None)
+    return Observations(outcomes, {p.id: p.function for p in probes},
+                        submission_units(Path(source), "py") if source else ())
 
 
 class _Collector:

@@ -17,6 +17,7 @@ from .config import Limits, Sandboxing
 from .figures import Figure
 from .labs import Lab
 from .results import CheckResult, GradeResult, Status
+from .rules import Unit, submission_units
 from .sources import function_sources
 from .runner import Probe, run_submission
 from .submission import resolve
@@ -69,6 +70,14 @@ def draw_figures(lab: Lab, observations: Any, reference: Any, probes: list[Probe
     return tuple(lab.make_figures(observations.get, theirs))
 
 
+def _units(path: Path, kind: str) -> tuple[Unit, ...]:
+    """The submission's source for the rules; none when it cannot be read (the run already said why)."""
+    try:
+        return submission_units(path, kind)
+    except (OSError, ValueError, AttributeError):
+        return ()
+
+
 def grader_version() -> str:
     try:
         return metadata.version("grader")
@@ -91,7 +100,7 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
         reference = warm.result()
     from .checks import Observations, run_checks
 
-    observations = Observations(outcome.probes, {p.id: p.function for p in probes})
+    observations = Observations(outcome.probes, {p.id: p.function for p in probes}, _units(submission.path, submission.kind))
     checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),

@@ -52,13 +52,16 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
                                  "not built on self.linear = nn.Linear(1, 1)"),
     # A cost cut off from autograd, with the harness patched to say it has a grad_fn: no gradient comes back.
     "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
+    # The right numbers from autograd, where the exercise derives them by hand: read from the source.
+    "gradient_by_autograd": ({"gradient.by_hand"}, "gradient", "calls cost.backward() at line"),
+    "gradient_by_autograd_in_a_helper": ({"gradient.by_hand"}, "gradient", "calls derive() through _slopes"),
 }
 
 
 # Every mistake as a .py file; as a notebook, one per function family and the forged flags
 # (the harness is reached another way in a kernel): the notebook path is the same code after that.
 IN_NOTEBOOKS = ("sum_instead_of_mean", "forgets_zero_grad", "gradient_sign_flipped", "prediction_shape_m",
-                "parameters_by_hand", "cost_cut_off_with_forged_flags")
+                "parameters_by_hand", "cost_cut_off_with_forged_flags", "gradient_by_autograd_in_a_helper")
 
 
 @pytest.mark.parametrize("name, kind", [(n, "py") for n in sorted(MISTAKES)] + [(n, "ipynb") for n in IN_NOTEBOOKS])

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
+from ..rules import AUTOGRAD, OPTIMIZERS, breaches
 from ..values import decode, tensor_info
 
 __all__ = ["T", "check", "memo", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
@@ -238,3 +239,16 @@ def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.T
         expect_close(decode(_part(raw, "trained")), ref_trained, atol=1e-4, rtol=1e-4,
                      what=f"model(x) on {data} after SGD steps on model.parameters(), compared with {linear} trained "
                           f"the same way", shape_hints=shape_hints)
+
+
+def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
+    """`function`, and every function of the submission it calls, computes without autograd
+    (`.backward()`, `torch.autograd`) and without `torch.optim`: read from the submission's source."""
+    found = breaches(observed.code, function, AUTOGRAD + OPTIMIZERS)
+    if not found:
+        return
+    first = found[0]
+    through = f" through {first.function}" if first.function != function else ""
+    raise CheckFailed(f"{function} calls {first.call}(){through} at {first.where}; the exercise asks for it by hand",
+                      expected=f"no backward(), torch.autograd or torch.optim in {function} or the functions it calls",
+                      obtained=f"{first.call}() in {first.function}, {first.where}", hint=hint)

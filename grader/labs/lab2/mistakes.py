@@ -22,6 +22,8 @@ AFTER_STEP = "looks like the cost is returned after optimizer.step(); return the
 SIGN = "looks like the gradient's sign is flipped: d cost/dW = 2 * mean((xW + b - y) * x), which is negative when H(x) < y"
 HALF = "looks like the factor 2 is missing: the derivative of (xW + b - y) ** 2 is 2 * (xW + b - y) * (its inner derivative)"
 GRAD_SUM = "looks like sum instead of mean in the gradient: it comes out m times too large"
+AUTOGRAD = ("looks like autograd doing the exercise's work: gradient is the derivative worked out by hand, "
+            "dW = 2 * mean((xW + b - y) * x) and db = 2 * mean(xW + b - y); backward() and the optimizer belong in train_step")
 NO_BIAS = "looks like the bias is ignored: H(x) = xW + b, and b must enter the prediction and the error"
 ONE_EPOCH_SHORT = ("looks like one epoch too few: the lesson's loop is `for epoch in range(nb_epochs + 1)`, "
                    "so there are epochs + 1 costs and epochs + 1 steps")

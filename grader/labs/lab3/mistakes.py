@@ -23,6 +23,10 @@ GRAD_SIGN = ("looks like the gradient's sign is flipped: it is sum((W * x - y) *
 GRAD_NO_X = "looks like the factor x is missing: the gradient is sum((W * x - y) * x), the error times x, not sum(W * x - y)"
 UPDATE_ADDED = ("looks like W moves along the gradient instead of against it: gradient descent is W - lr * gradient, "
                 "not W + lr * gradient (check the sign of the update and of gradient)")
+AUTOGRAD_GRADIENT = ("looks like autograd doing the exercise's work: the lesson computes the gradient by its formula, "
+                     "torch.sum((W * x - y) * x), without backward() or an optimizer")
+AUTOGRAD_STEP = ("looks like autograd or an optimizer doing the exercise's work: the hand-written step is "
+                 "W - lr * gradient(x, y, W) with your own gradient, no backward() and no torch.optim")
 IN_PLACE = ("looks like W is updated in place (`W -= lr * gradient` or W.sub_(...)): on a W that requires grad autograd "
             "refuses it ('a leaf Variable that requires grad is being used in an in-place operation'), and on any W it "
             "changes the caller's tensor; return a new tensor instead: return W - lr * gradient(x, y, W)")

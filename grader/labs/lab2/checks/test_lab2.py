@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, memo, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
+from grader.labs.checking import T, check, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
 from grader.values import decode
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -142,11 +142,17 @@ def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
     expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, ba, reference.gradient(xa, ya, wa, ba), **HIDDEN)
 
 
-@check("gradient", 2, "gradient matches the MSE derivative on other data, shaped like W and b")
+@check("gradient", 1, "gradient matches the MSE derivative on other data, shaped like W and b")
 def test_gradient_other_data(observed: Any, reference: Any) -> None:
     x, y, w, b = T(d.B_X), T(d.B_Y), T(d.B_W), T(d.B_B)
     expect_gradient(observed, "gradient.hidden_b", "on 7 points with W -0.8, b 2.5", x, y, w, b,
                     reference.gradient(x, y, w, b), **HIDDEN)
+
+
+@check("gradient", 1, "gradient derives dW and db by hand, without backward(), torch.autograd or torch.optim")
+def test_gradient_by_hand(observed: Any, reference: Any) -> None:
+    test_gradient_lesson_values(observed, reference)  # the rule's point goes with a gradient that works
+    expect_by_hand(observed, "gradient", hint=M.AUTOGRAD)
 
 
 # --- train_step ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, as_tensor, close, diagnose, expect_close, fmt, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
-from grader.labs.checking import T, check, expect_left_alone, gradient_from_autograd, printed
+from grader.labs.checking import T, check, expect_by_hand, expect_left_alone, gradient_from_autograd, printed
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -123,7 +123,7 @@ def expect_gradient(observed: Any, probe: str, where: str, x: torch.Tensor, y: t
                  mistakes=lambda: M.gradient_variants(x, y, w), shape_hints=GRADIENT_SHAPES)
 
 
-@check("gradient", 2, "gradient is the lesson's sum((W * x - y) * x): -14 at W = 0, and 0 at the best W = 1")
+@check("gradient", 1, "gradient is the lesson's sum((W * x - y) * x): -14 at W = 0, and 0 at the best W = 1")
 def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     expect_gradient(observed, "gradient.lesson_w0", "at W = 0 on the lesson's data", x, y, T([0.0]), T([-14.0]), 1e-5, 0.0)
@@ -138,6 +138,12 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
     expect_gradient(observed, "gradient.hidden_b", "on 7 points with W -1.3", xb, yb, wb, reference.gradient(xb, yb, wb), **HIDDEN)
 
 
+@check("gradient", 1, "gradient computes the lesson's formula by hand, without backward(), torch.autograd or torch.optim")
+def test_gradient_by_hand(observed: Any, reference: Any) -> None:
+    test_gradient_lesson_values(observed, reference)  # the rule's point goes with a gradient that works
+    expect_by_hand(observed, "gradient", hint=M.AUTOGRAD_GRADIENT)
+
+
 # --- descent_step ----------------------------------------------------------------------
 
 
@@ -147,7 +153,7 @@ def expect_step(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, w: torc
                  mistakes=lambda: M.step_variants(x, y, w, lr), shape_hints={(): "return W's new value with W's shape (1,)"})
 
 
-@check("descent_step", 2, "descent_step with lr 0.1 takes the lesson's steps: W 0 -> 1.4 -> 0.840")
+@check("descent_step", 1, "descent_step with lr 0.1 takes the lesson's steps: W 0 -> 1.4 -> 0.840")
 def test_descent_step_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     first, tol = printed(["1.4000"])  # the lesson prints tensor(1.4000)
@@ -159,6 +165,12 @@ def test_descent_step_lesson_values(observed: Any, reference: Any) -> None:
     xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
     expect_step(observed.get("descent_step.hidden_a"), f"descent_step on other data with lr {d.A_LR}", xa, ya, wa, d.A_LR,
                 reference.descent_step(xa, ya, wa, d.A_LR), **HIDDEN)
+
+
+@check("descent_step", 1, "descent_step updates W by hand, W - lr * gradient(x, y, W), without autograd or torch.optim")
+def test_descent_step_by_hand(observed: Any, reference: Any) -> None:
+    test_descent_step_lesson_values(observed, reference)  # the rule's point goes with a step that works
+    expect_by_hand(observed, "descent_step", hint=M.AUTOGRAD_STEP)
 
 
 @check("descent_step", 2, "descent_step returns a new W and leaves the one it was given alone, even when W requires grad")

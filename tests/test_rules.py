@@ -1,0 +1,109 @@
+"""Rules on how a function computes, read from the submission's source on the grader's side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from grader.rules import AUTOGRAD, OPTIMIZERS, Unit, breaches, submission_units
+
+BY_HAND = AUTOGRAD + OPTIMIZERS
+
+
+def calls(text: str, function: str) -> list[tuple[str, str, str]]:
+    return [(b.call, b.function, b.where) for b in breaches((Unit("", text),), function, BY_HAND)]
+
+
+@pytest.mark.parametrize("lab, functions", [("lab2", ("gradient",)), ("lab3", ("gradient", "descent_step"))])
+def test_the_solutions_keep_their_rules(lab: str, functions: tuple[str, ...]) -> None:
+    for kind in ("py", "ipynb"):
+        units = submission_units(ROOT / "solutions" / lab / f"{lab}.{kind}", kind)
+        for function in functions:
+            assert breaches(units, function, BY_HAND) == [], (lab, kind, function)
+
+
+def test_autograd_is_found_however_it_is_imported() -> None:
+    text = """
+import torch
+import torch.autograd as ag
+from torch.autograd import grad as g
+from torch import autograd
+
+
+def gradient(x, y, W, b):
+    c = torch.mean((x * W + b - y) ** 2)
+    c.backward()
+    torch.autograd.grad(c, W)
+    ag.grad(c, W)
+    g(c, W)
+    autograd.grad(c, W)
+    (c * 2).backward()
+    return W.grad, b.grad
+"""
+    assert calls(text, "gradient") == [
+        ("c.backward", "gradient", "line 10"), ("torch.autograd.grad", "gradient", "line 11"),
+        ("ag.grad", "gradient", "line 12"), ("g", "gradient", "line 13"), ("autograd.grad", "gradient", "line 14"),
+        ("(...).backward", "gradient", "line 15")]
+
+
+def test_optimizers_and_calls_through_the_submissions_own_functions() -> None:
+    text = """
+import torch
+from torch import optim
+
+
+def step(W, lr):
+    return optim.SGD([W], lr=lr)
+
+
+def helper(x, y, W, lr):
+    step(W, lr).step()
+    return W
+
+
+def descent_step(x, y, W, lr):
+    return helper(x, y, W, lr)
+
+
+def unrelated(W):
+    W.sum().backward()  # not reached from descent_step
+"""
+    assert calls(text, "descent_step") == [("optim.SGD", "step", "line 7")]
+    assert calls(text, "unrelated") == [("(...).backward", "unrelated", "line 20")]
+
+
+def test_the_hand_written_formula_passes() -> None:
+    text = """
+import torch
+
+
+def gradient(x, y, W, b):
+    error = x * W + b - y
+    return (2 * torch.mean(error * x)).reshape(W.shape), (2 * torch.mean(error)).reshape(b.shape)
+"""
+    assert calls(text, "gradient") == []
+
+
+def test_a_notebook_is_read_cell_by_cell_and_a_later_definition_counts(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("x.backward() in prose is not code"),
+        nbformat.v4.new_code_cell("import torch\n%matplotlib inline"),
+        nbformat.v4.new_code_cell("def gradient(x, y, W, b):\n    (x * W).sum().backward()\n    return W.grad, b"),
+    ])
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    units = submission_units(path, "ipynb")
+    assert [u.where for u in units] == ["cell 2", "cell 3"]
+    assert [(b.call, b.where) for b in breaches(units, "gradient", BY_HAND)] == [("(...).backward", "cell 3, line 2")]
+    # Redefined by hand in a later cell: the kernel runs that one.
+    nb.cells.append(nbformat.v4.new_code_cell("def gradient(x, y, W, b):\n    return 2 * x, b"))
+    nbformat.write(nb, str(path))
+    assert breaches(submission_units(path, "ipynb"), "gradient", BY_HAND) == []
+
+
+def test_source_that_does_not_parse_breaks_no_rule() -> None:
+    """A syntax error already costs the student through the run; the rule has nothing to read."""
+    assert calls("def gradient(x, y, W, b:\n    loss.backward()\n", "gradient") == []
