@@ -58,7 +58,7 @@ def assert_reads_in_korean(report: dict[str, Any]) -> None:
 
     texts = [c[k] for c in report["checks"] if c["status"] != "passed" for k in ("message", "expected", "obtained")]
     texts += [i["message"] for i in report["issues"] if i["kind"] not in ("cell_error", "load_error")]
-    texts += [i["where"] for i in report["issues"]]
+    texts += [i["where"] for i in report["issues"]] + [report["submission"]["selection"]]
     for text in texts:
         if text:
             assert translate_detail("ko", text) is not None, f"no Korean reads {text!r}"

@@ -151,6 +151,11 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
      "train에서 예외 발생: RuntimeError: grad can be implicitly created only for scalar outputs"),
     ("the process ended while the grader called its functions (exit status 137)",
      "채점기가 함수를 호출하는 중에 프로세스가 끝났습니다 (종료 상태 137)"),
+    # which file was graded, and a check that passed
+    ("lab2.py differs from the released stub; lab2.ipynb does not",
+     "lab2.py은(는) 배포된 실습 파일과 다르고 lab2.ipynb은(는) 그대로입니다"),
+    ("my lab2.py was given", "my lab2.py을(를) 지정했습니다"),
+    ("passed", "통과"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),

@@ -66,7 +66,7 @@ def _header(result: GradeResult, t: Messages) -> Group:
     if not result.selection:
         return Group(title)
     why = Text("  " + t("terminal.graded_because"), style="dim")
-    return Group(title, _Row([(why, why.cell_len)], Text(result.selection)))
+    return Group(title, _Row([(why, why.cell_len)], Text(t.detail(result.selection))))
 
 
 def _section_heading(section: Section) -> Text:
