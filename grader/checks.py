@@ -17,6 +17,7 @@ lines, is still taken for the student's: the known limit of this rule.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import io
 import json
@@ -33,7 +34,7 @@ import pytest
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
 from .results import CheckResult, Status
-from .rules import Unit, submission_units
+from .sources import Unit, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
 
@@ -117,8 +118,13 @@ def reference_observations(probes: Sequence[Probe], reference: Any) -> Observati
             except Exception as exc:  # the reference cannot answer: no check can pass on it
                 outcomes[probe.id] = ProbeOutcome(Outcome.RAISED, exception=type(exc).__name__, message=str(exc))
     source = getattr(reference, "__file__", None)
-    return Observations(outcomes, {p.id: p.function for p in probes},
-                        submission_units(Path(source), "py") if source else ())
+    return Observations(outcomes, {p.id: p.function for p in probes}, _reference_code(source) if source else ())
+
+
+@functools.cache
+def _reference_code(path: str) -> tuple[Unit, ...]:
+    """The reference solution's own source, for the rule checks run on its answers (read once)."""
+    return submission_units(Path(path), "py")
 
 
 class _Collector:

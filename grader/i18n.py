@@ -66,12 +66,16 @@ def _looks_like_stripped(text: str) -> str:
 
 
 @cache
+def _labs_table(lang: str) -> dict[str, Any]:
+    """`{lang}_labs.toml`, read once: the labs' words keyed by their English ({} for English itself)."""
+    file = resources.files("grader").joinpath("messages", f"{lang}_labs.toml")
+    return tomllib.loads(file.read_text(encoding="utf-8")) if lang != "en" and file.is_file() else {}
+
+
+@cache
 def lab_texts(lang: str) -> dict[str, dict[str, str]]:
     """The labs' titles and hints in `lang`, by their English text ({} for English itself)."""
-    if lang == "en":
-        return {"titles": {}, "hints": {}}
-    file = resources.files("grader").joinpath("messages", f"{lang}_labs.toml")
-    data = tomllib.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+    data = _labs_table(lang)
     return {"titles": dict(data.get("titles", {})),
             "hints": {_looks_like_stripped(k): v for k, v in data.get("hints", {}).items()}}
 
@@ -135,10 +139,7 @@ class Details:
 @cache
 def details(lang: str) -> Details:
     """The `[details]` patterns of `lang` (none for English)."""
-    if lang == "en":
-        return Details({}, ())
-    file = resources.files("grader").joinpath("messages", f"{lang}_labs.toml")
-    table = tomllib.loads(file.read_text(encoding="utf-8")).get("details", {}) if file.is_file() else {}
+    table = _labs_table(lang).get("details", {})
     exact = {k: v for k, v in table.items() if not _PLACEHOLDER.search(k)}
     patterns = [Pattern.parse(k, v) for k, v in table.items() if _PLACEHOLDER.search(k)]
     return Details(exact, tuple(patterns))

@@ -17,8 +17,7 @@ from .config import Limits, Sandboxing
 from .figures import Figure
 from .labs import Lab
 from .results import CheckResult, GradeResult, Status
-from .rules import Unit, submission_units
-from .sources import function_sources
+from .sources import function_sources, read_units
 from .runner import Probe, run_submission
 from .submission import resolve
 
@@ -70,14 +69,6 @@ def draw_figures(lab: Lab, observations: Any, reference: Any, probes: list[Probe
     return tuple(lab.make_figures(observations.get, theirs))
 
 
-def _units(path: Path, kind: str) -> tuple[Unit, ...]:
-    """The submission's source for the rules; none when it cannot be read (the run already said why)."""
-    try:
-        return submission_units(path, kind)
-    except (OSError, ValueError, AttributeError):
-        return ()
-
-
 def grader_version() -> str:
     try:
         return metadata.version("grader")
@@ -100,12 +91,12 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
         reference = warm.result()
     from .checks import Observations, run_checks
 
-    observations = Observations(outcome.probes, {p.id: p.function for p in probes}, _units(submission.path, submission.kind))
+    code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
+    observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code)
     checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),
-        sources=function_sources(submission.path, submission.kind,
-                                 tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),
+        sources=function_sources(code, tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),
         lab=submission.lab.name,
         graded_file=submission.path.name,
         submission_format=submission.kind,

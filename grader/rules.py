@@ -13,15 +13,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Unit:
-    """A piece of the submission run as a whole: the `.py` file, or one notebook code cell."""
-
-    where: str  # "" for a .py file, "cell 4" for a notebook cell
-    text: str
+from .sources import Unit, parse_code
 
 
 @dataclass(frozen=True)
@@ -36,26 +29,6 @@ AUTOGRAD = ("torch.autograd.", "torch.func.", "functorch.")
 OPTIMIZERS = ("torch.optim.",)
 
 
-def submission_units(path: Path, kind: str) -> tuple[Unit, ...]:
-    """The submission's code as it runs: the file, or the notebook's code cells in order."""
-    if kind == "py":
-        return (Unit("", path.read_text(encoding="utf-8", errors="replace")),)
-    import nbformat
-
-    notebook = nbformat.read(str(path), as_version=4)
-    return tuple(Unit(f"cell {i + 1}", str(cell.get("source", "")))
-                 for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code")
-
-
-def _parse(text: str) -> ast.Module | None:
-    # IPython magics and shell lines are not Python: blank them, keeping the line numbers.
-    cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines())
-    try:
-        return ast.parse(cleaned)
-    except (SyntaxError, ValueError):
-        return None
-
-
 def _dotted(node: ast.expr) -> str:
     """`torch.autograd.grad` for that attribute chain; '' for anything that is not a plain chain."""
     parts = []
@@ -64,7 +37,7 @@ def _dotted(node: ast.expr) -> str:
         node = node.value
     if isinstance(node, ast.Name):
         return ".".join([node.id, *reversed(parts)])
-    return ".".join(["?", *reversed(parts)]) if parts else ""
+    return ".".join(["(...)", *reversed(parts)]) if parts else ""  # a method of a computed value: (x * 2).backward
 
 
 class _Program:
@@ -75,13 +48,14 @@ class _Program:
         self.functions: dict[str, tuple[ast.AST, Unit]] = {}
         self.aliases: dict[str, str] = {}
         for unit in units:
-            tree = _parse(unit.text)
+            tree = parse_code(unit.text)
             if tree is None:
                 continue
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
-                    for name in node.names:
-                        self.aliases[name.asname or name.name.split(".")[0]] = name.name if name.asname else name.name.split(".")[0]
+                    for name in node.names:  # `import a.b` binds a; `import a.b as c` binds c to a.b
+                        top = name.name.split(".")[0]
+                        self.aliases[name.asname or top] = name.name if name.asname else top
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     for name in node.names:
                         self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
@@ -113,10 +87,10 @@ def breaches(units: tuple[Unit, ...], function: str, forbidden: tuple[str, ...])
             if not written:
                 continue
             full = program.resolve(written)
-            is_backward = written.rsplit(".", 1)[-1] == "backward" and "." in written and AUTOGRAD[0] in forbidden
-            if is_backward or full.startswith(forbidden) or f"{full}." in forbidden:
+            backward = written.endswith(".backward") and "torch.autograd." in forbidden  # tensor.backward()
+            if backward or full.startswith(forbidden):
                 line = f"line {call.lineno}"
-                found.append(Breach(written.replace("?.", "(...)."), name, f"{unit.where}, {line}" if unit.where else line))
+                found.append(Breach(written, name, f"{unit.where}, {line}" if unit.where else line))
             elif "." not in written and written in program.functions:
                 pending.append(written)
     return found

@@ -38,12 +38,45 @@ class FunctionSource:
         return [(self.first_line + i, line) for i, line in enumerate(self.text.splitlines())]
 
 
-def _definitions(code: str, names: set[str]) -> dict[str, FunctionSource]:
-    # IPython magics and shell lines are not Python: blank them, keeping the line numbers.
-    cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines())
+@dataclass(frozen=True)
+class Unit:
+    """A piece of the submission run as a whole: the `.py` file, or one notebook code cell."""
+
+    where: str  # "" for a .py file, "cell 4" for a notebook cell (numbered among all cells)
+    text: str
+
+
+def submission_units(path: Path, kind: str) -> tuple[Unit, ...]:
+    """The submission's code as it runs: the file, or the notebook's code cells in order."""
+    if kind == "py":
+        return (Unit("", path.read_text(encoding="utf-8", errors="replace")),)
+    import nbformat
+
+    notebook = nbformat.read(str(path), as_version=4)
+    return tuple(Unit(f"cell {i + 1}", str(cell.get("source", "")))
+                 for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code")
+
+
+def read_units(path: Path, kind: str) -> tuple[Unit, ...]:
+    """`submission_units`, or none when the file cannot be read (the run already says why)."""
     try:
-        tree = ast.parse(cleaned)
+        return submission_units(path, kind)
+    except (OSError, ValueError, AttributeError):
+        return ()
+
+
+def parse_code(text: str) -> ast.Module | None:
+    """A unit's syntax tree, IPython magics and shell lines blanked (line numbers kept); None if it does not parse."""
+    cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines())
+    try:
+        return ast.parse(cleaned)
     except (SyntaxError, ValueError):
+        return None
+
+
+def _definitions(code: str, names: set[str]) -> dict[str, FunctionSource]:
+    tree = parse_code(code)
+    if tree is None:
         return {}
     lines = code.splitlines()
     found: dict[str, FunctionSource] = {}
@@ -55,22 +88,12 @@ def _definitions(code: str, names: set[str]) -> dict[str, FunctionSource]:
     return found
 
 
-def function_sources(path: Path, kind: str, names: tuple[str, ...]) -> tuple[FunctionSource, ...]:
-    """The definitions of `names` in the submission at `path` ("py" or "ipynb"), in `names` order."""
+def function_sources(units: tuple[Unit, ...], names: tuple[str, ...]) -> tuple[FunctionSource, ...]:
+    """The definitions of `names` in the submission's `units`, in `names` order (a later cell redefines)."""
     wanted = set(names)
     found: dict[str, FunctionSource] = {}
-    try:
-        if kind == "py":
-            found = _definitions(path.read_text(encoding="utf-8", errors="replace"), wanted)
-        else:
-            import nbformat
-
-            notebook = nbformat.read(str(path), as_version=4)
-            for cell in notebook.cells:
-                if cell.get("cell_type") == "code":
-                    found.update(_definitions(str(cell.get("source", "")), wanted))  # a later cell redefines
-    except (OSError, ValueError, AttributeError):
-        return ()
+    for unit in units:
+        found.update(_definitions(unit.text, wanted))
     return tuple(found[name] for name in names if name in found)
 
 

@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from grader.rules import AUTOGRAD, OPTIMIZERS, Unit, breaches, submission_units
+from grader.rules import AUTOGRAD, OPTIMIZERS, breaches
+from grader.sources import Unit, submission_units
 
 BY_HAND = AUTOGRAD + OPTIMIZERS
 

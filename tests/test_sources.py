@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, SUBMISSIONS, apply_override
 from grader.reporting.htmlreport import render_html
-from grader.sources import FunctionSource, failing_line, function_sources
+from grader.sources import FunctionSource, failing_line, function_sources, read_units
 
 RAISING = "    q = x.reshape(-1)[5]  # index 5 of 3 values"
 
@@ -69,12 +69,12 @@ def test_sources_come_from_the_file_not_from_the_students_process(tmp_path: Path
     ])
     path = tmp_path / "lab2.ipynb"
     nbformat.write(notebook, str(path))
-    found = function_sources(path, "ipynb", ("train", "Model", "missing"))
+    found = function_sources(read_units(path, "ipynb"), ("train", "Model", "missing"))
     # The last definition the kernel ran, numbered as in its cell; a cell that does not parse is skipped.
     assert found == (FunctionSource("train", 4, "def train(x):\n    return 2"), FunctionSource("Model", 7, "class Model:\n    pass"))
-    assert function_sources(tmp_path / "nope.py", "py", ("train",)) == ()
+    assert function_sources(read_units(tmp_path / "nope.py", "py"), ("train",)) == ()
     (tmp_path / "bad.py").write_text("def train(:\n", encoding="utf-8")
-    assert function_sources(tmp_path / "bad.py", "py", ("train",)) == ()
+    assert function_sources(read_units(tmp_path / "bad.py", "py"), ("train",)) == ()
 
 
 def test_a_frame_of_the_harness_or_another_function_is_not_the_students_line() -> None:

@@ -100,7 +100,6 @@ def _environment() -> Environment:
     )
     environment.filters.update(
         plain=_view.plain,
-        hint=_view.hint,
         last_line=_view.last_line,
         points=_view.points,
         percent=_view.percent,
