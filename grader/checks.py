@@ -212,6 +212,8 @@ class _Collector:
 
     def _passes_on_reference(self, item: pytest.Item) -> bool:
         """Run the check again on the reference solution's answers: a check that fails on them is broken."""
+        if self._reference is None:  # a student kit: its suite was run on the solution when it was released
+            return True
         test = getattr(item, "obj", None)
         funcargs = getattr(item, "funcargs", None)
         if test is None or funcargs is None:

@@ -213,7 +213,26 @@ def _run_doctor(argv: list[str]) -> int:
     return 0 if sandboxed else 1
 
 
-COMMANDS = {"batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor}
+def _run_release(argv: list[str]) -> int:
+    p = _Parser(prog="grade release", description="Write the student kit: the exercises and a grader with the public "
+                "checks only (no solutions, hidden checks, hidden inputs or computed mistakes).")
+    p.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
+    p.add_argument("--lab", action="append", default=[], metavar="NAME", help="a lab to release (repeat; default: all)")
+    args = p.parse_args(argv)
+    from . import edition
+
+    if edition.public_only():
+        raise GraderError("this is a student kit: it has no hidden checks to release from")
+    from .release.kit import build_kit
+
+    for lab in build_kit(args.out, args.lab):
+        print(f"{lab.name}: {lab.public_checks} public checks ({lab.public_points:g} points) in the kit; "
+              f"{lab.hidden_checks} hidden checks ({lab.hidden_points:g} points) left out")
+    print(f"the student kit is in {args.out}; its README.md says how to set it up")
+    return 0
+
+
+COMMANDS = {"batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor, "release": _run_release}
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:

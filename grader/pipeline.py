@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import edition
 from .config import Limits, Sandboxing
 from .figures import Figure
 from .labs import Lab
@@ -42,7 +43,7 @@ def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
     param.sum().backward()
     optimizer.step()
     reference = lab.reference()
-    if probes is not None and lab.name not in _primed:
+    if probes is not None and reference is not None and lab.name not in _primed:
         _primed.add(lab.name)
         with contextlib.suppress(Exception):  # only a head start: the real run reports any problem
             checks.run_checks(lab.suite, checks.reference_observations(probes, reference), reference, probes)
@@ -54,7 +55,7 @@ _reference_answers: dict[tuple[str, str], Any] = {}  # (lab, probe id) -> the re
 
 def draw_figures(lab: Lab, observations: Any, reference: Any, probes: list[Probe]) -> tuple[Figure, ...]:
     """The lab's pictures of the student's training, from the values that came back (grader side)."""
-    if lab.make_figures is None:
+    if lab.make_figures is None or reference is None:
         return ()
     from .checks import reference_observations
 
@@ -108,6 +109,7 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
         grader_version=grader_version(),
         functions=submission.lab.functions,
         isolation=outcome.isolation,
+        hidden=edition.hidden(submission.lab.name),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .edition import Hidden
 from .figures import Figure
 from .sources import FunctionSource
 
@@ -103,6 +104,7 @@ class GradeResult:
     isolation: str = ""  # how the student's process was walled off (see docs/design.md)
     figures: tuple[Figure, ...] = ()  # pictures of the student's training, drawn on the grader's side
     sources: tuple[FunctionSource, ...] = ()  # the student's source of each function that lost points
+    hidden: Hidden = Hidden()  # checks a student kit left out (none in the instructor's grader)
 
     @property
     def score(self) -> float:
@@ -142,6 +144,7 @@ class GradeResult:
             isolation=data.get("isolation", ""),
             figures=tuple(Figure.from_dict(f) for f in data.get("figures", [])),
             sources=tuple(FunctionSource.from_dict(f) for f in data.get("sources", [])),
+            hidden=Hidden(**data["hidden"]) if "hidden" in data else Hidden(),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,4 +174,6 @@ class GradeResult:
             "isolation": self.isolation,
             "figures": [f.to_dict() for f in self.figures],
             "sources": [f.to_dict() for f in self.sources],
+            # Only a student kit's reports have it: the instructor's stay as they were.
+            **({"hidden": {"checks": self.hidden.checks, "points": self.hidden.points}} if self.hidden.checks else {}),
         }

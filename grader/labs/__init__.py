@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..edition import public_only
 from ..errors import GraderError, UnknownLab
 from ..runner import Probe
 
@@ -46,8 +47,13 @@ class Lab:
     def stub(self, suffix: str) -> Path:
         return course_root() / "exercises" / self.name / f"{self.stem}{suffix}"
 
-    def reference(self) -> SimpleNamespace:
-        """The reference solution, run in the grader's own process (it is ours, not the student's)."""
+    def reference(self) -> SimpleNamespace | None:
+        """The reference solution, run in the grader's own process (it is ours, not the student's).
+
+        None in a student kit, which has no solutions: its public checks use the lessons' numbers.
+        """
+        if public_only():
+            return None
         path = course_root() / "solutions" / self.name / f"{self.stem}.py"
         if not path.is_file():
             raise GraderError(f"the reference solution for {self.name} is missing ({path})")

@@ -16,10 +16,11 @@ facts only word a failure (its message or hint), never pass a check. Instead:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -31,7 +32,7 @@ from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fm
 from ..rules import AUTOGRAD, OPTIMIZERS, breaches
 from ..values import decode, tensor_info
 
-__all__ = ["T", "check", "memo", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
+__all__ = ["T", "check", "hidden", "memo", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
            "seeded_model_run", "training_result"]
 
 
@@ -113,9 +114,26 @@ def memo(function: _F) -> _F:
     return remembered  # type: ignore[return-value]
 
 
-def check(function: str, points: int, title: str) -> pytest.MarkDecorator:
-    """Mark a test as a graded check of `function`, worth `points`."""
-    return pytest.mark.check(function=function, points=points, title=title)
+def check(function: str, points: int, title: str, *, public: bool = False) -> pytest.MarkDecorator:
+    """Mark a test as a graded check of `function`, worth `points`.
+
+    A `public` check compares with the lessons' printed numbers and travels in the student kit
+    (`grade release`); the parts of it that use hidden inputs or the reference solution sit in
+    `with hidden():` blocks, which the kit leaves out. Every other check is hidden: the kit has
+    none of its code, data or expected values.
+    """
+    return pytest.mark.check(function=function, points=points, title=title, public=public)
+
+
+@contextlib.contextmanager
+def hidden() -> Iterator[None]:
+    """Marks the part of a public check that uses hidden inputs or the reference solution.
+
+    In the instructor's grader the block runs like any other code, in order, so a public check
+    still holds the student to the hidden inputs (hard-coding the lessons' numbers earns
+    nothing); `grade release` removes the block from the student kit.
+    """
+    yield
 
 
 def printed(values: list[str]) -> tuple[torch.Tensor, float]:

@@ -17,6 +17,7 @@ from grader.i18n import Messages
 from grader.reporting._view import (
     Section,
     last_line,
+    number,
     plain,
     points,
     sections,
@@ -173,9 +174,17 @@ def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
     return Group(*rows)
 
 
+def public_only_note(result: GradeResult, t: Messages) -> str:
+    """What a student kit's score covers: its public checks, not the hidden ones it left out."""
+    return t("report.public_only", count=len(result.checks), hidden=result.hidden.checks,
+             points=number(result.hidden.points))
+
+
 def _total(result: GradeResult, t: Messages) -> Text:
     style = "bold green" if result.full_marks else "bold"
     total = Text.assemble((t("terminal.score") + " ", "bold"), (points(result.score, result.max_score), style))
     if result.full_marks and result.checks:
         total.append("  " + t("terminal.full_marks"), style="green")
+    if result.hidden.checks:
+        total.append("\n" + public_only_note(result, t), style="yellow")
     return total

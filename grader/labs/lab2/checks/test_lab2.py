@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
+from grader.labs.checking import T, check, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
 from grader.values import decode
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -29,7 +29,7 @@ def pred_shape_hints(m: int) -> dict[tuple[int, ...], str]:
 # --- hypothesis ------------------------------------------------------------------------
 
 
-@check("hypothesis", 2, "H(x) = xW + b gives lesson 003's predictions 1.2645, 1.7607, 2.2570")
+@check("hypothesis", 2, "H(x) = xW + b gives lesson 003's predictions 1.2645, 1.7607, 2.2570", public=True)
 def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:
     expected, tol = printed(["1.2645", "1.7607", "2.2570"])
     x = T(d.LESSON_X)
@@ -39,10 +39,11 @@ def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:
     expected, tol = printed(["0.1333", "0.2267", "0.3200"])
     expect_close(observed.get("hypothesis.lesson002"), expected.reshape(3, 1), what="hypothesis(x, W, b) after lesson 002's first step",
                  atol=tol, mistakes={M.NO_BIAS: x * T(d.W_002_STEP)}, shape_hints=pred_shape_hints(3))
-    xa = T(d.A_X)
-    expect_close(observed.get("hypothesis.hidden_a"), reference.hypothesis(xa, T(d.A_W), T(d.A_B)),
-                 what="hypothesis on other data", mistakes={M.NO_BIAS: xa * T(d.A_W)},
-                 shape_hints=pred_shape_hints(5), **HIDDEN)
+    with hidden():
+        xa = T(d.A_X)
+        expect_close(observed.get("hypothesis.hidden_a"), reference.hypothesis(xa, T(d.A_W), T(d.A_B)),
+                     what="hypothesis on other data", mistakes={M.NO_BIAS: xa * T(d.A_W)},
+                     shape_hints=pred_shape_hints(5), **HIDDEN)
 
 
 @check("hypothesis", 1, "hypothesis keeps the (m, 1) shape and works for any m, negative W included")
@@ -71,7 +72,7 @@ def cost_value(observed: Any, probe: str, what: str, expected: torch.Tensor, ato
     expect_close(value, expected, what=what, atol=atol, rtol=rtol, mistakes=cost_mistakes(pred, y))
 
 
-@check("mse_cost", 2, "mse_cost gives lesson 002's 4.6667 and 3.6927, and lesson 003's 1715.8387")
+@check("mse_cost", 2, "mse_cost gives lesson 002's 4.6667 and 3.6927, and lesson 003's 1715.8387", public=True)
 def test_mse_cost_lesson_values(observed: Any, reference: Any) -> None:
     y = T(d.LESSON_Y)
     cost_value(observed, "mse_cost.lesson002", "mse_cost(0, y) on lesson 002's data", torch.tensor(4.6667, dtype=torch.float64),
@@ -82,8 +83,9 @@ def test_mse_cost_lesson_values(observed: Any, reference: Any) -> None:
     pred, sy = T(d.line(d.LESSON_X, d.W_003, d.B_003)), T(d.STUDY_Y)
     cost_value(observed, "mse_cost.lesson003", "mse_cost on lesson 003's study-hours data",
                torch.tensor(1715.8387, dtype=torch.float64), printed_tolerance("1715.8387"), 1e-6, pred, sy)
-    pa, ya = T(d.line(d.A_X, d.A_W, d.A_B)), T(d.A_Y)
-    cost_value(observed, "mse_cost.hidden_a", "mse_cost on other data", reference.mse_cost(pa, ya), 1e-4, 1e-4, pa, ya)
+    with hidden():
+        pa, ya = T(d.line(d.A_X, d.A_W, d.A_B)), T(d.A_Y)
+        cost_value(observed, "mse_cost.hidden_a", "mse_cost on other data", reference.mse_cost(pa, ya), 1e-4, 1e-4, pa, ya)
 
 
 @check("mse_cost", 1, "mse_cost is a 0-dim tensor that autograd can differentiate, with the right gradient")
@@ -119,7 +121,7 @@ def expect_gradient(observed: Any, probe: str, where: str, x: torch.Tensor, y: t
                      shape_hints={(): f"{name} must have the shape of {'W' if i == 0 else 'b'}, (1,): reshape it, e.g. .reshape(1)"})
 
 
-@check("gradient", 2, "gradient gives lesson 003's -178.9621 and -76.4785 (and W 0.0933 after lesson 002's step)")
+@check("gradient", 2, "gradient gives lesson 003's -178.9621 and -76.4785 (and W 0.0933 after lesson 002's step)", public=True)
 def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
     x, sy, w, b = T(d.LESSON_X), T(d.STUDY_Y), T(d.W_003), T(d.B_003)
     (dw, tw), (db, tb) = printed(["-178.9621"]), printed(["-76.4785"])
@@ -136,10 +138,11 @@ def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
             expect_close(torch.tensor(stepped), printed(["0.0933", "0.0400"])[0],
                          what="(W, b) after a step of lr 0.01 with your gradient at W = b = 0", atol=printed_tolerance("0.0933"),
                          mistakes={h: torch.cat([-0.01 * p[0], -0.01 * p[1]]) for h, p in M.gradient_variants(x, y, zero, zero).items()})
-    expect_gradient(observed, "gradient.lesson002", "at W = b = 0 on lesson 002's data", x, y, zero, zero,
-                    reference.gradient(x, y, zero, zero), **HIDDEN)
-    xa, ya, wa, ba = T(d.A_X), T(d.A_Y), T(d.A_W), T(d.A_B)
-    expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, ba, reference.gradient(xa, ya, wa, ba), **HIDDEN)
+    with hidden():
+        expect_gradient(observed, "gradient.lesson002", "at W = b = 0 on lesson 002's data", x, y, zero, zero,
+                        reference.gradient(x, y, zero, zero), **HIDDEN)
+        xa, ya, wa, ba = T(d.A_X), T(d.A_Y), T(d.A_W), T(d.A_B)
+        expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, ba, reference.gradient(xa, ya, wa, ba), **HIDDEN)
 
 
 @check("gradient", 1, "gradient matches the MSE derivative on other data, shaped like W and b")
@@ -149,7 +152,7 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
                     reference.gradient(x, y, w, b), **HIDDEN)
 
 
-@check("gradient", 1, "gradient derives dW and db by hand, without backward(), torch.autograd or torch.optim")
+@check("gradient", 1, "gradient derives dW and db by hand, without backward(), torch.autograd or torch.optim", public=True)
 def test_gradient_by_hand(observed: Any, reference: Any) -> None:
     test_gradient_lesson_values(observed, reference)  # the rule's point goes with a gradient that works
     expect_by_hand(observed, "gradient", hint=M.AUTOGRAD)
@@ -182,20 +185,24 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
     raw = observed.raw(probe)
     returns = [decode(r) for r in raw.get("returns", [])]
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
-    costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
+    # A student kit has no reference solution: there only the lesson's printed steps are compared.
+    costs, after = reference_steps(reference, x, y, w0, b0, lr, steps) if reference is not None else (None, None)
     wrong = lazy_variants(x, y, w0, b0, lr, steps)
     for i in range(steps):
         label = f"step {i + 1} {what}"
         lesson = (printed_steps or {}).get(i)
-        exp_cost = torch.tensor(float(lesson[0]) if lesson else costs[i], dtype=torch.float64)
-        atol = printed_tolerance(lesson[0]) if lesson else 1e-4
-        expect_close(returns[i], exp_cost, what=f"the cost train_step returned at {label}", atol=atol, rtol=1e-4,
-                     mistakes=lambda i=i: {h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong().items()})
+        if lesson or costs is not None:
+            exp_cost = torch.tensor(float(lesson[0]) if lesson else costs[i], dtype=torch.float64)
+            atol = printed_tolerance(lesson[0]) if lesson else 1e-4
+            expect_close(returns[i], exp_cost, what=f"the cost train_step returned at {label}", atol=atol, rtol=1e-4,
+                         mistakes=lambda i=i: {h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong().items()})
         for j, name in enumerate(("W", "b")):
-            exp = after[i][j]
-            tol = 1e-4
             if lesson and lesson[j + 1] is not None:
                 exp, tol = printed([str(lesson[j + 1])])
+            elif after is not None:
+                exp, tol = after[i][j], 1e-4
+            else:
+                continue
             expect_close(params[i][j], exp, what=f"{name} after {label}", atol=tol, rtol=1e-4,
                          mistakes=lambda i=i, j=j: {h: p[i][j] for h, (_, p) in wrong().items()})
 
@@ -218,12 +225,14 @@ def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: to
                      rtol=1e-4, mistakes=lambda j=j: {h: torch.cat([q[j] for q in p]) for h, (_, p) in wrong().items()})
 
 
-@check("train_step", 2, "train_step reproduces lesson 002's first steps: cost 4.6667, then W 0.0933, b 0.0400, then cost 3.6927")
+@check("train_step", 2, "train_step reproduces lesson 002's first steps: cost 4.6667, then W 0.0933, b 0.0400, then cost 3.6927",
+       public=True)
 def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
     expect_steps(observed, reference, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
                  "from W = b = 0 (lesson 002)", {0: ("4.6667", "0.0933", "0.0400"), 1: ("3.6927", None, None)})
-    expect_steps(observed, reference, "train_step.hidden_a", T(d.A_X), T(d.A_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
-                 "from W = b = 0 on other data")
+    with hidden():
+        expect_steps(observed, reference, "train_step.hidden_a", T(d.A_X), T(d.A_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
+                     "from W = b = 0 on other data")
 
 
 @check("train_step", 2, "train_step takes several consecutive steps right from a non-zero start")
@@ -233,7 +242,7 @@ def test_train_step_consecutive(observed: Any, reference: Any) -> None:
 
 
 @check("train_step", 2, "301 train_step calls from lesson 003's start (lr 0.001) reach its W 16.2360, b 7.0396, "
-                        "cost 9.6839 and RMSE 3.1119")
+                        "cost 9.6839 and RMSE 3.1119", public=True)
 def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
     x, y, w0, b0 = T(d.LESSON_X), T(d.STUDY_Y), T(d.W_003), T(d.B_003)
     raw = observed.raw("train_step.lesson003")
@@ -255,10 +264,11 @@ def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
         expect_close(max(cost, 0.0) ** 0.5, torch.tensor(float(root), dtype=torch.float64), atol=printed_tolerance(root),
                      what=f"the square root of the cost after {index} steps",
                      mistakes=lambda m=mistakes: {h: v.clamp_min(0).sqrt() for h, v in m().items()})
-    expect_run(observed, reference, "train_step.lesson003", x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS,
-               "from lesson 003's start")
-    expect_run(observed, reference, "train_step.hidden_long", T(d.A_X), T(d.A_Y), T(d.LONG_START_W),
-               T(d.LONG_START_B), d.LONG_LR, d.LONG_STEPS, "from W 1.5, b -0.5 on other data")
+    with hidden():
+        expect_run(observed, reference, "train_step.lesson003", x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS,
+                   "from lesson 003's start")
+        expect_run(observed, reference, "train_step.hidden_long", T(d.A_X), T(d.A_Y), T(d.LONG_START_W),
+                   T(d.LONG_START_B), d.LONG_LR, d.LONG_STEPS, "from W 1.5, b -0.5 on other data")
 
 
 # --- train -----------------------------------------------------------------------------
@@ -304,12 +314,14 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                      shape_hints={(): f"return {name} with shape (1,) as created by torch.zeros(1)"})
 
 
-@check("train", 3, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158")
+@check("train", 3, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158",
+       public=True)
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
     expect_training(observed.get("train.lesson002"), reference, T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
                     "on lesson 002's data with the default lr and epochs", LESSON_TABLE)
-    expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
-                    "on other data with the default lr and epochs")
+    with hidden():
+        expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
+                        "on other data with the default lr and epochs")
 
 
 LESSON000_TABLE = {  # lesson 000's six points: the log lines its code prints (recomputed; the lesson shows no output)
@@ -317,16 +329,17 @@ LESSON000_TABLE = {  # lesson 000's six points: the log lines its code prints (r
 }
 
 
-@check("train", 1, "train on lesson 000's six points gives its log lines: epoch 0 W 0.650, b 0.147, cost 70.333336")
+@check("train", 1, "train on lesson 000's six points gives its log lines: epoch 0 W 0.650, b 0.147, cost 70.333336", public=True)
 def test_train_lesson000(observed: Any, reference: Any) -> None:
     x, y, what = T(d.L000_X), T(d.L000_Y), "on lesson 000's six points"
     expect_training(observed.get("train.lesson000_epoch0"), reference, x, y, d.L000_LR, 0, f"{what}, epochs=0",
                     {0: LESSON000_TABLE[0]})
     lesson = observed.get("train.lesson000")
     expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, epochs={d.L000_EPOCHS}", LESSON000_TABLE)
-    expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, against the reference")
-    expect_training(observed.get("train.hidden_six"), reference, T(d.S_X), T(d.S_Y), d.S_LR, d.S_EPOCHS,
-                    f"with lr {d.S_LR}, {d.S_EPOCHS} epochs on six other points")
+    with hidden():
+        expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, against the reference")
+        expect_training(observed.get("train.hidden_six"), reference, T(d.S_X), T(d.S_Y), d.S_LR, d.S_EPOCHS,
+                        f"with lr {d.S_LR}, {d.S_EPOCHS} epochs on six other points")
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
@@ -359,7 +372,8 @@ def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
                             shape_hints=pred_shape_hints(x.shape[0]))
 
 
-@check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)")
+@check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)",
+       public=True)
 def test_LinearRegressionModel_lesson_values(observed: Any, reference: Any) -> None:
     hint = by_hand_hint(observed.raw("LinearRegressionModel.lesson002"))
     out = observed.get("LinearRegressionModel.lesson002", "output")
@@ -369,12 +383,13 @@ def test_LinearRegressionModel_lesson_values(observed: Any, reference: Any) -> N
                      shape_hints=pred_shape_hints(3))
         cost = F.mse_loss(as_tensor(out, what="model(x)"), T(d.LESSON_Y).double())
         expect_close(cost, printed(["2.1471"])[0][0], what="F.mse_loss(model(x), y)", atol=printed_tolerance("2.1471"))
-        _, before, trained = model_run(reference, d.MODEL_SEED, T(d.A_X), T(d.A_Y), d.MODEL_LR, d.MODEL_STEPS)
-        expect_close(observed.get("LinearRegressionModel.hidden", "output"), before,
-                     what=f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})", **HIDDEN)
-        assert trained is not None
-        expect_close(observed.get("LinearRegressionModel.hidden", "trained"), trained,
-                     what=f"model(x) after {d.MODEL_STEPS} SGD steps on its parameters", **HIDDEN)
+        with hidden():
+            _, before, trained = model_run(reference, d.MODEL_SEED, T(d.A_X), T(d.A_Y), d.MODEL_LR, d.MODEL_STEPS)
+            expect_close(observed.get("LinearRegressionModel.hidden", "output"), before,
+                         what=f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})", **HIDDEN)
+            assert trained is not None
+            expect_close(observed.get("LinearRegressionModel.hidden", "trained"), trained,
+                         what=f"model(x) after {d.MODEL_STEPS} SGD steps on its parameters", **HIDDEN)
     except CheckFailed as failure:
         failure.hint = failure.hint or hint
         raise

@@ -1,0 +1,175 @@
+"""`grade release`: the student kit, a folder with the exercises and a grader that has no answers.
+
+The kit holds `exercises/`, a `grader/` package cut from this one (grader.release.strip: the
+public checks only, no reference solution, no hidden inputs, no computed mistakes, no pictures
+drawn against the reference), its `pyproject.toml` and a student README. It is written into a
+temporary folder next to `out` and renamed into place once whole and verified: the kit's public
+checks must pass on the reference solution's answers and give the stubs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..edition import KIT_FILE
+from ..errors import GraderError
+from ..labs import course_root, known_labs, load_lab
+from ..labs.stubs import RECORD
+from . import strip
+
+PACKAGE = Path(__file__).resolve().parent.parent
+# Never copied: the tool that cuts kits, caches, and the course material bundled in a wheel.
+_SKIPPED = {"release", "__pycache__", "_course"}
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+@dataclass(frozen=True)
+class LabInKit:
+    name: str
+    public_checks: int
+    public_points: float
+    hidden_checks: int
+    hidden_points: float
+
+
+def build_kit(out: Path, labs: Sequence[str] = ()) -> list[LabInKit]:
+    """Write the student kit for `labs` (default: all) to `out`, which must not exist or be empty."""
+    names = list(dict.fromkeys(labs)) or list(known_labs())
+    for name in names:
+        load_lab(name)  # an unknown name: UnknownLab, before anything is written
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GraderError(f"{out} already exists and is not empty; name a new folder for the kit")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        summary = _write(work, names)
+        _verify(work, names)
+        if out.exists():
+            out.rmdir()
+        os.replace(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return summary
+
+
+def _write(kit: Path, names: list[str]) -> list[LabInKit]:
+    package = kit / "grader"
+    shutil.copytree(PACKAGE, package, ignore=_ignore(names))
+    hidden: dict[str, dict[str, float]] = {}
+    summary = []
+    for name in names:
+        source, target = PACKAGE / "labs" / name, package / "labs" / name
+        suite_file = next((source / "checks").glob("test_*.py"))
+        texts, hint_names = strip.mistake_texts((source / "mistakes.py").read_text(encoding="utf-8"))
+        try:
+            suite, probes, n_hidden, hidden_points = strip.public_suite(
+                suite_file.read_text(encoding="utf-8"), f"grader.labs.{name}.mistakes", hint_names)
+        except strip.StripError as error:
+            raise GraderError(f"{name}'s checks cannot go into a kit: {error}") from None
+        init = strip.public_lab((source / "__init__.py").read_text(encoding="utf-8"), probes)
+        data = strip.public_data((source / "data.py").read_text(encoding="utf-8"),
+                                 strip.attribute_names(suite) | strip.attribute_names(init))
+        (target / "checks").mkdir(parents=True)
+        _write_text(target / "checks" / suite_file.name, suite)
+        _write_text(target / "__init__.py", init)
+        _write_text(target / "data.py", data)
+        _write_text(target / "mistakes.py", texts)
+        lab = load_lab(name)
+        public = _public_checks(suite)
+        summary.append(LabInKit(name, len(public), sum(public), n_hidden, hidden_points))
+        hidden[name] = {"checks": n_hidden, "points": hidden_points}
+        exercises = kit / "exercises" / name
+        exercises.mkdir(parents=True)
+        for suffix in (".py", ".ipynb"):
+            shutil.copy2(lab.stub(suffix), exercises / lab.stub(suffix).name)
+    _write_text(package / KIT_FILE.name, json.dumps({"hidden": hidden}, indent=2, sort_keys=True) + "\n")
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    _write_text(package / "labs" / RECORD.name,
+                json.dumps({k: v for k, v in record.items() if k in names}, indent=2, sort_keys=True) + "\n")
+    for template in ("pyproject.toml", "README.md"):
+        text = (_TEMPLATES / template).read_text(encoding="utf-8")
+        _write_text(kit / template, text.replace("{first_lab}", "lab2" if "lab2" in names else names[0]))
+    return summary
+
+
+def _public_checks(suite: str) -> list[float]:
+    """The points of each check in a kit's suite."""
+    import ast
+
+    points = []
+    for node in ast.parse(suite).body:
+        decorator = strip._is_check(node)  # noqa: SLF001 (the same module's notion of a check)
+        value = decorator.args[1].value if decorator is not None and len(decorator.args) > 1 \
+            and isinstance(decorator.args[1], ast.Constant) else None
+        if isinstance(value, (int, float)):
+            points.append(float(value))
+    return points
+
+
+def _ignore(names: list[str]) -> "shutil._IgnoreFn":  # type: ignore[name-defined]
+    labs_dir = PACKAGE / "labs"
+
+    def ignored(folder: str, entries: list[str]) -> set[str]:
+        skip = {e for e in entries if e in _SKIPPED or e.endswith(".pyc")}
+        here = Path(folder)
+        if here == labs_dir:  # the labs not released, and every lab's own code (written cut, above)
+            skip |= {e for e in entries if (here / e).is_dir() and e not in names and e != "__pycache__"}
+            skip.add(RECORD.name)
+        elif here.parent == labs_dir:
+            skip |= set(entries)
+        return skip
+
+    return ignored
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+_VERIFY = """
+import json, runpy, sys
+from types import SimpleNamespace
+from grader import edition
+from grader.checks import Observations, reference_observations, run_checks
+from grader.labs import load_lab
+from grader.runner import Outcome, ProbeOutcome
+assert edition.public_only(), "the kit's grader does not know it is a kit"
+problems = []
+for name, solution, stub in json.loads(sys.argv[1]):
+    lab = load_lab(name)
+    probes = lab.make_probes()
+    for who, path in (("solution", solution), ("stub", stub)):
+        module = SimpleNamespace(**runpy.run_path(path, run_name="kit_" + who))
+        results = run_checks(lab.suite, reference_observations(probes, module), None, probes)
+        got, most = sum(c.score for c in results), sum(c.max_score for c in results)
+        if who == "solution" and got != most:
+            failed = [c.name + ": " + c.message for c in results if c.score != c.max_score]
+            problems.append(f"{name}: the solution scores {got:g}/{most:g} on the kit's checks ({failed[0]})")
+        if who == "stub" and got != 0:
+            problems.append(f"{name}: the stubs score {got:g}/{most:g} on the kit's checks")
+print(json.dumps(problems))
+"""
+
+
+def _verify(kit: Path, names: list[str]) -> None:
+    """Run the kit's own public checks on the reference's answers and on the stubs' (kit's Python code, our data)."""
+    cases = [(name, str(course_root() / "solutions" / name / f"{load_lab(name).stem}.py"),
+              str(load_lab(name).stub(".py"))) for name in names]
+    env = {**os.environ, "PYTHONPATH": str(kit), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([sys.executable, "-c", _VERIFY, json.dumps(cases)], cwd=kit, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise GraderError(f"the kit's checks could not run: {last}")
+    problems = json.loads(proc.stdout.strip().splitlines()[-1])
+    if problems:
+        raise GraderError(f"the kit is not sound: {problems[0]}")

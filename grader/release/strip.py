@@ -1,0 +1,282 @@
+"""The student kit's copy of a lab's code, cut from the instructor's with `ast`.
+
+What goes: every hidden check (a `@check` without `public=True`); every `with hidden():` block of a
+public check; every computed classic mistake (the mistake tables replay the exercise with one error
+switched on, so they hold the answers), with the `mistakes=` arguments and the lines that used
+them; the probes no public check asks for; and then whatever top-level code, data and imports
+nothing left uses. Comments go too: the kit is written back from the syntax tree.
+
+What stays: the public checks' comparisons with the lessons' printed numbers, the mistakes' hint
+texts (they teach; they compute nothing) and the helpers those need. The kit's leak test
+(tests/test_release.py) is the proof: it looks for every line of the solutions and every hidden
+input and expected number in the kit, and finds none.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+# Optional arguments that only word a failure: dropped when they need a computed mistake.
+DIAGNOSES = frozenset({"mistakes", "hint", "length_hints", "shape_hints"})
+
+
+class StripError(Exception):
+    """The lab's code cannot be cut into a kit (the message says where)."""
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _attributes(node: ast.AST, base: str) -> set[str]:
+    return {n.attr for n in ast.walk(node)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == base}
+
+
+def _is_check(node: ast.stmt) -> ast.Call | None:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name) and decorator.func.id == "check":
+            return decorator
+    return None
+
+
+def _is_public(decorator: ast.Call) -> bool:
+    return any(k.arg == "public" and isinstance(k.value, ast.Constant) and k.value.value is True for k in decorator.keywords)
+
+
+def _is_hidden_block(node: ast.stmt) -> bool:
+    return isinstance(node, ast.With) and any(
+        isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Name)
+        and item.context_expr.func.id == "hidden" for item in node.items)
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    """Names a top-level statement defines."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    return set()
+
+
+class _Cutter:
+    """Removes, inside function bodies, what depends on `tainted` names or attributes."""
+
+    def __init__(self, module_alias: set[str], kept_attributes: set[str]) -> None:
+        self.aliases = module_alias  # names the mistakes module is imported as
+        self.kept = kept_attributes  # its attributes the kit keeps (hint texts)
+        self.tainted: set[str] = set()  # top-level names whose value needs a computed mistake
+
+    def taints(self, node: ast.AST, local: set[str]) -> bool:
+        if _names(node) & (self.tainted | local):
+            return True
+        return any(attr not in self.kept for alias in self.aliases for attr in _attributes(node, alias))
+
+    def clean_calls(self, node: ast.AST, local: set[str]) -> bool:
+        """Drop the diagnosis arguments that need a computed mistake, in every call under `node` (always False)."""
+        for call in [n for n in ast.walk(node) if isinstance(n, ast.Call)]:
+            call.keywords = [k for k in call.keywords if not (k.arg in DIAGNOSES and self.taints(k.value, local))]
+        return False
+
+    def body(self, statements: list[ast.stmt], local: set[str]) -> tuple[list[ast.stmt], bool]:
+        """The statements without what is tainted; True when a `return` had to go."""
+        kept: list[ast.stmt] = []
+        lost_return = False
+        for statement in statements:
+            if _is_hidden_block(statement):
+                continue
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                statement.body, lost = self.body(statement.body, set(local))
+                statement.body = statement.body or [ast.Pass()]
+                if lost:
+                    local.add(statement.name)
+                kept.append(statement)
+            elif _has_body(statement):
+                header = _header(statement)
+                for part in header:
+                    self.clean_calls(part, local)
+                if any(self.taints(part, local) for part in header):
+                    local |= _stored(statement)
+                    lost_return |= any(isinstance(n, ast.Return) for n in ast.walk(statement))
+                    continue
+                for field in ("body", "orelse", "finalbody"):
+                    inner = getattr(statement, field, None)
+                    if inner:
+                        cut, lost = self.body(inner, local)
+                        lost_return |= lost
+                        setattr(statement, field, cut or ([ast.Pass()] if field == "body" else []))
+                for handler in getattr(statement, "handlers", []):
+                    cut, lost = self.body(handler.body, local)
+                    lost_return |= lost
+                    handler.body = cut or [ast.Pass()]
+                kept.append(statement)
+            elif self.clean_calls(statement, local) or self.taints(statement, local):
+                local |= _stored(statement)
+                lost_return |= isinstance(statement, ast.Return)
+            else:
+                kept.append(statement)
+        return kept, lost_return
+
+
+def _has_body(node: ast.stmt) -> bool:
+    return isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try))
+
+
+def _header(node: ast.stmt) -> list[ast.AST]:
+    if isinstance(node, (ast.If, ast.While)):
+        return [node.test]
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.target, node.iter]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [item for item in node.items]
+    return []
+
+
+def _stored(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _used_names(tree: ast.Module) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def prune(tree: ast.Module, roots: Iterable[str] = (), keep_all_functions: bool = False) -> ast.Module:
+    """Drop top-level definitions, assignments and imports nothing else uses (to a fixed point)."""
+    roots = set(roots)
+    while True:
+        used = _used_names(tree) | roots
+        kept: list[ast.stmt] = []
+        changed = False
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                kept.append(node)
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
+                changed |= len(names) != len(node.names)
+                if names:
+                    node.names = names
+                    kept.append(node)
+                continue
+            bound = _bound(node)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and keep_all_functions:
+                kept.append(node)
+            elif bound and not bound & used:
+                changed = True
+            else:
+                kept.append(node)
+        tree.body = kept
+        if not changed:
+            return tree
+
+
+def _docstring_kept(tree: ast.Module, text: str) -> None:
+    first = tree.body[0] if tree.body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        tree.body = tree.body[1:]
+    tree.body.insert(0, ast.Expr(ast.Constant(text)))
+
+
+def mistake_texts(source: str) -> tuple[str, set[str]]:
+    """The kit's mistakes module: the hint texts only. Returns (source, the names kept)."""
+    tree = ast.parse(source)
+    kept: list[ast.stmt] = []
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            kept.append(node)
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            kept.append(node)
+            names.add(node.targets[0].id)
+    tree.body = kept
+    _docstring_kept(tree, "The classic mistakes' hint texts. (Student kit: the mistakes themselves stay with the instructor.)")
+    return ast.unparse(tree) + "\n", names
+
+
+def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> tuple[str, set[str], int, float]:
+    """The kit's copy of a lab's suite: (source, probe ids it may ask for, hidden checks, their points)."""
+    tree = ast.parse(source)
+    aliases: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            aliases |= {a.asname or a.name for a in node.names if f"{node.module}.{a.name}" == mistakes_module}
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name == mistakes_module}
+    hidden_checks, hidden_points = 0, 0.0
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        decorator = _is_check(node)
+        if decorator is not None and not _is_public(decorator):
+            hidden_checks += 1
+            points = decorator.args[1] if len(decorator.args) > 1 else None
+            if not (isinstance(points, ast.Constant) and isinstance(points.value, (int, float))):
+                raise StripError(f"line {node.lineno}: a check's points must be a number written out")
+            hidden_points += float(points.value)
+            continue
+        body.append(node)
+    tree.body = body
+    cutter = _Cutter(aliases, hint_names)
+    # A top-level helper is tainted when it had to lose a return (its value needs a computed mistake).
+    while True:
+        before = set(cutter.tainted)
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                node.body, lost = cutter.body(node.body, set())
+                node.body = node.body or [ast.Pass()]
+                if lost:
+                    cutter.tainted.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and cutter.taints(node, set()):
+                cutter.tainted |= _bound(node)
+        tree.body = [n for n in tree.body if not (isinstance(n, (ast.Assign, ast.AnnAssign)) and _bound(n) & cutter.tainted)]
+        if cutter.tainted == before:
+            break
+    roots = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_check(n)}
+    tree = prune(tree, roots)
+    left = {alias for alias in aliases for node in [tree] for attr in _attributes(node, alias) if attr not in hint_names}
+    if left:
+        raise StripError(f"the public checks still compute a classic mistake through {sorted(left)}")
+    if not roots:
+        raise StripError("the lab has no public check")
+    probes = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    _docstring_kept(tree, "The lab's public checks. (Student kit: the hidden checks and inputs stay with the instructor.)")
+    return ast.unparse(tree) + "\n", probes, hidden_checks, hidden_points
+
+
+def public_lab(source: str, probe_ids: set[str]) -> str:
+    """The kit's copy of a lab's `__init__.py`: only the probes the public checks ask for, no pictures."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.List):
+            node.elts = [e for e in node.elts if not (_probe_id(e) is not None and _probe_id(e) not in probe_ids)]
+        if isinstance(node, ast.Call):
+            node.keywords = [k for k in node.keywords if k.arg != "make_figures"]
+    return ast.unparse(prune(tree, roots={"LAB"}, keep_all_functions=True)) + "\n"
+
+
+def _probe_id(node: ast.AST) -> str | None:
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Probe" and node.args
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return node.args[0].value
+    return None
+
+
+def public_data(source: str, used: set[str]) -> str:
+    """The kit's copy of a lab's `data.py`: the names the kit's code uses, nothing else."""
+    tree = ast.parse(source)
+    tree.body = [n for n in tree.body
+                 if not _bound(n) or isinstance(n, (ast.Import, ast.ImportFrom)) or _bound(n) & used]
+    _docstring_kept(tree, "The lessons' inputs. (Student kit: the hidden inputs stay with the instructor.)")
+    return ast.unparse(prune(tree, roots=used)) + "\n"
+
+
+def attribute_names(source: str) -> set[str]:
+    """Every attribute and name a module's code reads (what the data module must keep for it)."""
+    tree = ast.parse(source)
+    return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | _used_names(tree)
