@@ -244,9 +244,30 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> tup
         raise StripError(f"the public checks still compute a classic mistake through {sorted(left)}")
     if not roots:
         raise StripError("the lab has no public check")
-    probes = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    probes = _strings(tree)
     _docstring_kept(tree, "The lab's public checks. (Student kit: the hidden checks and inputs stay with the instructor.)")
     return ast.unparse(tree) + "\n", probes, hidden_checks, hidden_points
+
+
+def _strings(tree: ast.Module) -> set[str]:
+    """Every string the code spells out, f-strings of module-level string constants included."""
+    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+                 and isinstance(n.value.value, str) for t in n.targets if isinstance(t, ast.Name)}
+    found = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for part in node.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    parts.append(part.value)
+                elif (isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name)
+                      and part.value.id in constants and part.format_spec is None and part.conversion == -1):
+                    parts.append(constants[part.value.id])
+                else:
+                    break
+            else:
+                found.add("".join(parts))
+    return found
 
 
 def public_lab(source: str, probe_ids: set[str]) -> str:
@@ -270,8 +291,6 @@ def _probe_id(node: ast.AST) -> str | None:
 def public_data(source: str, used: set[str]) -> str:
     """The kit's copy of a lab's `data.py`: the names the kit's code uses, nothing else."""
     tree = ast.parse(source)
-    tree.body = [n for n in tree.body
-                 if not _bound(n) or isinstance(n, (ast.Import, ast.ImportFrom)) or _bound(n) & used]
     _docstring_kept(tree, "The lessons' inputs. (Student kit: the hidden inputs stay with the instructor.)")
     return ast.unparse(prune(tree, roots=used)) + "\n"
 

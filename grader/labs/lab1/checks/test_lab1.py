@@ -1,5 +1,7 @@
-"""Lab 1's hidden checks. Each one holds the student to a lesson's numbers AND to the reference
-solution on hidden inputs, so hard-coding the lesson's numbers earns nothing.
+"""Lab 1's checks. Each one holds the student to a lesson's numbers AND to the reference
+solution on hidden inputs, so hard-coding the lesson's numbers earns nothing. A check marked
+`public=True` compares with the lessons' printed numbers and goes into the student kit without its
+`with hidden():` blocks (grader.release); the other checks are hidden and stay here.
 
 Fixtures: `observed` (what the student's functions returned, see grader.checks) and
 `reference` (the reference solution, run here on the grader's side).
@@ -16,7 +18,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, expect_close, fmt
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
-from grader.labs.checking import T, check, gradient_from_autograd, training_result
+from grader.labs.checking import T, check, gradient_from_autograd, hidden, training_result
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
@@ -49,10 +51,11 @@ def expect_quadratic(observed: Any, probe: str, w: float, expected: Any, atol: f
                  mistakes={M.VALUE_NOT_GRAD: torch.tensor(2 * w * w + 5, dtype=torch.float64)})
 
 
-@check("quadratic_grad", 2, "quadratic_grad(2.0) gives lesson 000's w.grad of 8 for z = 2 * w**2 + 5")
+@check("quadratic_grad", 2, "quadratic_grad(2.0) gives lesson 000's w.grad of 8 for z = 2 * w**2 + 5", public=True)
 def test_quadratic_grad_lesson_value(observed: Any, reference: Any) -> None:
     expect_quadratic(observed, "quadratic_grad.lesson000", d.LESSON_W, 8.0, EXACT)
-    expect_quadratic(observed, "quadratic_grad.hidden_a", d.Q_HIDDEN_A, reference.quadratic_grad(d.Q_HIDDEN_A), **HIDDEN)
+    with hidden():
+        expect_quadratic(observed, "quadratic_grad.hidden_a", d.Q_HIDDEN_A, reference.quadratic_grad(d.Q_HIDDEN_A), **HIDDEN)
 
 
 @check("quadratic_grad", 1, "quadratic_grad follows dz/dw = 4w at other w, negative and fractional")
@@ -86,12 +89,14 @@ def expect_accumulated(observed: Any, probe: str, w: float, calls: int, expected
                            M.ALIASED: torch.full((calls,), expected[-1], dtype=torch.float64)})
 
 
-@check("accumulated_grads", 2, "21 backward() calls of z = 2 * w from w = 2 give lesson 000's 2, 4, 6, ..., 42")
+@check("accumulated_grads", 2, "21 backward() calls of z = 2 * w from w = 2 give lesson 000's 2, 4, 6, ..., 42",
+       public=True)
 def test_accumulated_grads_lesson_values(observed: Any, reference: Any) -> None:
     lesson = [2.0 * (i + 1) for i in range(d.LESSON_CALLS)]  # printed: tensor(2.) ... tensor(42.)
     expect_accumulated(observed, "accumulated_grads.lesson000", d.LESSON_W, d.LESSON_CALLS, lesson, EXACT)
-    w, calls = d.ACC_HIDDEN
-    expect_accumulated(observed, "accumulated_grads.hidden", w, calls, reference.accumulated_grads(w, calls), **HIDDEN)
+    with hidden():
+        w, calls = d.ACC_HIDDEN
+        expect_accumulated(observed, "accumulated_grads.hidden", w, calls, reference.accumulated_grads(w, calls), **HIDDEN)
 
 
 @check("accumulated_grads", 1, "accumulated_grads records one accumulated gradient per call, for any count and w")
@@ -113,14 +118,15 @@ def cost_value(observed: Any, probe: str, what: str, expected: torch.Tensor, pre
                  mistakes=lambda: {hint: M.cost_of(pred, y, kind) for hint, kind in kinds.items()})
 
 
-@check("l1_cost", 2, "l1_cost is the mean absolute error, as nn.L1Loss computes it on lesson 001's data")
+@check("l1_cost", 2, "l1_cost is the mean absolute error, as nn.L1Loss computes it on lesson 001's data", public=True)
 def test_l1_cost_lesson_value(observed: Any, reference: Any) -> None:
     line, y = T(d.L1_LINE), T(d.L1_Y)
     # The noise-free line 2x + 3 against the noisy y: 2 * mean|noise|, about 1.6271 (recomputed, not printed).
     cost_value(observed, "l1_cost.lesson001", "l1_cost(2x + 3, y) on lesson 001's 1000 points",
                torch.nn.L1Loss()(line, y), line, y)
-    pa, ya = T(d.C_PRED_A), T(d.C_Y_A)
-    cost_value(observed, "l1_cost.hidden_a", "l1_cost on other data", reference.l1_cost(pa, ya), pa, ya)
+    with hidden():
+        pa, ya = T(d.C_PRED_A), T(d.C_Y_A)
+        cost_value(observed, "l1_cost.hidden_a", "l1_cost on other data", reference.l1_cost(pa, ya), pa, ya)
 
 
 @check("l1_cost", 1, "l1_cost is a 0-dim mean over every element that autograd can differentiate")
@@ -161,30 +167,33 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
         for name, got, goal, tol in (("W", w, near[0], near[2]), ("b", b, near[1], near[3])):
             expect_close(got, torch.tensor(goal, dtype=torch.float64), what=f"{name} after training {what}", atol=tol,
                          mistakes=lambda j=int(name == "b"): {h: run[j] for h, run in wrong().items()})
-    ref_w, ref_b, ref_costs = reference.train_l1(x, y, lr=lr, epochs=epochs, seed=seed)
-    try:
-        expect_close(costs[0], torch.tensor(ref_costs[0], dtype=torch.float64), what=f"costs[0] {what}", **HIDDEN,
-                     mistakes=lambda: {h: run[2][0] for h, run in wrong().items()})
-    except CheckFailed as failure:
-        failure.hint = failure.hint or M.START
-        raise
-    at = sorted({0, 1, epochs // 2, epochs - 1})
-    expect_close(torch.tensor([costs[e] for e in at], dtype=torch.float64),
-                 torch.tensor([ref_costs[e] for e in at], dtype=torch.float64),
-                 what=f"costs at epochs {at} {what}", **TRAINED,
-                 mistakes=lambda: {h: torch.tensor([run[2][e] for e in at], dtype=torch.float64) for h, run in wrong().items()})
-    for j, (name, got, exp) in enumerate((("W", w, ref_w), ("b", b, ref_b))):
-        expect_close(got, torch.tensor(exp, dtype=torch.float64), what=f"{name} after training {what}", **TRAINED,
-                     mistakes=lambda j=j: {h: run[j] for h, run in wrong().items()})
+    with hidden():
+        ref_w, ref_b, ref_costs = reference.train_l1(x, y, lr=lr, epochs=epochs, seed=seed)
+        try:
+            expect_close(costs[0], torch.tensor(ref_costs[0], dtype=torch.float64), what=f"costs[0] {what}", **HIDDEN,
+                         mistakes=lambda: {h: run[2][0] for h, run in wrong().items()})
+        except CheckFailed as failure:
+            failure.hint = failure.hint or M.START
+            raise
+        at = sorted({0, 1, epochs // 2, epochs - 1})
+        expect_close(torch.tensor([costs[e] for e in at], dtype=torch.float64),
+                     torch.tensor([ref_costs[e] for e in at], dtype=torch.float64),
+                     what=f"costs at epochs {at} {what}", **TRAINED,
+                     mistakes=lambda: {h: torch.tensor([run[2][e] for e in at], dtype=torch.float64) for h, run in wrong().items()})
+        for j, (name, got, exp) in enumerate((("W", w, ref_w), ("b", b, ref_b))):
+            expect_close(got, torch.tensor(exp, dtype=torch.float64), what=f"{name} after training {what}", **TRAINED,
+                         mistakes=lambda j=j: {h: run[j] for h, run in wrong().items()})
 
 
-@check("train_l1", 3, "train_l1 on lesson 001's 1000 points (lr 0.01, 500 epochs) ends near W 2, b 3, as the reference does")
+@check("train_l1", 3, "train_l1 on lesson 001's 1000 points (lr 0.01, 500 epochs) ends near W 2, b 3, as the reference does",
+       public=True)
 def test_train_l1_lesson_data(observed: Any, reference: Any) -> None:
     # The reference ends at W 2.0156, b 2.6129: b moves at most lr = 0.01 per update under the L1 cost.
     expect_training(get(observed, "train_l1.lesson001"), reference, T(d.L1_X), T(d.L1_Y), d.L1_LR, d.L1_EPOCHS,
                     d.L1_MODEL_SEED, "on lesson 001's data", near=(2.0, 3.0, 0.05, 0.5))
-    expect_training(get(observed, "train_l1.hidden_defaults"), reference, T(d.TD_X), T(d.TD_Y), d.L1_LR, d.L1_EPOCHS,
-                    d.L1_MODEL_SEED, "on other data with the default lr, epochs and seed")
+    with hidden():
+        expect_training(get(observed, "train_l1.hidden_defaults"), reference, T(d.TD_X), T(d.TD_Y), d.L1_LR, d.L1_EPOCHS,
+                        d.L1_MODEL_SEED, "on other data with the default lr, epochs and seed")
 
 
 @check("train_l1", 2, "train_l1 follows the reference with another learning rate, epoch count and seed")

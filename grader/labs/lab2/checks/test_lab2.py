@@ -1,5 +1,7 @@
-"""Lab 2's hidden checks. Each one holds the student to a lesson's printed numbers AND to the
-reference solution on hidden inputs, so hard-coding the lesson's numbers earns nothing.
+"""Lab 2's checks. Each one holds the student to a lesson's numbers AND to the reference
+solution on hidden inputs, so hard-coding the lesson's numbers earns nothing. A check marked
+`public=True` compares with the lessons' printed numbers and goes into the student kit without its
+`with hidden():` blocks (grader.release); the other checks are hidden and stay here.
 
 Fixtures: `observed` (what the student's functions returned, see grader.checks) and
 `reference` (the reference solution, run here on the grader's side).

@@ -1,5 +1,7 @@
-"""Lab 3's hidden checks. Each one holds the student to the lesson's numbers AND to the
-reference solution on hidden inputs, so hard-coding the lesson's numbers earns nothing.
+"""Lab 3's checks. Each one holds the student to a lesson's numbers AND to the reference
+solution on hidden inputs, so hard-coding the lesson's numbers earns nothing. A check marked
+`public=True` compares with the lessons' printed numbers and goes into the student kit without its
+`with hidden():` blocks (grader.release); the other checks are hidden and stay here.
 
 Fixtures: `observed` (what the student's functions returned, see grader.checks) and
 `reference` (the reference solution, run here on the grader's side).
@@ -16,7 +18,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, as_tensor, close, diagnose, expect_close, fmt, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
-from grader.labs.checking import T, check, expect_by_hand, expect_left_alone, gradient_from_autograd, printed
+from grader.labs.checking import T, check, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, printed
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -36,13 +38,14 @@ def pred_shape_hints(m: int) -> dict[tuple[int, ...], str]:
             (m, m): "the prediction is (m, m): a (m,) tensor was broadcast against an (m, 1) one; use x * W"}
 
 
-@check("hypothesis", 1, "H(x) = xW at W = 1 predicts the lesson's y exactly (x = y = [[1], [2], [3]])")
+@check("hypothesis", 1, "H(x) = xW at W = 1 predicts the lesson's y exactly (x = y = [[1], [2], [3]])", public=True)
 def test_hypothesis_lesson(observed: Any, reference: Any) -> None:
     expect_close(observed.get("hypothesis.lesson"), T(d.LESSON_Y), what="hypothesis(x, W) at W = 1 on the lesson's data",
                  atol=1e-6, shape_hints=pred_shape_hints(3))
-    xa, wa = T(d.A_X), T(d.A_W)
-    expect_close(observed.get("hypothesis.hidden_a"), reference.hypothesis(xa, wa), what="hypothesis on other data",
-                 shape_hints=pred_shape_hints(5), **HIDDEN)
+    with hidden():
+        xa, wa = T(d.A_X), T(d.A_W)
+        expect_close(observed.get("hypothesis.hidden_a"), reference.hypothesis(xa, wa), what="hypothesis on other data",
+                     shape_hints=pred_shape_hints(5), **HIDDEN)
 
 
 @check("hypothesis", 1, "hypothesis keeps the (m, 1) shape for any m, negative W included")
@@ -69,7 +72,7 @@ def lesson_cost(value: str) -> tuple[torch.Tensor, float]:
     return torch.tensor(float(value), dtype=torch.float64), printed_tolerance(value)
 
 
-@check("cost", 2, "cost gives the lesson's 4.666667 at W = 0 and 0.746666 at W = 1.4, and 0 at W = 1")
+@check("cost", 2, "cost gives the lesson's 4.666667 at W = 0 and 0.746666 at W = 1.4, and 0 at W = 1", public=True)
 def test_cost_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     for probe, w, shown in (("cost.lesson_w0", [0.0], "4.666667"), ("cost.lesson_step", d.W_AFTER_ONE_STEP, "0.746666")):
@@ -77,8 +80,9 @@ def test_cost_lesson_values(observed: Any, reference: Any) -> None:
         expect_cost(observed.get(probe), f"cost(x, y, W) at W = {w[0]:.1f} on the lesson's data", expected, tol, 1e-6, x, y, T(w))
     expect_cost(observed.get("cost.lesson_w1"), "cost(x, y, W) at W = 1 on the lesson's data",
                 torch.tensor(0.0, dtype=torch.float64), 1e-6, 0.0, x, y, T([1.0]))
-    xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
-    expect_cost(observed.get("cost.hidden_a"), "cost on other data", reference.cost(xa, ya, wa), 1e-4, 1e-4, xa, ya, wa)
+    with hidden():
+        xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
+        expect_cost(observed.get("cost.hidden_a"), "cost on other data", reference.cost(xa, ya, wa), 1e-4, 1e-4, xa, ya, wa)
 
 
 def autograd_gradient(observed: Any, probe: str, what: str) -> torch.Tensor:
@@ -90,7 +94,7 @@ def autograd_gradient(observed: Any, probe: str, what: str) -> torch.Tensor:
                                        "torch.tensor(...) or numpy on the way")
 
 
-@check("cost", 1, "torch.optim.SGD(lr=0.15) on cost takes the lesson's steps, W 0 -> 1.400 -> 0.840 (lr 0.1 on the sum gradient)")
+@check("cost", 1, "torch.optim.SGD(lr=0.15) on cost takes the lesson's steps, W 0 -> 1.400 -> 0.840 (lr 0.1 on the sum gradient)", public=True)
 def test_cost_autograd_sgd(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     for probe, w, shown in (("cost.autograd_w0", [0.0], "1.400"), ("cost.autograd_step", d.W_AFTER_ONE_STEP, "0.840")):
@@ -102,13 +106,14 @@ def test_cost_autograd_sgd(observed: Any, reference: Any) -> None:
         expect_close(start - SGD_LR * grad, expected, what=f"W after one SGD(lr=0.15) step on your cost {where}", atol=tol,
                      decimals=3, mistakes=lambda start=start, w=w: {
                          M.COST_SUM: start - SGD_LR * 2 * M.gradient_of(x, y, T(w)).double()})  # d sum / dW = 2 * sum
-    xb, yb, wb = T(d.B_X), T(d.B_Y), T(d.B_W)
-    grad = autograd_gradient(observed, "cost.autograd_b", "on other data")
-    p = wb.clone().requires_grad_(True)
-    reference.cost(xb, yb, p).backward()
-    assert p.grad is not None
-    expect_close(grad, p.grad, what="d cost / dW on other data, from autograd", atol=1e-4, rtol=1e-4,
-                 mistakes={M.COST_SUM: p.grad * xb.shape[0]})
+    with hidden():
+        xb, yb, wb = T(d.B_X), T(d.B_Y), T(d.B_W)
+        grad = autograd_gradient(observed, "cost.autograd_b", "on other data")
+        p = wb.clone().requires_grad_(True)
+        reference.cost(xb, yb, p).backward()
+        assert p.grad is not None
+        expect_close(grad, p.grad, what="d cost / dW on other data, from autograd", atol=1e-4, rtol=1e-4,
+                     mistakes={M.COST_SUM: p.grad * xb.shape[0]})
 
 
 # --- gradient --------------------------------------------------------------------------
@@ -123,13 +128,14 @@ def expect_gradient(observed: Any, probe: str, where: str, x: torch.Tensor, y: t
                  mistakes=lambda: M.gradient_variants(x, y, w), shape_hints=GRADIENT_SHAPES)
 
 
-@check("gradient", 1, "gradient is the lesson's sum((W * x - y) * x): -14 at W = 0, and 0 at the best W = 1")
+@check("gradient", 1, "gradient is the lesson's sum((W * x - y) * x): -14 at W = 0, and 0 at the best W = 1", public=True)
 def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     expect_gradient(observed, "gradient.lesson_w0", "at W = 0 on the lesson's data", x, y, T([0.0]), T([-14.0]), 1e-5, 0.0)
     expect_gradient(observed, "gradient.lesson_w1", "at W = 1 on the lesson's data", x, y, T([1.0]), T([0.0]), 1e-5, 0.0)
-    xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
-    expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, reference.gradient(xa, ya, wa), **HIDDEN)
+    with hidden():
+        xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
+        expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, reference.gradient(xa, ya, wa), **HIDDEN)
 
 
 @check("gradient", 1, "gradient follows the same formula on other data, shaped like W")
@@ -138,7 +144,7 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
     expect_gradient(observed, "gradient.hidden_b", "on 7 points with W -1.3", xb, yb, wb, reference.gradient(xb, yb, wb), **HIDDEN)
 
 
-@check("gradient", 1, "gradient computes the lesson's formula by hand, without backward(), torch.autograd or torch.optim")
+@check("gradient", 1, "gradient computes the lesson's formula by hand, without backward(), torch.autograd or torch.optim", public=True)
 def test_gradient_by_hand(observed: Any, reference: Any) -> None:
     test_gradient_lesson_values(observed, reference)  # the rule's point goes with a gradient that works
     expect_by_hand(observed, "gradient", hint=M.AUTOGRAD_GRADIENT)
@@ -153,7 +159,7 @@ def expect_step(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, w: torc
                  mistakes=lambda: M.step_variants(x, y, w, lr), shape_hints={(): "return W's new value with W's shape (1,)"})
 
 
-@check("descent_step", 1, "descent_step with lr 0.1 takes the lesson's steps: W 0 -> 1.4 -> 0.840")
+@check("descent_step", 1, "descent_step with lr 0.1 takes the lesson's steps: W 0 -> 1.4 -> 0.840", public=True)
 def test_descent_step_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     first, tol = printed(["1.4000"])  # the lesson prints tensor(1.4000)
@@ -162,12 +168,13 @@ def test_descent_step_lesson_values(observed: Any, reference: Any) -> None:
     second, tol = printed(["0.840"])  # the training table's epoch 2
     expect_step(observed.get("descent_step.lesson_second"), "descent_step from W = 1.4 with lr 0.1", x, y,
                 T(d.W_AFTER_ONE_STEP), d.LESSON_LR, second, tol, 0.0, decimals=3)
-    xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
-    expect_step(observed.get("descent_step.hidden_a"), f"descent_step on other data with lr {d.A_LR}", xa, ya, wa, d.A_LR,
-                reference.descent_step(xa, ya, wa, d.A_LR), **HIDDEN)
+    with hidden():
+        xa, ya, wa = T(d.A_X), T(d.A_Y), T(d.A_W)
+        expect_step(observed.get("descent_step.hidden_a"), f"descent_step on other data with lr {d.A_LR}", xa, ya, wa, d.A_LR,
+                    reference.descent_step(xa, ya, wa, d.A_LR), **HIDDEN)
 
 
-@check("descent_step", 1, "descent_step updates W by hand, W - lr * gradient(x, y, W), without autograd or torch.optim")
+@check("descent_step", 1, "descent_step updates W by hand, W - lr * gradient(x, y, W), without autograd or torch.optim", public=True)
 def test_descent_step_by_hand(observed: Any, reference: Any) -> None:
     test_descent_step_lesson_values(observed, reference)  # the rule's point goes with a step that works
     expect_by_hand(observed, "descent_step", hint=M.AUTOGRAD_STEP)
@@ -218,7 +225,7 @@ def expect_curve(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, ws: to
     return curve
 
 
-@check("cost_curve", 2, "over torch.linspace(-5, 7, 1000) the lesson's cost curve is lowest at the grid point nearest W = 1")
+@check("cost_curve", 2, "over torch.linspace(-5, 7, 1000) the lesson's cost curve is lowest at the grid point nearest W = 1", public=True)
 def test_cost_curve_lesson(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     ws = T(d.linspace(d.CURVE_START, d.CURVE_END, d.CURVE_POINTS))
@@ -233,9 +240,10 @@ def test_cost_curve_lesson(observed: Any, reference: Any) -> None:
                           expected=f"the minimum at W = {grid} (index {' or '.join(map(str, nearest))})",
                           obtained=f"the minimum at W = {float(ws[lowest]):.4f}",
                           hint=diagnose(curve, curve_variants(x, y, ws)(), **HIDDEN))
-    expect_curve(curve, what, x, y, ws, reference)
-    expect_curve(observed.get("cost_curve.hidden_a"), "cost_curve on other data over 41 values of W", T(d.A_X), T(d.A_Y),
-                 T(d.CURVE_A), reference)
+    with hidden():
+        expect_curve(curve, what, x, y, ws, reference)
+        expect_curve(observed.get("cost_curve.hidden_a"), "cost_curve on other data over 41 values of W", T(d.A_X), T(d.A_Y),
+                     T(d.CURVE_A), reference)
 
 
 @check("cost_curve", 1, "cost_curve works for any list of W values, unsorted and unevenly spaced")
@@ -287,7 +295,8 @@ def whole_history_mistake(ws: torch.Tensor, costs: torch.Tensor, wrong: dict[str
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
                     table: tuple[tuple[str, str], ...] | None = None) -> None:
     w, ws, costs = history_parts(value, epochs)
-    ref_w, ref_history = reference.train(x, y, lr=lr, epochs=epochs)
+    # A student kit has no reference solution: there only the lesson's printed table is compared.
+    ref_w, ref_history = reference.train(x, y, lr=lr, epochs=epochs) if reference is not None else (None, None)
     wrong = functools.cache(lambda: {h: M.simulate(x, y, lr, epochs, v) for h, v in M.VARIANTS.items()})
     if table:
         (exp_ws, w_tol), (exp_costs, c_tol), rtol = printed([r[0] for r in table]), printed([r[1] for r in table]), 1e-6
@@ -303,21 +312,23 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                      mistakes=lambda: {h: torch.tensor([e[0] for e in hist]) for h, (_, hist) in wrong().items()})
         expect_close(costs, exp_costs, what=f"cost in history, epochs 0..{epochs} {what}", atol=c_tol, rtol=rtol, decimals=6,
                      mistakes=lambda: {h: torch.tensor([e[1] for e in hist]) for h, (_, hist) in wrong().items()})
-        expect_close(w, ref_w.detach(), what=f"W returned after training {what}", atol=1e-4, rtol=1e-4,
-                     mistakes=lambda: {h: final for h, (final, _) in wrong().items()},
-                     shape_hints={(): "return W with shape (1,), as created by torch.zeros(1)"})
+        if ref_w is not None:
+            expect_close(w, ref_w.detach(), what=f"W returned after training {what}", atol=1e-4, rtol=1e-4,
+                         mistakes=lambda: {h: final for h, (final, _) in wrong().items()},
+                         shape_hints={(): "return W with shape (1,), as created by torch.zeros(1)"})
     except CheckFailed as failure:
         failure.hint = whole_history_mistake(ws, costs, wrong(), w_tol, c_tol) or failure.hint
         raise
 
 
-@check("train", 3, "train with lr 0.1 and 10 epochs prints the lesson's table: W 0.000 -> 1.400 -> 0.840 ... 1.000, cost 4.666667 -> 0.000000")
+@check("train", 3, "train with lr 0.1 and 10 epochs prints the lesson's table: W 0.000 -> 1.400 -> 0.840 ... 1.000, cost 4.666667 -> 0.000000", public=True)
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     expect_training(observed.get("train.lesson"), reference, x, y, d.LESSON_LR, d.LESSON_EPOCHS,
                     "on the lesson's data with the default lr and epochs", LESSON_TABLE)
-    expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), d.LESSON_LR, d.LESSON_EPOCHS,
-                    "on other data with the default lr and epochs")
+    with hidden():
+        expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), d.LESSON_LR, d.LESSON_EPOCHS,
+                        "on other data with the default lr and epochs")
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")

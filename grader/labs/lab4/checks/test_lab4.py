@@ -1,5 +1,7 @@
-"""Lab 4's hidden checks. Each one holds the student to the lesson's printed numbers AND to the
-reference solution on hidden inputs, so hard-coding the lesson's numbers earns nothing.
+"""Lab 4's checks. Each one holds the student to a lesson's numbers AND to the reference
+solution on hidden inputs, so hard-coding the lesson's numbers earns nothing. A check marked
+`public=True` compares with the lessons' printed numbers and goes into the student kit without its
+`with hidden():` blocks (grader.release); the other checks are hidden and stay here.
 
 Fixtures: `observed` (what the student's functions returned, see grader.checks) and
 `reference` (the reference solution, run here on the grader's side).
@@ -17,7 +19,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
-from grader.labs.checking import T, check, expect_linear_model, printed, seeded_model_run, training_result
+from grader.labs.checking import T, check, expect_linear_model, hidden, printed, seeded_model_run, training_result
 from grader.values import decode
 
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
@@ -61,12 +63,13 @@ def expect_hypothesis(observed: Any, reference: Any, probe: str, x: list[list[fl
                  mistakes=lambda: {M.NO_BIAS: T(x).matmul(T(w))})
 
 
-@check("hypothesis", 2, "H(X) = XW + b gives the lesson's epoch-1 predictions 67.2578, 80.8397, 79.6523, 86.7394, 61.6605")
+@check("hypothesis", 2, "H(X) = XW + b gives the lesson's epoch-1 predictions 67.2578, 80.8397, 79.6523, 86.7394, 61.6605", public=True)
 def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:
     expect_hypothesis(observed, reference, "hypothesis.lesson", d.LESSON_X, d.W_STEP, d.B_STEP,
                       "hypothesis(x, W, b) at W, b after the lesson's first SGD step",
                       ["67.2578", "80.8397", "79.6523", "86.7394", "61.6605"])
-    expect_hypothesis(observed, reference, "hypothesis.hidden_a", d.A_X, d.A_W, d.A_B, "hypothesis on other quiz scores")
+    with hidden():
+        expect_hypothesis(observed, reference, "hypothesis.hidden_a", d.A_X, d.A_W, d.A_B, "hypothesis on other quiz scores")
 
 
 @check("hypothesis", 1, "hypothesis keeps the (m, 1) shape for any m (here 3 rows), negative weights included")
@@ -106,26 +109,28 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
 
     for epoch, (text, rtol) in sorted((lesson or {}).items()):
         compare_costs([epoch], printed([text])[0], printed_tolerance(text), rtol)
-    ref_w, ref_b, ref_costs = reference.train(tx, ty, lr=lr, epochs=epochs)
-    epochs_to_check = sorted({0, 1, epochs // 2, epochs} & set(range(epochs + 1)))
-    compare_costs(epochs_to_check, at(epochs_to_check, ref_costs), HIDDEN_TOL, HIDDEN_TOL)
-    for j, (name, got, exp) in enumerate((("W", w, ref_w), ("b", b, ref_b))):
-        expect_close(got, exp.detach(), what=f"{name} after training {what}", atol=HIDDEN_TOL, rtol=HIDDEN_TOL,
-                     mistakes=lambda j=j: {h: result[j + 1] for h, result in wrong().items()})
+    with hidden():
+        ref_w, ref_b, ref_costs = reference.train(tx, ty, lr=lr, epochs=epochs)
+        epochs_to_check = sorted({0, 1, epochs // 2, epochs} & set(range(epochs + 1)))
+        compare_costs(epochs_to_check, at(epochs_to_check, ref_costs), HIDDEN_TOL, HIDDEN_TOL)
+        for j, (name, got, exp) in enumerate((("W", w, ref_w), ("b", b, ref_b))):
+            expect_close(got, exp.detach(), what=f"{name} after training {what}", atol=HIDDEN_TOL, rtol=HIDDEN_TOL,
+                         mistakes=lambda j=j: {h: result[j + 1] for h, result in wrong().items()})
 
 
 @check("train", 3, "train with the defaults (lr 1e-5, 20 epochs) gives the lesson's costs 29661.800781, 9298.520508 "
-                   "and 1.619033 at epochs 0, 1 and 20")
+                   "and 1.619033 at epochs 0, 1 and 20", public=True)
 def test_train_lesson_costs(observed: Any, reference: Any) -> None:
     expect_training(observed, reference, "train.lesson", d.LESSON_X, d.LESSON_Y, d.LESSON_LR, d.LESSON_EPOCHS,
                     "on the lesson's quiz scores with the default lr and epochs",
                     {0: ("29661.800781", 1e-6), 1: ("9298.520508", 1e-6), 20: ("1.619033", LAST_COST_RTOL)})
-    expect_training(observed, reference, "train.hidden_defaults", d.T_X, d.T_Y, d.LESSON_LR, d.LESSON_EPOCHS,
-                    "on other quiz scores with the default lr and epochs")
+    with hidden():
+        expect_training(observed, reference, "train.hidden_defaults", d.T_X, d.T_Y, d.LESSON_LR, d.LESSON_EPOCHS,
+                        "on other quiz scores with the default lr and epochs")
 
 
 @check("train", 1, "train counts its steps: epochs=0 takes one (cost 29661.800781, then the epoch-1 predictions "
-                   "67.2578, ...), epochs=2 takes three")
+                   "67.2578, ...), epochs=2 takes three", public=True)
 def test_train_step_count(observed: Any, reference: Any) -> None:
     expect_training(observed, reference, "train.lesson_one_step", d.LESSON_X, d.LESSON_Y, d.LESSON_LR, 0,
                     "with epochs=0 on the lesson's data", {0: ("29661.800781", 1e-6)})
@@ -133,8 +138,9 @@ def test_train_step_count(observed: Any, reference: Any) -> None:
     expected, atol = printed(["67.2578", "80.8397", "79.6523", "86.7394", "61.6605"])
     expect_close(T(d.LESSON_X).matmul(w.float()) + b.float(), expected.reshape(LESSON_M, 1), atol=atol,
                  what="x.matmul(W) + b with the W, b that train(x, y, epochs=0) returned")
-    expect_training(observed, reference, "train.hidden_few_steps", d.T_X, d.T_Y, d.FEW_LR, d.FEW_EPOCHS,
-                    f"with lr {d.FEW_LR}, epochs={d.FEW_EPOCHS} on other data")
+    with hidden():
+        expect_training(observed, reference, "train.hidden_few_steps", d.T_X, d.T_Y, d.FEW_LR, d.FEW_EPOCHS,
+                        f"with lr {d.FEW_LR}, epochs={d.FEW_EPOCHS} on other data")
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
@@ -169,12 +175,13 @@ def expect_model(observed: Any, reference: Any, part: str, lesson_cost: str, rto
                         shape_hints=M.prediction_shape_hints(LESSON_M))
         expect_close(F.mse_loss(out, T(d.LESSON_Y).double()), printed([lesson_cost])[0][0],
                      what=f"F.mse_loss(model(x), y) {what}", atol=printed_tolerance(lesson_cost), rtol=rtol, decimals=6)
-        x, y = T(d.U_X), T(d.U_Y)
-        expected = reference_model(reference, d.MODEL_SEED, x, y, d.MODEL_LR, d.MODEL_STEPS)[1 if part == "output" else 2]
-        hidden_what = (f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})" if part == "output" else
-                       f"model(x) after {d.MODEL_STEPS} SGD steps (lr {d.MODEL_LR}) on other data")
-        expect_close(value(observed, f"{MODEL}.hidden", len(d.U_X), part), expected, what=hidden_what,
-                     atol=HIDDEN_TOL, rtol=HIDDEN_TOL)
+        with hidden():
+            x, y = T(d.U_X), T(d.U_Y)
+            expected = reference_model(reference, d.MODEL_SEED, x, y, d.MODEL_LR, d.MODEL_STEPS)[1 if part == "output" else 2]
+            hidden_what = (f"model(x) on other data after torch.manual_seed({d.MODEL_SEED})" if part == "output" else
+                           f"model(x) after {d.MODEL_STEPS} SGD steps (lr {d.MODEL_LR}) on other data")
+            expect_close(value(observed, f"{MODEL}.hidden", len(d.U_X), part), expected, what=hidden_what,
+                         atol=HIDDEN_TOL, rtol=HIDDEN_TOL)
     except CheckFailed as failure:
         failure.hint = failure.hint or hint
         raise
@@ -191,13 +198,13 @@ def test_model_structure(observed: Any, reference: Any) -> None:
                             seed=seed, data=data, by_hand=M.BY_HAND, shape_hints=M.prediction_shape_hints(len(x)))
 
 
-@check(MODEL, 2, "after torch.manual_seed(1) the untrained model's cost is the lesson's epoch-0 31667.597656")
+@check(MODEL, 2, "after torch.manual_seed(1) the untrained model's cost is the lesson's epoch-0 31667.597656", public=True)
 def test_model_initial_cost(observed: Any, reference: Any) -> None:
     # torch 2.13 gives 31667.599609, one float32 step (0.002) above the lesson's print: rtol 1e-5 takes both.
     expect_model(observed, reference, "output", "31667.597656", 1e-5, "after torch.manual_seed(1), before training")
 
 
-@check(MODEL, 2, "20 SGD steps (lr 1e-5, F.mse_loss) bring the model to the lesson's epoch-20 cost 0.227732")
+@check(MODEL, 2, "20 SGD steps (lr 1e-5, F.mse_loss) bring the model to the lesson's epoch-20 cost 0.227732", public=True)
 def test_model_trained_cost(observed: Any, reference: Any) -> None:
     expect_model(observed, reference, "trained", "0.227732", LAST_COST_RTOL,
                  f"after torch.manual_seed(1) and {d.LESSON_EPOCHS} SGD steps of lr {d.LESSON_LR}")
