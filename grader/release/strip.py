@@ -278,7 +278,19 @@ def public_lab(source: str, probe_ids: set[str]) -> str:
             node.elts = [e for e in node.elts if not (_probe_id(e) is not None and _probe_id(e) not in probe_ids)]
         if isinstance(node, ast.Call):
             node.keywords = [k for k in node.keywords if k.arg != "make_figures"]
+    for function in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
+        _drop_unused_locals(function)
     return ast.unparse(prune(tree, roots={"LAB"}, keep_all_functions=True)) + "\n"
+
+
+def _drop_unused_locals(function: ast.FunctionDef) -> None:
+    """Assignments to local names nothing in the function reads any more (the dropped probes' inputs)."""
+    while True:
+        read = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        body = [s for s in function.body if not (isinstance(s, ast.Assign) and not _stored(s) & read)]
+        if len(body) == len(function.body):
+            return
+        function.body = body
 
 
 def _probe_id(node: ast.AST) -> str | None:
