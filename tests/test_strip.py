@@ -1,0 +1,111 @@
+"""The rules by which `grade release` cuts a lab's code for the student kit (grader.release.strip)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from grader.release import strip
+
+MISTAKES = '''
+"""Mistakes."""
+from __future__ import annotations
+import torch
+
+SUM = "looks like sum instead of mean"
+SHAPE = "keep (m, 1)"
+
+
+def cost_of(pred, y, kind):
+    return torch.sum((pred - y) ** 2) if kind == "sum" else torch.mean((pred - y) ** 2)
+'''
+
+SUITE = '''
+"""A lab's checks."""
+from grader.labs.checking import T, check, hidden
+from grader.labs.lab9 import data as d
+from grader.labs.lab9 import mistakes as M
+
+MODEL = "Model"
+HIDDEN = {"atol": 1e-4}
+
+
+def wrong(pred, y):
+    return {M.SUM: M.cost_of(pred, y, "sum")}
+
+
+def hints():
+    return {(3,): M.SHAPE}
+
+
+def compare(observed, probe, expected, pred, y):
+    variants = wrong(pred, y)
+    expect_close(observed.get(probe), expected, mistakes=variants, shape_hints=hints())
+
+
+@check("cost", 2, "the lesson's 4.6667", public=True)
+def test_cost_lesson(observed, reference):
+    compare(observed, "cost.lesson", 4.6667, T(d.LESSON_X), T(d.LESSON_Y))
+    observed.raw(f"{MODEL}.lesson")
+    with hidden():
+        compare(observed, "cost.hidden_a", reference.cost(T(d.A_X), T(d.A_Y)), T(d.A_X), T(d.A_Y))
+
+
+@check("cost", 1, "other data")
+def test_cost_other(observed, reference):
+    compare(observed, "cost.hidden_b", reference.cost(T(d.B_X), T(d.B_Y)), T(d.B_X), T(d.B_Y), **HIDDEN)
+'''
+
+
+def cut() -> tuple[str, set[str], int, float]:
+    _, hints = strip.mistake_texts(MISTAKES)
+    return strip.public_suite(SUITE, "grader.labs.lab9.mistakes", hints)
+
+
+def test_mistakes_keep_their_texts_and_lose_their_code() -> None:
+    text, names = strip.mistake_texts(MISTAKES)
+    assert names == {"SUM", "SHAPE"}
+    assert "def cost_of" not in text and "torch" not in text and "looks like sum instead of mean" in text
+    ast.parse(text)
+
+
+def test_hidden_checks_and_blocks_go_public_parts_stay() -> None:
+    suite, probes, n_hidden, points = cut()
+    tree = ast.parse(suite)
+    tests = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    assert tests == ["test_cost_lesson"] and (n_hidden, points) == (1, 1.0)
+    assert "hidden()" not in suite and "import T, check\n" in suite and "reference.cost" not in suite and "HIDDEN" not in suite
+    assert "d.A_X" not in suite and "d.B_X" not in suite
+    # the lesson comparison is still made, with the hint text that needs no computing
+    assert "compare(observed, 'cost.lesson', 4.6667" in suite and "shape_hints=hints()" in suite
+    # the computed mistake is gone with the helper whose value needed it
+    assert "cost_of" not in suite and "def wrong" not in suite and "mistakes=" not in suite
+    assert {"cost.lesson", "Model.lesson"} <= probes and "cost.hidden_a" not in probes
+
+
+def test_a_lab_without_a_public_check_cannot_be_cut() -> None:
+    with pytest.raises(strip.StripError, match="no public check"):
+        strip.public_suite(SUITE.replace(", public=True", ""), "grader.labs.lab9.mistakes", {"SUM", "SHAPE"})
+
+
+def test_probes_and_data_keep_what_the_public_checks_use() -> None:
+    init = '''
+from . import data as d
+from .figures import figures
+
+
+def probes():
+    a, b = d.HIDDEN_PAIR
+    return [Probe("cost.lesson", "cost", "call", {"args": [d.LESSON_X]}),
+            Probe("cost.hidden_a", "cost", "call", {"args": [a, b]})]
+
+
+LAB = Lab(name="lab9", make_probes=probes, make_figures=figures)
+'''
+    kit_init = strip.public_lab(init, {"cost.lesson"})
+    assert "cost.hidden_a" not in kit_init and "HIDDEN_PAIR" not in kit_init and "figures" not in kit_init
+    assert "LAB = Lab(" in kit_init
+    data = 'LESSON_X = [[1.0]]\nHIDDEN_PAIR = ([[2.5]], [[7.5]])\n\ndef helper():\n    return 1\nUSES = helper()\n'
+    kit_data = strip.public_data(data, strip.attribute_names(kit_init))
+    assert "LESSON_X" in kit_data and "HIDDEN_PAIR" not in kit_data and "helper" not in kit_data
