@@ -78,11 +78,10 @@ class _Cutter:
             return True
         return any(attr not in self.kept for alias in self.aliases for attr in _attributes(node, alias))
 
-    def clean_calls(self, node: ast.AST, local: set[str]) -> bool:
-        """Drop the diagnosis arguments that need a computed mistake, in every call under `node` (always False)."""
+    def clean_calls(self, node: ast.AST, local: set[str]) -> None:
+        """Drop the diagnosis arguments that need a computed mistake, in every call under `node`."""
         for call in [n for n in ast.walk(node) if isinstance(n, ast.Call)]:
             call.keywords = [k for k in call.keywords if not (k.arg in DIAGNOSES and self.taints(k.value, local))]
-        return False
 
     def body(self, statements: list[ast.stmt], local: set[str]) -> tuple[list[ast.stmt], bool]:
         """The statements without what is tainted; True when a `return` had to go."""
@@ -116,11 +115,13 @@ class _Cutter:
                     lost_return |= lost
                     handler.body = cut or [ast.Pass()]
                 kept.append(statement)
-            elif self.clean_calls(statement, local) or self.taints(statement, local):
-                local |= _stored(statement)
-                lost_return |= isinstance(statement, ast.Return)
             else:
-                kept.append(statement)
+                self.clean_calls(statement, local)
+                if self.taints(statement, local):  # the whole line needs a computed mistake: it goes
+                    local |= _stored(statement)
+                    lost_return |= isinstance(statement, ast.Return)
+                else:
+                    kept.append(statement)
         return kept, lost_return
 
 
@@ -134,7 +135,7 @@ def _header(node: ast.stmt) -> list[ast.AST]:
     if isinstance(node, (ast.For, ast.AsyncFor)):
         return [node.target, node.iter]
     if isinstance(node, (ast.With, ast.AsyncWith)):
-        return [item for item in node.items]
+        return list(node.items)
     return []
 
 
