@@ -77,7 +77,7 @@ def _code(path: Path) -> str:
         source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     else:
         source = path.read_text(encoding="utf-8")
-    return "\n".join(line for line in ast.unparse(_without_docstrings(ast.parse(source))).splitlines())
+    return ast.unparse(_without_docstrings(ast.parse(source)))
 
 
 def _without_docstrings(tree: ast.Module) -> ast.Module:
@@ -94,7 +94,7 @@ def hidden_inputs(lab: str, kit: Path) -> dict[str, str]:
 
     ours = importlib.import_module(f"grader.labs.{lab}.data")
     theirs = ast.parse((kit / "grader" / "labs" / lab / "data.py").read_text(encoding="utf-8"))
-    kept = {t.id for n in ast.walk(theirs) if isinstance(n, ast.Name) for t in [n]}
+    kept = {n.id for n in ast.walk(theirs) if isinstance(n, ast.Name)}
     found = {}
     for name, value in vars(ours).items():
         if name.isupper() and name not in kept and isinstance(value, (list, tuple)) and len(_numbers(value)) >= 3:

@@ -58,7 +58,7 @@ def test_cost_other(observed, reference):
 '''
 
 
-def cut() -> tuple[str, set[str], int, float]:
+def cut() -> strip.PublicSuite:
     _, hints = strip.mistake_texts(MISTAKES)
     return strip.public_suite(SUITE, "grader.labs.lab9.mistakes", hints)
 
@@ -71,10 +71,11 @@ def test_mistakes_keep_their_texts_and_lose_their_code() -> None:
 
 
 def test_hidden_checks_and_blocks_go_public_parts_stay() -> None:
-    suite, probes, n_hidden, points = cut()
+    result = cut()
+    suite, probes = result.source, result.probes
     tree = ast.parse(suite)
     tests = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
-    assert tests == ["test_cost_lesson"] and (n_hidden, points) == (1, 1.0)
+    assert tests == ["test_cost_lesson"] and (result.public_points, result.hidden_points) == ((2.0,), (1.0,))
     assert "hidden()" not in suite and "import T, check\n" in suite and "reference.cost" not in suite and "HIDDEN" not in suite
     assert "d.A_X" not in suite and "d.B_X" not in suite
     # the lesson comparison is still made, with the hint text that needs no computing

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,22 +70,21 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
         suite_file = next((source / "checks").glob("test_*.py"))
         texts, hint_names = strip.mistake_texts((source / "mistakes.py").read_text(encoding="utf-8"))
         try:
-            suite, probes, n_hidden, hidden_points = strip.public_suite(
-                suite_file.read_text(encoding="utf-8"), f"grader.labs.{name}.mistakes", hint_names)
+            suite = strip.public_suite(suite_file.read_text(encoding="utf-8"), f"grader.labs.{name}.mistakes", hint_names)
         except strip.StripError as error:
             raise GraderError(f"{name}'s checks cannot go into a kit: {error}") from None
-        init = strip.public_lab((source / "__init__.py").read_text(encoding="utf-8"), probes)
+        init = strip.public_lab((source / "__init__.py").read_text(encoding="utf-8"), suite.probes)
         data = strip.public_data((source / "data.py").read_text(encoding="utf-8"),
-                                 strip.attribute_names(suite) | strip.attribute_names(init))
+                                 strip.attribute_names(suite.source) | strip.attribute_names(init))
         (target / "checks").mkdir(parents=True)
-        _write_text(target / "checks" / suite_file.name, suite)
+        _write_text(target / "checks" / suite_file.name, suite.source)
         _write_text(target / "__init__.py", init)
         _write_text(target / "data.py", data)
         _write_text(target / "mistakes.py", texts)
         lab = load_lab(name)
-        public = _public_checks(suite)
-        summary.append(LabInKit(name, len(public), sum(public), n_hidden, hidden_points))
-        hidden[name] = {"checks": n_hidden, "points": hidden_points}
+        summary.append(LabInKit(name, len(suite.public_points), sum(suite.public_points),
+                                len(suite.hidden_points), sum(suite.hidden_points)))
+        hidden[name] = {"checks": len(suite.hidden_points), "points": sum(suite.hidden_points)}
         exercises = kit / "exercises" / name
         exercises.mkdir(parents=True)
         for suffix in (".py", ".ipynb"):
@@ -100,21 +99,7 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
     return summary
 
 
-def _public_checks(suite: str) -> list[float]:
-    """The points of each check in a kit's suite."""
-    import ast
-
-    points = []
-    for node in ast.parse(suite).body:
-        decorator = strip._is_check(node)  # noqa: SLF001 (the same module's notion of a check)
-        value = decorator.args[1].value if decorator is not None and len(decorator.args) > 1 \
-            and isinstance(decorator.args[1], ast.Constant) else None
-        if isinstance(value, (int, float)):
-            points.append(float(value))
-    return points
-
-
-def _ignore(names: list[str]) -> "shutil._IgnoreFn":  # type: ignore[name-defined]
+def _ignore(names: list[str]) -> Callable[[str, list[str]], set[str]]:
     labs_dir = PACKAGE / "labs"
 
     def ignored(folder: str, entries: list[str]) -> set[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Optional arguments that only word a failure: dropped when they need a computed mistake.
 DIAGNOSES = frozenset({"mistakes", "hint", "length_hints", "shape_hints"})
@@ -177,7 +178,7 @@ def prune(tree: ast.Module, roots: Iterable[str] = (), keep_all_functions: bool 
             return tree
 
 
-def _docstring_kept(tree: ast.Module, text: str) -> None:
+def _set_docstring(tree: ast.Module, text: str) -> None:
     first = tree.body[0] if tree.body else None
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
         tree.body = tree.body[1:]
@@ -197,12 +198,29 @@ def mistake_texts(source: str) -> tuple[str, set[str]]:
             kept.append(node)
             names.add(node.targets[0].id)
     tree.body = kept
-    _docstring_kept(tree, "The classic mistakes' hint texts. (Student kit: the mistakes themselves stay with the instructor.)")
+    _set_docstring(tree, "The classic mistakes' hint texts. (Student kit: the mistakes themselves stay with the instructor.)")
     return ast.unparse(tree) + "\n", names
 
 
-def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> tuple[str, set[str], int, float]:
-    """The kit's copy of a lab's suite: (source, probe ids it may ask for, hidden checks, their points)."""
+@dataclass(frozen=True)
+class PublicSuite:
+    """The kit's copy of a lab's suite, and what the cut left in and out."""
+
+    source: str
+    probes: set[str]  # every string it spells: the ids of the probes it may ask for are among them
+    public_points: tuple[float, ...]  # one entry per check kept
+    hidden_points: tuple[float, ...]  # one entry per check left out
+
+
+def _points(node: ast.stmt, decorator: ast.Call) -> float:
+    points = decorator.args[1] if len(decorator.args) > 1 else None
+    if not (isinstance(points, ast.Constant) and isinstance(points.value, (int, float))):
+        raise StripError(f"line {node.lineno}: a check's points must be a number written out")
+    return float(points.value)
+
+
+def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> PublicSuite:
+    """Cut a lab's suite for the kit (see the module's docstring for what goes)."""
     tree = ast.parse(source)
     aliases: set[str] = set()
     for node in tree.body:
@@ -210,18 +228,15 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> tup
             aliases |= {a.asname or a.name for a in node.names if f"{node.module}.{a.name}" == mistakes_module}
         elif isinstance(node, ast.Import):
             aliases |= {a.asname or a.name for a in node.names if a.name == mistakes_module}
-    hidden_checks, hidden_points = 0, 0.0
+    public: list[float] = []
+    hidden: list[float] = []
     body: list[ast.stmt] = []
     for node in tree.body:
         decorator = _is_check(node)
-        if decorator is not None and not _is_public(decorator):
-            hidden_checks += 1
-            points = decorator.args[1] if len(decorator.args) > 1 else None
-            if not (isinstance(points, ast.Constant) and isinstance(points.value, (int, float))):
-                raise StripError(f"line {node.lineno}: a check's points must be a number written out")
-            hidden_points += float(points.value)
-            continue
-        body.append(node)
+        if decorator is not None:
+            (public if _is_public(decorator) else hidden).append(_points(node, decorator))
+        if decorator is None or _is_public(decorator):
+            body.append(node)
     tree.body = body
     cutter = _Cutter(aliases, hint_names)
     # A top-level helper is tainted when it had to lose a return (its value needs a computed mistake).
@@ -239,15 +254,15 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> tup
         if cutter.tainted == before:
             break
     roots = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_check(n)}
-    tree = prune(tree, roots)
-    left = {alias for alias in aliases for node in [tree] for attr in _attributes(node, alias) if attr not in hint_names}
-    if left:
-        raise StripError(f"the public checks still compute a classic mistake through {sorted(left)}")
     if not roots:
         raise StripError("the lab has no public check")
+    tree = prune(tree, roots)
+    left = {f"{alias}.{attr}" for alias in aliases for attr in _attributes(tree, alias) if attr not in hint_names}
+    if left:
+        raise StripError(f"the public checks still compute a classic mistake through {', '.join(sorted(left))}")
     probes = _strings(tree)
-    _docstring_kept(tree, "The lab's public checks. (Student kit: the hidden checks and inputs stay with the instructor.)")
-    return ast.unparse(tree) + "\n", probes, hidden_checks, hidden_points
+    _set_docstring(tree, "The lab's public checks. (Student kit: the hidden checks and inputs stay with the instructor.)")
+    return PublicSuite(ast.unparse(tree) + "\n", probes, tuple(public), tuple(hidden))
 
 
 def _strings(tree: ast.Module) -> set[str]:
@@ -304,7 +319,7 @@ def _probe_id(node: ast.AST) -> str | None:
 def public_data(source: str, used: set[str]) -> str:
     """The kit's copy of a lab's `data.py`: the names the kit's code uses, nothing else."""
     tree = ast.parse(source)
-    _docstring_kept(tree, "The lessons' inputs. (Student kit: the hidden inputs stay with the instructor.)")
+    _set_docstring(tree, "The lessons' inputs. (Student kit: the hidden inputs stay with the instructor.)")
     return ast.unparse(prune(tree, roots=used)) + "\n"
 
 
