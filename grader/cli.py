@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON (docs/report-json.md)")
     _add_limits(p)
+    _add_labs(p)
     p.add_argument("--quiet", action="store_true", help="print only the total")
     _add_lang(p)
     return p
@@ -92,6 +93,7 @@ def _batch_parser() -> argparse.ArgumentParser:
                         "on (default: 4 x (start-up + 2 x cell limit) + probes x (call limit + 3 s) + 60 s)")
     _add_lang(p)
     _add_limits(p)
+    _add_labs(p)
     return p
 
 
@@ -109,10 +111,11 @@ def _add_lang(p: argparse.ArgumentParser) -> None:
 
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--call-timeout", type=_positive, default=Limits.call, metavar="S",
-                   help=f"time limit for one call of a student function (default {Limits.call:g} s)")
-    p.add_argument("--cell-timeout", type=_positive, default=Limits.cell, metavar="S",
-                   help=f"time limit for one notebook cell or a .py file's top level (default {Limits.cell:g} s)")
+    p.add_argument("--call-timeout", type=_positive, metavar="S",
+                   help=f"time limit for one call of a student function (default: the lab's [limits], else {Limits.call:g} s)")
+    p.add_argument("--cell-timeout", type=_positive, metavar="S",
+                   help=f"time limit for one notebook cell or a .py file's top level (default: the lab's [limits], "
+                        f"else {Limits.cell:g} s)")
     p.add_argument("--memory", type=_count, default=Limits.memory_mib, metavar="MIB",
                    help=f"memory for the submission's whole process tree (default {Limits.memory_mib} MiB)")
     p.add_argument("--processes", type=_count, default=Limits.processes, metavar="N",
@@ -136,10 +139,37 @@ def _count(text: str) -> int:
     return value
 
 
-def _limits(args: argparse.Namespace, sandboxing: Sandboxing = Sandboxing.PREFER) -> Limits:
+def _add_labs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labs", action="append", default=[], type=Path, metavar="DIR",
+                   help="a folder of your own labs, or one lab's folder (repeat; also the GRADER_LABS variable, "
+                        "folders separated by ':'; docs/adding-a-lab.md)")
+
+
+def _use_labs(args: argparse.Namespace) -> None:
+    """--labs goes into GRADER_LABS, where every part of the grader (and every worker) reads it."""
+    from .labs import ENV
+
+    if args.labs:
+        for folder in args.labs:
+            if not folder.is_dir():
+                raise GraderError(f"--labs {folder}: no such folder")
+        before = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
+        os.environ[ENV] = os.pathsep.join([*(str(f.resolve()) for f in args.labs), *before])
+
+
+def _limits(args: argparse.Namespace, sandboxing: Sandboxing = Sandboxing.PREFER, lab: str | None = None) -> Limits:
+    """The limits the flags give; time limits not given come from the lab's manifest, then the defaults."""
     if args.unsandboxed:
         sandboxing = Sandboxing.OFF
-    return Limits(call=args.call_timeout, cell=args.cell_timeout, load=args.cell_timeout, memory_mib=args.memory,
+    own: dict[str, float] = {}
+    if lab is not None and (args.call_timeout is None or args.cell_timeout is None):
+        from .labs import load_lab
+
+        manifest = load_lab(lab).manifest
+        own = manifest.limits if manifest is not None else {}
+    call = args.call_timeout or own.get("call", Limits.call)
+    cell = args.cell_timeout or own.get("cell", Limits.cell)
+    return Limits(call=call, cell=cell, load=cell, memory_mib=args.memory,
                   processes=args.processes, disk_mib=args.disk, open_files=args.open_files, sandboxing=sandboxing)
 
 
@@ -151,7 +181,8 @@ def _run_batch(argv: list[str]) -> int:
 
     from .batch import BatchOptions, exit_status, parse_shard, run_batch
 
-    limits = _limits(args, Sandboxing.REQUIRE)
+    _use_labs(args)
+    limits = _limits(args, Sandboxing.REQUIRE, args.lab)
     if limits.sandboxing is Sandboxing.REQUIRE:
         from .runner.sandbox import bubblewrap_problem
 
@@ -186,7 +217,9 @@ def _run_merge(argv: list[str]) -> int:
 
 
 def _run_labs(argv: list[str]) -> int:
-    _Parser(prog="grade labs", description="List the labs with their functions and points.").parse_args(argv)
+    p = _Parser(prog="grade labs", description="List the labs with their functions and points.")
+    _add_labs(p)
+    _use_labs(p.parse_args(argv))
     from .labs import known_labs, load_lab
     from .pipeline import lab_checks
 
@@ -218,7 +251,9 @@ def _run_release(argv: list[str]) -> int:
                 "checks only (no solutions, hidden checks, hidden inputs or computed mistakes).")
     p.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
     p.add_argument("--lab", action="append", default=[], metavar="NAME", help="a lab to release (repeat; default: all)")
+    _add_labs(p)
     args = p.parse_args(argv)
+    _use_labs(args)
     from . import edition
 
     if edition.public_only():
@@ -265,10 +300,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade_one(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    _use_labs(args)
     from .pipeline import grade
     from .reporting import render_terminal, write_html, write_json
+    from .submission import resolve
 
-    result = grade(args.path, args.lab, _limits(args))
+    result = grade(args.path, args.lab, _limits(args, lab=resolve(args.path, args.lab).lab.name))
     if args.json:
         write_json(result, args.json)
     if args.html:

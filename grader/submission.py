@@ -68,6 +68,8 @@ def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
 def _differs_from_stub(path: Path, lab: Lab) -> bool:
     """Whether `path`'s code differs from every stub as shipped (never from a working copy)."""
     shipped = released(lab.name, path.suffix)
+    if not lab.builtin and lab.stub(path.suffix).is_file():  # an instructor's lab: the stub in its folder
+        shipped |= {code_hash(lab.stub(path.suffix))}
     if not shipped:
         raise GraderError(f"no released {lab.stem}{path.suffix} stub is recorded for {lab.name}; "
                           f"run `{RERECORD}` in the grader's source tree")

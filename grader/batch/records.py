@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..labs import course_root, load_lab
+from ..labs import load_lab
 from ..results import CheckResult, GradeResult, IssueKind, Status
 
 RECORD_VERSION = 2
@@ -114,7 +114,9 @@ def grading_fingerprint(lab_name: str, versions: Mapping[str, str] | None = None
     ipykernel and the other packages in `_PACKAGES` (`versions`, default: the installed ones)."""
     grading, _ = _package_files(lab_name)
     lab = load_lab(lab_name)
-    grading += [course_root() / "solutions" / lab.name / f"{lab.stem}.py", lab.stub(".py"), lab.stub(".ipynb")]
+    if not lab.builtin:  # an instructor's lab: its whole folder grades
+        grading += sorted(p for p in lab.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    grading += [lab.solution(".py"), lab.stub(".py"), lab.stub(".ipynb")]
     versions = environment_versions() if versions is None else versions
     extra = "".join(f"{name}={versions[name]}\n" for name in sorted(versions))
     return _digest(grading, extra)
@@ -147,7 +149,7 @@ def _package_files(lab_name: str | None) -> tuple[list[Path], list[Path]]:
         inside = p.relative_to(package).parts
         return p.is_relative_to(labs) and len(inside) > 2 and inside[1] != own
 
-    files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".ini", ".json")
+    files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".ini", ".json", ".toml")
                    and "__pycache__" not in p.parts and "_course" not in p.parts)
     rendering = [p for p in files if p.relative_to(package).as_posix().startswith(_RENDERING)]
     grading = [p for p in files if p not in rendering and not other_lab(p)]

@@ -1,27 +1,37 @@
-"""Lab definitions: one subpackage per lab, each with a `LAB` spec, its probes and a hidden suite.
+"""Labs: each is a folder with a manifest (`lab.toml`), its probes, data, known mistakes and hidden suite.
 
-The hidden suite (`checks/`) and the reference solution stay on the grader's side; the
-probes say only which student functions to call on which inputs.
+The grader's own labs are the folders here; an instructor's labs are folders named by
+`--labs DIR` or the `GRADER_LABS` environment variable (folders separated by the path
+separator), each a lab folder or a folder of them (docs/adding-a-lab.md). Either way a lab's
+modules import as `grader.labs.<name>`. The hidden suite (`checks/`) and the reference
+solution stay on the grader's side; the probes say only which student functions to call on
+which inputs.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
-import pkgutil
+import importlib.util
+import os
 import runpy
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..edition import public_only
 from ..errors import GraderError, UnknownLab
 from ..runner import Probe
+from .manifest import MANIFEST, Manifest, read_manifest
 
 if TYPE_CHECKING:
     from ..figures import Figure
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BUILTIN = Path(__file__).resolve().parent
+ENV = "GRADER_LABS"
 
 
 def course_root() -> Path:
@@ -35,17 +45,35 @@ class Lab:
     name: str
     title: str
     functions: tuple[str, ...]  # graded names, in the order students meet them
-    stem: str  # file stem of the stubs: exercises/<name>/<stem>.py and .ipynb
+    stem: str  # file stem of the stubs: <exercise folder>/<stem>.py and .ipynb
     make_probes: Callable[[], list[Probe]]
     # Pictures of the student's training: (the student's answer to a probe, the reference's) -> figures
     make_figures: Callable[[Callable[[str], Any], Callable[[str], Any]], list[Figure]] | None = None
+    manifest: Manifest | None = None
+    folder: Path = BUILTIN
+    builtin: bool = True  # one of the grader's own labs, whose course material is under course_root()
 
     @property
     def suite(self) -> Path:
-        return Path(importlib.import_module(f"grader.labs.{self.name}").__file__ or "").parent / "checks"
+        return self.folder / "checks"
+
+    @property
+    def exercise_dir(self) -> Path:
+        if self.builtin or self.manifest is None:
+            return course_root() / "exercises" / self.name
+        return self.folder / (self.manifest.exercise or "exercise")
+
+    @property
+    def solution_dir(self) -> Path:
+        if self.builtin or self.manifest is None:
+            return course_root() / "solutions" / self.name
+        return self.folder / (self.manifest.solution or "solution")
 
     def stub(self, suffix: str) -> Path:
-        return course_root() / "exercises" / self.name / f"{self.stem}{suffix}"
+        return self.exercise_dir / f"{self.stem}{suffix}"
+
+    def solution(self, suffix: str = ".py") -> Path:
+        return self.solution_dir / f"{self.stem}{suffix}"
 
     def reference(self) -> SimpleNamespace | None:
         """The reference solution, run in the grader's own process (it is ours, not the student's).
@@ -54,19 +82,88 @@ class Lab:
         """
         if public_only():
             return None
-        path = course_root() / "solutions" / self.name / f"{self.stem}.py"
+        path = self.solution(".py")
         if not path.is_file():
             raise GraderError(f"the reference solution for {self.name} is missing ({path})")
         return SimpleNamespace(**runpy.run_path(str(path), run_name=f"reference_{self.name}"))
 
 
+def lab_roots() -> tuple[Path, ...]:
+    """The instructor's lab folders, from GRADER_LABS (the CLI puts --labs there too)."""
+    roots = []
+    for part in os.environ.get(ENV, "").split(os.pathsep):
+        if part.strip():
+            path = Path(part).expanduser().resolve()
+            if not path.is_dir():
+                raise GraderError(f"{ENV} names {part}, which is not a folder")
+            roots.append(path)
+    return tuple(roots)
+
+
+def lab_folders() -> dict[str, Path]:
+    """Every lab the grader knows, by name: its own, then the instructor's."""
+    return dict(_lab_folders(os.environ.get(ENV, "")))
+
+
+@functools.lru_cache(maxsize=8)
+def _lab_folders(_key: str) -> tuple[tuple[str, Path], ...]:
+    found = {p.name: p for p in sorted(BUILTIN.iterdir()) if (p / MANIFEST).is_file()}
+    for root in lab_roots():
+        labs = [root] if (root / MANIFEST).is_file() else sorted(p for p in root.iterdir() if (p / MANIFEST).is_file())
+        if not labs:
+            raise GraderError(f"{root} holds no lab: neither it nor a folder in it has a {MANIFEST}")
+        for folder in labs:
+            if folder.name in found and found[folder.name] != folder:
+                raise GraderError(f"two labs are named {folder.name}: {found[folder.name]} and {folder}")
+            found[folder.name] = folder
+    return tuple(sorted(found.items()))
+
+
 def known_labs() -> tuple[str, ...]:
-    return tuple(sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.ispkg))
+    return tuple(lab_folders())
 
 
 def load_lab(name: str) -> Lab:
-    if name not in known_labs():
-        raise UnknownLab(name, known_labs())
-    lab = importlib.import_module(f"grader.labs.{name}").LAB
-    assert isinstance(lab, Lab)
-    return lab
+    folders = lab_folders()
+    if name not in folders:
+        raise UnknownLab(name, tuple(folders))
+    return _load(name, folders[name])
+
+
+@functools.lru_cache(maxsize=32)
+def _load(name: str, folder: Path) -> Lab:
+    manifest = read_manifest(folder / MANIFEST)
+    builtin = folder.parent == BUILTIN
+    module = _package(name, folder, builtin)
+    probes = getattr(module, "probes", None)
+    if not callable(probes):
+        raise GraderError(f"{folder / '__init__.py'} defines no probes() function")
+    figures = getattr(module, "figures", None)
+    return Lab(name=name, title=manifest.title, functions=tuple(f.name for f in manifest.functions), stem=manifest.stem,
+               make_probes=probes, make_figures=figures if callable(figures) else None, manifest=manifest,
+               folder=folder, builtin=builtin)
+
+
+def _package(name: str, folder: Path, builtin: bool) -> ModuleType:
+    """The lab's package, `grader.labs.<name>`, wherever its folder is."""
+    qualified = f"{__name__}.{name}"
+    if builtin:
+        return importlib.import_module(qualified)
+    loaded = sys.modules.get(qualified)
+    if loaded is not None:
+        if Path(loaded.__file__ or "").resolve().parent != folder:
+            raise GraderError(f"lab {name} is already loaded from elsewhere than {folder}")
+        return loaded
+    init = folder / "__init__.py"
+    spec = importlib.util.spec_from_file_location(qualified, init, submodule_search_locations=[str(folder)])
+    if spec is None or spec.loader is None or not init.is_file():
+        raise GraderError(f"{folder} is not a lab package: it has no __init__.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the instructor's code: say which file, in one line
+        del sys.modules[qualified]
+        raise GraderError(f"{init} could not be loaded: {type(exc).__name__}: {exc}") from None
+    setattr(sys.modules[__name__], name, module)
+    return module

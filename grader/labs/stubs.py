@@ -77,6 +77,8 @@ def record(exercises: Path) -> dict[str, dict[str, list[str]]]:
     new: dict[str, dict[str, list[str]]] = {}
     for name in known_labs():
         lab = load_lab(name)
+        if not lab.builtin:  # an instructor's lab: its stub in its own folder is the record
+            continue
         for suffix in SUFFIXES:
             stub = exercises / name / f"{lab.stem}{suffix}"
             if stub.is_file():

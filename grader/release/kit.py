@@ -21,8 +21,9 @@ from pathlib import Path
 
 from ..edition import KIT_FILE
 from ..errors import GraderError
-from ..labs import course_root, known_labs, load_lab
-from ..labs.stubs import RECORD
+from ..labs import ENV, known_labs, load_lab
+from ..labs.manifest import MANIFEST
+from ..labs.stubs import RECORD, code_hash
 from . import strip
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -65,8 +66,10 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
     shutil.copytree(PACKAGE, package, ignore=_ignore(names))
     hidden: dict[str, dict[str, float]] = {}
     summary = []
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
     for name in names:
-        source, target = PACKAGE / "labs" / name, package / "labs" / name
+        lab = load_lab(name)
+        source, target = lab.folder, package / "labs" / name
         suite_file = next((source / "checks").glob("test_*.py"))
         texts, hint_names = strip.mistake_texts((source / "mistakes.py").read_text(encoding="utf-8"))
         try:
@@ -81,16 +84,19 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
         _write_text(target / "__init__.py", init)
         _write_text(target / "data.py", data)
         _write_text(target / "mistakes.py", texts)
-        lab = load_lab(name)
+        shutil.copy2(source / MANIFEST, target / MANIFEST)
         summary.append(LabInKit(name, len(suite.public_points), sum(suite.public_points),
                                 len(suite.hidden_points), sum(suite.hidden_points)))
         hidden[name] = {"checks": len(suite.hidden_points), "points": sum(suite.hidden_points)}
         exercises = kit / "exercises" / name
         exercises.mkdir(parents=True)
+        shipped = record.get(name, {})
         for suffix in (".py", ".ipynb"):
             shutil.copy2(lab.stub(suffix), exercises / lab.stub(suffix).name)
+            # An instructor's lab has no recorded hashes: the stub handed out is the one recorded.
+            shipped[suffix] = sorted({*shipped.get(suffix, []), code_hash(lab.stub(suffix))})
+        record[name] = shipped
     _write_text(package / KIT_FILE.name, json.dumps({"hidden": hidden}, indent=2, sort_keys=True) + "\n")
-    record = json.loads(RECORD.read_text(encoding="utf-8"))
     _write_text(package / "labs" / RECORD.name,
                 json.dumps({k: v for k, v in record.items() if k in names}, indent=2, sort_keys=True) + "\n")
     for template in ("pyproject.toml", "README.md"):
@@ -147,9 +153,9 @@ print(json.dumps(problems))
 
 def _verify(kit: Path, names: list[str]) -> None:
     """Run the kit's own public checks on the reference's answers and on the stubs' (kit's Python code, our data)."""
-    cases = [(name, str(course_root() / "solutions" / name / f"{load_lab(name).stem}.py"),
-              str(load_lab(name).stub(".py"))) for name in names]
+    cases = [(name, str(load_lab(name).solution(".py")), str(load_lab(name).stub(".py"))) for name in names]
     env = {**os.environ, "PYTHONPATH": str(kit), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop(ENV, None)  # the kit holds the instructor's labs it releases; it must not find them twice
     proc = subprocess.run([sys.executable, "-c", _VERIFY, json.dumps(cases)], cwd=kit, env=env,
                           capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:

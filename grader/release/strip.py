@@ -292,11 +292,10 @@ def public_lab(source: str, probe_ids: set[str]) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.List):
             node.elts = [e for e in node.elts if not (_probe_id(e) is not None and _probe_id(e) not in probe_ids)]
-        if isinstance(node, ast.Call):
-            node.keywords = [k for k in node.keywords if k.arg != "make_figures"]
+    tree.body = [n for n in tree.body if "figures" not in _bound(n)]
     for function in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
         _drop_unused_locals(function)
-    return ast.unparse(prune(tree, roots={"LAB"}, keep_all_functions=True)) + "\n"
+    return ast.unparse(prune(tree, roots={"probes"}, keep_all_functions=True)) + "\n"
 
 
 def _drop_unused_locals(function: ast.FunctionDef) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...runner import Probe
-from .. import Lab
 from ..probing import tensor as t
 from . import data as d
 from .figures import figures
@@ -32,12 +31,3 @@ def probes() -> list[Probe]:
               {"args": [t(d.TH_X), t(d.TH_Y)], "kwargs": {"lr": d.TH_LR, "epochs": d.TH_EPOCHS, "seed": d.TH_SEED}}),
     ]
 
-
-LAB = Lab(
-    name="lab1",
-    title="Autograd and the L1 loss: gradients, accumulation, mean absolute error, nn.Linear training",
-    functions=("quadratic_grad", "accumulated_grads", "l1_cost", "train_l1"),
-    stem="lab1",
-    make_probes=probes,
-    make_figures=figures,
-)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...runner import Probe
-from .. import Lab
 from . import data as d
 from .figures import figures
 from ..probing import tensor as t
@@ -56,12 +55,3 @@ def probes() -> list[Probe]:
               {"seed": d.MODEL_SEED, "x": t(d.A_X), "y": t(d.A_Y), "lr": d.MODEL_LR, "train_steps": d.MODEL_STEPS}),
     ]
 
-
-LAB = Lab(
-    name="lab2",
-    title="Linear regression: hypothesis, MSE cost, gradients, SGD steps, nn.Linear",
-    functions=("hypothesis", "mse_cost", "gradient", "train_step", "train", "LinearRegressionModel"),
-    stem="lab2",
-    make_probes=probes,
-    make_figures=figures,
-)

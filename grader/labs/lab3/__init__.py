@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...runner import Probe
-from .. import Lab
 from ..probing import tensor as t
 from . import data as d
 from .figures import figures
@@ -44,12 +43,3 @@ def probes() -> list[Probe]:
               {"args": [t(d.U_X), t(d.U_Y)], "kwargs": {"lr": d.U_LR, "epochs": d.U_EPOCHS}}),
     ]
 
-
-LAB = Lab(
-    name="lab3",
-    title="Minimizing cost without bias: H(x) = xW, the cost curve, gradient descent by hand",
-    functions=("hypothesis", "cost", "gradient", "descent_step", "cost_curve", "train"),
-    stem="lab3",
-    make_probes=probes,
-    make_figures=figures,
-)

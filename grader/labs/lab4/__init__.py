@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...runner import Probe
-from .. import Lab
 from ..probing import tensor as t
 from . import data as d
 from .figures import figures
@@ -29,12 +28,3 @@ def probes() -> list[Probe]:
               {"seed": d.MODEL_SEED, "x": t(d.U_X), "y": t(d.U_Y), "lr": d.MODEL_LR, "train_steps": d.MODEL_STEPS}),
     ]
 
-
-LAB = Lab(
-    name="lab4",
-    title="Multivariable linear regression: matrix hypothesis, SGD training, nn.Linear(3, 1)",
-    functions=("hypothesis", "train", "MultivariateLinearRegressionModel"),
-    stem="lab4",
-    make_probes=probes,
-    make_figures=figures,
-)
