@@ -65,7 +65,8 @@ def _positive(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="grade", description="Grade a PyTorch lab submission (.py or .ipynb) against hidden checks. "
-                "Also: `grade batch` (a whole class), `grade merge` (shards), `grade labs` (what each lab checks).")
+                "Also: `grade batch` (a whole class), `grade merge` (shards), `grade labs` (what each lab checks), "
+                "`grade check-lab` (is a lab sound), `grade release` (the student kit), `grade doctor` (the sandbox).")
     p.add_argument("path", type=Path, help="a lab folder (e.g. exercises/lab2), a .py file or a .ipynb notebook")
     p.add_argument("--lab", help="the lab to grade against, when the file's name does not tell (e.g. lab2)")
     p.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report")
@@ -267,7 +268,32 @@ def _run_release(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor, "release": _run_release}
+def _run_check_lab(argv: list[str]) -> int:
+    p = _Parser(prog="grade check-lab", description="Check that a lab is sound: its solution earns full marks and its "
+                "stubs nothing in both formats, its files match its manifest, its known mistakes lose points.")
+    p.add_argument("lab", metavar="NAME|PATH", help="a lab's name, or the folder of a lab (the one holding lab.toml)")
+    _add_limits(p)
+    _add_labs(p)
+    args = p.parse_args(argv)
+    _use_labs(args)
+    from .labcheck import check_lab, resolve_lab
+
+    name = resolve_lab(args.lab)
+    try:
+        limits = _limits(args, lab=name)
+    except GraderError:  # a lab that does not load: check_lab says why, as one of its problems
+        limits = _limits(args)
+    findings = check_lab(name, limits)
+    for problem in findings.problems:
+        print(f"{name}: {_say(problem)}")
+    if findings.problems:
+        print(f"{name}: {len(findings.problems)} problem{'s' if len(findings.problems) > 1 else ''}", file=sys.stderr)
+        return 1
+    print(f"{name} is sound: " + "; ".join(findings.facts))
+    return 0
+
+
+COMMANDS = {"check-lab": _run_check_lab, "batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor, "release": _run_release}
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:

@@ -17,10 +17,11 @@ from . import edition
 from .config import Limits, Sandboxing
 from .figures import Figure
 from .labs import Lab
+from .labs.draws import drawn
 from .results import CheckResult, GradeResult, Status
 from .sources import function_sources, read_units
 from .runner import Probe, run_submission
-from .submission import resolve
+from .submission import Submission, resolve
 
 
 _primed: set[str] = set()  # labs whose checks already ran once in this process
@@ -85,6 +86,13 @@ def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> G
         from .runner.warm import prestart
 
         prestart(kernels=submission.kind == "ipynb")  # the sandboxed Python starts while the grader warms up
+    with drawn(submission.lab, submission.sha256) as values:  # this submission's hidden inputs, if drawn
+        if values:
+            _reference_answers.clear()
+        return _grade(submission, limits)
+
+
+def _grade(submission: Submission, limits: Limits) -> GradeResult:
     probes = submission.lab.make_probes()
     with ThreadPoolExecutor(max_workers=1) as pool:
         warm = pool.submit(_warm_up, submission.lab, probes)

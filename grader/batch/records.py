@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..labs import load_lab
+from ..labs import draws, load_lab
 from ..results import CheckResult, GradeResult, IssueKind, Status
 
 RECORD_VERSION = 2
@@ -119,6 +119,8 @@ def grading_fingerprint(lab_name: str, versions: Mapping[str, str] | None = None
     grading += [lab.solution(".py"), lab.stub(".py"), lab.stub(".ipynb")]
     versions = environment_versions() if versions is None else versions
     extra = "".join(f"{name}={versions[name]}\n" for name in sorted(versions))
+    if draws.active(lab):  # hidden inputs drawn with the instructor's secret: another secret, other grades
+        extra += f"draws={draws.secret_tag()}\n"
     return _digest(grading, extra)
 
 

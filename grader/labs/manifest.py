@@ -25,6 +25,9 @@
     [known_mistakes]                       # optional: known-mistakes/<file> and the checks it must fail
     "sum_instead_of_mean.py" = ["cost.lesson_values"]
 
+    [draws]                                # optional: hidden inputs in data.py drawn per submission
+    HIDDEN_X = { low = -2.0, high = 5.0 }  # every number in it, uniformly, rounded to `decimals` (2)
+
 This module needs no torch: the CLI reads manifests before anything heavy is imported.
 """
 
@@ -59,6 +62,15 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Draw:
+    """How to draw one hidden input: each number in it from [low, high] (whole numbers stay whole)."""
+
+    low: float
+    high: float
+    decimals: int = 2
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: Path
     name: str
@@ -70,6 +82,7 @@ class Manifest:
     exercise: str | None
     solution: str | None
     known_mistakes: dict[str, tuple[str, ...]]
+    draws: dict[str, Draw] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -101,7 +114,7 @@ def read_manifest(path: Path) -> Manifest:
     name = path.parent.name
     if not _NAME.fullmatch(name):
         raise ManifestError(path, f"the lab's folder name {name!r} must be lower-case letters, digits and _")
-    known = {"title", "stem", "functions", "limits", "values", "files", "known_mistakes"}
+    known = {"title", "stem", "functions", "limits", "values", "files", "known_mistakes", "draws"}
     extra = sorted(set(data) - known)
     if extra:
         raise ManifestError(path, f"unknown key {extra[0]!r} (known: {', '.join(sorted(known))})")
@@ -115,7 +128,8 @@ def read_manifest(path: Path) -> Manifest:
             raise ManifestError(path, f"[files] takes exercise = \"folder\" and solution = \"folder\", not {key!r}")
     return Manifest(path=path, name=name, title=title, stem=stem, functions=_functions(path, data),
                     limits=_limits(path, data), values=_values(path, data), exercise=files.get("exercise"),
-                    solution=files.get("solution"), known_mistakes=_mistakes(path, data))
+                    solution=files.get("solution"), known_mistakes=_mistakes(path, data),
+                    draws=_draws(path, data))
 
 
 def _text(path: Path, data: dict[str, Any], key: str) -> str:
@@ -181,3 +195,17 @@ def _mistakes(path: Path, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
             raise ManifestError(path, f"[known_mistakes] {file!r} must list the checks it fails, e.g. [\"cost.lesson_values\"]")
     return {k: tuple(v) for k, v in table.items()}
+
+
+def _draws(path: Path, data: dict[str, Any]) -> dict[str, Draw]:
+    table = _table(path, data, "draws")
+    found = {}
+    for name, rule in table.items():
+        low, high = (rule.get("low"), rule.get("high")) if isinstance(rule, dict) else (None, None)
+        decimals = rule.get("decimals", 2) if isinstance(rule, dict) else None
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+        if (not name.isidentifier() or not numbers or not isinstance(decimals, int) or isinstance(decimals, bool)
+                or not 0 <= decimals <= 8 or set(rule) - {"low", "high", "decimals"} or not low < high):  # type: ignore[operator]
+            raise ManifestError(path, f"[draws] {name} must be {{ low = A, high = B }} with A < B (and decimals = 0..8)")
+        found[name] = Draw(float(low), float(high), decimals)  # type: ignore[arg-type]
+    return found

@@ -1,0 +1,242 @@
+"""`grade check-lab NAME|PATH`: is a lab sound enough to hand out?
+
+Every finding is one line. The lab is graded for real (the sandbox, a kernel for the notebooks):
+its solution must earn full marks in both formats, its stubs nothing, each check saying "not
+implemented"; each known mistake must fail the checks its manifest names. The rest is read
+from the files: the manifest's functions and signatures against the four course files, the
+checks' points against the manifest's, the number strings the checks use against its values.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Limits
+from .errors import GraderError
+from .labs import BUILTIN, ENV, Lab, known_labs, load_lab
+from .labs.manifest import MANIFEST, Function, Manifest
+from .results import CheckResult, GradeResult
+from .sources import Unit, parse_code, read_units
+
+KNOWN_MISTAKES = "known-mistakes"
+_NUMBER = re.compile(r"-?\d+\.\d+([eE][-+]?\d+)?|-?\d+[eE][-+]?\d+")
+
+
+@dataclass
+class Findings:
+    lab: str
+    problems: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)  # what was checked and held, for the closing line
+
+    def __call__(self, problem: str) -> None:
+        self.problems.append(problem)
+
+
+def resolve_lab(target: str) -> str:
+    """A lab's name from a name or a lab folder; a folder joins the labs the grader searches."""
+    path = Path(target).expanduser()
+    if (path / MANIFEST).is_file():
+        path = path.resolve()
+        if path.parent != BUILTIN:  # an instructor's lab
+            os.environ[ENV] = os.pathsep.join([str(path), *filter(None, os.environ.get(ENV, "").split(os.pathsep))])
+        return path.name
+    if path.is_dir():
+        raise GraderError(f"{target} is a folder without a {MANIFEST}: not a lab")
+    if target not in known_labs():
+        load_lab(target)  # UnknownLab, naming the known ones
+    return target
+
+
+def check_lab(name: str, limits: Limits) -> Findings:
+    """Every problem with lab `name` (none: it is sound)."""
+    found = Findings(name)
+    try:
+        lab = load_lab(name)
+    except GraderError as exc:
+        found(str(exc))
+        return found
+    assert lab.manifest is not None
+    files = {"stub": {s: lab.stub(s) for s in (".py", ".ipynb")},
+             "solution": {s: lab.solution(s) for s in (".py", ".ipynb")}}
+    for role in files.values():
+        for path in role.values():
+            if not path.is_file():
+                found(f"{_show(path, lab)} is missing")
+            else:
+                _signatures(path, lab.manifest, found, lab)
+    _numbers(lab, found)
+    solution = [_grade(path, lab, limits, found) for path in files["solution"].values() if path.is_file()]
+    for path, result in zip(files["solution"].values(), solution):
+        if result is not None and result.score != result.max_score:
+            lost = [c for c in result.checks if c.score != c.max_score]
+            found(f"the solution {_show(path, lab)} scores {result.score:g}/{result.max_score:g}: "
+                  f"{lost[0].name} fails ({lost[0].message})" + (f", and {len(lost) - 1} more" if len(lost) > 1 else ""))
+    reference = next((r for r in solution if r is not None), None)
+    if reference is not None:
+        _points(reference, lab.manifest, found)
+    for path in files["stub"].values():
+        if path.is_file() and (result := _grade(path, lab, limits, found)) is not None:
+            _stub_scores_nothing(result, path, lab, found)
+    _known_mistakes(lab, limits, found)
+    return found
+
+
+def _show(path: Path, lab: Lab) -> str:
+    try:
+        return str(path.relative_to(lab.folder if not lab.builtin else path.parents[2]))
+    except ValueError:
+        return str(path)
+
+
+def _grade(path: Path, lab: Lab, limits: Limits, found: Findings) -> GradeResult | None:
+    from .pipeline import grade
+
+    try:
+        result = grade(path, lab.name, limits)
+    except GraderError as exc:
+        found(f"{_show(path, lab)} could not be graded: {exc}")
+        return None
+    if result.grader_errors:
+        bad = result.grader_errors[0]
+        found(f"{_show(path, lab)}: the check {bad.name} itself failed ({bad.message})")
+    return result
+
+
+# --- the files' functions against the manifest ----------------------------------------------
+
+
+def _definitions(units: tuple[Unit, ...]) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
+    for unit in units:  # a later cell's definition replaces an earlier one, as in the kernel
+        tree = parse_code(unit.text)
+        for node in tree.body if tree is not None else []:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name] = node
+    return found
+
+
+def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    return f"({ast.unparse(node.args)})"
+
+
+def _signatures(path: Path, manifest: Manifest, found: Findings, lab: Lab) -> None:
+    units = read_units(path, "ipynb" if path.suffix == ".ipynb" else "py")
+    if not units:
+        found(f"{_show(path, lab)} cannot be read as {'a notebook' if path.suffix == '.ipynb' else 'Python'}")
+        return
+    defined = _definitions(units)
+    for function in manifest.functions:
+        node = defined.get(function.name)
+        if node is None:
+            found(f"{_show(path, lab)} does not define {function.name}")
+        else:
+            for problem in _compare(node, function):
+                found(f"{_show(path, lab)}: {problem}")
+
+
+def _compare(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, function: Function) -> Iterator[str]:
+    if function.signature is not None:
+        if isinstance(node, ast.ClassDef):
+            yield f"{function.name} is a class; the manifest gives a function's signature {function.signature}"
+        elif _params(node) != function.signature:
+            yield f"{function.name}{_params(node)} differs from the manifest's {function.name}{function.signature}"
+        return
+    if not isinstance(node, ast.ClassDef):
+        yield f"{function.name} is a function; the manifest gives a class's methods"
+        return
+    methods = {n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for method, signature in function.methods.items():
+        if method not in methods:
+            yield f"{function.name} has no method {method}"
+        elif _params(methods[method]) != signature:
+            yield (f"{function.name}.{method}{_params(methods[method])} differs from the manifest's "
+                   f"{function.name}.{method}{signature}")
+
+
+# --- checks, points and lesson numbers -------------------------------------------------------
+
+
+def _points(result: GradeResult, manifest: Manifest, found: Findings) -> None:
+    checks: dict[str, list[CheckResult]] = {}
+    for c in result.checks:
+        checks.setdefault(c.function, []).append(c)
+        if c.max_score <= 0:
+            found(f"the check {c.name} has no points")
+    for function in manifest.functions:
+        own = checks.pop(function.name, [])
+        if not own:
+            found(f"{function.name} has no check")
+        elif sum(c.max_score for c in own) != function.points:
+            found(f"{function.name}'s checks give {sum(c.max_score for c in own):g} points; "
+                  f"the manifest says {function.points:g}")
+    for graded, own in checks.items():
+        found(f"the check {own[0].name} grades {graded}, which the manifest's [functions] does not name")
+    found.facts.append(f"{len(result.checks)} checks of {len(manifest.functions)} functions, {result.max_score:g} points")
+
+
+def suite_numbers(suite: Path) -> dict[str, str]:
+    """Every string constant in the suite that is a decimal number, with the file and line it is on."""
+    numbers: dict[str, str] = {}
+    for file in sorted(suite.glob("test_*.py")):
+        try:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError) as exc:
+            numbers[f"<{file.name} unreadable: {exc}>"] = file.name
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _NUMBER.fullmatch(node.value):
+                numbers.setdefault(node.value, f"{file.name}:{node.lineno}")
+    return numbers
+
+
+def _numbers(lab: Lab, found: Findings) -> None:
+    assert lab.manifest is not None
+    table = lab.manifest.lesson_numbers()
+    numbers = suite_numbers(lab.suite)
+    for number, where in numbers.items():
+        if number.startswith("<"):
+            found(number[1:-1])
+        elif number not in table:
+            found(f"the checks use {number} ({where}), which the manifest's [values] does not list")
+    found.facts.append(f"{len(numbers)} lesson numbers in [values]")
+
+
+# --- what the stubs and the known mistakes score ----------------------------------------------
+
+
+def _stub_scores_nothing(result: GradeResult, path: Path, lab: Lab, found: Findings) -> None:
+    if result.score != 0:
+        earned = [c for c in result.checks if c.score > 0]
+        found(f"the stub {_show(path, lab)} scores {result.score:g}/{result.max_score:g} "
+              f"({earned[0].name} passes on it)")
+    quiet = [c for c in result.checks if "not implemented" not in c.message]
+    if quiet:
+        found(f"the stub {_show(path, lab)}: {quiet[0].name} does not say \"not implemented\" ({quiet[0].message})")
+
+
+def _known_mistakes(lab: Lab, limits: Limits, found: Findings) -> None:
+    assert lab.manifest is not None
+    folder = lab.folder / KNOWN_MISTAKES
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".py", ".ipynb")) if folder.is_dir() else []
+    listed = lab.manifest.known_mistakes
+    for name in sorted(set(listed) - {p.name for p in files}):
+        found(f"[known_mistakes] names {name}, which is not in {KNOWN_MISTAKES}/")
+    for path in files:
+        result = _grade(path, lab, limits, found)
+        if result is None:
+            continue
+        checks = {c.name: c for c in result.checks}
+        if result.score >= result.max_score:
+            found(f"the known mistake {KNOWN_MISTAKES}/{path.name} scores full marks")
+        for name in listed.get(path.name, ()):
+            if name not in checks:
+                found(f"[known_mistakes] {path.name}: there is no check {name}")
+            elif checks[name].score >= checks[name].max_score:
+                found(f"the known mistake {KNOWN_MISTAKES}/{path.name} passes {name}, which it should fail")
+    found.facts.append(f"{len(files)} known mistakes" if files else
+                       f"no {KNOWN_MISTAKES}/ folder: no known mistakes were tried")
