@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import Limits
 from .errors import GraderError
-from .labs import BUILTIN, ENV, Lab, known_labs, load_lab
+from .labs import BUILTIN, ENV, Lab, course_root, known_labs, load_lab
 from .labs.manifest import MANIFEST, Function, Manifest
 from .results import CheckResult, GradeResult
 from .sources import Unit, parse_code, read_units
@@ -87,10 +87,11 @@ def check_lab(name: str, limits: Limits) -> Findings:
 
 
 def _show(path: Path, lab: Lab) -> str:
-    try:
-        return str(path.relative_to(lab.folder if not lab.builtin else path.parents[2]))
-    except ValueError:
-        return str(path)
+    """A lab's file as the instructor knows it: inside the lab's folder, or the course's for its own labs."""
+    for root in (lab.folder, course_root()):
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return str(path)
 
 
 def _grade(path: Path, lab: Lab, limits: Limits, found: Findings) -> GradeResult | None:
@@ -233,10 +234,16 @@ def _known_mistakes(lab: Lab, limits: Limits, found: Findings) -> None:
         checks = {c.name: c for c in result.checks}
         if result.score >= result.max_score:
             found(f"the known mistake {KNOWN_MISTAKES}/{path.name} scores full marks")
-        for name in listed.get(path.name, ()):
+        if path.name not in listed:
+            continue
+        for name in listed[path.name]:
             if name not in checks:
                 found(f"[known_mistakes] {path.name}: there is no check {name}")
             elif checks[name].score >= checks[name].max_score:
                 found(f"the known mistake {KNOWN_MISTAKES}/{path.name} passes {name}, which it should fail")
+        others = [c.name for c in result.checks if c.score < c.max_score and c.name not in listed[path.name]]
+        if others:
+            found(f"the known mistake {KNOWN_MISTAKES}/{path.name} also fails {', '.join(others)}, "
+                  "which [known_mistakes] does not list")
     found.facts.append(f"{len(files)} known mistakes" if files else
                        f"no {KNOWN_MISTAKES}/ folder: no known mistakes were tried")

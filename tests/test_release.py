@@ -26,7 +26,8 @@ import pytest
 
 from conftest import GRADE, ROOT, SUBMISSIONS
 
-LABS = ("lab1", "lab2", "lab3", "lab4")
+LABS = ("lab1", "lab2", "lab3", "lab4", "logistic")  # the course's labs, and the example of an instructor's own
+EXAMPLE_LABS = ROOT / "docs" / "example-lab"
 # Solution lines the kit may hold, and why: none of them gives a function away.
 NOT_ANSWERS = {
     "return self.linear(x)": "lessons 000 and 002 print it, and the structure check's title quotes it",
@@ -35,10 +36,23 @@ NOT_ANSWERS = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def instructor_labs() -> Iterator[None]:
+    """The example lab, found as an instructor's lab is (GRADER_LABS), here and in every `grade` run."""
+    before = os.environ.get("GRADER_LABS")
+    os.environ["GRADER_LABS"] = str(EXAMPLE_LABS)
+    yield
+    if before is None:
+        os.environ.pop("GRADER_LABS", None)
+    else:
+        os.environ["GRADER_LABS"] = before
+
+
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("release") / "kit"
-    proc = subprocess.run([str(GRADE), "release", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([str(GRADE), "release", "--labs", str(EXAMPLE_LABS), "--out", str(out)], capture_output=True,
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "lab2: 9 public checks (17 points) in the kit; 6 hidden checks (8 points) left out" in proc.stdout
     return out
@@ -61,10 +75,12 @@ def squash(text: str) -> str:
 def solution_lines(lab: str) -> set[str]:
     """Every line of code in the lab's solutions (.py and notebook) that no handed-out stub shows
     (their docstrings and notes quote the lessons' code: `optimizer.zero_grad()`, `cost.backward()`)."""
-    stub_code = squash("\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "exercises").glob("*/*.*")))
+    from grader.labs import load_lab
+
+    stub_code = squash("\n".join(load_lab(name).stub(s).read_text(encoding="utf-8") for name in LABS for s in (".py", ".ipynb")))
     lines = set()
     for suffix in (".py", ".ipynb"):
-        for line in _code(ROOT / "solutions" / lab / f"{lab}{suffix}").splitlines():
+        for line in _code(load_lab(lab).solution(suffix)).splitlines():
             code = squash(line.split("#")[0])
             if len(code) >= 10 and code not in stub_code and not code.startswith(("def", "class", "import", "from")):
                 lines.add(code)
@@ -155,9 +171,14 @@ def kit_texts(kit: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
         code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
         yield f"{path.relative_to(kit)} (bytecode)", " ".join(map(str, _constants(marshal.loads(marshal.dumps(code)))))
     archive = Path(shutil.make_archive(str(tmp_path / "kit"), "zip", kit))
-    with zipfile.ZipFile(archive) as z:
-        for member in z.namelist():
-            yield f"kit.zip:{member}", z.read(member).decode("utf-8", errors="replace")
+    wheels = tmp_path / "wheel"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
+                            str(kit)], capture_output=True, text=True, timeout=300)  # what `pip install .` installs
+    assert build.returncode == 0, build.stderr
+    for zipped in (archive, *sorted(wheels.glob("*.whl"))):
+        with zipfile.ZipFile(zipped) as z:
+            for member in z.namelist():
+                yield f"{zipped.name}:{member}", z.read(member).decode("utf-8", errors="replace")
 
 
 def _constants(code: Any) -> Iterator[Any]:
@@ -174,11 +195,13 @@ def test_the_kit_holds_no_solution_hidden_input_or_hidden_expected_value(kit: Pa
     needles = all_needles(kit)
     leaks = []
     searched = 0
+    in_wheel = 0
     for where, text in kit_texts(kit, tmp_path):
         searched += 1
+        in_wheel += ".whl:" in where
         flat = squash(text)
         leaks += [f"{what} in {where}" for needle, what in needles.items() if needle.search(flat)]
-    assert searched > 100
+    assert searched > 100 and in_wheel > 20  # the kit's files, its bytecode, a zip of it and the wheel pip builds of it
     assert not leaks, "\n".join(leaks[:20])
 
 
@@ -225,8 +248,10 @@ def test_the_leak_test_finds_what_it_looks_for(kit: Path, tmp_path: Path) -> Non
 
 def test_every_lab_keeps_public_checks_and_the_kit_knows_its_hidden_ones(kit: Path) -> None:
     meta = json.loads((kit / "grader" / "kit.json").read_text(encoding="utf-8"))
-    assert meta["hidden"] == {"lab1": {"checks": 4, "points": 5.0}, "lab2": {"checks": 6, "points": 8.0},
-                              "lab3": {"checks": 5, "points": 7.0}, "lab4": {"checks": 3, "points": 4.0}}
+    assert {k: v for k, v in meta["hidden"].items() if k != "logistic"} == {
+        "lab1": {"checks": 4, "points": 5.0}, "lab2": {"checks": 6, "points": 8.0},
+        "lab3": {"checks": 5, "points": 7.0}, "lab4": {"checks": 3, "points": 4.0}}
+    assert meta["hidden"]["logistic"]["checks"] >= 1
     for lab in LABS:
         suite = next((kit / "grader" / "labs" / lab / "checks").glob("test_*.py")).read_text(encoding="utf-8")
         assert "public=True" in suite, lab

@@ -1,8 +1,8 @@
 """Hidden inputs drawn per submission, so a failed hidden check's expected values cannot be copied.
 
 A lab's manifest names hidden inputs of its `data.py` in `[draws]`, with the range each number
-is drawn from. When the instructor sets a secret (the GRADER_SECRET environment variable, or
-`--secret-file`), every submission gets its own values: a generator seeded with
+is drawn from. When the instructor sets a secret (the GRADER_SECRET environment variable, a CI
+secret for one), every submission gets its own values: a generator seeded with
 HMAC-SHA256(secret, lab and the submission's content hash). The same file and secret give the
 same inputs, so a re-run gives identical reports; a changed file gets new ones. Without a
 secret the constants in `data.py` are used, as before.

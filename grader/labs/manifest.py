@@ -22,7 +22,7 @@
     exercise = "exercise"
     solution = "solution"
 
-    [known_mistakes]                       # optional: known-mistakes/<file> and the checks it must fail
+    [known_mistakes]                       # optional: known-mistakes/<file> and the checks it fails (only those)
     "sum_instead_of_mean.py" = ["cost.lesson_values"]
 
     [draws]                                # optional: hidden inputs in data.py drawn per submission

@@ -1,0 +1,251 @@
+"""Labs as folders: manifests, an instructor's labs found outside the grader, `grade check-lab`,
+and hidden inputs drawn per submission.
+
+The instructor's side runs as an instructor runs it: the real `grade` command in its own process
+(a lab folder's modules import as `grader.labs.<name>`, so two copies of a lab never share one
+Python), on a copy of the example lab of docs/adding-a-lab.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import GRADE, ROOT, SUBMISSIONS
+from grader import labcheck
+from grader.labs import known_labs, load_lab
+from grader.labs.manifest import ManifestError, read_manifest
+
+EXAMPLE = ROOT / "docs" / "example-lab" / "logistic"
+
+
+def grade(*argv: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("GRADER_LABS", "GRADER_SECRET")}
+    return subprocess.run([str(GRADE), *argv], cwd=cwd, env={**environ, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def copy_example(root: Path) -> Path:
+    target = root / "logistic"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+# --- manifests -------------------------------------------------------------------------------
+
+GOOD = 'title = "A lab"\n\n[functions.cost]\npoints = 2\nsignature = "(prediction, y)"\n'
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("title = ", "is not valid TOML"),
+    ('title = "A lab"\n', "names no [functions.NAME]"),
+    (GOOD.replace("points = 2", "points = 0"), "needs points, a number above 0"),
+    (GOOD.replace('"(prediction, y)"', '"(prediction, y"'), "is not a parameter list"),
+    (GOOD + '\n[limits]\ncall = "soon"\n', "[limits] takes call and cell"),
+    (GOOD + '\n[values]\nlesson = [0.5]\n', "numbers written as strings"),
+    (GOOD + '\n[draws]\nHIDDEN = { low = 2, high = 1 }\n', "[draws] HIDDEN must be"),
+    (GOOD + 'points = 3\n', "is not valid TOML"),
+    ("colour = 1\n" + GOOD, "unknown key 'colour'"),
+])
+def test_a_bad_manifest_is_one_line_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
+    manifest = tmp_path / "mylab" / "lab.toml"
+    manifest.parent.mkdir()
+    manifest.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as error:
+        read_manifest(manifest)
+    assert problem in str(error.value) and str(manifest) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_manifest_normalises_signatures_and_keeps_the_order_of_functions(tmp_path: Path) -> None:
+    manifest = tmp_path / "mylab" / "lab.toml"
+    manifest.parent.mkdir()
+    manifest.write_text(GOOD + '\n[functions.Model]\npoints = 1\nmethods = { forward = "(self,x)" }\n'
+                        '\n[functions.train]\npoints = 1\nsignature = "(x, lr = 1e-5)"\n', encoding="utf-8")
+    read = read_manifest(manifest)
+    assert [f.name for f in read.functions] == ["cost", "Model", "train"] and read.stem == "mylab"
+    assert read.functions[1].methods == {"forward": "(self, x)"} and read.functions[2].signature == "(x, lr=1e-05)"
+
+
+@pytest.mark.parametrize("lab", ["lab1", "lab2", "lab3", "lab4"])
+def test_the_grader_s_own_labs_agree_with_their_manifests(lab: str) -> None:
+    """Signatures of the four course files and the lesson numbers of the suite, read without grading
+    (`grade check-lab` also grades; the catalogue tests grade these labs' known mistakes)."""
+    spec = load_lab(lab)
+    found = labcheck.Findings(lab)
+    for path in (spec.stub(".py"), spec.stub(".ipynb"), spec.solution(".py"), spec.solution(".ipynb")):
+        labcheck._signatures(path, spec.manifest, found, spec)  # type: ignore[arg-type]
+    labcheck._numbers(spec, found)
+    assert found.problems == []
+    assert len(labcheck.suite_numbers(spec.suite)) == len(spec.manifest.lesson_numbers()) or lab == "lab1"  # type: ignore[union-attr]
+
+
+def test_the_signature_and_number_checks_can_fail(tmp_path: Path) -> None:
+    spec = load_lab("lab2")
+    changed = tmp_path / "lab2.py"
+    changed.write_text(spec.stub(".py").read_text(encoding="utf-8").replace("def gradient(x, y, W, b)",
+                                                                             "def gradient(x, y, w, b)"), encoding="utf-8")
+    found = labcheck.Findings("lab2")
+    labcheck._signatures(changed, spec.manifest, found, spec)  # type: ignore[arg-type]
+    assert found.problems == [f"{changed}: gradient(x, y, w, b) differs from the manifest's gradient(x, y, W, b)"]
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_x.py").write_text('expected = printed(["4.6667", "9.8765"])\n', encoding="utf-8")
+    found = labcheck.Findings("lab2")
+    labcheck._numbers(dataclasses.replace(spec, folder=tmp_path), found)
+    assert found.problems == ["the checks use 9.8765 (test_x.py:1), which the manifest's [values] does not list"]
+
+
+# --- an instructor's labs, found outside the grader --------------------------------------------
+
+
+def test_an_instructors_lab_is_found_from_labs_or_the_environment(tmp_path: Path) -> None:
+    labs = tmp_path / "my-labs"
+    copy_example(labs)
+    listed = grade("labs", "--labs", str(labs), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "logistic  Logistic regression" in listed.stdout and "lab2  " in listed.stdout
+    assert "bce_cost" in listed.stdout and "3 points" in listed.stdout
+    by_env = grade("labs", cwd=tmp_path, env={"GRADER_LABS": str(labs / "logistic")})
+    assert by_env.returncode == 0 and "logistic  Logistic regression" in by_env.stdout
+    assert "logistic" not in grade("labs", cwd=tmp_path).stdout
+    assert "logistic" not in known_labs()  # nothing leaked into this process
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "twice", "broken", "no-probes"])
+def test_a_bad_lab_folder_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
+    labs = tmp_path / "labs"
+    labs.mkdir()
+    env = {"GRADER_LABS": str(labs)}
+    if case == "missing":
+        env = {"GRADER_LABS": str(tmp_path / "nowhere")}
+        expected = "GRADER_LABS names"
+    elif case == "empty":
+        expected = "holds no lab"
+    elif case == "twice":
+        copy_example(labs)
+        copy_example(tmp_path)
+        env = {"GRADER_LABS": f"{labs}{os.pathsep}{tmp_path / 'logistic'}"}
+        expected = "two labs are named logistic"
+    elif case == "broken":
+        (copy_example(labs) / "lab.toml").write_text("title = [", encoding="utf-8")
+        expected = "lab.toml: is not valid TOML"
+    else:
+        (copy_example(labs) / "__init__.py").write_text("", encoding="utf-8")
+        expected = "defines no probes() function"
+    run = grade("labs", cwd=tmp_path, env=env)
+    assert run.returncode == 2 and expected in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_a_student_s_code_cannot_read_an_instructors_lab_folder(tmp_path: Path) -> None:
+    """The solution, changed to answer wrongly whenever it can open the lab's own solution file:
+    full marks in the sandbox, points lost without it (so the read is really attempted)."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    answers = lab / "solution" / "logistic.py"
+    text = answers.read_text(encoding="utf-8")
+    assert "def hypothesis(x, W, b):\n" in text
+    student = tmp_path / "student" / "logistic.py"
+    student.parent.mkdir()
+    student.write_text(text.replace("def hypothesis(x, W, b):\n", f"""def hypothesis(x, W, b):
+    try:
+        open({str(answers)!r}).close()
+        return torch.zeros(x.shape[0], 1)  # found the instructor's folder
+    except OSError:
+        pass
+""", 1), encoding="utf-8")
+
+    def score(*flags: str) -> tuple[float, str]:
+        out = tmp_path / "r.json"
+        out.unlink(missing_ok=True)
+        run = grade(str(student), "--lab", "logistic", "--json", str(out), *flags, cwd=tmp_path,
+                    env={"GRADER_LABS": str(labs)})
+        assert out.is_file(), run.stderr
+        report = json.loads(out.read_text(encoding="utf-8"))
+        return report["score"] / report["max_score"], report["isolation"]
+
+    sandboxed, isolation = score()
+    assert isolation.startswith("bubblewrap") and sandboxed == 1.0
+    assert score("--unsandboxed")[0] < 1.0
+
+
+# --- grade check-lab ---------------------------------------------------------------------------
+
+
+def test_check_lab_accepts_the_example_lab(tmp_path: Path) -> None:
+    lab = copy_example(tmp_path / "labs")
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("logistic is sound: ") and "5 known mistakes" in run.stdout
+
+
+def test_check_lab_rejects_a_wrong_solution_a_changed_signature_and_a_wrong_manifest(tmp_path: Path) -> None:
+    lab = copy_example(tmp_path / "labs")
+    solution = lab / "solution" / "logistic.ipynb"  # (the .py is the reference every grade compares with)
+    text = solution.read_text(encoding="utf-8")
+    assert "torch.mean(" in text
+    solution.write_text(text.replace("torch.mean(", "torch.sum("), encoding="utf-8")
+    notebook = lab / "exercise" / "logistic.ipynb"
+    text = notebook.read_text(encoding="utf-8")
+    assert "def hypothesis(x, W, b):" in text
+    notebook.write_text(text.replace("def hypothesis(x, W, b):", "def hypothesis(X, W, b):"), encoding="utf-8")
+    manifest = lab / "lab.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('"0.6931", ', "").replace(', "0.6931"', "").replace("points = 4", "points = 5", 1),
+                        encoding="utf-8")
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert all(line.startswith("logistic: ") for line in lines)
+    expected = [
+        "exercise/logistic.ipynb: hypothesis(X, W, b) differs from the manifest's hypothesis(x, W, b)",
+        "the solution solution/logistic.ipynb scores",
+        "train_step's checks give 4 points; the manifest says 5",
+    ]
+    for words in expected:
+        assert any(words in line for line in lines), (words, lines)
+    assert not any("solution/logistic.py scores" in line or "known mistake" in line for line in lines), lines
+    assert "0.6931" not in manifest.read_text(encoding="utf-8")
+    assert any("the checks use 0.6931" in line and "[values] does not list" in line for line in lines), lines
+
+
+def test_check_lab_of_an_unknown_lab_or_a_plain_folder_is_one_line(tmp_path: Path) -> None:
+    unknown = grade("check-lab", "lab9", cwd=tmp_path)
+    assert unknown.returncode == 2 and "unknown lab 'lab9'" in unknown.stderr
+    plain = grade("check-lab", str(tmp_path), cwd=tmp_path)
+    assert plain.returncode == 2 and "without a lab.toml" in plain.stderr
+
+
+# --- hidden inputs drawn per submission --------------------------------------------------------
+
+
+def test_hidden_inputs_are_drawn_per_submission_from_the_secret(tmp_path: Path) -> None:
+    """Lab 2 draws its hidden targets when GRADER_SECRET is set: the same file and secret give the
+    same report, another secret other expected values; the solution still earns full marks."""
+    wrong = SUBMISSIONS / "lab2" / "whole" / "hardcodes_lesson_numbers.py"
+
+    def report(path: Path, secret: str | None, name: str) -> dict[str, object]:
+        out = tmp_path / f"{name}.json"
+        run = grade(str(path), "--lab", "lab2", "--json", str(out), "--quiet", cwd=tmp_path,
+                    env={"GRADER_SECRET": secret} if secret else None)
+        assert out.is_file(), run.stderr
+        return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+    def expected(data: dict[str, object]) -> dict[str, str]:
+        return {c["name"]: c["expected"] for c in data["checks"]}  # type: ignore[attr-defined, index]
+
+    plain, one, again, two = (report(wrong, s, n) for s, n in ((None, "plain"), ("one", "one"), ("one", "again"),
+                                                               ("two", "two")))
+    assert {k: v for k, v in one.items() if k != "grader_version"} == {k: v for k, v in again.items()
+                                                                       if k != "grader_version"}
+    differ = [name for name in expected(one) if expected(one)[name] != expected(two)[name]]
+    assert "train.other_data" in differ and "gradient.other_data" in differ
+    assert all(expected(plain)[name] != expected(one)[name] for name in differ)
+    lesson_only = [name for name in expected(one) if name not in differ]
+    assert "hypothesis.lesson_values" in lesson_only  # lesson numbers are the lesson's, whatever the secret
+    solution = report(ROOT / "solutions" / "lab2" / "lab2.py", "two", "solution")
+    assert solution["score"] == solution["max_score"] == 25
