@@ -222,6 +222,9 @@ def _run_labs(argv: list[str]) -> int:
     _add_labs(p)
     _use_labs(p.parse_args(argv))
     from .labs import known_labs, load_lab
+
+    for name in known_labs():  # a bad lab folder or manifest is one line before anything heavy loads
+        load_lab(name)
     from .pipeline import lab_checks
 
     for name in known_labs():
