@@ -90,7 +90,7 @@ def odd_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, sub
     shutil.copy(SOLUTION, klass / "s_.._x.py")
     hog = (SUBMISSIONS / "attacks" / "grabs_memory.py").read_text(encoding="utf-8")
     (klass / "s_alice_x.py").write_text(SOLUTION.read_text(encoding="utf-8") + "\n\n" + hog, encoding="utf-8")
-    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "2", "--id-pattern", r"^s_(?P<id>.*)_x",
+    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", "--id-pattern", r"^s_(?P<id>.*)_x",
                  "--memory", "1024", "--call-timeout", "60", "--cell-timeout", "15")
     # (a call limit far above the seconds it takes to touch 1 GiB on a loaded machine whose memory the
     # host hands over lazily, measured over 10 s on a fresh CI machine: the memory limit, not the
@@ -191,7 +191,7 @@ def test_links_out_of_the_class_folder_are_not_followed(tmp_path: Path) -> None:
     (klass / "kim" / "drafts").mkdir(parents=True)
     shutil.copy(SOLUTION, klass / "kim" / "drafts" / "final.py")
     (klass / "kim" / "lab2.py").symlink_to(klass / "kim" / "drafts" / "final.py")  # inside the class folder: fine
-    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "2", *LIMITS, timeout=240)
+    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS, timeout=240)
     assert proc.returncode == 0, proc.stderr
     found = students(out)
     for student, shown in (("eve", "eve.py"), ("fay", "fay/lab2.py"), ("hal", "hal")):
@@ -213,7 +213,7 @@ def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on
     nothing_gradable(klass / "carl")
     (out / "students").mkdir(parents=True)
     (out / "students" / "bob").write_text("left over from something else\n")  # in the way of bob's folder
-    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "2", *LIMITS)
+    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS)
     assert proc.returncode == 3, proc.stderr
     assert "grader error" in one_line_of_stderr(proc) and "bob" in proc.stderr
     found = students(out)

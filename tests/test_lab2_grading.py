@@ -162,7 +162,7 @@ def test_a_call_that_kills_its_process(kind: str, tmp_path: Path) -> None:
 def test_hang_at_import_finishes_in_bounded_time(kind: str, tmp_path: Path) -> None:
     path = apply_override(SUBMISSIONS / "lab2/overrides/hangs_at_import.py", kind, tmp_path)
     started = time.monotonic()
-    graded = run_grade(path, "--call-timeout", "5", "--cell-timeout", "10", cwd=tmp_path, timeout=120)
+    graded = run_grade(path, "--call-timeout", "5", "--cell-timeout", "5", cwd=tmp_path, timeout=120)
     assert time.monotonic() - started < 90
     if kind == "py":
         assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
