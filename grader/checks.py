@@ -22,6 +22,7 @@ import inspect
 import io
 import json
 import os
+import re
 import traceback
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import replace
@@ -33,6 +34,7 @@ import pytest
 
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
+from .labs.manifest import Rule
 from .results import CheckResult, Status
 from .sources import Unit, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
@@ -75,6 +77,7 @@ class Observations:
         self._outcomes = outcomes
         self._functions = functions
         self.code = code  # the submission's source, read by the grader (grader.rules), for rules on how to compute
+        self.rules: Mapping[str, Rule] = {}  # the lab manifest's [rules], by function
         self.touched: list[str] = []
 
     def raw(self, probe_id: str) -> Any:
@@ -130,8 +133,10 @@ def _reference_code(path: str) -> tuple[Unit, ...]:
 class _Collector:
     """pytest plugin: provides `observed` and turns reports into CheckResults."""
 
-    def __init__(self, observations: Observations, reference: Any, probes: Sequence[Probe], suite: Path) -> None:
+    def __init__(self, observations: Observations, reference: Any, probes: Sequence[Probe], suite: Path,
+                 withhold_hidden: bool = False) -> None:
         self.observations = observations
+        self._withhold_hidden = withhold_hidden
         self._reference = reference
         self._probes = probes
         # Code that only ever sees the grader's own inputs: an exception there is the grader's.
@@ -191,6 +196,11 @@ class _Collector:
         if isinstance(exc, GraderError):
             return _grader_error(passed, str(exc))
         if isinstance(exc, CheckFailed):
+            marker = item.get_closest_marker("check")
+            public = bool(marker is not None and marker.kwargs.get("public"))
+            if self._withhold_hidden and (not public or exc.on_hidden_inputs):
+                return replace(passed, status=Status.FAILED, score=0.0, message=withheld(exc.message),
+                               expected=WITHHELD, obtained=exc.obtained, hint=exc.hint)
             return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
                            obtained=exc.obtained, hint=exc.hint)
         if isinstance(exc, StudentError):
@@ -243,6 +253,17 @@ class _Collector:
         return f"{type(exc).__name__}{': ' + text[0][:200] if text else ''}{where}"
 
 
+WITHHELD = "(not shown: a check on hidden inputs)"
+# "... is wrong (off by 7.71)" and "(mismatched elements 2 / 5, max absolute difference ...)": with the
+# student's own values beside them, these would give the expected values away.
+_DIFFERENCE = re.compile(r" \((off by|mismatched elements)[^()]*\)$")
+
+
+def withheld(message: str) -> str:
+    """A failure on hidden inputs, told without the numbers that would give its expected values away."""
+    return _DIFFERENCE.sub("", message)
+
+
 def _grader_error(passed: CheckResult, what: str) -> CheckResult:
     return replace(passed, status=Status.GRADER_ERROR, score=0.0,
                    message=f"grader error, not your code: {what}; these points could not be graded")
@@ -255,14 +276,17 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return "skipped"
 
 
-def run_checks(suite: Path, observations: Observations, reference: Any, probes: Sequence[Probe]) -> list[CheckResult]:
+def run_checks(suite: Path, observations: Observations, reference: Any, probes: Sequence[Probe],
+               withhold_hidden: bool = False) -> list[CheckResult]:
     """Run the hidden suite at `suite` with pytest's public API; one CheckResult per test.
 
     `reference` is the lab's reference solution, loaded in this process; the suite
     computes expected values on hidden inputs with it. `probes` are the calls the
     observations answer: with them a check that raised is tried on the reference's answers.
+    With `withhold_hidden`, a failure on hidden inputs (a hidden check, or a public check's
+    `with hidden():` block) does not show its expected values.
     """
-    collector = _Collector(observations, reference, probes, suite)
+    collector = _Collector(observations, reference, probes, suite, withhold_hidden)
     args = [str(suite), "-c", str(_INI), "--rootdir", str(suite.parent), "-p", "no:cacheprovider",
             "-p", "no:stepwise",
             # These collect garbage or hook logging around every test: time we need not spend.

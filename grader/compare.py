@@ -32,6 +32,7 @@ class CheckFailed(AssertionError):
         self.expected = expected
         self.obtained = obtained
         self.hint = hint
+        self.on_hidden_inputs = False  # raised inside a public check's `with hidden():` block
 
 
 def printed_tolerance(printed: str) -> float:

@@ -24,11 +24,6 @@ class Breach:
     where: str  # "line 14" or "cell 4, line 3"
 
 
-#: What autograd and the optimizers are reached through (after following imports).
-AUTOGRAD = ("torch.autograd.", "torch.func.", "functorch.")
-OPTIMIZERS = ("torch.optim.",)
-
-
 def _dotted(node: ast.expr) -> str:
     """`torch.autograd.grad` for that attribute chain; '' for anything that is not a plain chain."""
     parts = []
@@ -69,11 +64,11 @@ class _Program:
         return f"{full}.{rest}" if rest else full
 
 
-def breaches(units: tuple[Unit, ...], function: str, forbidden: tuple[str, ...]) -> list[Breach]:
-    """Calls `function` makes, itself or through the submission's other functions, that reach a
-    name starting with one of `forbidden` (or `.backward()` when autograd is forbidden)."""
+def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, str]]:
+    """(as written, resolved, in which function, where) for every call `function` makes, itself or
+    through the submission's functions it calls."""
     program = _Program(units)
-    found: list[Breach] = []
+    found: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
     pending = [function]
     while pending:
@@ -86,11 +81,26 @@ def breaches(units: tuple[Unit, ...], function: str, forbidden: tuple[str, ...])
             written = _dotted(call.func)
             if not written:
                 continue
-            full = program.resolve(written)
-            backward = written.endswith(".backward") and "torch.autograd." in forbidden  # tensor.backward()
-            if backward or full.startswith(forbidden):
-                line = f"line {call.lineno}"
-                found.append(Breach(written, name, f"{unit.where}, {line}" if unit.where else line))
-            elif "." not in written and written in program.functions:
+            line = f"line {call.lineno}"
+            found.append((written, program.resolve(written), name, f"{unit.where}, {line}" if unit.where else line))
+            if "." not in written and written in program.functions:
                 pending.append(written)
     return found
+
+
+def _matches(written: str, resolved: str, name: str) -> bool:
+    if name == "backward":
+        return written.endswith(".backward") or written == "backward"
+    return resolved == name or resolved.startswith(name + ".")
+
+
+def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, ...]) -> list[Breach]:
+    """Calls of `function` (and of the functions it calls) that a rule forbids."""
+    return [Breach(written, name, where) for written, resolved, name, where in _calls(units, function)
+            if any(_matches(written, resolved, f) for f in forbid)]
+
+
+def missing_calls(units: tuple[Unit, ...], function: str, require: tuple[str, ...]) -> list[str]:
+    """The calls a rule requires that neither `function` nor any function it calls makes."""
+    calls = _calls(units, function)
+    return [r for r in require if not any(_matches(written, resolved, r) for written, resolved, _, _ in calls)]

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import GRADE, ROOT, SUBMISSIONS
 from grader import labcheck
+from grader.checks import WITHHELD, withheld
 from grader.labs import known_labs, load_lab
 from grader.labs.manifest import ManifestError, read_manifest
 
@@ -53,6 +54,9 @@ GOOD = 'title = "A lab"\n\n[functions.cost]\npoints = 2\nsignature = "(predictio
     (GOOD + '\n[draws]\nHIDDEN = { low = 2, high = 1 }\n', "[draws] HIDDEN must be"),
     (GOOD + 'points = 3\n', "is not valid TOML"),
     ("colour = 1\n" + GOOD, "unknown key 'colour'"),
+    (GOOD + '\n[rules.train]\nforbid = ["torch.optim"]\n', "[rules.train] must name a function of [functions]"),
+    (GOOD + '\n[rules.cost]\nforbid = "torch.optim"\n', "[rules.cost] must name a function"),
+    (GOOD + '\n[feedback]\nshow_hidden_expected = "yes"\n', "[feedback] takes show_hidden_expected"),
 ])
 def test_a_bad_manifest_is_one_line_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
     manifest = tmp_path / "mylab" / "lab.toml"
@@ -250,3 +254,35 @@ def test_hidden_inputs_are_drawn_per_submission_from_the_secret(monkeypatch: pyt
     assert "hypothesis.lesson_values" not in differ  # lesson numbers are the lesson's, whatever the secret
     solution = report(ROOT / "solutions" / "lab2" / "lab2.py", "two")
     assert solution["score"] == solution["max_score"] == 25
+
+
+# --- what a failure on hidden inputs shows -----------------------------------------------------
+
+
+def test_a_failure_on_hidden_inputs_withholds_its_expected_values(tmp_path: Path) -> None:
+    """The example lab keeps the default (`show_hidden_expected` false): a hidden check's failure
+    names the mistake but not the numbers; a public check's failure on the lesson's data shows them."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    out = tmp_path / "r.json"
+    run = grade(str(lab / "known-mistakes" / "sum_instead_of_mean.py"), "--lab", "logistic", "--json", str(out),
+                cwd=tmp_path, env={"GRADER_LABS": str(labs)})
+    checks = {c["name"]: c for c in json.loads(out.read_text(encoding="utf-8"))["checks"]}
+    assert run.returncode == 1
+    hidden, public = checks["bce_cost.autograd"], checks["bce_cost.lesson_values"]
+    assert hidden["score"] == 0 and hidden["expected"] == WITHHELD and "off by" not in hidden["message"]
+    assert hidden["obtained"] and "sum" in hidden["hint"]  # the student's own value, and the mistake it looks like
+    assert public["score"] == 0 and public["expected"].startswith("0.6931")
+
+
+def test_a_public_check_s_hidden_block_counts_as_hidden_inputs() -> None:
+    from grader.compare import CheckFailed
+    from grader.labs.checking import hidden
+
+    with pytest.raises(CheckFailed) as raised:
+        with hidden():
+            raise CheckFailed("bce_cost on other data is wrong (off by 0.25)", expected="0.5000")
+    assert raised.value.on_hidden_inputs
+    assert withheld(raised.value.message) == "bce_cost on other data is wrong"
+    assert withheld("p is wrong (mismatched elements 2 / 6, max absolute difference 0.1)") == "p is wrong"
+    assert withheld("p has shape (3,), expected (3, 1)") == "p has shape (3,), expected (3, 1)"

@@ -8,14 +8,13 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from grader.rules import AUTOGRAD, OPTIMIZERS, breaches
+from grader.labs.checking import BY_HAND
+from grader.rules import forbidden_calls
 from grader.sources import Unit, submission_units
-
-BY_HAND = AUTOGRAD + OPTIMIZERS
 
 
 def calls(text: str, function: str) -> list[tuple[str, str, str]]:
-    return [(b.call, b.function, b.where) for b in breaches((Unit("", text),), function, BY_HAND)]
+    return [(b.call, b.function, b.where) for b in forbidden_calls((Unit("", text),), function, BY_HAND)]
 
 
 @pytest.mark.parametrize("lab, functions", [("lab2", ("gradient",)), ("lab3", ("gradient", "descent_step"))])
@@ -23,7 +22,7 @@ def test_the_solutions_keep_their_rules(lab: str, functions: tuple[str, ...]) ->
     for kind in ("py", "ipynb"):
         units = submission_units(ROOT / "solutions" / lab / f"{lab}.{kind}", kind)
         for function in functions:
-            assert breaches(units, function, BY_HAND) == [], (lab, kind, function)
+            assert forbidden_calls(units, function, BY_HAND) == [], (lab, kind, function)
 
 
 def test_autograd_is_found_however_it_is_imported() -> None:
@@ -98,13 +97,39 @@ def test_a_notebook_is_read_cell_by_cell_and_a_later_definition_counts(tmp_path:
     nbformat.write(nb, str(path))
     units = submission_units(path, "ipynb")
     assert [u.where for u in units] == ["cell 2", "cell 3"]
-    assert [(b.call, b.where) for b in breaches(units, "gradient", BY_HAND)] == [("(...).backward", "cell 3, line 2")]
+    assert [(b.call, b.where) for b in forbidden_calls(units, "gradient", BY_HAND)] == [("(...).backward", "cell 3, line 2")]
     # Redefined by hand in a later cell: the kernel runs that one.
     nb.cells.append(nbformat.v4.new_code_cell("def gradient(x, y, W, b):\n    return 2 * x, b"))
     nbformat.write(nb, str(path))
-    assert breaches(submission_units(path, "ipynb"), "gradient", BY_HAND) == []
+    assert forbidden_calls(submission_units(path, "ipynb"), "gradient", BY_HAND) == []
 
 
 def test_source_that_does_not_parse_breaks_no_rule() -> None:
     """A syntax error already costs the student through the run; the rule has nothing to read."""
     assert calls("def gradient(x, y, W, b:\n    loss.backward()\n", "gradient") == []
+
+
+def test_a_manifest_rule_forbids_and_requires_calls_through_helpers() -> None:
+    """[rules.<function>] in a lab's manifest: forbid and require, followed into the submission's helpers."""
+    from types import SimpleNamespace
+
+    from grader.compare import CheckFailed
+    from grader.labs.checking import expect_by_hand
+    from grader.labs.manifest import Rule
+
+    rule = Rule(forbid=("torch.nn.functional",), require=("torch.sigmoid",))
+
+    def observed(body: str) -> SimpleNamespace:
+        code = f"import torch\nimport torch.nn.functional as F\n\ndef squash(z):\n    return {body}\n\n" \
+               "def hypothesis(x, W, b):\n    return squash(x @ W + b)\n"
+        return SimpleNamespace(code=(Unit("", code),), rules={"hypothesis": rule})
+
+    expect_by_hand(observed("torch.sigmoid(z)"), "hypothesis", hint="")
+    with pytest.raises(CheckFailed, match="never calls torch.sigmoid"):
+        expect_by_hand(observed("1 / (1 + torch.exp(-z))"), "hypothesis", hint="")
+    with pytest.raises(CheckFailed, match=r"calls F.sigmoid\(\) through squash at line 5; the exercise does not allow it"):
+        expect_by_hand(observed("F.sigmoid(z)"), "hypothesis", hint="")
+    # No rule in the manifest: the by-hand default.
+    plain = SimpleNamespace(code=(Unit("", "def gradient(x):\n    x.backward()\n"),), rules={})
+    with pytest.raises(CheckFailed, match="the exercise asks for it by hand"):
+        expect_by_hand(plain, "gradient", hint="")

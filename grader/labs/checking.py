@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
-from ..rules import AUTOGRAD, OPTIMIZERS, breaches
+from ..rules import forbidden_calls, missing_calls
+from .manifest import Rule
 from ..values import decode, tensor_info
 
 __all__ = ["T", "check", "hidden", "memo", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
@@ -131,9 +132,14 @@ def hidden() -> Iterator[None]:
 
     In the instructor's grader the block runs like any other code, in order, so a public check
     still holds the student to the hidden inputs (hard-coding the lessons' numbers earns
-    nothing); `grade release` removes the block from the student kit.
+    nothing); `grade release` removes the block from the student kit. A failure inside it is a
+    failure on hidden inputs: its expected values are withheld unless the lab's manifest shows them.
     """
-    yield
+    try:
+        yield
+    except CheckFailed as failed:
+        failed.on_hidden_inputs = True
+        raise
 
 
 def printed(values: list[str]) -> tuple[torch.Tensor, float]:
@@ -259,14 +265,28 @@ def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.T
                           f"the same way", shape_hints=shape_hints)
 
 
+#: The rule of the by-hand exercises, and of any `expect_by_hand` whose function has no [rules] in the manifest.
+BY_HAND = ("backward", "torch.autograd", "torch.func", "functorch", "torch.optim")
+
+
 def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
-    """`function`, and every function of the submission it calls, computes without autograd
-    (`.backward()`, `torch.autograd`) and without `torch.optim`: read from the submission's source."""
-    found = breaches(observed.code, function, AUTOGRAD + OPTIMIZERS)
-    if not found:
-        return
-    first = found[0]
-    through = f" through {first.function}" if first.function != function else ""
-    raise CheckFailed(f"{function} calls {first.call}(){through} at {first.where}; the exercise asks for it by hand",
-                      expected=f"no backward(), torch.autograd or torch.optim in {function} or the functions it calls",
-                      obtained=f"{first.call}() in {first.function}, {first.where}", hint=hint)
+    """`function`, and every function of the submission it calls, keeps the lab manifest's
+    `[rules.<function>]` (default: no `.backward()`, torch.autograd or torch.optim): read from the
+    submission's source."""
+    rule = getattr(observed, "rules", {}).get(function) or Rule(forbid=BY_HAND)
+    found = forbidden_calls(observed.code, function, rule.forbid)
+    if found:
+        first = found[0]
+        through = f" through {first.function}" if first.function != function else ""
+        by_hand = set(rule.forbid) == set(BY_HAND)
+        named = "backward(), torch.autograd or torch.optim" if by_hand else " or ".join(
+            "backward()" if c == "backward" else c for c in rule.forbid)
+        raise CheckFailed(f"{function} calls {first.call}(){through} at {first.where}; "
+                          + ("the exercise asks for it by hand" if by_hand else "the exercise does not allow it"),
+                          expected=f"no {named} in {function} or the functions it calls",
+                          obtained=f"{first.call}() in {first.function}, {first.where}", hint=hint)
+    missing = missing_calls(observed.code, function, rule.require)
+    if missing:
+        raise CheckFailed(f"{function} never calls {missing[0]}, itself or through the functions it calls; the exercise asks for it",
+                          expected=f"a call to {missing[0]} in {function} or the functions it calls",
+                          obtained=f"no call to {missing[0]}", hint=hint)

@@ -25,6 +25,13 @@
     [known_mistakes]                       # optional: known-mistakes/<file> and the checks it fails (only those)
     "sum_instead_of_mean.py" = ["cost.lesson_values"]
 
+    [rules.gradient]                       # optional: how a function must compute, read from its source
+    forbid = ["backward", "torch.autograd", "torch.optim"]  # calls it (or a function it calls) must not make
+    require = []                           # calls it must make, e.g. ["torch.sigmoid"]
+
+    [feedback]                             # optional: a failure on hidden inputs shows its expected
+    show_hidden_expected = false           # values only when true (default false)
+
     [draws]                                # optional: hidden inputs in data.py drawn per submission
     HIDDEN_X = { low = -2.0, high = 5.0 }  # every number in it, uniformly, rounded to `decimals` (2)
 
@@ -62,6 +69,15 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """Calls a function must not make and calls it must make (itself or through the submission's
+    functions it calls): "backward" is any `.backward()`, a dotted name also covers what is under it."""
+
+    forbid: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Draw:
     """How to draw one hidden input: each number in it from [low, high] (whole numbers stay whole)."""
 
@@ -83,6 +99,8 @@ class Manifest:
     solution: str | None
     known_mistakes: dict[str, tuple[str, ...]]
     draws: dict[str, Draw] = field(default_factory=dict)
+    show_hidden_expected: bool = False
+    rules: dict[str, Rule] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -114,7 +132,7 @@ def read_manifest(path: Path) -> Manifest:
     name = path.parent.name
     if not _NAME.fullmatch(name):
         raise ManifestError(path, f"the lab's folder name {name!r} must be lower-case letters, digits and _")
-    known = {"title", "stem", "functions", "limits", "values", "files", "known_mistakes", "draws"}
+    known = {"title", "stem", "functions", "limits", "values", "files", "known_mistakes", "draws", "feedback", "rules"}
     extra = sorted(set(data) - known)
     if extra:
         raise ManifestError(path, f"unknown key {extra[0]!r} (known: {', '.join(sorted(known))})")
@@ -129,7 +147,7 @@ def read_manifest(path: Path) -> Manifest:
     return Manifest(path=path, name=name, title=title, stem=stem, functions=_functions(path, data),
                     limits=_limits(path, data), values=_values(path, data), exercise=files.get("exercise"),
                     solution=files.get("solution"), known_mistakes=_mistakes(path, data),
-                    draws=_draws(path, data))
+                    draws=_draws(path, data), show_hidden_expected=_feedback(path, data), rules=_rules(path, data))
 
 
 def _text(path: Path, data: dict[str, Any], key: str) -> str:
@@ -208,4 +226,26 @@ def _draws(path: Path, data: dict[str, Any]) -> dict[str, Draw]:
                 or not 0 <= decimals <= 8 or set(rule) - {"low", "high", "decimals"} or not low < high):  # type: ignore[operator]
             raise ManifestError(path, f"[draws] {name} must be {{ low = A, high = B }} with A < B (and decimals = 0..8)")
         found[name] = Draw(float(low), float(high), decimals)  # type: ignore[arg-type]
+    return found
+
+
+def _feedback(path: Path, data: dict[str, Any]) -> bool:
+    table = _table(path, data, "feedback")
+    show = table.get("show_hidden_expected", False)
+    if set(table) - {"show_hidden_expected"} or not isinstance(show, bool):
+        raise ManifestError(path, "[feedback] takes show_hidden_expected = true or false")
+    return show
+
+
+def _rules(path: Path, data: dict[str, Any]) -> dict[str, Rule]:
+    table = _table(path, data, "rules")
+    named = {f.name for f in _functions(path, data)}
+    found = {}
+    for function, rule in table.items():
+        lists = {k: rule.get(k, []) for k in ("forbid", "require")} if isinstance(rule, dict) else {}
+        if (function not in named or not lists or set(rule) - set(lists)
+                or not all(isinstance(v, list) and all(isinstance(c, str) and c for c in v) for v in lists.values())):
+            raise ManifestError(path, f"[rules.{function}] must name a function of [functions] and take "
+                                      "forbid = [\"call\", ...] and require = [\"call\", ...]")
+        found[function] = Rule(tuple(lists["forbid"]), tuple(lists["require"]))
     return found
