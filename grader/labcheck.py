@@ -70,13 +70,13 @@ def check_lab(name: str, limits: Limits) -> Findings:
             else:
                 _signatures(path, lab.manifest, found, lab)
     _numbers(lab, found)
-    solution = [_grade(path, lab, limits, found) for path in files["solution"].values() if path.is_file()]
-    for path, result in zip(files["solution"].values(), solution):
+    solution = [(path, _grade(path, lab, limits, found)) for path in files["solution"].values() if path.is_file()]
+    for path, result in solution:
         if result is not None and result.score != result.max_score:
             lost = [c for c in result.checks if c.score != c.max_score]
             found(f"the solution {_show(path, lab)} scores {result.score:g}/{result.max_score:g}: "
                   f"{lost[0].name} fails ({lost[0].message})" + (f", and {len(lost) - 1} more" if len(lost) > 1 else ""))
-    reference = next((r for r in solution if r is not None), None)
+    reference = next((r for _, r in solution if r is not None), None)
     if reference is not None:
         _points(reference, lab.manifest, found)
     for path in files["stub"].values():
