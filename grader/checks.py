@@ -34,7 +34,7 @@ import pytest
 
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
-from .labs.manifest import Rule
+from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .results import CheckResult, Status
 from .sources import Unit, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
@@ -134,9 +134,11 @@ class _Collector:
     """pytest plugin: provides `observed` and turns reports into CheckResults."""
 
     def __init__(self, observations: Observations, reference: Any, probes: Sequence[Probe], suite: Path,
-                 withhold_hidden: bool = False) -> None:
+                 manifest: Manifest | None) -> None:
         self.observations = observations
-        self._withhold_hidden = withhold_hidden
+        self._rules = manifest.rules if manifest is not None else {}
+        observations.rules = self._rules
+        self._withhold_hidden = manifest is not None and not manifest.show_hidden_expected
         self._reference = reference
         self._probes = probes
         # Code that only ever sees the grader's own inputs: an exception there is the grader's.
@@ -231,6 +233,7 @@ class _Collector:
         arguments = {name: funcargs[name] for name in inspect.signature(test).parameters if name in funcargs}
         if self._reference_answers is None:
             self._reference_answers = reference_observations(self._probes, self._reference)
+            self._reference_answers.rules = self._rules
         arguments["observed"] = self._reference_answers
         try:
             test(**arguments)
@@ -276,17 +279,19 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return "skipped"
 
 
-def run_checks(suite: Path, observations: Observations, reference: Any, probes: Sequence[Probe],
-               withhold_hidden: bool = False) -> list[CheckResult]:
+def run_checks(suite: Path, observations: Observations, reference: Any, probes: Sequence[Probe]) -> list[CheckResult]:
     """Run the hidden suite at `suite` with pytest's public API; one CheckResult per test.
 
     `reference` is the lab's reference solution, loaded in this process; the suite
     computes expected values on hidden inputs with it. `probes` are the calls the
     observations answer: with them a check that raised is tried on the reference's answers.
-    With `withhold_hidden`, a failure on hidden inputs (a hidden check, or a public check's
-    `with hidden():` block) does not show its expected values.
+    The lab's manifest, next to the suite, gives the rules the checks read (`observed.rules`)
+    and whether a failure on hidden inputs (a hidden check, or a public check's `with hidden():`
+    block) may show its expected values.
     """
-    collector = _Collector(observations, reference, probes, suite, withhold_hidden)
+    manifest_path = suite.parent / MANIFEST
+    collector = _Collector(observations, reference, probes, suite,
+                           read_manifest(manifest_path) if manifest_path.is_file() else None)
     args = [str(suite), "-c", str(_INI), "--rootdir", str(suite.parent), "-p", "no:cacheprovider",
             "-p", "no:stepwise",
             # These collect garbage or hook logging around every test: time we need not spend.

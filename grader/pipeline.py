@@ -102,10 +102,7 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
 
     code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
     observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code)
-    manifest = submission.lab.manifest
-    observations.rules = manifest.rules if manifest is not None else {}
-    checks = run_checks(submission.lab.suite, observations, reference, probes,
-                        withhold_hidden=manifest is not None and not manifest.show_hidden_expected)
+    checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),
         sources=function_sources(code, tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),

@@ -273,7 +273,7 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
     """`function`, and every function of the submission it calls, keeps the lab manifest's
     `[rules.<function>]` (default: no `.backward()`, torch.autograd or torch.optim): read from the
     submission's source."""
-    rule = getattr(observed, "rules", {}).get(function) or Rule(forbid=BY_HAND)
+    rule = observed.rules.get(function) or Rule(forbid=BY_HAND)
     found = forbidden_calls(observed.code, function, rule.forbid)
     if found:
         first = found[0]
