@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import nbformat
 import pytest
@@ -64,14 +66,16 @@ def assert_reads_in_korean(report: dict[str, Any]) -> None:
             assert translate_detail("ko", text) is not None, f"no Korean reads {text!r}"
 
 
-def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None) -> Graded:
+def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None, process: bool = False) -> Graded:
     """The `grade` command line, as a student runs it, with a JSON report to read back.
 
-    With a `timeout`, it runs as a separate process (the real script) that is killed past
-    it: for tests of limits, where a grader that waits too long must fail the test. Without
-    one, `grader.cli.main` runs in this test process: the same code from argument parsing
-    to exit status, minus the seconds of interpreter and torch start-up a new process pays
-    (the student's code still runs in its own sandboxed process or kernel).
+    `grader.cli.main` runs in this test process: the same code from argument parsing to exit
+    status, minus the seconds of interpreter and torch start-up a new process pays (the
+    student's code still runs in its own sandboxed process or kernel). With a `timeout` (tests
+    of limits, where a grader that waits too long must fail the test), an alarm ends the grade
+    with `GradeTookTooLong` past it, and is not cached. With `process=True` it runs as a
+    separate process (the real script), killed past the timeout: for tests that change what
+    a process reads once (TMPDIR).
     """
     out = cwd / "report.json"
     out.unlink(missing_ok=True)
@@ -79,11 +83,15 @@ def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None) -
     # In-process grading swaps sys.stdout, the working folder and the environment: only the main
     # thread may do it. Grades started from other threads (a fixture's pool) run as processes.
     in_thread = threading.current_thread() is not threading.main_thread()
-    if timeout is not None or in_thread or os.environ.get("GRADER_TESTS_SUBPROCESS"):  # set it to grade as processes
+    if process or in_thread or os.environ.get("GRADER_TESTS_SUBPROCESS"):  # set it to grade as processes
         proc = subprocess.run([str(GRADE), *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout or 300)
         code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
         report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
         return Graded(code, report, stdout, stderr)
+    if timeout is not None:
+        with _alarm(timeout):
+            code, stdout, stderr = _grade_in_process(argv, cwd)
+        return Graded(code, json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}, stdout, stderr)
     cache = _cache_file(path, args)
     if cache is not None and cache.is_file():  # the same file with the same options, already graded
         return Graded(**json.loads(cache.read_text(encoding="utf-8")))
@@ -110,6 +118,32 @@ def _cache_file(path: Path, args: tuple[str, ...]) -> Path | None:
     folder.mkdir(exist_ok=True)
     key = hashlib.sha256(json.dumps([path.name, path.parent.name, list(args)]).encode() + path.read_bytes())
     return folder / f"{key.hexdigest()[:32]}.json"
+
+
+class GradeTookTooLong(BaseException):
+    """Raised by the alarm of `run_grade(..., timeout=)`: a BaseException, so no `except Exception`
+    in the grader turns it into a verdict; the grader's clean-up (`finally`) still runs."""
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Bound an in-process grade: SIGALRM raises GradeTookTooLong in this (main) thread after
+    `seconds`; if even that cannot end it, faulthandler ends the whole worker 60 s later, which
+    pytest-xdist reports as a failed test."""
+    import faulthandler
+
+    def expire(signum: int, frame: object) -> None:
+        raise GradeTookTooLong(f"the grade took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    faulthandler.dump_traceback_later(seconds + 60, exit=True)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:

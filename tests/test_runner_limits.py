@@ -64,7 +64,8 @@ def test_flooding_output_writes_nothing_big_on_the_graders_side(tmp_path: Path, 
     watcher = threading.Thread(target=_largest_file, args=(grader_tmp, stop, seen), daemon=True)
     watcher.start()
     try:
-        graded = run_grade(with_attack("floods_the_grader.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=300)
+        graded = run_grade(with_attack("floods_the_grader.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=300,
+                          process=True)  # its own process: this one has read TMPDIR already
     finally:
         stop.set()
         watcher.join(timeout=5)
