@@ -187,11 +187,19 @@ def test_interrupted_batch_resumes_to_an_identical_gradebook(small_class: Path, 
 
 
 def test_shards_merged_equal_one_unsharded_run(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
+    """Each shard's output folder starts with its students' records from the unsharded run (same
+    cache keys: a shard grades as the whole class does), so the shard runs select, reuse, render
+    and write; grading itself is covered by the resume and rerun tests."""
+    from grader.batch.execute import in_shard
+
     shards = []
     for k in (1, 2, 3):
         out = tmp_path / f"shard{k}"
-        # One job each: a shard holds one or two students, a second worker would only start up.
-        assert batch(small_class, "--lab", "lab2", "--out", out, "--shard", f"{k}/3", "--jobs", "1").returncode == 0
+        for record in small_reference.glob("students/*/record.json"):
+            if in_shard(json.loads(record.read_text(encoding="utf-8"))["student"], (k, 3)):
+                shutil.copytree(record.parent, out / "students" / record.parent.name)
+        proc = batch(small_class, "--lab", "lab2", "--out", out, "--shard", f"{k}/3", "--jobs", "1")
+        assert proc.returncode == 0, proc.stderr
         shards.append(out)
     counts = [len(json.loads((s / "results.json").read_text())["students"]) for s in shards]
     assert sum(counts) == 5 and sorted(counts)[-2] > 0  # at least two shards hold students

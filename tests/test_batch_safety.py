@@ -331,6 +331,35 @@ def test_a_rendering_change_rerenders_without_running_student_code(tmp_path: Pat
     assert ann["verdict"] == "grader error" and ann["message"].startswith("hypothesis."), ann["message"]
 
 
+def test_entries_with_nothing_to_run_start_no_worker(tmp_path: Path) -> None:
+    """Folders without a gradable file get their verdict in the main process: no worker, no
+    student process. The lab's check list (the gradebook's columns and points) is loaded once,
+    then read from the user's cache, keyed by the grading fingerprint."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    for name in ("ann", "ben"):
+        nothing_gradable(klass / name)
+    (klass / "cat").mkdir()
+    for name in ("a.py", "b.py"):  # two candidates, neither named lab2.py
+        (klass / "cat" / name).write_text("x = 1\n", encoding="utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = []
+    for out in ("first", "second"):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "grader", "batch", str(klass), "--lab", "lab2",
+                               "--out", str(tmp_path / out), "--jobs", "2", *LIMITS], capture_output=True, text=True,
+                              timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs.append(re.findall(r"^import time:.*\|\s+(\S+)$", proc.stderr, re.M))
+    # One Python process (no worker): it imports torch the first time, for the check list, not the second.
+    assert runs[0].count("encodings") == 1 and runs[0].count("torch") == 1, runs[0].count("encodings")
+    assert runs[1].count("encodings") == 1 and "torch" not in runs[1] and "grader.batch.execute" in runs[1]
+    verdicts = {s: r["verdict"] for s, r in students(tmp_path / "second").items()}
+    assert verdicts == {"ann": "no gradable file", "ben": "no gradable file", "cat": "no gradable file"}
+    assert "none named lab2.ipynb or lab2.py: cat/a.py, cat/b.py" in students(tmp_path / "second")["cat"]["message"]
+    assert all(s["max_score"] == 25 for s in students(tmp_path / "second").values())
+    assert (tmp_path / "first" / "gradebook.csv").read_bytes() == (tmp_path / "second" / "gradebook.csv").read_bytes()
+
+
 # --- grade merge ----------------------------------------------------------------------------------
 
 

@@ -172,7 +172,7 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
     """
     candidates: list[tuple[Path, str]] = []  # (file, path shown to the instructor)
     for i, (path, shown) in enumerate(entry.files):
-        if "/" not in shown and shown.lower().endswith(".zip"):  # a top-level zip: one student's files
+        if _is_zip(shown):  # a top-level zip: one student's files
             try:
                 unzipped = scratch / f"unzipped{i}"
                 inner = extract_zip(path, unzipped)
@@ -182,22 +182,48 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
             candidates += files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
         else:
             candidates.append((path, shown))
+    chosen = _choose(candidates, stem)
     folder = scratch / "submission"
     folder.mkdir()
     origins: dict[str, str] = {}
+    for name, (path, shown) in chosen.items():
+        shutil.copyfile(path, folder / name)
+        origins[name] = shown
+    return folder, origins
+
+
+def settle(entry: Entry, stem: str) -> EntryProblem | None:
+    """Why the entry has nothing to grade, known without running anything (no worker needed), or
+    None. An entry holding a zip is left to `gather`, which unpacks it in a worker."""
+    if any(_is_zip(shown) for _, shown in entry.files):
+        return None
+    try:
+        _choose(list(entry.files), stem)
+    except EntryProblem as problem:
+        return problem
+    return None
+
+
+def _is_zip(shown: str) -> bool:
+    return "/" not in shown and shown.lower().endswith(".zip")
+
+
+def _choose(candidates: list[tuple[Path, str]], stem: str) -> dict[str, tuple[Path, str]]:
+    """The file to grade for each format, as {<stem>.py / <stem>.ipynb: (file, shown path)}:
+    the one named <stem>, the shallowest first, or the only one of its format."""
+    chosen: dict[str, tuple[Path, str]] = {}
     ambiguous: list[str] = []
     for suffix in GRADABLE:
         found = [(f, shown) for f, shown in candidates if shown.lower().endswith(suffix)]
         named = sorted((f for f in found if PurePosixPath(f[1]).name == stem + suffix), key=lambda f: len(f[1].split("/")))
-        chosen = named[0] if named else (found[0] if len(found) == 1 else None)
-        if chosen is None:
+        pick = named[0] if named else (found[0] if len(found) == 1 else None)
+        if pick is None:
             ambiguous += [shown for _, shown in found]
             continue
-        shutil.copyfile(chosen[0], folder / f"{stem}{suffix}")
-        origins[f"{stem}{suffix}"] = chosen[1]
-    if not origins:
+        chosen[f"{stem}{suffix}"] = pick
+    if not chosen:
         if ambiguous:
             raise EntryProblem("no gradable file", f"several candidate files and none named {stem}.ipynb or {stem}.py: "
                                                    + ", ".join(ambiguous[:5]))
         raise EntryProblem("no gradable file", "no .ipynb or .py file in this entry")
-    return folder, origins
+    return chosen

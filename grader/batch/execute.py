@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..config import Limits
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
 from ..labs import load_lab
-from .entries import Entry, discover, extract_zip
+from .entries import Entry, EntryProblem, discover, extract_zip, settle
 from .records import LabChecks, StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
 from .workers import Job, blank_record, entry_deadline, run_entries
 from .writing import ClassInfo, write_class_outputs, write_student_outputs
@@ -118,10 +118,12 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
     info = ClassInfo(lab=lab, grader_version=grader_version(), grading=grading, limits=limits,
                      shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None)
     keys = {entry.student: cache_key(entry.sha256, lab, grading, limits) for entry in entries}
-    checks = LabChecks(lab)
+    checks = LabChecks(lab, grading)
+    stem = load_lab(lab).stem
     records: dict[str, StudentRecord] = {}
     todo: list[tuple[Entry, str]] = []
     problems: list[Entry] = []
+    settled: list[tuple[Entry, EntryProblem]] = []  # nothing to grade, known here: no worker for them
     stale: list[StudentRecord] = []
     for entry in entries:
         key, previous = keys[entry.student], _load_previous(options.out, entry)
@@ -133,6 +135,8 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
                 records[entry.student] = previous
             else:
                 stale.append(previous)
+        elif (problem := settle(entry, stem)) is not None:
+            settled.append((entry, problem))
         else:
             todo.append((entry, key))
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
@@ -148,6 +152,9 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
                 progress.update(task, advance=1, failures=_failures(records.values()))
         for record in stale:  # graded before; only the rendering changed: written again, nothing run
             records[record.student] = _save(options.out, record, rendering, checks, options.lang)
+        for entry, problem in settled:  # saved last, as a worker's record: the checks are known by then
+            records[entry.student] = _save(options.out, blank_record(entry, keys[entry.student], problem.verdict,
+                                                                     problem.message), rendering, checks, options.lang)
         for entry in problems:
             records[entry.student] = _save(options.out, blank_record(entry, keys[entry.student], "unreadable",
                                                                      entry.problem), rendering, checks, options.lang)

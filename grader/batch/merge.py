@@ -103,7 +103,7 @@ def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecor
     records.sort(key=lambda r: r.student)
     merged = replace(shards[0][1], shard=None)
     lab = merged.lab
-    checks = LabChecks(lab)
+    checks = LabChecks(lab, merged.grading)
     for record in records:
         checks.learn(record)
     write_class_outputs(out, merged, checks.get(), records, lang)

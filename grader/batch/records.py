@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +13,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..errors import GraderError
 from ..labs import draws, load_lab
+from ..reporting.files import write_atomic
 from ..results import CheckResult, GradeResult, IssueKind, Status
 
 RECORD_VERSION = 2
@@ -170,12 +175,15 @@ def _digest(files: list[Path], extra: str) -> str:
 class LabChecks:
     """The lab's checks (names, points), learnt from the first record graded with them.
 
-    Then a batch's main process never loads torch or the hidden suite: its workers do. Only
-    when no record has a result (every entry unreadable or timed out) is the suite loaded here.
+    Then a batch's main process never loads torch or the hidden suite: its workers do. When no
+    record has a result (every entry unreadable, without a gradable file or timed out), the list
+    comes from the user's cache, keyed by the grading fingerprint (`grading`); only the first
+    time for that fingerprint is the suite loaded here.
     """
 
-    def __init__(self, lab: str) -> None:
+    def __init__(self, lab: str, grading: str | None = None) -> None:
         self.lab = lab
+        self.grading = grading
         self._checks: list[CheckResult] | None = None
 
     def learn(self, record: StudentRecord) -> None:
@@ -184,10 +192,37 @@ class LabChecks:
 
     def get(self) -> list[CheckResult]:
         if self._checks is None:
+            self._checks = self._cached()
+        if self._checks is None:
             from ..pipeline import lab_checks
 
             self._checks = lab_checks(self.lab)
+            self._keep()
         return self._checks
+
+    def _cache_file(self) -> Path | None:
+        if self.grading is None:
+            return None
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "grader" / f"checks-{self.lab}-{self.grading}.json"
+
+    def _cached(self) -> list[CheckResult] | None:
+        path = self._cache_file()
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return [CheckResult(**{**c, "status": Status(c["status"])}) for c in data]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def _keep(self) -> None:
+        path = self._cache_file()
+        if path is None or self._checks is None:
+            return
+        with contextlib.suppress(OSError, GraderError):  # only a cache: the next batch loads the suite again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, json.dumps([c.to_dict() for c in self._checks], sort_keys=True) + "\n")
 
     def max_score(self) -> float:
         return float(sum(c.max_score for c in self.get()))
