@@ -18,13 +18,14 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 
-from conftest import GRADE, ROOT, SUBMISSIONS
+from conftest import GRADE, ROOT, SUBMISSIONS, run_grade
 
 LABS = ("lab1", "lab2", "lab3", "lab4", "logistic")  # the course's labs, and the example of an instructor's own
 EXAMPLE_LABS = ROOT / "docs" / "example-lab"
@@ -60,10 +61,14 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def kit_grade(kit: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The kit's own `grade`, as a student runs it from the kit folder (its package, not ours)."""
+    return kit_python(kit, "-m", "grader", *args, timeout=timeout)
+
+
+def kit_python(kit: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Python started in the kit folder, with the kit's package on its path (not ours)."""
     env = {**os.environ, "PYTHONPATH": str(kit), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("GRADER_LABS", None)  # a student's machine: the kit's labs only
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=kit, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=kit, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 # --- what the kit holds ----------------------------------------------------------------------
@@ -201,16 +206,29 @@ def test_the_kit_holds_no_solution_hidden_input_or_hidden_expected_value(kit: Pa
         searched += 1
         in_wheel += ".whl:" in where
         flat = squash(text)
-        leaks += [f"{what} in {where}" for needle, what in needles.items() if needle.search(flat)]
+        leaks += [f"{needle.what} in {where}" for needle in needles if needle.found_in(flat)]
     assert searched > 100 and in_wheel > 20  # the kit's files, its bytecode, a zip of it and the wheel pip builds of it
     assert not leaks, "\n".join(leaks[:20])
 
 
-def all_needles(kit: Path) -> dict[re.Pattern[str], str]:
+@dataclass(frozen=True)
+class Needle:
+    """Text that must not be in the kit (whitespace removed), and what it would give away. With a
+    `pattern`, the text counts only where the pattern also matches (a whole number)."""
+
+    text: str
+    what: str
+    pattern: re.Pattern[str] | None = None
+
+    def found_in(self, flat: str) -> bool:
+        return self.text in flat and (self.pattern is None or self.pattern.search(flat) is not None)
+
+
+def all_needles(kit: Path) -> list[Needle]:
     """What must not be in the kit: solution lines and hidden inputs anywhere, hidden expected
     numbers as whole numbers (0.7466 is not found inside lab 3's printed 0.746666)."""
     public_numbers = set()
-    needles: dict[re.Pattern[str], str] = {}
+    needles: list[Needle] = []
     hidden: dict[str, str] = {}
     for lab in LABS:
         lines = solution_lines(lab) - {squash(line) for line in NOT_ANSWERS}
@@ -218,12 +236,12 @@ def all_needles(kit: Path) -> dict[re.Pattern[str], str]:
         numbers, public = hidden_expected(lab, kit)
         public_numbers |= public
         assert len(lines) >= 4 and len(inputs) >= 1 and len(numbers) >= 5, (lab, len(lines), len(inputs), len(numbers))
-        needles |= {re.compile(re.escape(code)): f"{lab} solution line {code!r}" for code in lines}
-        needles |= {re.compile(re.escape(text)): f"{lab} hidden input {name}" for name, text in inputs.items()}
+        needles += [Needle(code, f"{lab} solution line {code!r}") for code in sorted(lines)]
+        needles += [Needle(text, f"{lab} hidden input {name}") for name, text in sorted(inputs.items())]
         hidden |= {n: f"{lab} hidden expected value {n}" for n in numbers}
     for number, what in hidden.items():
         if number not in public_numbers:  # another lab's lesson may print the same number
-            needles[re.compile(rf"(?<![\d.]){re.escape(number)}(?!\d)")] = what
+            needles.append(Needle(number, what, re.compile(rf"(?<![\d.]){re.escape(number)}(?!\d)")))
     return needles
 
 
@@ -241,9 +259,10 @@ def test_the_leak_test_finds_what_it_looks_for(kit: Path, tmp_path: Path) -> Non
     with zipfile.ZipFile(planted / "extra.zip", "w") as z:
         z.writestr("inner.txt", f"the value is {number}")
     needles = all_needles(kit)
+    texts = [(where, squash(text)) for where, text in kit_texts(planted, tmp_path)]
     for planted_text in (line, data, number):
-        pattern = next(p for p in needles if p.search(squash(planted_text)))
-        found = [where for where, text in kit_texts(planted, tmp_path) if pattern.search(squash(text))]
+        needle = next(n for n in needles if n.found_in(squash(planted_text)))
+        found = [where for where, flat in texts if needle.found_in(flat)]
         assert found, planted_text
 
 
@@ -263,54 +282,96 @@ def test_every_lab_keeps_public_checks_and_the_kit_knows_its_hidden_ones(kit: Pa
 
 # --- grading with the kit ----------------------------------------------------------------------
 
+# The kit's own `grade` command line, run several times in one Python started from the kit folder
+# (its package, not ours; sandbox and kernels as usual): `grader.cli.main` from argument parsing
+# to exit status, once per grade, without paying Python's and torch's start-up for each.
+_KIT_GRADES = """
+import contextlib, io, json, sys
+import grader
+from grader.cli import main
+results = {"package": {"returncode": 0, "stdout": grader.__file__, "stderr": ""}}
+for name, argv in json.loads(sys.argv[1]).items():
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = int(main(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    results[name] = {"returncode": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+sys.stdout.write(json.dumps(results))
+"""
 
-def test_the_kit_grades_the_stubs_zero_with_public_checks_only(kit: Path, tmp_path: Path) -> None:
-    proc = kit_grade(kit, "exercises/lab2", "--json", str(tmp_path / "r.json"))
-    assert proc.returncode == 1, proc.stderr
-    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+
+@pytest.fixture(scope="module")
+def kit_grades(kit: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """Grades by the kit: the stubs, the solution as .py and as a notebook, a wrong mse_cost, and
+    hard-coded lesson numbers. Each test reads its own; `work/<name>.json` is each JSON report."""
+    work = tmp_path_factory.mktemp("kit-grades")
+    for suffix in (".ipynb", ".py"):
+        folder = work / f"solution{suffix}" / "lab2"
+        shutil.copytree(kit / "exercises" / "lab2", folder)
+        shutil.copy2(ROOT / "solutions" / "lab2" / f"lab2{suffix}", folder / f"lab2{suffix}")
+    source = (ROOT / "solutions" / "lab2" / "lab2.py").read_text(encoding="utf-8")
+    wrong = source.replace("return torch.mean((prediction - y) ** 2)", "return torch.sum((prediction - y) ** 2)")
+    assert wrong != source
+    (work / "wrong").mkdir()
+    (work / "wrong" / "lab2.py").write_text(wrong, encoding="utf-8")
+    runs = {
+        "stubs": ["exercises/lab2"],
+        "solution.ipynb": [str(work / "solution.ipynb" / "lab2"), "--html", str(work / "solution.ipynb.html"), "--lang", "ko"],
+        "solution.py": [str(work / "solution.py" / "lab2"), "--html", str(work / "solution.py.html"), "--lang", "ko"],
+        "wrong": [str(work / "wrong" / "lab2.py")],
+        "hardcoded": [str(SUBMISSIONS / "lab2" / "whole" / "hardcodes_lesson_numbers.py"), "--lab", "lab2"],
+    }
+    argvs = {name: [*argv, "--json", str(work / f"{name}.json")] for name, argv in runs.items()}
+    proc = kit_python(kit, "-c", _KIT_GRADES, json.dumps(argvs), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = json.loads(proc.stdout)
+    assert Path(runs["package"]["stdout"]).is_relative_to(kit), runs["package"]  # the kit's package graded
+    return work, runs
+
+
+def kit_report(kit_grades: tuple[Path, dict[str, dict[str, Any]]], name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The kit's grade `name`: its exit status and output, and its JSON report."""
+    work, runs = kit_grades
+    return runs[name], json.loads((work / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_the_kit_grades_the_stubs_zero_with_public_checks_only(kit_grades: tuple[Path, dict[str, dict[str, Any]]]) -> None:
+    run, report = kit_report(kit_grades, "stubs")
+    assert run["returncode"] == 1, run["stderr"]
     assert (report["score"], report["max_score"]) == (0, 17)
     assert report["hidden"] == {"checks": 6, "points": 8.0}
     assert all("not implemented" in c["message"] for c in report["checks"]), report["checks"]
     assert "Public checks only: this score covers the 9 public checks; 6 hidden checks worth 8 points" in \
-        " ".join(proc.stdout.split())
+        " ".join(run["stdout"].split())
 
 
 @pytest.mark.parametrize("suffix", [".ipynb", ".py"])
-def test_the_kit_gives_the_solution_full_public_marks(kit: Path, tmp_path: Path, suffix: str) -> None:
-    folder = tmp_path / "lab2"
-    shutil.copytree(kit / "exercises" / "lab2", folder)
-    shutil.copy2(ROOT / "solutions" / "lab2" / f"lab2{suffix}", folder / f"lab2{suffix}")
-    proc = kit_grade(kit, str(folder), "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"),
-                     "--lang", "ko")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+def test_the_kit_gives_the_solution_full_public_marks(kit_grades: tuple[Path, dict[str, dict[str, Any]]],
+                                                      suffix: str) -> None:
+    run, report = kit_report(kit_grades, f"solution{suffix}")
+    assert run["returncode"] == 0, run["stdout"] + run["stderr"]
+    assert report["submission"]["format"] == suffix[1:]
     assert (report["score"], report["max_score"], report["figures"]) == (17, 17, [])
-    assert "공개 검사만 실행했습니다" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "공개 검사만 실행했습니다" in (kit_grades[0] / f"solution{suffix}.html").read_text(encoding="utf-8")
 
 
-def test_a_wrong_function_loses_its_public_points_in_the_kit(kit: Path, tmp_path: Path) -> None:
-    source = (ROOT / "solutions" / "lab2" / "lab2.py").read_text(encoding="utf-8")
-    wrong = source.replace("return torch.mean((prediction - y) ** 2)", "return torch.sum((prediction - y) ** 2)")
-    assert wrong != source
-    (tmp_path / "lab2.py").write_text(wrong, encoding="utf-8")
-    proc = kit_grade(kit, str(tmp_path / "lab2.py"), "--json", str(tmp_path / "r.json"))
-    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+def test_a_wrong_function_loses_its_public_points_in_the_kit(kit_grades: tuple[Path, dict[str, dict[str, Any]]]) -> None:
+    run, report = kit_report(kit_grades, "wrong")
     lost = {c["name"] for c in report["checks"] if c["score"] == 0}
-    assert proc.returncode == 1 and "mse_cost.lesson_values" in lost and "hypothesis.lesson_values" not in lost
+    assert run["returncode"] == 1 and "mse_cost.lesson_values" in lost and "hypothesis.lesson_values" not in lost
     cost = next(c for c in report["checks"] if c["name"] == "mse_cost.lesson_values")
     assert cost["expected"].startswith("4.6667") and cost["obtained"].startswith("14.0000"), cost
 
 
-def test_hard_coded_lesson_numbers_pass_the_kit_but_not_the_instructor(kit: Path, tmp_path: Path) -> None:
+def test_hard_coded_lesson_numbers_pass_the_kit_but_not_the_instructor(
+        kit_grades: tuple[Path, dict[str, dict[str, Any]]], tmp_path: Path) -> None:
     """What the kit's README promises: the public score is a sign, the hidden checks decide."""
-    source = SUBMISSIONS / "lab2" / "whole" / "hardcodes_lesson_numbers.py"
-    in_kit = kit_grade(kit, str(source), "--lab", "lab2", "--json", str(tmp_path / "kit.json"))
-    ours = subprocess.run([str(GRADE), str(source), "--lab", "lab2", "--json", str(tmp_path / "ours.json")], capture_output=True,
-                          text=True, timeout=300)
-    kit_score = json.loads((tmp_path / "kit.json").read_text(encoding="utf-8"))["score"]
-    our_score = json.loads((tmp_path / "ours.json").read_text(encoding="utf-8"))["score"]
-    assert in_kit.returncode in (0, 1) and ours.returncode == 1
-    assert kit_score > 0 and our_score < kit_score
+    in_kit, kit_report_ = kit_report(kit_grades, "hardcoded")
+    ours = run_grade(SUBMISSIONS / "lab2" / "whole" / "hardcodes_lesson_numbers.py", "--lab", "lab2", cwd=tmp_path)
+    assert in_kit["returncode"] in (0, 1) and ours.returncode == 1
+    assert kit_report_["score"] > 0 and ours.report["score"] < kit_report_["score"]
 
 
 # --- refusing -----------------------------------------------------------------------------------
