@@ -21,7 +21,6 @@ import json
 import math
 import os
 import resource
-import select
 import signal
 import sys
 import time
@@ -247,6 +246,8 @@ def _wait(pid: int, timeout: float, answers: int) -> dict[str, Any]:
 
     On Linux a pidfd wakes this the moment the child ends; elsewhere it polls, sleeping at most 20 ms.
     """
+    import select  # (here, not above: tracebacks and warnings quote this file's earlier lines by number)
+
     deadline = time.monotonic() + timeout * max(answers, 1)
     try:
         pidfd = os.pidfd_open(pid)
