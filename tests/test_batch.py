@@ -212,14 +212,21 @@ def test_shards_merged_equal_one_unsharded_run(small_class: Path, small_referenc
 
 
 def test_a_zip_of_the_class_grades_like_the_folder(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
-    # Two of the class's students, zipped as an LMS download: their rows are the folder run's rows.
+    """Two of the class's students, zipped as an LMS download: the same entries as in the folder
+    (same names, same content, hence the same cache keys: the folder run's records, put in the
+    output folder first, are reused as they are), and the same rows."""
     chosen = sorted(small_class.iterdir())[-2:]
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for f in chosen:
             zf.write(f, f"lab2-submissions/{f.name}")
     out = tmp_path / "out"
+    for f in chosen:
+        shutil.copytree(small_reference / "students" / f.stem, out / "students" / f.stem)
     assert batch(archive, "--lab", "lab2", "--out", out, "--jobs", "1").returncode == 0
+    for f in chosen:  # reused, not graded again: the zip's entry is the folder's entry
+        record = out / "students" / f.stem / "record.json"
+        assert record.read_bytes() == (small_reference / "students" / f.stem / "record.json").read_bytes()
     reference = {r["student"]: r for r in gradebook(small_reference)}
     rows = gradebook(out)
     assert [r["student"] for r in rows] == [f.stem for f in chosen]
