@@ -174,8 +174,12 @@ def test_folder_names_are_safe_distinct_and_stable(ids: list[str]) -> None:
 # --- the class folder is never left -----------------------------------------------------------
 
 
-def test_links_out_of_the_class_folder_are_not_followed(tmp_path: Path) -> None:
-    klass, out, outside = tmp_path / "class", tmp_path / "out", tmp_path / "outside"
+@pytest.fixture(scope="module")
+def awkward_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One batch over links out of the class folder, a pipe, a zipped link (eve ... kim), and an
+    entry whose output folder is in the way (alice, bob, carl): one worker start for both tests."""
+    root = tmp_path_factory.mktemp("awkward")
+    klass, out, outside = root / "class", root / "out", root / "outside"
     klass.mkdir()
     outside.mkdir()
     shutil.copy(SOLUTION, outside / "lab2.py")
@@ -191,8 +195,16 @@ def test_links_out_of_the_class_folder_are_not_followed(tmp_path: Path) -> None:
     (klass / "kim" / "drafts").mkdir(parents=True)
     shutil.copy(SOLUTION, klass / "kim" / "drafts" / "final.py")
     (klass / "kim" / "lab2.py").symlink_to(klass / "kim" / "drafts" / "final.py")  # inside the class folder: fine
-    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS, timeout=240)
-    assert proc.returncode == 0, proc.stderr
+    shutil.copy(SOLUTION, klass / "alice.py")
+    nothing_gradable(klass / "bob")
+    nothing_gradable(klass / "carl")
+    (out / "students").mkdir(parents=True)
+    (out / "students" / "bob").write_text("left over from something else\n")  # in the way of bob's folder
+    return batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS, timeout=240), out
+
+
+def test_links_out_of_the_class_folder_are_not_followed(awkward_class: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = awkward_class
     found = students(out)
     for student, shown in (("eve", "eve.py"), ("fay", "fay/lab2.py"), ("hal", "hal")):
         assert (found[student]["verdict"], found[student]["score"]) == ("unreadable", 0), found[student]
@@ -205,15 +217,9 @@ def test_links_out_of_the_class_folder_are_not_followed(tmp_path: Path) -> None:
 # --- one entry never ends the batch ------------------------------------------------------------
 
 
-def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on(tmp_path: Path) -> None:
-    klass, out = tmp_path / "class", tmp_path / "out"
-    klass.mkdir()
-    shutil.copy(SOLUTION, klass / "alice.py")
-    nothing_gradable(klass / "bob")
-    nothing_gradable(klass / "carl")
-    (out / "students").mkdir(parents=True)
-    (out / "students" / "bob").write_text("left over from something else\n")  # in the way of bob's folder
-    proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS)
+def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on(
+        awkward_class: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = awkward_class
     assert proc.returncode == 3, proc.stderr
     assert "grader error" in one_line_of_stderr(proc) and "bob" in proc.stderr
     found = students(out)
@@ -221,8 +227,10 @@ def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on
     assert found["bob"]["verdict"] == "grader error"
     assert found["bob"]["message"].endswith("students/bob: it exists and is not a folder")
     assert found["carl"]["verdict"] == "no gradable file"
+    assert [v["verdict"] for k, v in found.items() if k != "bob"].count("grader error") == 0
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
-        assert [row["student"] for row in csv.DictReader(f)] == ["alice", "bob", "carl"]
+        assert [row["student"] for row in csv.DictReader(f)] == ["alice", "bob", "carl", "eve", "fay", "gus", "hal",
+                                                                 "jay", "kim"]
 
 
 def _processes_with(token: str) -> list[int]:
