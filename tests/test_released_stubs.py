@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
@@ -61,34 +60,45 @@ def _from_clone(clone: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *argv], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
 
 
-def _grade(clone: Path, folder: str, tmp_path: Path) -> tuple[int, dict[str, Any]]:
-    report = tmp_path / "report.json"
-    report.unlink(missing_ok=True)
-    run = _from_clone(clone, "-m", "grader", folder, "--json", str(report), "--quiet", *FAST)
-    assert report.is_file(), run.stderr
-    return run.returncode, json.loads(report.read_text(encoding="utf-8"))
+# The clone's `grade` command line, twice, in one Python (the clone's grader.cli.main each time): the
+# notebook filled in in place, then the .py filled in in place and the notebook put back.
+_IN_PLACE = """
+import contextlib, io, json, shutil, sys
+import grader
+from grader.cli import main
+done = [grader.__file__]
+for copies, argv in json.loads(sys.argv[1]):
+    for source, target in copies:
+        shutil.copy(source, target)
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            done.append(int(main(argv)))
+        except SystemExit as exc:
+            done.append(exc.code if isinstance(exc.code, int) else 1)
+print(json.dumps(done))
+"""
 
 
 def test_a_fresh_clone_grades_the_stub_the_student_filled_in_in_place(tmp_path: Path) -> None:
     clone = _fresh_clone(tmp_path / "grader")
-    where = _from_clone(clone, "-c", "import grader; print(grader.__file__)").stdout.strip()
-    assert Path(where).is_relative_to(clone), where
     stubs = clone / "exercises" / "lab2"
-
-    # The notebook, filled in in place (the .py left alone).
-    shutil.copy(ROOT / "solutions/lab2/lab2.ipynb", stubs / "lab2.ipynb")
-    code, report = _grade(clone, "exercises/lab2", tmp_path)
-    assert report["submission"]["selection"] == "lab2.ipynb differs from the released stub; lab2.py does not"
-    assert (code, report["score"], report["max_score"]) == (0, 25, 25)
-
-    # The .py, its functions filled in in place (the notebook back to the stub).
-    shutil.copy(ROOT / "exercises/lab2/lab2.ipynb", stubs / "lab2.ipynb")
     solution = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
-    (stubs / "lab2.py").write_text(_replace_definitions((stubs / "lab2.py").read_text(encoding="utf-8"), solution),
-                                   encoding="utf-8")
-    code, report = _grade(clone, "exercises/lab2", tmp_path)
-    assert report["submission"]["selection"] == "lab2.py differs from the released stub; lab2.ipynb does not"
-    assert (code, report["score"], report["max_score"]) == (0, 25, 25)
+    filled = tmp_path / "filled.py"  # the stub's functions filled in, the rest of the stub kept
+    filled.write_text(_replace_definitions((stubs / "lab2.py").read_text(encoding="utf-8"), solution), encoding="utf-8")
+    steps = [
+        ([(str(ROOT / "solutions/lab2/lab2.ipynb"), str(stubs / "lab2.ipynb"))],
+         ["exercises/lab2", "--json", str(tmp_path / "notebook.json"), "--quiet", *FAST]),
+        ([(str(ROOT / "exercises/lab2/lab2.ipynb"), str(stubs / "lab2.ipynb")), (str(filled), str(stubs / "lab2.py"))],
+         ["exercises/lab2", "--json", str(tmp_path / "py.json"), "--quiet", *FAST]),
+    ]
+    run = _from_clone(clone, "-c", _IN_PLACE, json.dumps(steps))
+    assert run.returncode == 0, run.stderr[-3000:]
+    where, *codes = json.loads(run.stdout)
+    assert Path(where).is_relative_to(clone), where
+    for code, (name, changed, kept) in zip(codes, (("notebook", "lab2.ipynb", "lab2.py"), ("py", "lab2.py", "lab2.ipynb"))):
+        report = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        assert report["submission"]["selection"] == f"{changed} differs from the released stub; {kept} does not"
+        assert (code, report["score"], report["max_score"]) == (0, 25, 25)
 
     # The same folder copied out of the clone (`cp -r exercises/lab2 ~/mywork`).
     shutil.copytree(stubs, tmp_path / "mywork")
