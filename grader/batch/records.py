@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -19,6 +20,8 @@ from ..reporting.files import write_atomic
 from ..results import CheckResult, GradeResult, IssueKind, Status
 
 RECORD_VERSION = 2
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")  # what `grading_fingerprint` gives
+_LAB_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 # Grader files that only turn records into files: changing them re-renders, never re-grades.
 _RENDERING = ("reporting/", "templates/", "batch/writing.py", "batch/merge.py")
@@ -201,20 +204,30 @@ class LabChecks:
         return self._checks
 
     def _cache_file(self) -> Path | None:
-        if self.grading is None:
+        """None without a fingerprint, or when either part is not a plain name (a merge reads the
+        fingerprint from shards' files), or when there is no absolute cache folder to use."""
+        if self.grading is None or not (_FINGERPRINT.fullmatch(self.grading) and _LAB_NAME.fullmatch(self.lab)):
             return None
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):  # unset, or relative (which the XDG spec says to ignore)
+            base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):  # no home folder to be found
+            return None
         return Path(base) / "grader" / f"checks-{self.lab}-{self.grading}.json"
 
     def _cached(self) -> list[CheckResult] | None:
+        """The cached list, or None if it is missing or not exactly what `_keep` writes."""
         path = self._cache_file()
         if path is None:
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return [CheckResult(**{**c, "status": Status(c["status"])}) for c in data]
-        except (OSError, ValueError, TypeError, KeyError):
+            checks = [CheckResult(**{**c, "status": Status(c["status"])}) for c in data]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
+        fields_ok = all(isinstance(c.name, str) and isinstance(c.function, str) and isinstance(c.title, str)
+                        and type(c.max_score) in (int, float) and type(c.score) in (int, float) for c in checks)
+        return checks if checks and fields_ok else None
 
     def _keep(self) -> None:
         path = self._cache_file()

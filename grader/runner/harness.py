@@ -273,7 +273,7 @@ def _wait(pid: int, timeout: float, answers: int) -> dict[str, Any]:
                 os.waitpid(pid, 0)
                 return {"status": "timeout", "seconds": timeout}
             if pidfd >= 0:
-                exited.poll(max(1, math.ceil(left * 1000)))
+                exited.poll(math.ceil(min(left, 1.0) * 1000))  # (the loop checks the clock again)
             else:
                 time.sleep(min(delay, left))
                 delay = min(delay * 2, 0.02)
