@@ -37,6 +37,19 @@ class Graded:
         return [c for c in self.report["checks"] if c["function"] == function]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The grader's user cache (labs' check lists) in a folder of this test run, for every `grade`
+    the tests start: never the developer's ~/.cache."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
     """Checks in `wrong` score 0 (a function name stands for all its checks, `function.check` for
     one); every other check of the lab passes."""
@@ -73,7 +86,7 @@ def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None, p
     status, minus the seconds of interpreter and torch start-up a new process pays (the
     student's code still runs in its own sandboxed process or kernel). With a `timeout` (tests
     of limits, where a grader that waits too long must fail the test), an alarm ends the grade
-    with `GradeTookTooLong` past it, and is not cached. With `process=True` it runs as a
+    past it with `GradeTookTooLong` (see `_alarm`), and the grade is not cached. With `process=True` it runs as a
     separate process (the real script), killed past the timeout: for tests that change what
     a process reads once (TMPDIR).
     """
@@ -89,8 +102,7 @@ def run_grade(path: Path, *args: str, cwd: Path, timeout: float | None = None, p
         report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
         return Graded(code, report, stdout, stderr)
     if timeout is not None:
-        with _alarm(timeout):
-            code, stdout, stderr = _grade_in_process(argv, cwd)
+        code, stdout, stderr = _grade_in_process(argv, cwd, timeout)
         return Graded(code, json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}, stdout, stderr)
     cache = _cache_file(path, args)
     if cache is not None and cache.is_file():  # the same file with the same options, already graded
@@ -121,15 +133,15 @@ def _cache_file(path: Path, args: tuple[str, ...]) -> Path | None:
 
 
 class GradeTookTooLong(BaseException):
-    """Raised by the alarm of `run_grade(..., timeout=)`: a BaseException, so no `except Exception`
-    in the grader turns it into a verdict; the grader's clean-up (`finally`) still runs."""
+    """Raised by `_alarm` in the test's thread: a BaseException, so no `except Exception` in the
+    grader turns it into a verdict; the grade's own clean-up (`finally`) still runs."""
 
 
 @contextlib.contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
-    """Bound an in-process grade: SIGALRM raises GradeTookTooLong in this (main) thread after
-    `seconds`; if even that cannot end it, faulthandler ends the whole worker 60 s later, which
-    pytest-xdist reports as a failed test."""
+    """Bound an in-process grade: past `seconds`, SIGALRM raises GradeTookTooLong and the test fails;
+    the warm sandboxed Pythons are then let go (a half-finished grade may have left one in use).
+    If even that cannot end it, faulthandler prints every stack and ends the process 60 s later."""
     import faulthandler
 
     def expire(signum: int, frame: object) -> None:
@@ -137,16 +149,21 @@ def _alarm(seconds: float) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    faulthandler.dump_traceback_later(seconds + 60, exit=True)
+    faulthandler.dump_traceback_later(seconds + 60, exit=True, file=sys.__stderr__)
     try:
         yield
+    except GradeTookTooLong:
+        from grader.runner import warm
+
+        warm.shutdown()
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         faulthandler.cancel_dump_traceback_later()
         signal.signal(signal.SIGALRM, previous)
 
 
-def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+def _grade_in_process(argv: list[str], cwd: Path, timeout: float | None = None) -> tuple[int, str, str]:
     import contextlib
     import io
 
@@ -158,7 +175,8 @@ def _grade_in_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
-                code = int(main(argv))
+                with _alarm(timeout) if timeout is not None else contextlib.nullcontext():
+                    code = int(main(argv))
             except SystemExit as exc:
                 code = int(exc.code) if isinstance(exc.code, int) else 1
     finally:

@@ -200,6 +200,8 @@ def test_shards_merged_equal_one_unsharded_run(small_class: Path, small_referenc
                 shutil.copytree(record.parent, out / "students" / record.parent.name)
         proc = batch(small_class, "--lab", "lab2", "--out", out, "--shard", f"{k}/3", "--jobs", "1")
         assert proc.returncode == 0, proc.stderr
+        for record in out.glob("students/*/record.json"):  # reused as they were: the keys matched
+            assert record.read_bytes() == (small_reference / "students" / record.parent.name / "record.json").read_bytes()
         shards.append(out)
     counts = [len(json.loads((s / "results.json").read_text())["students"]) for s in shards]
     assert sum(counts) == 5 and sorted(counts)[-2] > 0  # at least two shards hold students
@@ -213,20 +215,20 @@ def test_shards_merged_equal_one_unsharded_run(small_class: Path, small_referenc
 
 def test_a_zip_of_the_class_grades_like_the_folder(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
     """Two of the class's students, zipped as an LMS download: the same entries as in the folder
-    (same names, same content, hence the same cache keys: the folder run's records, put in the
-    output folder first, are reused as they are), and the same rows."""
+    (same names, same content, hence the same cache keys: the first one's record from the folder
+    run, put in the output folder first, is reused as it is), and the same rows (the second one is
+    graded from the zip)."""
     chosen = sorted(small_class.iterdir())[-2:]
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for f in chosen:
             zf.write(f, f"lab2-submissions/{f.name}")
     out = tmp_path / "out"
-    for f in chosen:
-        shutil.copytree(small_reference / "students" / f.stem, out / "students" / f.stem)
+    seeded = chosen[0].stem
+    shutil.copytree(small_reference / "students" / seeded, out / "students" / seeded)
     assert batch(archive, "--lab", "lab2", "--out", out, "--jobs", "1").returncode == 0
-    for f in chosen:  # reused, not graded again: the zip's entry is the folder's entry
-        record = out / "students" / f.stem / "record.json"
-        assert record.read_bytes() == (small_reference / "students" / f.stem / "record.json").read_bytes()
+    record = out / "students" / seeded / "record.json"  # reused, not graded again: the zip's entry is the folder's
+    assert record.read_bytes() == (small_reference / "students" / seeded / "record.json").read_bytes()
     reference = {r["student"]: r for r in gradebook(small_reference)}
     rows = gradebook(out)
     assert [r["student"] for r in rows] == [f.stem for f in chosen]

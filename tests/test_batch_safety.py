@@ -368,6 +368,29 @@ def test_entries_with_nothing_to_run_start_no_worker(tmp_path: Path) -> None:
     assert (tmp_path / "first" / "gradebook.csv").read_bytes() == (tmp_path / "second" / "gradebook.csv").read_bytes()
 
 
+def test_the_check_list_cache_is_used_only_when_well_formed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache file that is not exactly a non-empty list of checks is a miss (the suite is loaded
+    instead), and a fingerprint read from a shard's files never names a path outside the cache."""
+    from grader.batch.records import LabChecks
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    checks = LabChecks("lab2", "0123456789abcdef")
+    path = checks._cache_file()
+    assert path == tmp_path / "grader" / "checks-lab2-0123456789abcdef.json"
+    assert path is not None
+    path.parent.mkdir(parents=True)
+    good = CheckResult(name="f.x", function="f", title="t", status=Status.PASSED, score=0.0, max_score=2.0, message="")
+    for text in ("[]", "{}", "[1]", "not json", json.dumps([{**good.to_dict(), "max_score": "2"}])):
+        path.write_text(text, encoding="utf-8")
+        assert checks._cached() is None, text
+    path.write_text(json.dumps([good.to_dict()]), encoding="utf-8")
+    assert checks._cached() == [good]
+    assert LabChecks("lab2", "../../../../tmp/x")._cache_file() is None
+    assert LabChecks("../lab2", "0123456789abcdef")._cache_file() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # the XDG spec: ignored
+    assert LabChecks("lab2", "0123456789abcdef")._cache_file() == Path.home() / ".cache" / "grader" / path.name
+
+
 # --- grade merge ----------------------------------------------------------------------------------
 
 

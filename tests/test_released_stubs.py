@@ -95,7 +95,8 @@ def test_a_fresh_clone_grades_the_stub_the_student_filled_in_in_place(tmp_path: 
     assert run.returncode == 0, run.stderr[-3000:]
     where, *codes = json.loads(run.stdout)
     assert Path(where).is_relative_to(clone), where
-    for code, (name, changed, kept) in zip(codes, (("notebook", "lab2.ipynb", "lab2.py"), ("py", "lab2.py", "lab2.ipynb"))):
+    cases = (("notebook", "lab2.ipynb", "lab2.py"), ("py", "lab2.py", "lab2.ipynb"))
+    for code, (name, changed, kept) in zip(codes, cases, strict=True):
         report = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
         assert report["submission"]["selection"] == f"{changed} differs from the released stub; {kept} does not"
         assert (code, report["score"], report["max_score"]) == (0, 25, 25)
