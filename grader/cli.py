@@ -148,14 +148,13 @@ def _add_labs(p: argparse.ArgumentParser) -> None:
 
 def _use_labs(args: argparse.Namespace) -> None:
     """--labs goes into GRADER_LABS, where every part of the grader (and every worker) reads it."""
-    from .labs import ENV
+    from .labs import add_lab_roots
 
+    for folder in args.labs:
+        if not folder.is_dir():
+            raise GraderError(f"--labs {folder}: no such folder")
     if args.labs:
-        for folder in args.labs:
-            if not folder.is_dir():
-                raise GraderError(f"--labs {folder}: no such folder")
-        before = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
-        os.environ[ENV] = os.pathsep.join([*(str(f.resolve()) for f in args.labs), *before])
+        add_lab_roots(args.labs)
 
 
 def _limits(args: argparse.Namespace, sandboxing: Sandboxing = Sandboxing.PREFER, lab: str | None = None) -> Limits:
@@ -330,11 +329,12 @@ def main(argv: list[str] | None = None) -> int:
 def _grade_one(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     _use_labs(args)
-    from .pipeline import grade
+    from .pipeline import grade_submission
     from .reporting import render_terminal, write_html, write_json
     from .submission import resolve
 
-    result = grade(args.path, args.lab, _limits(args, lab=resolve(args.path, args.lab).lab.name))
+    submission = resolve(args.path, args.lab)
+    result = grade_submission(submission, _limits(args, lab=submission.lab.name))
     if args.json:
         write_json(result, args.json)
     if args.html:

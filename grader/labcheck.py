@@ -10,7 +10,6 @@ checks' points against the manifest's, the number strings the checks use against
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,10 +17,11 @@ from pathlib import Path
 
 from .config import Limits
 from .errors import GraderError
-from .labs import BUILTIN, ENV, Lab, course_root, known_labs, load_lab
+from .labs import BUILTIN, Lab, add_lab_roots, course_root, known_labs, load_lab
 from .labs.manifest import MANIFEST, Function, Manifest
 from .results import CheckResult, GradeResult
-from .sources import Unit, parse_code, read_units
+from .rules import Program
+from .sources import read_units
 
 KNOWN_MISTAKES = "known-mistakes"
 _NUMBER = re.compile(r"-?\d+\.\d+([eE][-+]?\d+)?|-?\d+[eE][-+]?\d+")
@@ -43,7 +43,7 @@ def resolve_lab(target: str) -> str:
     if (path / MANIFEST).is_file():
         path = path.resolve()
         if path.parent != BUILTIN:  # an instructor's lab
-            os.environ[ENV] = os.pathsep.join([str(path), *filter(None, os.environ.get(ENV, "").split(os.pathsep))])
+            add_lab_roots([path])
         return path.name
     if path.is_dir():
         raise GraderError(f"{target} is a folder without a {MANIFEST}: not a lab")
@@ -111,16 +111,6 @@ def _grade(path: Path, lab: Lab, limits: Limits, found: Findings) -> GradeResult
 # --- the files' functions against the manifest ----------------------------------------------
 
 
-def _definitions(units: tuple[Unit, ...]) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
-    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
-    for unit in units:  # a later cell's definition replaces an earlier one, as in the kernel
-        tree = parse_code(unit.text)
-        for node in tree.body if tree is not None else []:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found[node.name] = node
-    return found
-
-
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"({ast.unparse(node.args)})"
 
@@ -130,7 +120,7 @@ def _signatures(path: Path, manifest: Manifest, found: Findings, lab: Lab) -> No
     if not units:
         found(f"{_show(path, lab)} cannot be read as {'a notebook' if path.suffix == '.ipynb' else 'Python'}")
         return
-    defined = _definitions(units)
+    defined = {name: node for name, (node, _) in Program(units).functions.items()}
     for function in manifest.functions:
         node = defined.get(function.name)
         if node is None:

@@ -80,8 +80,11 @@ def grader_version() -> str:
 
 def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> GradeResult:
     """Grade the submission at `path` (a .py file, a notebook or a lab folder)."""
-    limits = limits or Limits()
-    submission = resolve(path, lab)
+    return grade_submission(resolve(path, lab), limits or Limits())
+
+
+def grade_submission(submission: Submission, limits: Limits) -> GradeResult:
+    """Grade a submission already resolved (the command line resolves it first for the lab's limits)."""
     if limits.sandboxing != Sandboxing.OFF:
         from .runner.warm import prestart
 

@@ -35,12 +35,12 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(["(...)", *reversed(parts)]) if parts else ""  # a method of a computed value: (x * 2).backward
 
 
-class _Program:
+class Program:
     """The submission's top-level functions (a later definition replaces an earlier one, as when
     cells run in order) and the names its imports bind."""
 
     def __init__(self, units: tuple[Unit, ...]) -> None:
-        self.functions: dict[str, tuple[ast.AST, Unit]] = {}
+        self.functions: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, Unit]] = {}
         self.aliases: dict[str, str] = {}
         for unit in units:
             tree = parse_code(unit.text)
@@ -67,7 +67,7 @@ class _Program:
 def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, str]]:
     """(as written, resolved, in which function, where) for every call `function` makes, itself or
     through the submission's functions it calls."""
-    program = _Program(units)
+    program = Program(units)
     found: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
     pending = [function]
@@ -102,5 +102,7 @@ def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, .
 
 def missing_calls(units: tuple[Unit, ...], function: str, require: tuple[str, ...]) -> list[str]:
     """The calls a rule requires that neither `function` nor any function it calls makes."""
+    if not require:
+        return []
     calls = _calls(units, function)
     return [r for r in require if not any(_matches(written, resolved, r) for written, resolved, _, _ in calls)]

@@ -100,6 +100,12 @@ def lab_roots() -> tuple[Path, ...]:
     return tuple(roots)
 
 
+def add_lab_roots(folders: list[Path]) -> None:
+    """Search `folders` first for labs, here and in every process started from here (GRADER_LABS)."""
+    before = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
+    os.environ[ENV] = os.pathsep.join([*(str(f.resolve()) for f in folders), *before])
+
+
 def lab_folders() -> dict[str, Path]:
     """Every lab the grader knows, by name: its own, then the instructor's."""
     return dict(_lab_folders(os.environ.get(ENV, "")))
