@@ -7,12 +7,16 @@ import os
 import sys
 import warnings
 from enum import IntEnum
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from .config import Limits, Sandboxing
 from .errors import GraderError
 from .i18n import LANGUAGES, Messages, language
-from .results import CheckResult
+from .results import CheckResult, GradeResult
+
+if TYPE_CHECKING:
+    from .submission import Submission
 
 
 class ExitCode(IntEnum):
@@ -249,6 +253,15 @@ def _run_doctor(argv: list[str]) -> int:
     return 0 if sandboxed else 1
 
 
+def _run_stop(argv: list[str]) -> int:
+    _Parser(prog="grade stop", description="Stop the warm graders that `grade` left running in the background "
+                                           "(each also leaves by itself when unused; GRADER_SERVICE=0 starts none).").parse_args(argv)
+    from .service.client import stop_all
+
+    print(_say(f"stopped {stop_all()} warm grader(s)"))
+    return 0
+
+
 def _run_release(argv: list[str]) -> int:
     p = _Parser(prog="grade release", description="Write the student kit: the exercises and a grader with the public "
                 "checks only (no solutions, hidden checks, hidden inputs or computed mistakes).")
@@ -295,14 +308,19 @@ def _run_check_lab(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"check-lab": _run_check_lab, "batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor, "release": _run_release}
+COMMANDS = {"check-lab": _run_check_lab, "batch": _run_batch, "merge": _run_merge, "labs": _run_labs, "doctor": _run_doctor, "release": _run_release,
+            "stop": _run_stop}
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
     """The grader's own warnings (the sandbox fell back...), one line each; libraries' are not the user's business
     (nbformat warns about every notebook saved by an older Jupyter, for one)."""
     if category.__module__.split(".")[0] == "grader":
-        print(f"grade: {_words()('cli.warning')}: {_say(str(message))}", file=sys.stderr)
+        _print_warning(str(message))
+
+
+def _print_warning(text: str) -> None:
+    print(f"grade: {_words()('cli.warning')}: {_say(text)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,7 +352,8 @@ def _grade_one(argv: list[str]) -> int:
     from .submission import resolve
 
     submission = resolve(args.path, args.lab)
-    result = grade_submission(submission, _limits(args, lab=submission.lab.name))
+    limits = _limits(args, lab=submission.lab.name)
+    result = _served(submission, limits, args.quiet) or grade_submission(submission, limits)
     if args.json:
         write_json(result, args.json)
     if args.html:
@@ -347,6 +366,29 @@ def _grade_one(argv: list[str]) -> int:
         print(f"grade: {_words()('cli.error')}: {_say(_grader_errors_line(result.grader_errors))}", file=sys.stderr)
         return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
+
+
+def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult | None:
+    """The grade from the user's warm grader (grader/service), or None to grade in this process."""
+    from .service import client
+
+    try:
+        served = client.grade(submission, limits)
+    except client.ServiceFailed as failed:
+        for text in failed.warnings:
+            _print_warning(text)
+        if failed.internal:
+            _fail(f"internal error ({failed.message}); set GRADER_DEBUG=1 for the traceback")
+        raise
+    if served is None:
+        return None
+    for text in served.warnings:
+        _print_warning(text)
+    if served.started and not quiet:
+        print("grade: " + _say(f"a warm grader now runs in the background, so the next grade starts faster "
+                               f"(it leaves after {served.idle_minutes:g} minutes unused; GRADER_SERVICE=0 turns it off)"),
+              file=sys.stderr)
+    return served.result
 
 
 def _grader_errors_line(failed: tuple[CheckResult, ...]) -> str:

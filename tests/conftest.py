@@ -38,6 +38,19 @@ class Graded:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_warm_service() -> Iterator[None]:
+    """Every `grade` of the tests grades in its own process (tests/test_service.py turns the
+    background service on for its own grades, and stops what it started)."""
+    before = os.environ.get("GRADER_SERVICE")
+    os.environ["GRADER_SERVICE"] = "0"
+    yield
+    if before is None:
+        os.environ.pop("GRADER_SERVICE", None)
+    else:
+        os.environ["GRADER_SERVICE"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The grader's user cache (labs' check lists) in a folder of this test run, for every `grade`
     the tests start: never the developer's ~/.cache."""

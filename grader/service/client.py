@@ -1,0 +1,155 @@
+"""`grade`'s side of the warm grader: find or start the service, send it the submission, read the result."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Limits, Sandboxing
+from ..errors import GraderError
+from ..results import GradeResult
+from ..submission import Submission
+from . import address, fingerprint, folder, idle_seconds, receive, send, wanted
+
+START_TIMEOUT = 30.0  # seconds a new service gets to listen (it listens before it imports torch)
+
+
+@dataclass(frozen=True)
+class Served:
+    result: GradeResult
+    warnings: tuple[str, ...]  # the grader's own warnings during the grade, for `grade` to print
+    started: bool  # this `grade` started the service
+
+    @property
+    def idle_minutes(self) -> float:
+        return round(idle_seconds() / 60, 1)
+
+
+def usable(limits: Limits) -> bool:
+    """Only where runs are warm and sandboxed (elsewhere a service would save little and own a lot), and
+    not with GRADER_DEBUG, whose tracebacks must come from this process."""
+    if not wanted() or limits.sandboxing == Sandboxing.OFF or os.environ.get("GRADER_DEBUG"):
+        return False
+    from ..runner.warm import enabled
+
+    return enabled()
+
+
+def grade(submission: Submission, limits: Limits) -> Served | None:
+    """The submission graded by the user's warm service (started if none runs), or None: grade here."""
+    if not usable(limits):
+        return None
+    where = folder()
+    if where is None:
+        return None
+    name = address(_service_env())
+    path = where / f"{name}.sock"
+    request = {
+        "fingerprint": fingerprint(), "path": str(submission.path), "kind": submission.kind,
+        "lab": submission.lab.name, "selection": submission.selection, "sha256": submission.sha256,
+        "limits": {**dataclasses.asdict(limits), "sandboxing": str(limits.sandboxing)},
+    }
+    for _ in range(2):  # a second time after a stale service left
+        started = False
+        conn = _connect(path)
+        if conn is None:
+            conn = _start(where, name, path)
+            started = True
+        if conn is None:
+            return None
+        with conn:
+            try:
+                send(conn, request)
+                reply = receive(conn)
+            except (OSError, ValueError):  # it died or was stopped: grade here instead
+                return None
+        if reply.get("stale"):
+            continue
+        shown = tuple(str(w) for w in reply.get("warnings", ()))
+        if "error" in reply:
+            raise ServiceFailed(str(reply["error"]), shown)
+        if "internal" in reply:
+            raise ServiceFailed(str(reply["internal"]), shown, internal=True)
+        return Served(GradeResult.from_dict(reply["result"]), shown, started)
+    return None
+
+
+class ServiceFailed(GraderError):
+    """The service's GraderError (or a grader bug), with the warnings printed before it."""
+
+    def __init__(self, message: str, warnings: tuple[str, ...], internal: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.warnings = warnings
+        self.internal = internal
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _connect(path: Path) -> socket.socket | None:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(str(path))
+    except OSError:
+        conn.close()
+        return None
+    return conn
+
+
+def _start(where: Path, name: str, path: Path) -> socket.socket | None:
+    """Start the service (one `grade` at a time does it) and connect to it; None if it does not come up."""
+    with open(where / f"{name}.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        conn = _connect(path)  # another `grade` may have started it meanwhile
+        if conn is not None:
+            return conn
+        # -P: no folder of the command line on sys.path (the sandbox shows the student every folder there).
+        with open(where / f"{name}.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, "-P", "-m", "grader.service.server", str(path)], cwd="/",
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                                       env=_service_env())
+        limit = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < limit:
+            conn = _connect(path)
+            if conn is not None:
+                return conn
+            if process.poll() is not None:
+                return None
+            time.sleep(0.02)
+        with contextlib.suppress(OSError):
+            process.kill()
+        return None
+
+
+def _service_env() -> dict[str, str]:
+    """This `grade`'s environment, with the lab folders made absolute (the service runs from /)."""
+    env = dict(os.environ)
+    labs = env.get("GRADER_LABS")
+    if labs:
+        env["GRADER_LABS"] = os.pathsep.join(str(Path(p).resolve()) for p in labs.split(os.pathsep) if p)
+    return env
+
+
+def stop_all() -> int:
+    """Ask every warm grader of this user (in this socket folder) to leave; how many did."""
+    where = folder()
+    stopped = 0
+    for path in sorted(where.glob("*.sock")) if where else []:
+        conn = _connect(path)
+        if conn is None:
+            continue
+        with conn:
+            conn.settimeout(10)  # a service busy grading answers after that grade: do not wait for it
+            with contextlib.suppress(OSError, ValueError):
+                send(conn, {"stop": True})
+                stopped += bool(receive(conn).get("stopped"))
+    return stopped

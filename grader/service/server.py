@@ -1,0 +1,149 @@
+"""The warm grader's process: grade requests one at a time until idle (see grader/service/__init__.py).
+
+Started by `grade` as `python -m grader.service.server SOCKET`, in a session of its own, with
+the environment of the `grade` that started it. It is the grader's side, like a batch worker:
+the submission runs in the sandbox through `pipeline.grade_submission`, exactly as in a
+single `grade`. A request whose `grade` went away (Ctrl-C) stops its grading and the service
+with it, the way a stopped batch worker unwinds: the runner's own clean-up kills the sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from . import fingerprint, idle_seconds, receive, send
+
+
+class _Stopped(BaseException):
+    """SIGTERM, SIGINT, or the `grade` being served went away: unwind, then leave."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    pid_uid_gid = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", pid_uid_gid)[1])
+
+
+def _grade(request: dict[str, Any]) -> dict[str, Any]:
+    """One request: the submission `grade` resolved, graded here; the reply."""
+    from ..config import Limits, Sandboxing
+    from ..errors import GraderError
+    from ..labs import load_lab
+    from ..pipeline import grade_submission
+    from ..submission import Submission
+
+    caught: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("default")
+            limits = Limits(**{**request["limits"], "sandboxing": Sandboxing(request["limits"]["sandboxing"])})
+            submission = Submission(Path(request["path"]), request["kind"], load_lab(request["lab"]),
+                                    request["selection"], request["sha256"])
+            result = grade_submission(submission, limits)
+        for warning in seen:  # the grader's own, once each, in order: `grade` prints them
+            if warning.category.__module__.split(".")[0] == "grader" and str(warning.message) not in caught:
+                caught.append(str(warning.message))
+    except GraderError as exc:
+        return {"error": str(exc), "warnings": caught}
+    except Exception as exc:  # a bug in the grader: `grade` says so in one line, as it would itself
+        return {"internal": f"{type(exc).__name__}: {exc}", "warnings": caught}
+    return {"result": result.to_dict(), "warnings": caught}
+
+
+def _watch(conn: socket.socket, done: threading.Event) -> None:
+    """While a request is graded: if its `grade` goes away, stop the grading (SIGTERM to this process)."""
+    poller = select.poll()
+    poller.register(conn, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    while not done.is_set():
+        if poller.poll(200):
+            if not done.is_set():
+                os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def serve(path: Path, idle: float) -> None:
+    mine = fingerprint()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    listener.bind(str(temporary))
+    os.chmod(temporary, 0o600)
+    listener.listen(16)
+    os.replace(temporary, path)  # in place at once: a `grade` waiting for it connects from now on
+    inode = os.stat(path).st_ino
+    try:
+        while True:
+            listener.settimeout(idle)
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                return
+            with conn:
+                conn.settimeout(None)
+                if _peer_uid(conn) != os.getuid():
+                    continue
+                try:
+                    request = receive(conn)
+                except (ConnectionError, ValueError):
+                    continue
+                if request.get("stop"):  # `grade stop`
+                    _leave(path, inode)
+                    with contextlib.suppress(OSError):
+                        send(conn, {"stopped": True})
+                    return
+                if request.get("fingerprint") != mine:  # the grader or the packages changed: a new service
+                    _leave(path, inode)
+                    with contextlib.suppress(OSError):
+                        send(conn, {"stale": True})
+                    return
+                done = threading.Event()
+                watcher = threading.Thread(target=_watch, args=(conn, done), daemon=True)
+                watcher.start()
+                started = time.monotonic()
+                try:
+                    reply = _grade(request)
+                finally:
+                    done.set()
+                reply["seconds"] = round(time.monotonic() - started, 3)
+                with contextlib.suppress(OSError):
+                    send(conn, reply)
+    finally:
+        _leave(path, inode)
+        listener.close()
+
+
+def _leave(path: Path, inode: int) -> None:
+    """Take the socket's name away (if it is still this service's), so no `grade` waits for a leaving service."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_ino == inode:
+            path.unlink()
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    with contextlib.suppress(_Stopped):
+        serve(Path(argv[0]), idle_seconds())
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
