@@ -288,3 +288,26 @@ def test_a_python_environment_under_tmp_is_still_seen_inside(kind: str, tmp_path
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["isolation"].startswith("bubblewrap") and report["score"] == 25, report["stderr"][-2000:]
     assert report["issues"] == [], report["issues"]
+
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_the_folder_python_m_grader_runs_in_stays_out_of_reach(kind: str, tmp_path: Path) -> None:
+    """`python -m grader` (the console script aside, how a batch's workers and some users start it) puts
+    its working folder on sys.path, and the sandbox shows the student's Python its sys.path. Started
+    in a class folder, that would hand every submission the others' files."""
+    classroom = tmp_path / "classroom"
+    (classroom / "another-student").mkdir(parents=True)
+    answer = classroom / "another-student" / "lab2.py"
+    answer.write_text("ANOTHER STUDENT'S ANSWER\n", encoding="utf-8")
+    (tmp_path / "mine").mkdir()
+    submission = with_attack("reads_the_working_folder.py", kind, tmp_path / "mine",
+                             PATHS=repr({"another student's file": str(answer)}), FOLDER=repr(str(classroom)))
+    out = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "grader", str(submission), "--json", str(out), *FAST],
+                         capture_output=True, text=True, timeout=300, cwd=classroom)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    lines = [line for line in report["stderr"].splitlines() if "ATTACK {" in line]
+    assert lines, run.stderr[-2000:]
+    found = json.loads(lines[-1].split("ATTACK ", 1)[1])
+    assert found["another student's file"].startswith("blocked"), found
+    assert found["sys.path holds the working folder"] == "False", found
+    assert report["score"] == 25 and report["isolation"].startswith("bubblewrap"), report["stderr"][-2000:]

@@ -65,15 +65,20 @@ def python_roots(hidden: list[Path]) -> list[Path]:
     """Folders the student's Python needs: its installation and its environment's packages.
 
     A folder that is itself hidden (a source checkout on sys.path) or inside the grader
-    package is left out; a folder that merely holds a hidden one is covered by the caller.
+    package is left out; a folder that merely holds a hidden one is covered by the caller. So is
+    the working folder, or a folder holding it, unless Python is installed there.
     """
     roots: list[Path] = []
-    for text in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix, *sys.path):
+    here = Path.cwd().resolve()
+    prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
+    for text in (*sorted(prefixes), *sys.path):
         if not text:
             continue
         path = Path(text).resolve()
         if not path.is_dir() or path in hidden or any(s in path.parents for s in hidden if s.name == "grader"):
             continue
+        if text not in prefixes and (path == here or path in here.parents):
+            continue  # `python -m grader` puts its working folder on sys.path: a class folder, say
         if not any(path == r or r in path.parents for r in roots):
             roots = [r for r in roots if path not in r.parents] + [path]
     return sorted(roots)
