@@ -1,0 +1,236 @@
+"""The warm grader (grader/service): later `grade` commands are served by a background service.
+
+Every test runs the real `grade` script as a process, with the service on, its socket folder
+under the test's own TMPDIR and a short idle time; whatever service a test started is stopped
+when it ends. The sandbox is real (the service grades like a batch worker).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import GRADE, ROOT
+from test_sandbox import with_attack
+
+EXAMPLE = ROOT / "docs" / "example-lab" / "logistic"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def needs_warm_runs() -> None:
+    from grader.runner.warm import enabled
+
+    if not enabled():
+        if os.environ.get("CI"):
+            pytest.fail("CI must exercise the warm sandboxed runs the service is made of")
+        pytest.skip("no warm sandboxed runs on this machine")
+
+
+def _services(tmp_path: Path) -> list[int]:
+    """The services started under this test's folder (by their command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                command = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"grader.service.server" in command and any(str(tmp_path).encode() in part for part in command):
+                found.append(int(proc.name))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    below, frontier = set(), [pid]
+    while frontier:
+        parent = frontier.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in below:
+                    below.add(child)
+                    frontier.append(child)
+    return below
+
+
+def _gone(pids: set[int], within: float) -> bool:
+    limit = time.monotonic() + within
+    while time.monotonic() < limit:
+        if not any(Path(f"/proc/{p}").exists() and "Z" not in _state(p) for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
+
+
+@pytest.fixture
+def temporary() -> Iterator[Path]:
+    """The test's TMPDIR: short, as kernels' socket paths under it must be (108 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="gsvc-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def env(temporary: Path) -> Iterator[dict[str, str]]:
+    """The service on, its folder under this test's TMPDIR; every service it started is stopped after."""
+    environ = {**os.environ, "GRADER_SERVICE": "1", "GRADER_SERVICE_IDLE": "120", "TMPDIR": str(temporary)}
+    environ.pop("XDG_RUNTIME_DIR", None)
+    yield environ
+    for pid in _services(temporary):
+        os.kill(pid, signal.SIGTERM)
+    leftovers = set(_services(temporary))
+    if not _gone(leftovers, 30):
+        for pid in leftovers:
+            os.kill(pid, signal.SIGKILL)
+
+
+def grade(env: dict[str, str], *args: str, cwd: Path, timing: bool = False) -> subprocess.CompletedProcess[str]:
+    """`grade` as a student runs it; with `timing`, Python lists every module the client imports (stderr)."""
+    extra = {"PYTHONPROFILEIMPORTTIME": "1"} if timing else {}
+    return subprocess.run([str(GRADE), *args], cwd=cwd, env={**env, **extra}, capture_output=True, text=True,
+                          timeout=300)
+
+
+NOTICE = "a warm grader now runs in the background"
+
+
+def _imports_torch(run: subprocess.CompletedProcess[str]) -> bool:
+    return any(line.startswith("import time:") and line.split("|")[-1].strip() == "torch"
+               for line in run.stderr.splitlines())
+
+
+def test_later_grades_are_served_warm_and_report_the_same_bytes(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    cases = [(ROOT / "solutions/lab2/lab2.ipynb", 0), (ROOT / "exercises/lab2/lab2.py", 1),
+             (ROOT / "solutions/lab3/lab3.py", 0)]
+    first_service: list[int] = []
+    for index, (path, status) in enumerate(cases):
+        runs = {}
+        for how in ("alone", "served"):
+            folder = tmp_path / f"{index}-{how}"
+            folder.mkdir()
+            how_env = {**env, "GRADER_SERVICE": "0"} if how == "alone" else env
+            runs[how] = grade(how_env, str(path), "--json", "r.json", "--html", "r.html", cwd=folder, timing=True)
+            assert runs[how].returncode == status, runs[how].stderr[-3000:]
+        alone, served = (tmp_path / f"{index}-alone", tmp_path / f"{index}-served")
+        assert (served / "r.json").read_bytes() == (alone / "r.json").read_bytes()
+        assert (served / "r.html").read_bytes() == (alone / "r.html").read_bytes()
+        assert runs["served"].stdout == runs["alone"].stdout
+        # Graded in the service: the `grade` that was served never imported torch; the one alone did.
+        assert _imports_torch(runs["alone"]) and not _imports_torch(runs["served"])
+        assert (NOTICE in runs["served"].stderr) == (index == 0)  # the first grade started it
+        services = _services(temporary)
+        assert len(services) == 1
+        first_service = first_service or services
+        assert services == first_service  # the same service served every later grade
+
+
+def test_a_student_cannot_reach_the_service(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    """The service's socket is on the grader's side of the wall: the sandbox sees neither its folder
+    nor the host's network namespace, where an abstract socket would live."""
+    warm_up = grade(env, str(ROOT / "solutions/lab2/lab2.py"), "--quiet", cwd=tmp_path)
+    assert warm_up.returncode == 0, warm_up.stderr
+    sockets = sorted(temporary.rglob("*.sock"))
+    assert len(sockets) == 1
+    fill = {"SOCKETS": repr([str(s) for s in sockets]), "FOLDERS": repr([str(temporary), "/tmp", "/run"])}
+    # The same probe on the grader's side (looking in the service's folder only) finds the socket and gets in.
+    probe = (ROOT / "tests/submissions/attacks/calls_the_service.py").read_text(encoding="utf-8")
+    for key, value in {**fill, "FOLDERS": repr([str(temporary)])}.items():
+        probe = probe.replace("{" + key + "}", value)
+    outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    found_outside = json.loads(outside.stderr.split("ATTACK ", 1)[1])
+    assert found_outside["connect " + str(sockets[0])].startswith("done"), found_outside
+    assert found_outside["sockets seen"] == repr([str(sockets[0])]), found_outside
+    (tmp_path / "sub").mkdir()
+    submission = with_attack("calls_the_service.py", "py", tmp_path / "sub", **fill)
+    run = grade(env, str(submission), "--json", "r.json", cwd=tmp_path)
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    lines = [line for line in report["stderr"].splitlines() if "ATTACK {" in line]
+    assert lines, report["stderr"][-2000:]
+    found = json.loads(lines[-1].split("ATTACK ", 1)[1])
+    assert all(v.startswith("blocked") for k, v in found.items() if k.startswith("connect")), found
+    assert found["sockets seen"] == "[]", found
+    assert report["score"] == 25 and run.returncode == 0 and NOTICE not in run.stderr
+
+
+def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    hanging = tmp_path / "sub" / "lab2.py"
+    hanging.write_text((ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+                       + "\nimport time\ntime.sleep(300)\n", encoding="utf-8")
+    client = subprocess.Popen([str(GRADE), str(hanging), "--quiet"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        below: set[int] = set()
+        limit = time.monotonic() + 60
+        while time.monotonic() < limit and not any(_comm(p) == "bwrap" for p in below):
+            time.sleep(0.2)
+            services = _services(temporary)
+            below = set().union(*(_descendants(s) | {s} for s in services)) if services else set()
+        assert any(_comm(p) == "bwrap" for p in below), "the service never started the submission's sandbox"
+        client.send_signal(signal.SIGINT)  # Ctrl-C
+        _, stderr = client.communicate(timeout=30)
+        assert client.returncode == 130, stderr
+        assert _gone(below, 30), {p: _comm(p) for p in below if Path(f"/proc/{p}").exists()}
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert not list(temporary.rglob("*.sock"))
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def test_a_changed_lab_gets_a_fresh_service_and_grade_stop_ends_it(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    labs = tmp_path / "labs"
+    shutil.copytree(EXAMPLE, labs / "logistic")
+    env = {**env, "GRADER_LABS": str(labs)}
+    solution = next((labs / "logistic" / "solution").glob("logistic.*"))
+    first = grade(env, str(solution), cwd=tmp_path)
+    assert first.returncode == 0 and NOTICE in first.stderr, first.stderr
+    [before] = _services(temporary)
+    again = grade(env, str(solution), "--quiet", cwd=tmp_path)
+    assert again.returncode == 0 and NOTICE not in again.stderr and _services(temporary) == [before]
+    data = labs / "logistic" / "data.py"
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))  # the instructor edits the lab
+    changed = grade(env, str(solution), cwd=tmp_path)
+    assert changed.returncode == 0 and NOTICE in changed.stderr, changed.stderr
+    assert _gone({before}, 30)
+    [after] = _services(temporary)
+    assert after != before
+    stop = subprocess.run([str(GRADE), "stop"], env=env, capture_output=True, text=True, timeout=60)
+    assert stop.returncode == 0 and stop.stdout.strip() == "stopped 1 warm grader(s)", stop
+    assert _gone({after}, 30) and not list(temporary.rglob("*.sock"))
+
+
+def test_a_socket_folder_others_can_open_is_not_used(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    shared = temporary / f"grader-{os.getuid()}"
+    shared.mkdir()
+    shared.chmod(0o777)
+    run = grade(env, str(ROOT / "solutions/lab2/lab2.py"), "--quiet", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.strip() == "lab2: 25/25", run.stderr
+    assert NOTICE not in run.stderr and _services(temporary) == [] and not list(shared.iterdir())
