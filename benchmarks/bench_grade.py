@@ -61,6 +61,7 @@ class Command:
     argv: tuple[str, ...]
     exit_code: int = 0
     env: tuple[tuple[str, str], ...] = ()  # set on top of the benchmark's own environment
+    before: tuple[str, ...] = ()  # run (untimed) before each timed run
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,18 @@ class Comparison:
         }
 
 
-def grade(path: str, exit_code: int = 0, warm: bool = True) -> Command:
-    if warm:
-        return Command(f"grade {path} --quiet", (GRADE, path, "--quiet"), exit_code)
-    return Command(f"GRADER_WARM=0 grade {path} --quiet", (GRADE, path, "--quiet"), exit_code, (("GRADER_WARM", "0"),))
+def grade(path: str, exit_code: int = 0, how: str = "served") -> Command:
+    """`grade` as a student's next grade (served by the warm service the warm-up run started), as a
+    first grade (no service running: it starts one), in one process with a warm sandboxed Python
+    (GRADER_SERVICE=0), or cold (GRADER_WARM=0: no warm Python and no service)."""
+    argv = (GRADE, path, "--quiet")
+    if how == "served":
+        return Command(f"grade {path} --quiet", argv, exit_code)
+    if how == "first":
+        return Command(f"grade {path} --quiet, no service running", argv, exit_code, before=(GRADE, "stop"))
+    if how == "alone":
+        return Command(f"GRADER_SERVICE=0 grade {path} --quiet", argv, exit_code, (("GRADER_SERVICE", "0"),))
+    return Command(f"GRADER_WARM=0 grade {path} --quiet", argv, exit_code, (("GRADER_WARM", "0"),))
 
 
 def python_c(label: str, code: str, *args: str) -> Command:
@@ -114,6 +123,8 @@ def python_c(label: str, code: str, *args: str) -> Command:
 
 
 def time_once(command: Command) -> float:
+    if command.before:
+        subprocess.run(command.before, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
     started = time.perf_counter()
     status = subprocess.run(command.argv, cwd=ROOT, stdin=subprocess.DEVNULL, env={**os.environ, **dict(command.env)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
@@ -203,16 +214,23 @@ def run(runs: int, with_phases: bool) -> tuple[dict[str, object], str]:
     script = "solutions/lab2/lab2.py"
     bare = python_c(f"bare nbclient: {notebook}", _BARE_NBCLIENT, notebook)
     plain = Command(f"python {script}", (PYTHON, script))
-    nb_warm, nb_cold, nb_bare, py_warm, py_cold, py_plain = measure(
-        [grade(notebook), grade(notebook, warm=False), bare, grade(script), grade(script, warm=False), plain], runs)
+    nb_served, nb_first, nb_alone, nb_cold, nb_bare, py_served, py_first, py_alone, py_cold, py_plain = measure(
+        [grade(notebook), grade(notebook, how="first"), grade(notebook, how="alone"), grade(notebook, how="cold"),
+         bare, grade(script), grade(script, how="first"), grade(script, how="alone"), grade(script, how="cold"), plain],
+        runs)
     comparisons = [  # issue 9's targets: a notebook no slower than bare nbclient, a .py at most 1.3x plain python
-        Comparison("grade .ipynb / bare nbclient", nb_warm, nb_bare, 1.0),
+        Comparison("grade .ipynb / bare nbclient", nb_served, nb_bare, 1.0),
+        Comparison("first grade .ipynb (starts the service) / bare nbclient", nb_first, nb_bare, None),
+        Comparison("GRADER_SERVICE=0 grade .ipynb / bare nbclient", nb_alone, nb_bare, None),
         Comparison("GRADER_WARM=0 grade .ipynb / bare nbclient", nb_cold, nb_bare, None),
-        Comparison("grade .py / python lab2.py", py_warm, py_plain, 1.3),
+        Comparison("grade .py / python lab2.py", py_served, py_plain, 1.3),
+        Comparison("first grade .py (starts the service) / python lab2.py", py_first, py_plain, None),
+        Comparison("GRADER_SERVICE=0 grade .py / python lab2.py", py_alone, py_plain, None),
         Comparison("GRADER_WARM=0 grade .py / python lab2.py", py_cold, py_plain, None),
     ]
-    timings = [nb_warm, nb_cold, nb_bare, py_warm, py_cold, py_plain]
+    timings = [nb_served, nb_first, nb_alone, nb_cold, nb_bare, py_served, py_first, py_alone, py_cold, py_plain]
     timings += measure([grade("exercises/lab2/lab2.ipynb", exit_code=1)], runs)
+    subprocess.run((GRADE, "stop"), cwd=ROOT, stdout=subprocess.DEVNULL, check=False)  # leave no service behind
     if with_phases:
         timings += phases(runs)
     report: dict[str, object] = {
