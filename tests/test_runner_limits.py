@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -56,8 +58,7 @@ def _largest_file(folder: Path, stop: threading.Event, seen: list[int]) -> None:
 
 def test_flooding_output_writes_nothing_big_on_the_graders_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The grader's temporary folders go under a folder the test watches while the student prints 300 MB.
-    grader_tmp = tmp_path / "grader-tmp"
-    grader_tmp.mkdir()
+    grader_tmp = Path(tempfile.mkdtemp(prefix="gt-", dir="/tmp"))  # short: a deep one is not used for runs
     monkeypatch.setenv("TMPDIR", str(grader_tmp))
     seen: list[int] = [0]
     stop = threading.Event()
@@ -69,6 +70,7 @@ def test_flooding_output_writes_nothing_big_on_the_graders_side(tmp_path: Path, 
     finally:
         stop.set()
         watcher.join(timeout=5)
+    shutil.rmtree(grader_tmp, ignore_errors=True)
     assert max(seen) < 1_000_000, f"a grader-side file reached {max(seen)} bytes"
     assert graded.report["score"] == 25
     assert len(graded.report["stderr"]) < 100_000 and "output truncated" in graded.report["stderr"]
@@ -99,3 +101,15 @@ def test_demonstration_cells_are_skipped(tmp_path: Path) -> None:
     nbformat.write(nb, str(path))
     graded = run_grade(path, *FAST, cwd=tmp_path, timeout=120)
     assert graded.report["issues"] == [] and graded.returncode == 0, graded.report["issues"]
+
+
+def test_a_deep_temporary_folder_still_grades_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel's sockets are files below the run's folder, and a socket's path holds 107 bytes: under
+    a deep TMPDIR the runs' folders go to /tmp instead of the kernel failing to start."""
+    from conftest import ROOT
+
+    deep = tmp_path / ("deep-" * 12)
+    deep.mkdir()
+    monkeypatch.setenv("TMPDIR", str(deep))
+    graded = run_grade(ROOT / "solutions/lab2/lab2.ipynb", *FAST, cwd=tmp_path, timeout=300, process=True)
+    assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]

@@ -8,6 +8,7 @@ while the code ran, the stderr text to show, and how the run was isolated.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,21 @@ def run_submission(path: Path, kind: str, probes: list[Probe], limits: Limits) -
             warm.release(zygote, healthy)
 
 
+# A kernel's sockets are files below a run's folder ([grader-warm-*/]grader-*/ipcN/k-N: up to 56 bytes);
+# a socket's path holds at most 107.
+_BELOW_RUN_FOLDERS, _SOCKET_PATH_MAX = 56, 107
+
+
+def run_folders() -> str | None:
+    """Where runs' folders go: the temporary folder, unless it is too long for the sockets below it
+    (a deep TMPDIR); then /tmp."""
+    if len(os.fsencode(tempfile.gettempdir())) + _BELOW_RUN_FOLDERS <= _SOCKET_PATH_MAX:
+        return None
+    return "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else None
+
+
 def _run(path: Path, kind: str, probes: list[Probe], limits: Limits, zygote: Zygote | None) -> RunOutcome:
-    with tempfile.TemporaryDirectory(prefix="grader-", dir=zygote.exchange if zygote else None) as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-", dir=zygote.exchange if zygote else run_folders()) as tmp:
         jail = open_jail(Path(tmp), limits, zygote)
         channel = Channel.create(jail.io / "channel")
         try:

@@ -125,7 +125,9 @@ class Zygote:
 
     def __init__(self, kernels: bool = False) -> None:
         self.kernels = kernels
-        self.exchange = Path(tempfile.mkdtemp(prefix="grader-warm-"))
+        from .session import run_folders
+
+        self.exchange = Path(tempfile.mkdtemp(prefix="grader-warm-", dir=run_folders()))
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()
         self._runs: dict[int, WarmProcess] = {}
