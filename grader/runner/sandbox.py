@@ -69,7 +69,10 @@ def python_roots(hidden: list[Path]) -> list[Path]:
     the working folder, or a folder holding it, unless Python is installed there.
     """
     roots: list[Path] = []
-    here = Path.cwd().resolve()
+    try:
+        here = Path.cwd().resolve()
+    except OSError:  # the working folder was deleted: nothing of it to leave out
+        here = Path("/nonexistent")
     prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
     for text in (*sorted(prefixes), *sys.path):
         if not text:

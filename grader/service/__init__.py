@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 IDLE = 600.0  # seconds a service waits for the next request before it leaves (GRADER_SERVICE_IDLE)
+_SOCKET_NAME, _SOCKET_PATH_MAX = 40, 107  # "/<20 hex>.sock.<pid>"; what a socket's path holds
 _MAX_MESSAGE = 256 * 1024 * 1024  # a reply carries a whole report: figures, sources, outputs
 
 # Variables that differ between two terminals of one user but cannot change a grade.
@@ -68,6 +69,8 @@ def folder() -> Path | None:
         return None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         return None  # another user's, or open to others: a socket there could be anyone's
+    if len(os.fsencode(base)) + _SOCKET_NAME > _SOCKET_PATH_MAX:
+        return None  # a deep TMPDIR: no socket path fits
     return base
 
 
@@ -84,17 +87,22 @@ def fingerprint() -> str:
     File names, sizes and modification times only (a few milliseconds): an edit, a checkout or a
     `pip install` changes them. The site-packages folders' own times change with every install.
     """
-    from ..labs import lab_roots
+    from ..labs import course_root, lab_roots
 
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    roots = [package, *lab_roots()]
+    # The built-in labs' references live in the course's solutions/ (outside the package in a checkout).
+    roots = [package, course_root() / "solutions", course_root() / "exercises", *lab_roots()]
     for root in roots:
         for path in sorted(root.rglob("*")):
-            if "__pycache__" in path.parts or not path.is_file():
+            if "__pycache__" in path.parts:
                 continue
-            info = path.stat()
-            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+            try:
+                info = path.stat()
+            except OSError:  # an editor's temporary file, gone meanwhile
+                continue
+            if stat.S_ISREG(info.st_mode):
+                digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     for entry in sorted(set(sys.path)):  # the same in `grade` and in the service (not the script's own folder)
         packages = Path(entry)
         if packages.name in ("site-packages", "dist-packages") and packages.is_dir():

@@ -7,6 +7,7 @@ import dataclasses
 import fcntl
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -45,6 +46,13 @@ def usable(limits: Limits) -> bool:
 
 def grade(submission: Submission, limits: Limits) -> Served | None:
     """The submission graded by the user's warm service (started if none runs), or None: grade here."""
+    try:
+        return _grade(submission, limits)
+    except OSError:  # the socket folder, the lock, the log or the start failed: grade here
+        return None
+
+
+def _grade(submission: Submission, limits: Limits) -> Served | None:
     if not usable(limits):
         return None
     where = folder()
@@ -96,10 +104,15 @@ class ServiceFailed(GraderError):
 
 
 def _connect(path: Path) -> socket.socket | None:
+    """A connection to the service at `path`, if one listens there and runs as this user."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
+        _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
     except OSError:
+        conn.close()
+        return None
+    if uid != os.getuid():
         conn.close()
         return None
     return conn
@@ -135,7 +148,7 @@ def _service_env() -> dict[str, str]:
     env = dict(os.environ)
     labs = env.get("GRADER_LABS")
     if labs:
-        env["GRADER_LABS"] = os.pathsep.join(str(Path(p).resolve()) for p in labs.split(os.pathsep) if p)
+        env["GRADER_LABS"] = os.pathsep.join(str(Path(p).expanduser().resolve()) for p in labs.split(os.pathsep) if p)
     return env
 
 
