@@ -378,7 +378,7 @@ def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult 
         for text in failed.warnings:
             _print_warning(text)
         if failed.internal:
-            _fail(f"internal error ({failed.message}); set GRADER_DEBUG=1 for the traceback")
+            _fail(f"internal error ({failed}); set GRADER_DEBUG=1 for the traceback")
         raise
     if served is None:
         return None

@@ -71,8 +71,9 @@ def python_roots(hidden: list[Path]) -> list[Path]:
     roots: list[Path] = []
     try:
         here = Path.cwd().resolve()
+        around = {here, *here.parents}  # the working folder and the folders holding it
     except OSError:  # the working folder was deleted: nothing of it to leave out
-        here = Path("/nonexistent")
+        around = set()
     prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
     for text in (*sorted(prefixes), *sys.path):
         if not text:
@@ -80,7 +81,7 @@ def python_roots(hidden: list[Path]) -> list[Path]:
         path = Path(text).resolve()
         if not path.is_dir() or path in hidden or any(s in path.parents for s in hidden if s.name == "grader"):
             continue
-        if text not in prefixes and (path == here or path in here.parents):
+        if text not in prefixes and path in around:
             continue  # `python -m grader` puts its working folder on sys.path: a class folder, say
         if not any(path == r or r in path.parents for r in roots):
             roots = [r for r in roots if path not in r.parents] + [path]

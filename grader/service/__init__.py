@@ -31,6 +31,7 @@ import json
 import os
 import socket
 import stat
+import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -108,6 +109,12 @@ def fingerprint() -> str:
         if packages.name in ("site-packages", "dist-packages") and packages.is_dir():
             digest.update(f"{packages}\0{packages.stat().st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def peer(conn: socket.socket) -> tuple[int, int]:
+    """The pid and uid of the process at the other end of a unix socket (SO_PEERCRED)."""
+    pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return pid, uid
 
 
 def send(conn: socket.socket, message: dict[str, Any]) -> None:

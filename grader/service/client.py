@@ -7,7 +7,6 @@ import dataclasses
 import fcntl
 import os
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from ..config import Limits, Sandboxing
 from ..errors import GraderError
 from ..results import GradeResult
 from ..submission import Submission
-from . import address, fingerprint, folder, idle_seconds, receive, send, wanted
+from . import address, fingerprint, folder, idle_seconds, peer, receive, send, wanted
 
 START_TIMEOUT = 30.0  # seconds a new service gets to listen (it listens before it imports torch)
 
@@ -95,12 +94,8 @@ class ServiceFailed(GraderError):
 
     def __init__(self, message: str, warnings: tuple[str, ...], internal: bool = False) -> None:
         super().__init__(message)
-        self.message = message
         self.warnings = warnings
         self.internal = internal
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def _connect(path: Path) -> socket.socket | None:
@@ -108,7 +103,7 @@ def _connect(path: Path) -> socket.socket | None:
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
-        _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+        _, uid = peer(conn)
     except OSError:
         conn.close()
         return None

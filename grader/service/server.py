@@ -14,16 +14,14 @@ import os
 import select
 import signal
 import socket
-import struct
 import sys
 import threading
-import time
 import warnings
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import fingerprint, idle_seconds, receive, send
+from . import fingerprint, idle_seconds, peer, receive, send
 
 
 _TALK = 30.0  # seconds to read a request or hand over a reply
@@ -40,18 +38,18 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def _same_user(conn: socket.socket) -> bool:
     """The peer is this user, in this user namespace: not a sandboxed process (its uid 1000 maps back
     to the user outside, but its namespace is its own)."""
-    pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    pid, uid = peer(conn)
     try:
         return uid == os.getuid() and os.readlink(f"/proc/{pid}/ns/user") == os.readlink("/proc/self/ns/user")
     except OSError:
         return False
 
 
-def _gone(conn: socket.socket) -> bool:
-    """The `grade` on the other end has gone away (Ctrl-C while it waited its turn)."""
+def _gone(conn: socket.socket, wait_ms: int = 0) -> bool:
+    """The `grade` on the other end has gone away (Ctrl-C), or goes within `wait_ms`."""
     poller = select.poll()
     poller.register(conn, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
-    return bool(poller.poll(0))
+    return bool(poller.poll(wait_ms))
 
 
 def _grade(request: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +82,8 @@ def _grade(request: dict[str, Any]) -> dict[str, Any]:
 
 def _watch(conn: socket.socket, done: threading.Event) -> None:
     """While a request is graded: if its `grade` goes away, stop the grading (SIGTERM to this process)."""
-    poller = select.poll()
-    poller.register(conn, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
     while not done.is_set():
-        if poller.poll(200):
+        if _gone(conn, 200):
             if not done.is_set():
                 os.kill(os.getpid(), signal.SIGTERM)
             return
@@ -118,27 +114,22 @@ def serve(path: Path, idle: float) -> None:
                     request = receive(conn)
                 except (OSError, ValueError):
                     continue
-                if request.get("stop"):  # `grade stop`
+                # `grade stop`, or the grader, a lab or the packages changed (a fresh service will grade):
+                # the socket goes first, so the `grade` that asked cannot reach this one again.
+                if request.get("stop") or request.get("fingerprint") != mine:
                     _leave(path, inode)
                     with contextlib.suppress(OSError):
-                        send(conn, {"stopped": True})
-                    return
-                if request.get("fingerprint") != mine:  # the grader or the packages changed: a new service
-                    _leave(path, inode)
-                    with contextlib.suppress(OSError):
-                        send(conn, {"stale": True})
+                        send(conn, {"stopped": True} if request.get("stop") else {"stale": True})
                     return
                 if _gone(conn):
                     continue
                 done = threading.Event()
                 watcher = threading.Thread(target=_watch, args=(conn, done), daemon=True)
                 watcher.start()
-                started = time.monotonic()
                 try:
                     reply = _grade(request)
                 finally:
                     done.set()
-                reply["seconds"] = round(time.monotonic() - started, 3)
                 with contextlib.suppress(OSError):
                     send(conn, reply)
                 if "internal" in reply:  # a grader bug may have left this process broken: the next grade starts afresh
