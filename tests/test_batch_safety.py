@@ -463,3 +463,27 @@ def test_the_documented_workflow_has_a_read_only_token_left_nowhere_and_a_workin
     grading = next(i for i, line in enumerate(lines) if line.startswith("- run: grade batch"))
     assert install < grading and sysctl < grading
     assert any("setting up uid map: Permission denied" in line for line in lines[sysctl - 3: sysctl])  # says why
+
+
+def test_a_worker_takes_its_batchs_environment_not_the_fork_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers fork from a fork server that lives as long as the process that started it, with the
+    environment of the first batch. A later batch in the same process (here: with GRADER_LABS naming an
+    instructor's lab the first batch did not have) must run with its own."""
+    from grader.batch.entries import Entry
+    from grader.batch.workers import Job, entry_deadline, run_entries
+    from grader.config import Limits
+
+    def entry(path: Path) -> Entry:
+        return Entry(student="s", folder="s", name=path.name, files=((path, path.name),), sha256="0")
+
+    limits = Limits()
+    first = list(run_entries([(entry(ROOT / "solutions/lab2/lab2.py"), "k")], Job("lab2", limits, entry_deadline(limits, 26)), 1))
+    assert [r.verdict for r in first] == ["ok"] and first[0].result is not None
+    assert first[0].result.score == first[0].result.max_score
+    labs = tmp_path / "labs"
+    shutil.copytree(ROOT / "docs/example-lab/logistic", labs / "logistic")
+    monkeypatch.setenv("GRADER_LABS", str(labs))
+    solution = labs / "logistic/solution/logistic.py"
+    second = list(run_entries([(entry(solution), "k")], Job("logistic", limits, entry_deadline(limits, 20)), 1))
+    assert [r.verdict for r in second] == ["ok"], second
+    assert second[0].result is not None and second[0].result.score == second[0].result.max_score > 0

@@ -1,7 +1,9 @@
 """Grader worker processes: each grades one entry at a time, under the entry's overall deadline.
 
 The batch's main process hands entries to long-lived worker processes (torch and the
-checks are imported once per worker, not once per student). Every entry has a deadline:
+checks are imported once per worker, not once per student). Where the platform has one, the
+workers are forked from a fork server that imported all that once (grader.batch.preload):
+a worker starts in a moment, warm, and the workers share those pages. Every entry has a deadline:
 past it, the main process sends the worker SIGTERM, which unwinds the grading in the
 worker (the runner's own clean-up kills the sandbox and removes its folders and cgroups),
 and 10 s later SIGKILL to the worker and every process below it, as /proc showed them at
@@ -94,10 +96,14 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise _Stopped
 
 
-def _serve(conn: Connection, job: Job) -> None:
+def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
     """A worker's life: grade the entries it is sent, one at a time, until told to stop."""
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    # A forked worker has the fork server's environment, from the batch that started it: take this batch's.
+    os.environ.clear()
+    os.environ.update(environment)
+    tempfile.tempdir = None
     with contextlib.suppress(_Stopped, EOFError, OSError):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
         if job.limits.sandboxing != Sandboxing.OFF:
@@ -126,7 +132,7 @@ def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Generator
     """Grade `todo` (entries with their cache keys) in `jobs` workers; yield records as they finish."""
     pending = deque((entry, key, 0) for entry, key in todo)
     workers: list[_Worker] = []
-    context = multiprocessing.get_context("spawn")
+    context = _context()
     try:
         while pending or any(w.task for w in workers):
             idle = [w for w in workers if w.task is None and w.kill_at is None]
@@ -149,20 +155,52 @@ def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Generator
         _shut_down(workers)
 
 
-def _start(context: multiprocessing.context.SpawnContext, job: Job, workers: list[_Worker]) -> _Worker:
+# Libraries that start a thread pool when imported (OpenBLAS, through numpy) start none with these:
+# a process with threads must not fork.
+_Context = multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext
+_ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _context() -> _Context:
+    """Fork workers from a warm fork server where there is one; else (or with GRADER_FORKSERVER=0, for
+    comparison) each is a new interpreter."""
+    if "forkserver" not in multiprocessing.get_all_start_methods() or os.environ.get("GRADER_FORKSERVER") == "0":
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["grader.batch.preload"])
+    return context
+
+
+def _start(context: _Context, job: Job, workers: list[_Worker]) -> _Worker:
     ours, theirs = context.Pipe()
-    process = context.Process(target=_serve, args=(theirs, job), daemon=True)
+    process = context.Process(target=_serve, args=(theirs, job, dict(os.environ)), daemon=True)
     # Ctrl-C reaches every process of the terminal's group: a worker still starting up would print a
-    # KeyboardInterrupt traceback. It starts with SIGINT/SIGTERM blocked and unblocks them in `_serve`.
+    # KeyboardInterrupt traceback. It starts with SIGINT/SIGTERM blocked and unblocks them in `_serve`
+    # (a fork server started here keeps them blocked too, and its workers inherit that).
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        process.start()
+        with _environment(_ONE_THREAD):  # for the fork server, if this start starts it
+            process.start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
     theirs.close()
     worker = _Worker(process, ours)
     workers.append(worker)
     return worker
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _collect(worker: _Worker, job: Job, pending: deque[tuple[Entry, str, int]]) -> Iterator[StudentRecord]:

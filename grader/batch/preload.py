@@ -1,0 +1,29 @@
+"""Imported once by the batch's fork server: what every worker needs, before the workers are forked.
+
+Each worker then starts with torch, torch.optim (and the torch._dynamo it imports on first
+use), pytest and the runner already in memory, shared with the other workers page by page
+until one writes to a page. Nothing here reads the environment or a lab: a worker takes the
+batch's environment when it starts (workers._serve) and loads its lab itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+
+
+def _warm() -> None:
+    from .. import checks, pipeline  # noqa: F401  (torch, pytest, nbclient and the runner)
+    import torch
+
+    torch.set_num_threads(1)  # as every grader does; a forked worker must not inherit a thread pool
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=0.1)  # the first step imports much of torch lazily
+    param.sum().backward()
+    optimizer.step()
+    gc.collect()
+    gc.freeze()  # the workers' collections then leave these objects' (shared) pages alone
+
+
+with contextlib.suppress(Exception):  # only a head start: a worker imports whatever is missing itself
+    _warm()
