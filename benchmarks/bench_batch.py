@@ -1,4 +1,5 @@
-"""Benchmark `grade batch` on a class of notebooks: warm and cold (GRADER_WARM=0), 1 and 2 jobs.
+"""Benchmark `grade batch` on a class of notebooks: warm and cold (GRADER_WARM=0), 1 and 2 jobs,
+workers forked from the warm fork server and spawned (GRADER_FORKSERVER=0).
 
     python benchmarks/bench_batch.py [--students 40] [--out benchmarks/out/batch.json] [--grade-each]
 
@@ -111,6 +112,7 @@ def main() -> None:
             "batch_jobs_2_cold": timed(batch("cold", 2), {"GRADER_WARM": "0"}),
             "batch_jobs_1": timed(batch("o1", 1)),
             "batch_jobs_2": timed(batch("o2", 2)),
+            "batch_jobs_2_spawned": timed(batch("spawned", 2), {"GRADER_FORKSERVER": "0"}),
             "regrade_unchanged_jobs_2": timed(batch("o2", 2)),
         }
         if args.grade_each:
@@ -120,13 +122,15 @@ def main() -> None:
             runs["grade_each"] = (time.monotonic() - started, peak)
     n = args.students
     seconds = {k: v[0] for k, v in runs.items()}
-    jobs = {"batch_jobs_2_cold": 2, "batch_jobs_1": 1, "batch_jobs_2": 2, "regrade_unchanged_jobs_2": 2, "grade_each": 1}
+    jobs = {"batch_jobs_2_cold": 2, "batch_jobs_1": 1, "batch_jobs_2": 2, "regrade_unchanged_jobs_2": 2, "grade_each": 1,
+            "batch_jobs_2_spawned": 2}
     figures = {
         "students": n,
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
         "notebooks_per_minute": {k: round(60 * n / v, 1) for k, v in seconds.items()},
         "peak_pss_mib_per_job": {k: round(v[1] / jobs[k]) for k, v in runs.items()},
         "warm_speedup_jobs_2": round(seconds["batch_jobs_2_cold"] / seconds["batch_jobs_2"], 2),
+        "forked_speedup_jobs_2": round(seconds["batch_jobs_2_spawned"] / seconds["batch_jobs_2"], 2),
         "regrade_speedup": round(seconds["batch_jobs_2"] / seconds["regrade_unchanged_jobs_2"], 1),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     }

@@ -477,13 +477,13 @@ def test_a_worker_takes_its_batchs_environment_not_the_fork_servers(tmp_path: Pa
         return Entry(student="s", folder="s", name=path.name, files=((path, path.name),), sha256="0")
 
     limits = Limits()
-    first = list(run_entries([(entry(ROOT / "solutions/lab2/lab2.py"), "k")], Job("lab2", limits, entry_deadline(limits, 26)), 1))
+    first = list(run_entries([(entry(ROOT / "solutions/lab2/lab2.py"), "k")], Job("lab2", limits, entry_deadline(limits, 26)), 2))
     assert [r.verdict for r in first] == ["ok"] and first[0].result is not None
     assert first[0].result.score == first[0].result.max_score
     labs = tmp_path / "labs"
     shutil.copytree(ROOT / "docs/example-lab/logistic", labs / "logistic")
     monkeypatch.setenv("GRADER_LABS", str(labs))
     solution = labs / "logistic/solution/logistic.py"
-    second = list(run_entries([(entry(solution), "k")], Job("logistic", limits, entry_deadline(limits, 20)), 1))
+    second = list(run_entries([(entry(solution), "k")], Job("logistic", limits, entry_deadline(limits, 20)), 2))
     assert [r.verdict for r in second] == ["ok"], second
     assert second[0].result is not None and second[0].result.score == second[0].result.max_score > 0
