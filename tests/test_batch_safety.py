@@ -18,12 +18,14 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import GRADE, ROOT, SUBMISSIONS
@@ -277,6 +279,39 @@ def test_an_entry_past_its_deadline_is_stopped_and_the_batch_goes_on(tmp_path: P
     assert found["stuck"]["message"] == ("grading this submission took longer than the batch allows one "
                                          "submission (30 s); it was stopped")
     assert (found["alice"]["verdict"], found["alice"]["score"]) == ("ok", 25)
+
+
+def test_a_worker_that_graded_notebooks_still_cleans_up_when_stopped_or_done() -> None:
+    """nbclient resets SIGTERM to the default while a kernel runs; a worker forked from the fork
+    server leaves without atexit handlers. Either way a worker's folders (its entry's scratch, its
+    runs', its warm sandbox's) used to outlive it. Here the stuck notebook goes to a worker that has
+    already graded a notebook, past the entry deadline; afterwards nothing of the grader is left."""
+    scratch = Path(tempfile.mkdtemp(prefix="gbs-", dir="/tmp"))  # short: a deep TMPDIR is not used for runs
+    try:
+        klass, out, temporary = scratch / "class", scratch / "out", scratch / "t"
+        klass.mkdir()
+        temporary.mkdir()
+        for name in ("alice", "bob"):
+            shutil.copy(ROOT / "solutions/lab2/lab2.ipynb", klass / f"{name}.ipynb")
+        seconds = f"{600 + uuid.uuid4().int % 10_000 / 10_000:.4f}"
+        stuck = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            f"import subprocess\nsubprocess.run(['sleep', '{seconds}'])")])
+        nbformat.write(stuck, klass / "zed.ipynb")
+        started = time.monotonic()
+        proc = subprocess.run([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
+                               "--entry-timeout", "20", "--cell-timeout", "300"], capture_output=True, text=True,
+                              timeout=200, env={**os.environ, "TMPDIR": str(temporary)})
+        leftovers = _processes_with(f"sleep\0{seconds}")
+        for pid in leftovers:
+            os.kill(pid, signal.SIGKILL)
+        assert proc.returncode == 0, proc.stderr
+        assert time.monotonic() - started < 150
+        found = students(out)
+        assert [found[s]["verdict"] for s in ("alice", "bob", "zed")] == ["ok", "ok", "timed out"]
+        assert leftovers == []
+        assert sorted(p.name for p in temporary.iterdir() if p.name.startswith("grader")) == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 # --- the cache: grading vs rendering ------------------------------------------------------------

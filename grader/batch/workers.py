@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections import deque
@@ -95,6 +96,12 @@ class _Stopped(BaseException):
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
+    # What the unwinding prints from here on (asyncio cancelling a kernel's start, a kernel already
+    # gone) is noise: the batch says in one line that it was interrupted.
+    with contextlib.suppress(OSError):
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 2)
+        os.close(quiet)
     raise _Stopped
 
 
@@ -115,7 +122,13 @@ def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
         while (task := conn.recv()) is not None:
             entry, key = task
             conn.send(grade_entry(entry, job, key))
-    # Done: a late signal ends the process quietly instead of raising in its exit handlers.
+    # Done. A worker forked from the fork server leaves through os._exit, without atexit handlers:
+    # its warm sandbox and that sandbox's folder go now, with no signal cutting that short (the
+    # batch kills what is left after its grace). Then a late signal ends the process quietly.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "grader.runner.warm" in sys.modules:
+        sys.modules["grader.runner.warm"].shutdown()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 

@@ -22,7 +22,7 @@ import sys
 import time
 from queue import Empty
 from pathlib import Path
-from typing import Any, Callable, cast
+from typing import Any, Callable, TypeVarTuple, Unpack, cast
 
 import nbformat
 from jupyter_client.asynchronous.client import AsyncKernelClient
@@ -153,8 +153,29 @@ def is_demo(cell: nbformat.NotebookNode) -> bool:
     return isinstance(tags, list) and "demo" in tags
 
 
+_Args = TypeVarTuple("_Args")
+
+
+class _OwnSignals(asyncio.SelectorEventLoop):
+    """An event loop that leaves the grader's own signal handlers in place.
+
+    While a kernel is up, nbclient hands SIGINT and SIGTERM to the loop (they only schedule the
+    kernel's clean-up and let the grading go on) and on leaving resets them to Python's defaults:
+    a batch worker or the warm service, whose SIGTERM must unwind the grading and its clean-up,
+    lost its handler after its first notebook and died on the spot instead. nbclient does without
+    them where the loop refuses, as off the main thread (RuntimeError).
+    """
+
+    def add_signal_handler(self, sig: int, callback: Callable[[Unpack[_Args]], object], *args: Unpack[_Args]) -> None:
+        raise RuntimeError("the grader keeps its own signal handlers")
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        return False
+
+
 def run_notebook(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
-    return asyncio.run(_run(path, probes, jail, channel))
+    with asyncio.Runner(loop_factory=_OwnSignals) as runner:
+        return runner.run(_run(path, probes, jail, channel))
 
 
 async def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
