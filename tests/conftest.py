@@ -63,6 +63,12 @@ def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_CACHE_HOME"] = before
 
 
+def interruptible() -> None:
+    """`preexec_fn` for a process the test will Ctrl-C: pytest-xdist's workers ignore SIGINT and their
+    children inherit that (as a background job's do); a student's terminal does not."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def assert_loses_exactly(graded: Graded, wrong: set[str]) -> None:
     """Checks in `wrong` score 0 (a function name stands for all its checks, `function.check` for
     one); every other check of the lab passes."""

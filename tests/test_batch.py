@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GRADE, ROOT, SUBMISSIONS, apply_override
+from conftest import GRADE, ROOT, SUBMISSIONS, apply_override, interruptible
 
 SOLUTION = ROOT / "solutions" / "lab2"
 OVERRIDES = SUBMISSIONS / "lab2" / "overrides"
@@ -171,7 +171,8 @@ def small_reference(small_class: Path, tmp_path_factory: pytest.TempPathFactory)
 def test_interrupted_batch_resumes_to_an_identical_gradebook(small_class: Path, small_reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen([str(GRADE), "batch", str(small_class), "--lab", "lab2", "--out", str(out), "--jobs", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=interruptible)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("students/*/record.json"))) < 2:
         time.sleep(0.2)

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import GRADE, ROOT
+from conftest import GRADE, ROOT, interruptible
 from test_sandbox import with_attack
 
 EXAMPLE = ROOT / "docs" / "example-lab" / "logistic"
@@ -176,7 +176,7 @@ def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str,
     hanging = tmp_path / "sub" / "lab2.py"
     hanging.write_text((ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
                        + "\nimport time\ntime.sleep(300)\n", encoding="utf-8")
-    client = subprocess.Popen([str(GRADE), str(hanging), "--quiet"], cwd=tmp_path, env=env,
+    client = subprocess.Popen([str(GRADE), str(hanging), "--quiet"], cwd=tmp_path, env=env, preexec_fn=interruptible,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         below: set[int] = set()
