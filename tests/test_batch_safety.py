@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import GRADE, ROOT, SUBMISSIONS
+from conftest import GRADE, ROOT, SUBMISSIONS, interruptible
 
 from grader.batch.execute import limits_key
 from grader.batch.folders import folder_names, safe_name
@@ -309,6 +309,35 @@ def test_a_worker_that_graded_notebooks_still_cleans_up_when_stopped_or_done() -
         found = students(out)
         assert [found[s]["verdict"] for s in ("alice", "bob", "zed")] == ["ok", "ok", "timed out"]
         assert leftovers == []
+        assert sorted(p.name for p in temporary.iterdir() if p.name.startswith("grader")) == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_ctrl_c_on_a_batch_of_notebooks_says_one_line_and_leaves_nothing() -> None:
+    """Ctrl-C while two workers grade notebooks: the batch says it was interrupted, in one line (no
+    asyncio or import traceback from a worker or the fork server), and no folder of the grader stays.
+    A check that the stop lands in (pytest takes what a check raises for its failure) must not keep
+    the worker grading until the batch kills it."""
+    scratch = Path(tempfile.mkdtemp(prefix="gbi-", dir="/tmp"))
+    try:
+        klass, out, temporary = scratch / "class", scratch / "out", scratch / "t"
+        klass.mkdir()
+        temporary.mkdir()
+        for i in range(6):
+            shutil.copy(ROOT / "solutions/lab2/lab2.ipynb", klass / f"s{i}.ipynb")
+        proc = subprocess.Popen([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                preexec_fn=interruptible, env={**os.environ, "TMPDIR": str(temporary)})
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(out.glob("students/*/record.json")):
+            time.sleep(0.1)
+        time.sleep(0.5)  # into the next students' grading
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr and "interrupted; results written so far are kept" in stderr, stderr
+        assert len(list(out.glob("students/*/record.json"))) < 6, "the interruption should land mid-batch"
         assert sorted(p.name for p in temporary.iterdir() if p.name.startswith("grader")) == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

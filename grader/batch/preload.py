@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import signal
 
 
 def _warm() -> None:
@@ -25,5 +26,9 @@ def _warm() -> None:
     gc.freeze()  # the workers' collections then leave these objects' (shared) pages alone
 
 
+# Ctrl-C reaches the whole terminal group, this server too: it must not print a traceback from the
+# middle of an import. multiprocessing ignores SIGINT here from the end of the preload anyway, and a
+# worker sets its own handlers as it starts.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 with contextlib.suppress(Exception):  # only a head start: a worker imports whatever is missing itself
     _warm()

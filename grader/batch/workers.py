@@ -95,7 +95,12 @@ class _Stopped(BaseException):
     """SIGTERM or SIGINT in a worker: unwind the grading (its clean-up runs), then exit."""
 
 
+_stopping = False
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
+    global _stopping
+    _stopping = True
     # What the unwinding prints from here on (asyncio cancelling a kernel's start, a kernel already
     # gone) is noise: the batch says in one line that it was interrupted.
     with contextlib.suppress(OSError):
@@ -113,24 +118,30 @@ def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(environment)
     tempfile.tempdir = None
-    with contextlib.suppress(_Stopped, EOFError, OSError):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
-        if job.limits.sandboxing != Sandboxing.OFF:
-            from ..runner.warm import prestart
+    try:
+        with contextlib.suppress(_Stopped, EOFError, OSError):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
+            if job.limits.sandboxing != Sandboxing.OFF:
+                from ..runner.warm import prestart
 
-            prestart()  # its warm sandboxed Python starts while this worker imports torch
-        while (task := conn.recv()) is not None:
-            entry, key = task
-            conn.send(grade_entry(entry, job, key))
-    # Done. A worker forked from the fork server leaves through os._exit, without atexit handlers:
-    # its warm sandbox and that sandbox's folder go now, with no signal cutting that short (the
-    # batch kills what is left after its grace). Then a late signal ends the process quietly.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if "grader.runner.warm" in sys.modules:
-        sys.modules["grader.runner.warm"].shutdown()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                prestart()  # its warm sandboxed Python starts while this worker imports torch
+            while (task := conn.recv()) is not None:
+                entry, key = task
+                record = grade_entry(entry, job, key)
+                if _stopping:  # a stop caught on the way (pytest takes what a check raises for its failure)
+                    break
+                conn.send(record)
+    finally:
+        # Done, or stopped (a stop can also surface as asyncio's CancelledError). A worker forked from
+        # the fork server leaves through os._exit, without atexit handlers: its warm sandbox and that
+        # sandbox's folder go now, with no signal cutting that short (the batch kills what is left
+        # after its grace). Then a late signal ends the process quietly.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if "grader.runner.warm" in sys.modules:
+            sys.modules["grader.runner.warm"].shutdown()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @dataclass

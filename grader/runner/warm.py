@@ -337,10 +337,23 @@ def acquire() -> Zygote:
         started = _pending.pop() if _pending else None
     if started is not None:
         try:
-            return started.result()
+            return _take(started)
         except ZygoteError:
             pass  # try once more from scratch
-    return _starter.submit(_new_zygote).result()
+    return _take(_starter.submit(_new_zygote))
+
+
+def _take(started: concurrent.futures.Future[Zygote]) -> Zygote:
+    """Wait for a zygote being started. If the wait is cut short (the grading is stopped), the
+    zygote goes back among the pending ones, where `shutdown` closes it and removes its folder."""
+    try:
+        return started.result()
+    except ZygoteError:
+        raise
+    except BaseException:
+        with _pool_lock:
+            _pending.append(started)
+        raise
 
 
 def release(zygote: Zygote, healthy: bool) -> None:
