@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from . import stopping
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
@@ -306,6 +307,7 @@ def run_checks(suite: Path, observations: Observations, reference: Any, probes: 
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    stopping.raise_if_requested()  # a stop pytest caught in a check (as that check's failure)
     if collector.problems or not collector.results or code not in (0, 1):
         detail = collector.problems[0].splitlines()[-1] if collector.problems else out.getvalue()[-300:]
         raise GraderError(f"the hidden checks in {suite} could not run: {detail}")

@@ -27,14 +27,8 @@ from .submission import Submission, resolve
 _primed: set[str] = set()  # labs whose checks already ran once in this process
 
 
-def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
-    """Imports and lazy initialisation the checks need, done while the student's code runs.
-
-    The first time in a process (given the probes), the checks also run once on the reference's
-    own answers: the suite is imported and the reference runs the checks compare with are
-    remembered (grader.labs.checking.memo), so after the student's run only the comparing is left.
-    """
-    from . import checks  # (imports torch and pytest)
+def first_torch_use() -> None:
+    """One thread, and torch's lazy first-use costs (an optimizer step imports torch._dynamo) paid now."""
     import torch
 
     # The grader's tensors are tiny: extra threads only wait, and batches run several graders at once.
@@ -43,6 +37,18 @@ def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
     optimizer = torch.optim.SGD([param], lr=0.1)  # the first step imports much of torch lazily
     param.sum().backward()
     optimizer.step()
+
+
+def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
+    """Imports and lazy initialisation the checks need, done while the student's code runs.
+
+    The first time in a process (given the probes), the checks also run once on the reference's
+    own answers: the suite is imported and the reference runs the checks compare with are
+    remembered (grader.labs.checking.memo), so after the student's run only the comparing is left.
+    """
+    from . import checks  # (imports torch and pytest)
+
+    first_torch_use()
     reference = lab.reference()
     if probes is not None and reference is not None and lab.name not in _primed:
         _primed.add(lab.name)

@@ -15,13 +15,8 @@ import signal
 
 def _warm() -> None:
     from .. import checks, pipeline  # noqa: F401  (torch, pytest, nbclient and the runner)
-    import torch
 
-    torch.set_num_threads(1)  # as every grader does; a forked worker must not inherit a thread pool
-    param = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.SGD([param], lr=0.1)  # the first step imports much of torch lazily
-    param.sum().backward()
-    optimizer.step()
+    pipeline.first_torch_use()  # one thread: a forked worker must not inherit a thread pool
     gc.collect()
     gc.freeze()  # the workers' collections then leave these objects' (shared) pages alone
 

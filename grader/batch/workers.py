@@ -30,6 +30,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 
+from .. import stopping
 from ..config import Limits, Sandboxing
 from ..errors import GraderError
 from ..labs import load_lab
@@ -91,23 +92,14 @@ def blank_record(entry: Entry, key: str, verdict: str = "ok", message: str = "")
                          cache_key=key, verdict=verdict, message=message, max_score=0.0)
 
 
-class _Stopped(BaseException):
-    """SIGTERM or SIGINT in a worker: unwind the grading (its clean-up runs), then exit."""
-
-
-_stopping = False
-
-
 def _stop(signum: int, frame: FrameType | None) -> None:
-    global _stopping
-    _stopping = True
     # What the unwinding prints from here on (asyncio cancelling a kernel's start, a kernel already
     # gone) is noise: the batch says in one line that it was interrupted.
     with contextlib.suppress(OSError):
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 2)
         os.close(quiet)
-    raise _Stopped
+    stopping.request(signum, frame)
 
 
 def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
@@ -119,7 +111,7 @@ def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
     os.environ.update(environment)
     tempfile.tempdir = None
     try:
-        with contextlib.suppress(_Stopped, EOFError, OSError):
+        with contextlib.suppress(stopping.Stopped, EOFError, OSError):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
             if job.limits.sandboxing != Sandboxing.OFF:
                 from ..runner.warm import prestart
@@ -127,10 +119,7 @@ def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
                 prestart()  # its warm sandboxed Python starts while this worker imports torch
             while (task := conn.recv()) is not None:
                 entry, key = task
-                record = grade_entry(entry, job, key)
-                if _stopping:  # a stop caught on the way (pytest takes what a check raises for its failure)
-                    break
-                conn.send(record)
+                conn.send(grade_entry(entry, job, key))
     finally:
         # Done, or stopped (a stop can also surface as asyncio's CancelledError). A worker forked from
         # the fork server leaves through os._exit, without atexit handlers: its warm sandbox and that
