@@ -247,68 +247,52 @@ def _processes_with(token: str) -> list[int]:
     return found
 
 
-def test_an_entry_past_its_deadline_is_stopped_and_the_batch_goes_on(tmp_path: Path) -> None:
-    """The top level sleeps far longer than the entry deadline, well within the cell limit: only the
-    batch's deadline can stop it, and its processes must not outlive it."""
-    klass, out = tmp_path / "class", tmp_path / "out"
-    klass.mkdir()
-    seconds = f"{600 + uuid.uuid4().int % 10_000 / 10_000:.4f}"  # a sleep no other process has
-    (klass / "stuck.py").write_text(f"import subprocess\nsubprocess.run(['sleep', '{seconds}'])\n", encoding="utf-8")
-    shutil.copy(SOLUTION, klass / "alice.py")
-    started = time.monotonic()
-    proc = subprocess.Popen([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
-                             "--entry-timeout", "30", "--call-timeout", "3", "--cell-timeout", "300"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = False
-    try:
-        while proc.poll() is None and time.monotonic() - started < 250:
-            seen = seen or bool(_processes_with(f"sleep\0{seconds}"))
-            time.sleep(0.2)
-        _, stderr = proc.communicate(timeout=5)
-    finally:
-        leftovers = _processes_with(f"sleep\0{seconds}")
-        for pid in leftovers:  # clean up before failing
-            os.kill(pid, signal.SIGKILL)
-        proc.kill()
-    assert seen, "the stuck entry's sleep never started: the test proves nothing"
-    assert leftovers == []
-    assert proc.returncode == 0, stderr
-    assert time.monotonic() - started < 200  # the cell limit (300 s) did not do it
-    found = students(out)
-    assert found["stuck"]["verdict"] == "timed out" and found["stuck"]["score"] == 0
-    assert found["stuck"]["message"] == ("grading this submission took longer than the batch allows one "
-                                         "submission (30 s); it was stopped")
-    assert (found["alice"]["verdict"], found["alice"]["score"]) == ("ok", 25)
-
-
-def test_a_worker_that_graded_notebooks_still_cleans_up_when_stopped_or_done() -> None:
-    """nbclient resets SIGTERM to the default while a kernel runs; a worker forked from the fork
-    server leaves without atexit handlers. Either way a worker's folders (its entry's scratch, its
-    runs', its warm sandbox's) used to outlive it. Here the stuck notebook goes to a worker that has
-    already graded a notebook, past the entry deadline; afterwards nothing of the grader is left."""
+def test_entries_past_their_deadline_are_stopped_and_leave_nothing() -> None:
+    """A `.py` whose top level and a notebook whose cell sleep far longer than the entry deadline, well
+    within the cell limit: only the batch's deadline can stop them, their processes must not outlive
+    them, and the batch goes on. Both go to workers that have already graded a notebook: nbclient
+    resets SIGTERM to the default while a kernel runs, and a worker forked from the fork server leaves
+    without atexit handlers; either way a worker's folders (its entry's scratch, its runs', its warm
+    sandbox's) used to outlive it. Afterwards nothing of the grader is left in TMPDIR."""
     scratch = Path(tempfile.mkdtemp(prefix="gbs-", dir="/tmp"))  # short: a deep TMPDIR is not used for runs
+    token = f"{600 + uuid.uuid4().int % 10_000 / 10_000:.4f}"  # sleeps no other process has
+    sleeps = {"yan": f"{token}1", "zed": f"{token}2"}
     try:
         klass, out, temporary = scratch / "class", scratch / "out", scratch / "t"
         klass.mkdir()
         temporary.mkdir()
         for name in ("alice", "bob"):
             shutil.copy(ROOT / "solutions/lab2/lab2.ipynb", klass / f"{name}.ipynb")
-        seconds = f"{600 + uuid.uuid4().int % 10_000 / 10_000:.4f}"
+        (klass / "yan.py").write_text(f"import subprocess\nsubprocess.run(['sleep', '{sleeps['yan']}'])\n",
+                                      encoding="utf-8")
         stuck = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-            f"import subprocess\nsubprocess.run(['sleep', '{seconds}'])")])
+            f"import subprocess\nsubprocess.run(['sleep', '{sleeps['zed']}'])")])
         nbformat.write(stuck, klass / "zed.ipynb")
         started = time.monotonic()
-        proc = subprocess.run([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
-                               "--entry-timeout", "20", "--cell-timeout", "300"], capture_output=True, text=True,
-                              timeout=200, env={**os.environ, "TMPDIR": str(temporary)})
-        leftovers = _processes_with(f"sleep\0{seconds}")
-        for pid in leftovers:
-            os.kill(pid, signal.SIGKILL)
-        assert proc.returncode == 0, proc.stderr
-        assert time.monotonic() - started < 150
-        found = students(out)
-        assert [found[s]["verdict"] for s in ("alice", "bob", "zed")] == ["ok", "ok", "timed out"]
+        proc = subprocess.Popen([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
+                                 "--entry-timeout", "20", "--call-timeout", "3", "--cell-timeout", "300"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "TMPDIR": str(temporary)})
+        seen: set[str] = set()
+        try:
+            while proc.poll() is None and time.monotonic() - started < 200:
+                seen |= {who for who, s in sleeps.items() if _processes_with(f"sleep\0{s}")}
+                time.sleep(0.2)
+            _, stderr = proc.communicate(timeout=5)
+        finally:
+            leftovers = [pid for s in sleeps.values() for pid in _processes_with(f"sleep\0{s}")]
+            for pid in leftovers:  # clean up before failing
+                os.kill(pid, signal.SIGKILL)
+            proc.kill()
+        assert seen == {"yan", "zed"}, "a stuck entry's sleep never started: the test proves nothing"
         assert leftovers == []
+        assert proc.returncode == 0, stderr
+        assert time.monotonic() - started < 150  # the cell limit (300 s) did not do it
+        found = students(out)
+        assert [(found[s]["verdict"], found[s]["score"]) for s in ("alice", "bob", "yan", "zed")] == [
+            ("ok", 25), ("ok", 25), ("timed out", 0), ("timed out", 0)]
+        assert found["yan"]["message"] == ("grading this submission took longer than the batch allows one "
+                                           "submission (20 s); it was stopped")
         assert sorted(p.name for p in temporary.iterdir() if p.name.startswith("grader")) == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
