@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 MIB = 1024 * 1024
 
@@ -43,3 +45,13 @@ class Limits:
         return (f"call={self.call:g},cell={self.cell:g},load={self.load:g},memory={self.memory_mib},"
                 f"processes={self.processes},disk={self.disk_mib},files={self.open_files},"
                 f"startup={self.startup:g},output={self.output_chars},sandboxing={self.sandboxing}")
+
+
+def cache_folder() -> Path | None:
+    """The grader's folder in the user's cache (XDG), or None where there is no absolute one to use."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative (which the XDG spec says to ignore)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no home folder to be found
+        return None
+    return Path(base) / "grader"

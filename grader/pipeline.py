@@ -8,16 +8,18 @@ costs little beyond running the student's code.
 from __future__ import annotations
 
 import contextlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from . import edition
-from .config import Limits, Sandboxing
+from .config import Limits, Sandboxing, cache_folder
+from .errors import GraderError
 from .figures import Figure
 from .labs import Lab
-from .labs.draws import drawn
+from .labs.draws import active, drawn
 from .results import CheckResult, GradeResult, Status
 from .sources import function_sources, read_units
 from .runner import Probe, run_submission
@@ -95,10 +97,35 @@ def grade_submission(submission: Submission, limits: Limits) -> GradeResult:
         from .runner.warm import prestart
 
         prestart(kernels=submission.kind == "ipynb")  # the sandboxed Python starts while the grader warms up
+    from .labs import remembering  # (imports torch: not where `grade` only asks the service)
+
+    remembering.use_store(_memo_store(submission.lab, limits))
     with drawn(submission.lab, submission.sha256) as values:  # this submission's hidden inputs, if drawn
         if values:
             _reference_answers.clear()
-        return _grade(submission, limits)
+        result = _grade(submission, limits)
+    remembering.save()
+    return result
+
+
+def _memo_store(lab: Lab, limits: Limits) -> Path | None:
+    """The file where this lab's reference runs and mistake simulations are remembered between
+    processes (grader/labs/remembering.py). None without the sandbox (a student's code could
+    write there), with hidden inputs drawn per submission (every student's would differ), or
+    where the student's sandbox would see the file."""
+    if limits.sandboxing == Sandboxing.OFF or active(lab):
+        return None
+    from .batch.records import grading_fingerprint
+    from .runner.sandbox import python_roots, secrets
+
+    folder = cache_folder()
+    if folder is None or not re.fullmatch(r"[A-Za-z0-9_]+", lab.name):
+        return None
+    try:
+        path = folder.resolve() / f"memo-{lab.name}-{grading_fingerprint(lab.name)}.json"
+    except (OSError, GraderError):
+        return None
+    return None if any(root == path or root in path.parents for root in python_roots(secrets())) else path
 
 
 def _grade(submission: Submission, limits: Limits) -> GradeResult:

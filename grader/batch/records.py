@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import platform
 import re
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..config import cache_folder
 from ..errors import GraderError
 from ..labs import draws, load_lab
 from ..reporting.files import write_atomic
@@ -208,12 +208,8 @@ class LabChecks:
         fingerprint from shards' files), or when there is no absolute cache folder to use."""
         if self.grading is None or not (_FINGERPRINT.fullmatch(self.grading) and _LAB_NAME.fullmatch(self.lab)):
             return None
-        base = os.environ.get("XDG_CACHE_HOME", "")
-        if not os.path.isabs(base):  # unset, or relative (which the XDG spec says to ignore)
-            base = os.path.join(os.path.expanduser("~"), ".cache")
-        if not os.path.isabs(base):  # no home folder to be found
-            return None
-        return Path(base) / "grader" / f"checks-{self.lab}-{self.grading}.json"
+        folder = cache_folder()
+        return None if folder is None else folder / f"checks-{self.lab}-{self.grading}.json"
 
     def _cached(self) -> list[CheckResult] | None:
         """The cached list, or None if it is missing or not exactly what `_keep` writes."""

@@ -17,12 +17,8 @@ facts only word a failure (its message or hint), never pass a check. Instead:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
-import os
 from collections.abc import Callable, Iterator, Mapping
-from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import torch
@@ -31,6 +27,7 @@ import torch.nn.functional as F
 from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
 from ..rules import forbidden_calls, missing_calls
 from .manifest import Rule
+from .remembering import memo
 from ..values import decode, tensor_info
 
 __all__ = ["T", "check", "hidden", "memo", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
@@ -40,79 +37,6 @@ __all__ = ["T", "check", "hidden", "memo", "expect_left_alone", "expect_linear_m
 def T(nested: Any) -> torch.Tensor:
     """A float32 tensor, like the ones the probes send."""
     return torch.tensor(nested, dtype=torch.float32)
-
-
-# --- remembering the grader's own runs ------------------------------------------------------
-# The reference solution's training runs and the classic mistakes' simulations depend only on
-# their inputs, which are the lab's constants: a worker that grades a class computes each once.
-_MEMO: dict[tuple[Any, ...], Any] = {}
-_MEMO_ENTRIES = 512  # a bound on what is kept; past it the memory starts again empty
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-class _Unkeyable(Exception):
-    pass
-
-
-def _key(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return ("tensor", str(value.dtype), tuple(value.shape), value.requires_grad,
-                value.detach().cpu().contiguous().numpy().tobytes())
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return (type(value).__name__, value)
-    if isinstance(value, (tuple, list)):
-        return (type(value).__name__, tuple(_key(v) for v in value))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-        return (type(value).__qualname__, _key(dataclasses.astuple(value)))
-    if isinstance(value, SimpleNamespace) and isinstance(vars(value).get("__file__"), str):  # a loaded reference
-        path = vars(value)["__file__"]
-        return ("module", path, os.stat(path).st_mtime_ns)
-    raise _Unkeyable
-
-
-def _copy(value: Any) -> Any:
-    """A copy the caller may change without changing what is remembered."""
-    if isinstance(value, torch.Tensor):
-        if not value.is_leaf:
-            raise _Unkeyable
-        return value.detach().clone().requires_grad_(value.requires_grad)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (tuple, list)):
-        return type(value)(_copy(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    raise _Unkeyable
-
-
-def memo(function: _F) -> _F:
-    """Remember what `function` returned for the same arguments (tensors by value), for this process.
-
-    Only for functions of their arguments alone: no global random state, no side effects. Calls
-    whose arguments or results it cannot key or copy (a module, an optimizer) are simply made.
-    """
-    code = getattr(function, "__code__", None)
-    where = (code.co_filename if code else "", getattr(function, "__qualname__", repr(function)))
-
-    @functools.wraps(function)
-    def remembered(*args: Any, **kwargs: Any) -> Any:
-        try:
-            key = (where, _key(args), _key(sorted(kwargs.items())))
-        except _Unkeyable:
-            return function(*args, **kwargs)
-        if key in _MEMO:
-            return _copy(_MEMO[key])
-        result = function(*args, **kwargs)
-        try:
-            kept = _copy(result)
-        except _Unkeyable:
-            return result
-        if len(_MEMO) >= _MEMO_ENTRIES:
-            _MEMO.clear()
-        _MEMO[key] = kept
-        return result
-
-    return remembered  # type: ignore[return-value]
 
 
 def check(function: str, points: int, title: str, *, public: bool = False) -> pytest.MarkDecorator:

@@ -15,12 +15,13 @@ __all__ = ["write_atomic"]
 _REPORT_MODE = 0o644
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str, mode: int = _REPORT_MODE) -> None:
     """Write `data` (text is encoded as UTF-8) to `path`, all or nothing.
 
     The bytes go to a temporary file in the same directory, are flushed to disk, then
     renamed over `path`, so a reader never sees a half-written report and a crash
-    leaves any previous report intact. Raises `ReportWriteError` if it cannot write.
+    leaves any previous report intact. The file gets `mode` (a report's, by default). Raises
+    `ReportWriteError` if it cannot write.
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -31,7 +32,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, _REPORT_MODE)
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except OSError as error:
         if temp_name is not None:

@@ -1,0 +1,243 @@
+"""Remembering the grader's own runs: in this process, and on disk between processes.
+
+The reference solution's training runs and the classic mistakes' simulations depend only on
+their inputs, which are the lab's constants. `memo` computes each once per process. With a
+store (`use_store`), a process also reads them from a file that earlier processes wrote, and
+`save` adds what it computed: a student's first failing `grade`, or each worker of a batch,
+no longer simulates every mistake again (about 2.4 s for lab 2 here).
+
+The file belongs to one lab and one grading fingerprint (grader.batch.records): a change to
+the grader, the lab, its solution or the packages that grade gives another file. It holds
+plain JSON (tensors as dtype, shape and values, which round-trip exactly); whatever it holds,
+reading it runs no code. It is the user's own (mode 0600): the reference's runs on hidden
+inputs are in it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
+import torch
+
+__all__ = ["memo", "use_store", "save"]
+
+_MEMO: dict[tuple[Any, ...], Any] = {}
+_MEMO_ENTRIES = 512  # a bound on what is kept; past it the memory starts again empty
+_STORE_ENTRIES = 512  # a store this full takes no more entries
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _Unkeyable(Exception):
+    pass
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return ("tensor", str(value.dtype), tuple(value.shape), value.requires_grad,
+                value.detach().cpu().contiguous().numpy().tobytes())
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return (type(value).__name__, value)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_key(v) for v in value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        return (type(value).__qualname__, _key(dataclasses.astuple(value)))
+    if isinstance(value, SimpleNamespace) and isinstance(vars(value).get("__file__"), str):  # a loaded reference
+        path = vars(value)["__file__"]
+        return ("module", path, os.stat(path).st_mtime_ns)
+    raise _Unkeyable
+
+
+def _copy(value: Any) -> Any:
+    """A copy the caller may change without changing what is remembered."""
+    if isinstance(value, torch.Tensor):
+        if not value.is_leaf:
+            raise _Unkeyable
+        return value.detach().clone().requires_grad_(value.requires_grad)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    raise _Unkeyable
+
+
+# --- the store's JSON form ---------------------------------------------------------------
+
+_DTYPES = {str(t): t for t in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.int16,
+                               torch.int32, torch.int64, torch.uint8, torch.bool)}
+
+
+def _encode(value: Any) -> Any:
+    """`value` (what `_copy` accepts) as JSON; raises _Unkeyable for anything else."""
+    if isinstance(value, torch.Tensor):
+        if str(value.dtype) not in _DTYPES:
+            raise _Unkeyable
+        return {"tensor": str(value.dtype), "shape": list(value.shape), "grad": value.requires_grad,
+                "values": _finite(value.detach().reshape(-1).tolist())}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": [[k, _encode(v)] for k, v in value.items()]}
+    raise _Unkeyable
+
+
+def _decode(data: Any) -> Any:
+    """What `_encode` gave, back; ValueError for anything it cannot have written."""
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [_decode(v) for v in data]
+    if isinstance(data, dict) and len(data) == 1:
+        (kind, inner), = data.items()
+        if kind == "tuple" and isinstance(inner, list):
+            return tuple(_decode(v) for v in inner)
+        if kind == "dict" and isinstance(inner, list):
+            return {str(k): _decode(v) for k, v in inner}
+        if kind == "float" and inner in ("nan", "inf", "-inf"):
+            return float(inner)
+    if isinstance(data, dict) and set(data) == {"tensor", "shape", "grad", "values"} and data["tensor"] in _DTYPES:
+        values = [float(v) if isinstance(v, str) else v for v in data["values"]]  # non-finite, as repr() wrote them
+        tensor = torch.tensor(values, dtype=_DTYPES[data["tensor"]]).reshape([int(n) for n in data["shape"]])
+        return tensor.requires_grad_(bool(data["grad"]))
+    raise ValueError("not a remembered value")
+
+
+def _finite(values: list[Any]) -> list[Any]:
+    """Non-finite numbers as text (JSON has none), as `_decode` reads them."""
+    return [v if not isinstance(v, float) or math.isfinite(v) else repr(v) for v in values]
+
+
+class _Store:
+    """One file of remembered runs: {digest of the call: its result's JSON form}."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, Any] | None = None
+        self.added = False
+
+    def _load(self) -> dict[str, Any]:
+        if self.entries is None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self.entries = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self.entries = {}
+        return self.entries
+
+    def get(self, digest: str) -> tuple[bool, Any]:
+        data = self._load().get(digest)
+        if data is None:
+            return False, None
+        try:
+            return True, _decode(data)
+        except (ValueError, TypeError, RuntimeError, OverflowError):
+            return False, None
+
+    def put(self, digest: str, value: Any) -> None:
+        entries = self._load()
+        if len(entries) >= _STORE_ENTRIES:
+            return
+        try:
+            encoded = _encode(value)
+        except _Unkeyable:
+            return
+        entries[digest] = encoded
+        self.added = True
+
+    def save(self) -> None:
+        """Add what this process computed to what the file holds now (another process may have
+        written it meanwhile), all at once."""
+        if not self.added or self.entries is None:
+            return
+        from ..errors import GraderError
+        from ..reporting.files import write_atomic
+
+        merged = dict(self.entries)
+        try:
+            on_disk = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(on_disk, dict):
+                merged = {**on_disk, **merged}
+        except (OSError, ValueError):
+            pass
+        text = json.dumps(dict(sorted(merged.items())[:_STORE_ENTRIES]), sort_keys=True, separators=(",", ":"))
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomic(self.path, text + "\n", mode=0o600)
+            self.added = False
+        except (OSError, GraderError):
+            pass  # only a cache: the next process computes again
+
+
+_store: _Store | None = None
+_lock = threading.Lock()  # the checks' head start runs in a thread
+
+
+def use_store(path: Path | None) -> None:
+    """Read and add remembered runs in the file at `path` from now on (None: this process only)."""
+    global _store
+    with _lock:
+        if _store is None or path is None or _store.path != path:
+            _store = _Store(path) if path is not None else None
+
+
+def save() -> None:
+    """Write what this process computed since the last save into the store's file."""
+    with _lock:
+        if _store is not None:
+            _store.save()
+
+
+def memo(function: _F) -> _F:
+    """Remember what `function` returned for the same arguments (tensors by value): for this
+    process, and in the store (`use_store`) for the next ones.
+
+    Only for functions of their arguments alone: no global random state, no side effects. Calls
+    whose arguments or results it cannot key or copy (a module, an optimizer) are simply made.
+    """
+    code = getattr(function, "__code__", None)
+    where = (code.co_filename if code else "", getattr(function, "__qualname__", repr(function)))
+
+    @functools.wraps(function)
+    def remembered(*args: Any, **kwargs: Any) -> Any:
+        try:
+            key = (where, _key(args), _key(sorted(kwargs.items())))
+        except _Unkeyable:
+            return function(*args, **kwargs)
+        if key in _MEMO:
+            return _copy(_MEMO[key])
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()
+        with _lock:
+            store = _store
+            found, result = store.get(digest) if store is not None else (False, None)
+        if not found:
+            result = function(*args, **kwargs)
+        try:
+            kept = _copy(result)
+        except _Unkeyable:
+            return result
+        if len(_MEMO) >= _MEMO_ENTRIES:
+            _MEMO.clear()
+        _MEMO[key] = kept
+        if not found and store is not None:
+            with _lock:
+                store.put(digest, kept)
+        return result
+
+    return remembered  # type: ignore[return-value]
