@@ -329,3 +329,19 @@ def assert_reference_files_graded(lab: str, folder: str, kind: str, max_score: f
             assert "not implemented" in check["message"], check
     assert_reads_in_korean(report)
     return graded
+
+
+# The files that take longest, longest first (tests' seconds on one worker, 2 cores): pytest-xdist
+# hands out whole files in collection order (--dist loadfile), so the long ones start first and the
+# short ones fill the gaps at the end, instead of one long file running alone at the end.
+_LONGEST_FIRST = ("test_batch_safety.py", "test_lab2_grading.py", "test_batch.py", "test_sandbox.py", "test_service.py",
+                  "test_lab_folders.py", "test_runner_limits.py", "test_warm_worker.py", "test_lab1_grading.py",
+                  "test_release.py", "test_report_browser.py", "test_released_stubs.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return _LONGEST_FIRST.index(name) if name in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
