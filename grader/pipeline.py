@@ -122,7 +122,7 @@ def _memo_store(lab: Lab, limits: Limits) -> Path | None:
     if folder is None or not re.fullmatch(r"[A-Za-z0-9_]+", lab.name):
         return None
     try:
-        path = folder.resolve() / f"memo-{lab.name}-{grading_fingerprint(lab.name)}.json"
+        path = folder.resolve() / f"memo-{lab.name}-{grading_fingerprint(lab.name)}.jsonl"
     except (OSError, GraderError):
         return None
     return None if any(root == path or root in path.parents for root in python_roots(secrets())) else path

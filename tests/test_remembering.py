@@ -60,7 +60,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def test_a_remembered_run_comes_back_exactly_from_another_process(tmp_path: Path, fresh_memory: None) -> None:
-    store = tmp_path / "cache" / "memo-lab2-0123456789abcdef.json"
+    store = tmp_path / "cache" / "memo-lab2-0123456789abcdef.jsonl"
     calls: list[int] = []
 
     def run(x: torch.Tensor, steps: int) -> object:
@@ -92,17 +92,17 @@ def test_a_remembered_run_comes_back_exactly_from_another_process(tmp_path: Path
     assert _same(remembered(x, 4), run(x, 4)) and calls == [3, 4, 4]
 
     # The same entries give the same bytes, whatever order they were computed in.
-    other = tmp_path / "other.json"
+    other = tmp_path / "other.jsonl"
     _as_new_process(other)
     remembered(x, 3)
     remembering.save()
     assert other.read_bytes() == written
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\xff not json", b"[1, 2]", b'{"a": 1}', b"null"])
+@pytest.mark.parametrize("content", [b"", b"\x00\xff not json", b"[1, 2]", b'{"a": 1}', b"null", b'["x",{"tuple":5}]'])
 def test_whatever_the_store_holds_a_call_is_made_and_the_store_mended(content: bytes, tmp_path: Path,
                                                                       fresh_memory: None) -> None:
-    store = tmp_path / "memo.json"
+    store = tmp_path / "memo.jsonl"
     remembering.use_store(store)
     calls: list[int] = []
 
@@ -114,9 +114,10 @@ def test_whatever_the_store_holds_a_call_is_made_and_the_store_mended(content: b
     remembered(1)
     remembering.save()
     # Now break every entry in the file's way: the whole file, or each remembered value.
-    entries = json.loads(store.read_text(encoding="utf-8"))
-    store.write_bytes(content if content else json.dumps({k: {"tensor": "float32", "shape": [9], "grad": False,
-                                                               "values": ["x"]} for k in entries}).encode())
+    digests = [json.loads(line)[0] for line in store.read_text(encoding="utf-8").splitlines()]
+    assert len(digests) == 1
+    broken = [json.dumps([d, {"tensor": "float32", "shape": [9], "grad": False, "values": ["x"]}]) for d in digests]
+    store.write_bytes(content.replace(b"x", digests[0].encode()) if content else "\n".join(broken).encode())
     _as_new_process(store)
     assert remembered(1) == [1 / 3] and calls == [1, 1]
     remembering.save()
@@ -147,7 +148,7 @@ def test_a_grade_reads_the_runs_an_earlier_grade_kept_and_reports_the_same_bytes
         return (tmp_path / "r.json").read_bytes()
 
     first = report()
-    stores = list(cache.glob("grader/memo-lab2-*.json"))
+    stores = list(cache.glob("grader/memo-lab2-*.jsonl"))
     assert len(stores) == 1
     assert report() == first
     result = json.loads(first)
@@ -161,6 +162,6 @@ def test_a_grade_reads_the_runs_an_earlier_grade_kept_and_reports_the_same_bytes
             return [0.0 if isinstance(v, float) else zeroed(v) for v in value]
         return value
 
-    entries = json.loads(stores[0].read_text(encoding="utf-8"))
-    stores[0].write_text(json.dumps({k: zeroed(v) for k, v in entries.items()}), encoding="utf-8")
+    lines = [json.loads(line) for line in stores[0].read_text(encoding="utf-8").splitlines()]
+    stores[0].write_text("".join(json.dumps([d, zeroed(v)]) + "\n" for d, v in lines), encoding="utf-8")
     assert report() != first

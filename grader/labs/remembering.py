@@ -8,8 +8,9 @@ no longer simulates every mistake again (about 2.4 s for lab 2 here).
 
 The file belongs to one lab and one grading fingerprint (grader.batch.records): a change to
 the grader, the lab, its solution or the packages that grade gives another file. It holds
-plain JSON (tensors as dtype, shape and values, which round-trip exactly); whatever it holds,
-reading it runs no code. It is the user's own (mode 0600): the reference's runs on hidden
+JSON lines, one per call (tensors as dtype, shape and values, which round-trip exactly), and a
+process parses only the lines of the calls it makes; whatever the file holds, reading it runs no
+code. It is the user's own (mode 0600): the reference's runs on hidden
 inputs are in it.
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -125,66 +127,69 @@ def _finite(values: list[Any]) -> list[Any]:
 
 
 class _Store:
-    """One file of remembered runs: {digest of the call: its result's JSON form}."""
+    """One file of remembered runs, a line per call: `["<digest of the call>", <its result's JSON form>]`,
+    sorted. Only the lines of the calls a process makes are parsed."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: dict[str, Any] | None = None
+        self.lines: dict[str, str] | None = None  # digest -> its line
         self.added = False
 
-    def _load(self) -> dict[str, Any]:
-        if self.entries is None:
-            try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-                self.entries = data if isinstance(data, dict) else {}
-            except (OSError, ValueError):
-                self.entries = {}
-        return self.entries
+    def _read(self) -> dict[str, str]:
+        lines: dict[str, str] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return lines
+        for line in text.splitlines():
+            if _LINE_START.match(line):
+                lines[line[2:66]] = line
+        return lines
+
+    def _load(self) -> dict[str, str]:
+        if self.lines is None:
+            self.lines = self._read()
+        return self.lines
 
     def get(self, digest: str) -> tuple[bool, Any]:
-        data = self._load().get(digest)
-        if data is None:
+        line = self._load().get(digest)
+        if line is None:
             return False, None
         try:
-            return True, _decode(data)
-        except (ValueError, TypeError, RuntimeError, OverflowError):
+            return True, _decode(json.loads(line)[1])
+        except (ValueError, TypeError, RuntimeError, OverflowError, IndexError):
             return False, None
 
     def put(self, digest: str, value: Any) -> None:
-        entries = self._load()
-        if len(entries) >= _STORE_ENTRIES:
+        lines = self._load()
+        if len(lines) >= _STORE_ENTRIES:
             return
         try:
-            encoded = _encode(value)
+            line = json.dumps([digest, _encode(value)], sort_keys=True, separators=(",", ":"))
         except _Unkeyable:
             return
-        entries[digest] = encoded
+        lines[digest] = line
         self.added = True
 
     def save(self) -> None:
         """Add what this process computed to what the file holds now (another process may have
         written it meanwhile), all at once."""
-        if not self.added or self.entries is None:
+        if not self.added or self.lines is None:
             return
         from ..errors import GraderError
         from ..reporting.files import write_atomic
 
-        merged = dict(self.entries)
-        try:
-            on_disk = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(on_disk, dict):
-                merged = {**on_disk, **merged}
-        except (OSError, ValueError):
-            pass
-        text = json.dumps(dict(sorted(merged.items())[:_STORE_ENTRIES]), sort_keys=True, separators=(",", ":"))
+        merged = {**self._read(), **self.lines}
+        text = "".join(line + "\n" for _, line in sorted(merged.items())[:_STORE_ENTRIES])
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(self.path, text + "\n", mode=0o600)
+            write_atomic(self.path, text, mode=0o600)
             self.added = False
         except (OSError, GraderError):
             pass  # only a cache: the next process computes again
 
 
+_LINE_START = re.compile(r'\["[0-9a-f]{64}",')
 _store: _Store | None = None
 _lock = threading.Lock()  # the checks' head start runs in a thread
 
