@@ -46,7 +46,8 @@ def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
 
     The first time in a process (given the probes), the checks also run once on the reference's
     own answers: the suite is imported and the reference runs the checks compare with are
-    remembered (grader.labs.checking.memo), so after the student's run only the comparing is left.
+    remembered (grader.labs.remembering.memo, also between processes), so after the student's
+    run only the comparing is left.
     """
     from . import checks  # (imports torch and pytest)
 
