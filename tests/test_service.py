@@ -189,9 +189,8 @@ def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str,
         client.send_signal(signal.SIGINT)  # Ctrl-C
         _, stderr = client.communicate(timeout=30)
         assert client.returncode == 130, stderr
-        # A stop that lands while the warm sandbox is still starting waits for it to be ready, then closes it:
-        # under the full suite's load that start alone has taken over 30 s.
-        assert _gone(below, 90), {p: _comm(p) for p in below if Path(f"/proc/{p}").exists()}
+        # A stop that lands while the warm sandbox is still starting kills it rather than waiting for it.
+        assert _gone(below, 30), {p: _comm(p) for p in below if Path(f"/proc/{p}").exists()}
     finally:
         if client.poll() is None:
             client.kill()

@@ -129,3 +129,32 @@ def test_no_zygote_is_started_where_the_limits_come_from_a_systemd_scope(monkeyp
         assert not warm._pending
     finally:
         cgroups.limits_method.cache_clear()
+
+
+def test_a_stop_while_the_warm_sandbox_starts_kills_it_instead_of_waiting(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C or a batch's stop can land while a zygote is still importing torch (over 30 s under load):
+    `shutdown` kills it and removes its folder at once rather than waiting for it to be ready. Here the
+    zygote never becomes ready, so a shutdown that waits would take its whole start-up timeout (120 s)."""
+    import threading
+    import time
+
+    from grader.runner import warm
+
+    assert warm.enabled()
+    warm.shutdown()  # nothing left from earlier tests
+    never_ready = tmp_path / "zygote.py"
+    never_ready.write_text("import time\ntime.sleep(600)\n", encoding="utf-8")
+    monkeypatch.setattr(warm, "ZYGOTE", never_ready)
+    warm.prestart()
+    limit = time.monotonic() + 60
+    while not warm._starting and time.monotonic() < limit:
+        time.sleep(0.05)
+    (zygote,) = tuple(warm._starting)
+    assert zygote.alive() and zygote.exchange.exists()
+    stopping = threading.Thread(target=warm.shutdown, daemon=True)
+    stopping.start()
+    stopping.join(60)
+    assert not stopping.is_alive(), "shutdown waited for a warm sandbox that was still starting"
+    assert not zygote.alive() and not zygote.exchange.exists()
+    assert not warm._pending and not warm._idle and not warm._starting

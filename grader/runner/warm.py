@@ -177,6 +177,11 @@ class Zygote:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
+    def kill(self) -> None:
+        """End the sandbox at once (its folder goes with `close`)."""
+        with contextlib.suppress(OSError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+
     def _receive(self, timeout: float) -> dict[str, Any] | None:
         self._control.settimeout(timeout)
         try:
@@ -302,15 +307,22 @@ _starter = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_pref
 
 
 _pending: list[concurrent.futures.Future[Zygote]] = []  # zygotes started ahead of need
+_starting: set[Zygote] = set()  # zygotes not yet ready, which `shutdown` kills rather than waits for
+_starting_lock = threading.Lock()
 
 
 def _new_zygote(kernels: bool = False) -> Zygote:
     zygote = Zygote(kernels)
+    with _starting_lock:
+        _starting.add(zygote)
     try:
         zygote.wait_ready()
     except BaseException:
         zygote.close()
         raise
+    finally:
+        with _starting_lock:
+            _starting.discard(zygote)
     return zygote
 
 
@@ -366,11 +378,21 @@ def release(zygote: Zygote, healthy: bool) -> None:
 
 @atexit.register
 def shutdown() -> None:
+    """Close every zygote of this process. One still starting is killed, not waited for: a stop must
+    not wait for a torch import (it took over 30 s under load)."""
     with _pool_lock:
         while _pending:
             started = _pending.pop()
-            if not started.cancel():
-                with contextlib.suppress(BaseException):
-                    _idle.append(started.result(timeout=READY_TIMEOUT))
+            if started.cancel():
+                continue
+            deadline = time.monotonic() + READY_TIMEOUT
+            while not started.done() and time.monotonic() < deadline:
+                with _starting_lock:
+                    for zygote in _starting:
+                        zygote.kill()  # its wait_ready then fails, and _new_zygote closes it
+                with contextlib.suppress(concurrent.futures.TimeoutError):
+                    started.exception(timeout=0.1)
+            if started.done() and started.exception() is None:
+                _idle.append(started.result())  # it was ready before the kill
         while _idle:
             _idle.pop().close()
