@@ -167,3 +167,39 @@ def test_a_grade_reads_the_runs_an_earlier_grade_kept_and_reports_the_same_bytes
     lines = [json.loads(line) for line in stores[0].read_text(encoding="utf-8").splitlines()]
     stores[0].write_text("".join(json.dumps([d, zeroed(v)]) + "\n" for d, v in lines), encoding="utf-8")
     assert report() != first
+
+
+def test_a_save_removes_the_labs_files_unused_for_a_week_and_a_read_marks_its_own_used(
+        tmp_path: Path, fresh_memory: None) -> None:
+    """Each grader or lab version makes another file of about 2 MB: a save removes this lab's files of
+    other fingerprints untouched for a week, and nothing else. Reading a file marks it used, so an old
+    grader's save does not remove the file a newer one keeps reading without adding to it."""
+    import os
+    import time
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    week_ago = time.time() - 8 * 24 * 3600
+    files = {name: folder / name for name in (
+        "memo-lab2-aaaaaaaaaaaaaaaa.jsonl",  # this lab, another fingerprint, unused for a week: goes
+        "memo-lab2-bbbbbbbbbbbbbbbb.jsonl",  # this lab, another fingerprint, used yesterday: stays
+        "memo-lab2x-cccccccccccccccc.jsonl",  # another lab (whose name starts like this one's): stays
+        "checks-lab2-dddddddddddddddd.json",  # the batch's cache: stays
+        "memo-lab1-eeeeeeeeeeeeeeee.jsonl")}  # another lab, read below: marked used
+    for path in files.values():
+        path.write_text('["' + "0" * 64 + '",1]\n', encoding="utf-8")
+        os.utime(path, (week_ago, week_ago))
+    yesterday = time.time() - 24 * 3600
+    os.utime(files["memo-lab2-bbbbbbbbbbbbbbbb.jsonl"], (yesterday, yesterday))
+
+    _as_new_process(files["memo-lab1-eeeeeeeeeeeeeeee.jsonl"])
+    assert remembering.memo(lambda x: x + 1)(1) == 2  # reads the file (the call itself is not in it)
+    assert files["memo-lab1-eeeeeeeeeeeeeeee.jsonl"].stat().st_mtime > time.time() - 60
+
+    ours = folder / "memo-lab2-ffffffffffffffff.jsonl"
+    _as_new_process(ours)
+    assert remembering.memo(lambda x: x * 3)(2) == 6
+    remembering.save()
+    assert ours.is_file()
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([ours.name, *(name for name in files if name != "memo-lab2-aaaaaaaaaaaaaaaa.jsonl")])

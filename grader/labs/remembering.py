@@ -11,7 +11,9 @@ the grader, the lab, its solution or the packages that grade gives another file.
 JSON lines, one per call (tensors as dtype, shape and values, which round-trip exactly), and a
 process parses only the lines of the calls it makes; whatever the file holds, reading it runs no
 code. It is the user's own (mode 0600): the reference's runs on hidden
-inputs are in it.
+inputs are in it. A file is about 2 MB for lab 2, and each new grader or lab version makes
+another: files of the same lab with another fingerprint go once nothing has used them for a
+week (a process that reads its file marks it used, at most once a day).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,6 +39,8 @@ __all__ = ["memo", "use_store", "save"]
 _MEMO: dict[tuple[Any, ...], Any] = {}
 _MEMO_ENTRIES = 512  # a bound on what is kept; past it the memory starts again empty
 _STORE_ENTRIES = 512  # a store this full takes no more entries
+_UNUSED_FOR = 7 * 24 * 3600  # another fingerprint's file left this long goes
+_MARK_EVERY = 24 * 3600  # how stale a file's time may be before a read marks it used
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -149,7 +154,29 @@ class _Store:
     def _load(self) -> dict[str, str]:
         if self.lines is None:
             self.lines = self._read()
+            if self.lines:
+                self._mark_used()
         return self.lines
+
+    def _mark_used(self) -> None:
+        """Bring the file's time up to date if it is over a day old, so that an old grader's save
+        (`_prune`) does not take it for unused."""
+        try:
+            if self.path.stat().st_mtime < time.time() - _MARK_EVERY:
+                os.utime(self.path)
+        except OSError:
+            pass
+
+    def _prune(self) -> None:
+        """Remove this lab's files of other fingerprints that nothing has used for a week."""
+        lab_prefix = self.path.name.rsplit("-", 1)[0] + "-"  # "memo-<lab>-": lab names have no "-"
+        unused_since = time.time() - _UNUSED_FOR
+        for other in self.path.parent.glob(f"{lab_prefix}*.jsonl"):
+            try:
+                if other != self.path and other.is_file() and other.stat().st_mtime < unused_since:
+                    other.unlink()
+            except OSError:
+                continue
 
     def get(self, digest: str) -> tuple[bool, Any]:
         line = self._load().get(digest)
@@ -186,7 +213,8 @@ class _Store:
             write_atomic(self.path, text, mode=0o600)
             self.added = False
         except (OSError, GraderError):
-            pass  # only a cache: the next process computes again
+            return  # only a cache: the next process computes again
+        self._prune()
 
 
 _LINE_START = re.compile(r'\["[0-9a-f]{64}",')
