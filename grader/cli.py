@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 import sys
+import tempfile
 import warnings
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -62,7 +65,7 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:  # nan would pass `<= 0` and end every run at once
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
@@ -352,20 +355,44 @@ def _grade_one(argv: list[str]) -> int:
     from .submission import resolve
 
     submission = resolve(args.path, args.lab)
+    _check_report_paths(submission.path, [("--json", args.json), ("--html", args.html)])
     limits = _limits(args, lab=submission.lab.name)
     result = _served(submission, limits, args.quiet) or grade_submission(submission, limits)
+    if args.quiet:  # on the terminal first: a report that cannot be written then loses nothing
+        print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
+    else:
+        render_terminal(result, lang=language(args.lang))
     if args.json:
         write_json(result, args.json)
     if args.html:
         write_html(result, args.html, language(args.lang))
-    if args.quiet:
-        print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
-    else:
-        render_terminal(result, lang=language(args.lang))
     if result.grader_errors:  # the report is written; the exit status says it cannot be trusted
         print(f"grade: {_words()('cli.error')}: {_say(_grader_errors_line(result.grader_errors))}", file=sys.stderr)
         return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
+
+
+def _check_report_paths(submission: Path, reports: list[tuple[str, str | None]]) -> None:
+    """Before grading, refuse a report path that would overwrite the submission or the other
+    report, and one whose folder cannot be written (found by creating and removing a file there)."""
+    from .errors import ReportWriteError
+
+    taken = {submission.resolve(): "the submission being graded"}
+    for option, name in reports:
+        if not name:
+            continue
+        target = Path(name).resolve()
+        if target in taken:
+            _fail(f"{option} {name} would overwrite {taken[target]}")
+        taken[target] = option
+        if target.is_dir():
+            raise ReportWriteError(Path(name), os.strerror(errno.EISDIR))
+        try:
+            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as error:
+            raise ReportWriteError(Path(name), error.strerror or str(error)) from error
+        os.close(fd)
+        os.unlink(probe)
 
 
 def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult | None:

@@ -150,10 +150,28 @@ def test_a_call_limit_under_one_second_still_applies(tmp_path: Path) -> None:
     assert hypothesis and all(c["message"] == "hypothesis timed out after 0.5 s" for c in hypothesis), hypothesis
 
 
-def test_unwritable_report_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("html", "says"), [
+    ("afile/report.html", "cannot write"),  # its folder is a file
+    ("lab2.py", "--html lab2.py would overwrite the submission being graded"),
+    ("report.json", "--html report.json would overwrite --json"),  # run_grade writes the JSON report there
+])
+def test_a_report_path_that_cannot_work_is_refused_before_grading(html: str, says: str, tmp_path: Path) -> None:
+    """One line and exit 2, before the submission runs (its import would leave a file: it must not),
+    and the student's file untouched."""
     (tmp_path / "afile").write_text("")
-    graded = run_grade(SOLUTION / "lab2.py", "--html", str(tmp_path / "afile" / "report.html"), cwd=tmp_path)
-    assert graded.returncode == 2 and "cannot write" in graded.stderr and "Traceback" not in graded.stderr
+    ran = tmp_path / "ran"
+    code = f"open({str(ran)!r}, 'w').close()\n" + (SOLUTION / "lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_text(code, encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", "--unsandboxed", "--html", html, cwd=tmp_path)
+    assert graded.returncode == 2 and says in graded.stderr, graded.stderr
+    assert len(graded.stderr.strip().splitlines()) == 1 and "Traceback" not in graded.stderr
+    assert not ran.exists() and (tmp_path / "lab2.py").read_text(encoding="utf-8") == code
+
+
+def test_a_time_limit_must_be_a_finite_positive_number(tmp_path: Path) -> None:
+    for bad in ("nan", "inf", "0", "-1", "abc"):
+        graded = run_grade(SOLUTION / "lab2.py", "--call-timeout", bad, cwd=tmp_path)
+        assert graded.returncode == 2 and "expected a positive number of seconds" in graded.stderr, (bad, graded.stderr)
 
 
 def test_reports_are_deterministic(tmp_path: Path) -> None:
