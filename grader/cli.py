@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import warnings
+from collections.abc import Iterator
 from enum import IntEnum
+from types import FrameType
 from typing import TYPE_CHECKING
 from pathlib import Path
 
@@ -357,7 +362,10 @@ def _grade_one(argv: list[str]) -> int:
     submission = resolve(args.path, args.lab)
     _check_report_paths(submission.path, [("--json", args.json), ("--html", args.html)])
     limits = _limits(args, lab=submission.lab.name)
-    result = _served(submission, limits, args.quiet) or grade_submission(submission, limits)
+    with _ctrl_c_remembered() as interrupted:
+        result = _served(submission, limits, args.quiet) or grade_submission(submission, limits)
+        if interrupted:  # caught on the way (pytest ends its session; a kernel is taken for dead)
+            raise KeyboardInterrupt
     if args.quiet:  # on the terminal first: a report that cannot be written then loses nothing
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
     else:
@@ -370,6 +378,28 @@ def _grade_one(argv: list[str]) -> int:
         print(f"grade: {_words()('cli.error')}: {_say(_grader_errors_line(result.grader_errors))}", file=sys.stderr)
         return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
+
+
+@contextlib.contextmanager
+def _ctrl_c_remembered() -> Iterator[list[bool]]:
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered (the list yielded is then
+    not empty): the runner or pytest may catch it, and a grade stopped anywhere reports nothing.
+    A SIGINT that is ignored (a background job) or handled by someone else is left alone."""
+    seen: list[bool] = []
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    ours = (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if ours:
+        signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield seen
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _check_report_paths(submission: Path, reports: list[tuple[str, str | None]]) -> None:

@@ -198,3 +198,41 @@ def test_a_notebook_from_an_older_jupyter_grades_without_warnings(tmp_path: Path
     graded = run_grade(path, cwd=tmp_path)
     assert graded.returncode == 0 and graded.report["score"] == 25
     assert "warning" not in graded.stderr, graded.stderr
+
+
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_ctrl_c_while_the_functions_run_writes_no_report(kind: str, tmp_path: Path) -> None:
+    """Ctrl-C while the grader calls the student's functions: "interrupted", exit 130 and no report.
+    The stop can land where the runner or pytest catches it (a notebook's kernel taken for dead, a
+    session ended early): the grade must not go on to write a score for the part that ran."""
+    import signal
+    import subprocess
+    import time
+
+    from conftest import GRADE, interruptible
+
+    called = tmp_path / "called"
+    wrap = (f"\n_train = train\n\ndef train(*args, **kwargs):\n    import time\n    open({str(called)!r}, 'w').close()\n"
+            "    time.sleep(5)\n    return _train(*args, **kwargs)\n")
+    source = (SOLUTION / "lab2.py").read_text(encoding="utf-8") + wrap
+    if kind == "py":
+        (tmp_path / "lab2.py").write_text(source, encoding="utf-8")
+    else:
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), tmp_path / "lab2.ipynb")
+    proc = subprocess.Popen([str(GRADE), str(tmp_path / f"lab2.{kind}"), "--unsandboxed", "--json", "r.json"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
+    try:
+        limit = time.monotonic() + 120
+        while not called.exists() and proc.poll() is None and time.monotonic() < limit:
+            time.sleep(0.05)
+        assert called.exists(), "the functions were never called: the test proves nothing"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert not (tmp_path / "r.json").exists() and "Score" not in stdout
