@@ -178,7 +178,7 @@ def test_folder_names_are_safe_distinct_and_stable(ids: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def awkward_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """One batch over links out of the class folder, a pipe, a zipped link (eve ... kim), and an
+    """One batch over links out of the class folder, a pipe, a zipped link (eve ... kim), a broken notebook (liz), and an
     entry whose output folder is in the way (alice, bob, carl): one worker start for both tests."""
     root = tmp_path_factory.mktemp("awkward")
     klass, out, outside = root / "class", root / "out", root / "outside"
@@ -197,6 +197,7 @@ def awkward_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.
     (klass / "kim" / "drafts").mkdir(parents=True)
     shutil.copy(SOLUTION, klass / "kim" / "drafts" / "final.py")
     (klass / "kim" / "lab2.py").symlink_to(klass / "kim" / "drafts" / "final.py")  # inside the class folder: fine
+    (klass / "liz.ipynb").write_text("{not json", encoding="utf-8")  # unreadable, in the worker's scratch copy
     shutil.copy(SOLUTION, klass / "alice.py")
     nothing_gradable(klass / "bob")
     nothing_gradable(klass / "carl")
@@ -214,6 +215,9 @@ def test_links_out_of_the_class_folder_are_not_followed(awkward_class: tuple[sub
     assert found["jay"]["verdict"] == "unreadable" and "not a regular file" in found["jay"]["message"]
     assert found["gus"]["score"] == 0 and found["gus"]["verdict"] == "raised errors"  # the link's text, not the solution
     assert found["kim"]["score"] == 25
+    # Named as handed in: the worker's scratch folder has a random name, and two runs would differ.
+    assert found["liz"]["verdict"] == "unreadable" and found["liz"]["message"].startswith("cannot read liz.ipynb: ")
+    assert "grader-entry" not in (out / "results.json").read_text(encoding="utf-8")
 
 
 # --- one entry never ends the batch ------------------------------------------------------------
@@ -232,7 +236,7 @@ def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on
     assert [v["verdict"] for k, v in found.items() if k != "bob"].count("grader error") == 0
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
         assert [row["student"] for row in csv.DictReader(f)] == ["alice", "bob", "carl", "eve", "fay", "gus", "hal",
-                                                                 "jay", "kim"]
+                                                                 "jay", "kim", "liz"]
 
 
 def _processes_with(token: str) -> list[int]:

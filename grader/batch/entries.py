@@ -187,7 +187,10 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
     folder.mkdir()
     origins: dict[str, str] = {}
     for name, (path, shown) in chosen.items():
-        shutil.copyfile(path, folder / name)
+        try:
+            shutil.copyfile(path, folder / name)
+        except OSError as exc:  # the student's file, not the grader: a permission, a FIFO, a vanished file
+            raise EntryProblem("unreadable", f"cannot read {shown}: {exc.strerror or exc}") from None
         origins[name] = shown
     return folder, origins
 

@@ -70,7 +70,10 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
         lab = load_lab(job.lab)
         with tempfile.TemporaryDirectory(prefix="grader-entry-") as scratch:
             folder, origins = gather(entry, lab.stem, Path(scratch))
-            result = grade(folder, job.lab, job.limits)
+            try:
+                result = grade(folder, job.lab, job.limits)
+            except GraderError as exc:  # named as the student handed it in, not by its scratch copy
+                raise GraderError(_as_handed_in(str(exc), folder, origins)) from None
     except EntryProblem as problem:
         return replace(base, verdict=problem.verdict, message=problem.message, seconds=time.monotonic() - started)
     except GraderError as exc:
@@ -84,6 +87,14 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     verdict, message = verdict_of(result)
     return replace(base, verdict=verdict, message=message, result=result, max_score=result.max_score,
                    seconds=time.monotonic() - started)
+
+
+def _as_handed_in(message: str, folder: Path, origins: dict[str, str]) -> str:
+    """`message` with the scratch copies' paths replaced by the entry's own names (the scratch folder's
+    name is random: the record, and so the gradebook, would differ between two identical runs)."""
+    for name, shown in origins.items():
+        message = message.replace(str(folder / name), shown)
+    return message.replace(str(folder), ".")
 
 
 def blank_record(entry: Entry, key: str, verdict: str = "ok", message: str = "") -> StudentRecord:
