@@ -379,7 +379,9 @@ def release(zygote: Zygote, healthy: bool) -> None:
 @atexit.register
 def shutdown() -> None:
     """Close every zygote of this process. One still starting is killed, not waited for: a stop must
-    not wait for a torch import (it took over 30 s under load)."""
+    not wait for a torch import (it took over 30 s under load). Call it before the process exits
+    too: at exit Python joins `_starter`'s thread, which waits for a starting zygote, before
+    atexit handlers run."""
     with _pool_lock:
         while _pending:
             started = _pending.pop()
