@@ -342,8 +342,6 @@ def main(argv: list[str] | None = None) -> int:
     except GraderError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        if "grader.runner.warm" in sys.modules:  # now: at exit Python would first wait for a starting one
-            sys.modules["grader.runner.warm"].shutdown()
         print("grade: " + _say("interrupted; results written so far are kept (run the same command again to resume)"),
               file=sys.stderr)
         return 130

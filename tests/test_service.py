@@ -190,8 +190,8 @@ def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str,
         _, stderr = client.communicate(timeout=30)
         assert client.returncode == 130, stderr
         # A stop that lands while the warm sandbox is still starting kills it rather than waiting for it. The
-        # bound stays generous: in one fresh-clone run under the suite's load, 30 s was not enough (before the
-        # service closed its sandboxes itself instead of at exit, where Python first joins the starting thread).
+        # bound stays generous: in one fresh-clone run under the suite's load, 30 s was not enough (when the
+        # zygotes' starter was a ThreadPoolExecutor, whose thread Python joins at exit before atexit handlers).
         assert _gone(below, 90), {p: _comm(p) for p in below if Path(f"/proc/{p}").exists()}
     finally:
         if client.poll() is None:

@@ -131,30 +131,35 @@ def test_no_zygote_is_started_where_the_limits_come_from_a_systemd_scope(monkeyp
         cgroups.limits_method.cache_clear()
 
 
-def test_a_stop_while_the_warm_sandbox_starts_kills_it_instead_of_waiting(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Ctrl-C or a batch's stop can land while a zygote is still importing torch (over 30 s under load):
-    `shutdown` kills it and removes its folder at once rather than waiting for it to be ready. Here the
-    zygote never becomes ready, so a shutdown that waits would take its whole start-up timeout (120 s)."""
-    import threading
-    import time
-
-    from grader.runner import warm
-
-    assert warm.enabled()
-    warm.shutdown()  # nothing left from earlier tests
+def test_a_process_that_leaves_while_its_warm_sandbox_starts_kills_it_instead_of_waiting(tmp_path: Path) -> None:
+    """A Ctrl-C, a stopped service or a batch's stop can end a process while its zygote still imports torch
+    (over 30 s under load): the process leaves at once, and the zygote and its folder go with it. Here the
+    zygote never becomes ready, so a process that waits for it would take its start-up timeout (120 s)."""
     never_ready = tmp_path / "zygote.py"
     never_ready.write_text("import time\ntime.sleep(600)\n", encoding="utf-8")
-    monkeypatch.setattr(warm, "ZYGOTE", never_ready)
-    warm.prestart()
-    limit = time.monotonic() + 60
-    while not warm._starting and time.monotonic() < limit:
-        time.sleep(0.05)
-    (zygote,) = tuple(warm._starting)
-    assert zygote.alive() and zygote.exchange.exists()
-    stopping = threading.Thread(target=warm.shutdown, daemon=True)
-    stopping.start()
-    stopping.join(60)
-    assert not stopping.is_alive(), "shutdown waited for a warm sandbox that was still starting"
-    assert not zygote.alive() and not zygote.exchange.exists()
-    assert not warm._pending and not warm._idle and not warm._starting
+    script = f"""
+import sys, time
+from pathlib import Path
+from grader.runner import warm
+assert warm.enabled()
+warm.ZYGOTE = Path({str(never_ready)!r})
+warm.prestart()
+limit = time.monotonic() + 60
+while not warm._starting and time.monotonic() < limit:
+    time.sleep(0.05)
+(zygote,) = tuple(warm._starting)
+assert zygote.alive()
+print(zygote.exchange, zygote._proc.pid, flush=True)
+sys.exit(0)  # the interpreter's exit: atexit handlers, and whatever Python joins before them
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"the process waited for a warm sandbox that was still starting: {stdout}")
+    assert proc.returncode == 0, stderr
+    exchange, bwrap = stdout.split()
+    assert not Path(exchange).exists()
+    assert not Path(f"/proc/{bwrap}").exists() or "Z" in Path(f"/proc/{bwrap}/stat").read_text().split(")")[1][:3]

@@ -24,6 +24,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -301,9 +302,45 @@ def _host_child(parent: int, inner: int) -> int | None:
 
 _idle: list[Zygote] = []
 _pool_lock = threading.Lock()
-# Zygotes start from one long-lived thread: bubblewrap's --die-with-parent follows the thread
-# that started it, and grading may run in short-lived threads.
-_starter = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-zygotes")
+
+
+class _Starter:
+    """Starts zygotes from one long-lived thread: bubblewrap's --die-with-parent follows the thread
+    that started it, and grading may run in short-lived threads. A daemon thread, not a
+    ThreadPoolExecutor's: at exit Python joins those before atexit handlers run, so it would wait
+    for a zygote still importing torch (over 30 s under load) before `shutdown` could kill it."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Zygote], bool]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, kernels: bool = False) -> concurrent.futures.Future[Zygote]:
+        started: concurrent.futures.Future[Zygote] = concurrent.futures.Future()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():  # (none after a fork)
+                self._thread = threading.Thread(target=self._serve, name="grader-zygotes", daemon=True)
+                self._thread.start()
+        self._jobs.put((started, kernels))
+        return started
+
+    def _serve(self) -> None:
+        while True:
+            started, kernels = self._jobs.get()
+            if not started.set_running_or_notify_cancel():
+                continue
+            try:
+                started.set_result(_new_zygote(kernels))
+            except BaseException as exc:
+                started.set_exception(exc)
+
+
+_starter = _Starter()
+# A forked child has no starter thread; its queue and lock start afresh.
+os.register_at_fork(after_in_child=_starter.reset)
 
 
 _pending: list[concurrent.futures.Future[Zygote]] = []  # zygotes started ahead of need
@@ -335,7 +372,7 @@ def prestart(kernels: bool = False) -> None:
         return
     with _pool_lock:
         if not _idle and not _pending:
-            _pending.append(_starter.submit(_new_zygote, kernels))
+            _pending.append(_starter.submit(kernels))
 
 
 def acquire() -> Zygote:
@@ -352,7 +389,7 @@ def acquire() -> Zygote:
             return _take(started)
         except ZygoteError:
             pass  # try once more from scratch
-    return _take(_starter.submit(_new_zygote))
+    return _take(_starter.submit())
 
 
 def _take(started: concurrent.futures.Future[Zygote]) -> Zygote:
@@ -379,9 +416,7 @@ def release(zygote: Zygote, healthy: bool) -> None:
 @atexit.register
 def shutdown() -> None:
     """Close every zygote of this process. One still starting is killed, not waited for: a stop must
-    not wait for a torch import (it took over 30 s under load). Call it before the process exits
-    too: at exit Python joins `_starter`'s thread, which waits for a starting zygote, before
-    atexit handlers run."""
+    not wait for a torch import (it took over 30 s under load)."""
     with _pool_lock:
         while _pending:
             started = _pending.pop()

@@ -138,22 +138,12 @@ def _leave(path: Path, inode: int) -> None:
             path.unlink()
 
 
-def _close_warm_sandboxes() -> None:
-    """Now, not at exit: before atexit handlers run, Python joins the thread that starts warm
-    sandboxes, which would wait for one still importing torch to be ready."""
-    if "grader.runner.warm" in sys.modules:
-        sys.modules["grader.runner.warm"].shutdown()
-
-
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, stopping.request)
     signal.signal(signal.SIGINT, stopping.request)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     with contextlib.suppress(stopping.Stopped):
-        try:
-            serve(Path(argv[0]), idle_seconds())
-        finally:
-            _close_warm_sandboxes()
+        serve(Path(argv[0]), idle_seconds())
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     return 0
