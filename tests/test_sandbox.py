@@ -162,12 +162,13 @@ def test_filling_the_disk_stops_at_the_limit(tmp_path: Path) -> None:
     assert graded.report["score"] == 25, graded.stdout[-2000:]
 
 
-def _processes_with(token: str) -> list[int]:
+def processes_with(token: str, where: str = "cmdline") -> list[int]:
+    """The processes whose /proc/<pid>/<where> (cmdline, or comm: a name a process gave itself) holds `token`."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if token.encode() in Path(f"/proc/{entry.name}/cmdline").read_bytes():
+                if token.encode() in Path(f"/proc/{entry.name}/{where}").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 pass
@@ -177,7 +178,7 @@ def _processes_with(token: str) -> list[int]:
 def test_nothing_outlives_the_grading(tmp_path: Path) -> None:
     token = f"grader-stray-{uuid.uuid4().hex}"
     graded = run_grade(with_attack("outlives_grading.py", "py", tmp_path, TOKEN=token), *FAST, cwd=tmp_path)
-    survivors = _processes_with(token)
+    survivors = processes_with(token)
     for pid in survivors:  # clean up before failing
         os.kill(pid, signal.SIGKILL)
     assert survivors == []

@@ -14,6 +14,10 @@ namespace (everything it started dies with it, and it cannot name the zygote to 
 it); the zygote is not dumpable (no ptrace, no /proc/<pid>/mem); the grader kills the
 run's cgroup before the zygote serves anyone else. A zygote that misbehaves (it stops
 answering, or dies) is thrown away and the run is started cold.
+
+A batch's workers share one zygote (`start_shared` in the main process, `share` in each worker):
+each worker attaches over a socket in the zygote's exchange folder, and forks are taken one at
+a time across them (`_forking`).
 """
 
 from __future__ import annotations
@@ -22,17 +26,20 @@ import array
 import atexit
 import concurrent.futures
 import contextlib
+import fcntl
 import json
 import os
 import queue
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +52,7 @@ ZYGOTE = Path(__file__).with_name("zygote.py")
 READY_TIMEOUT = 120.0
 REPLY_TIMEOUT = 20.0
 MAX_IDLE = 2
+SOCKET, LOCK = "zygote.sock", ".forks"  # in a zygote's exchange folder
 _ZYGOTE_DISK = 16 * 1024 * 1024  # the zygote's own /tmp and home: it writes nothing
 
 
@@ -122,27 +130,59 @@ class WarmProcess:
 
 
 class Zygote:
-    """One warm, sandboxed Python serving runs one at a time."""
+    """One warm, sandboxed Python serving runs one at a time (for this process).
 
-    def __init__(self, kernels: bool = False) -> None:
+    `listen`: other processes of this user may `attach` to it (a batch's workers share one, started
+    by the batch's main process); each attached process gets a connection of its own.
+    """
+
+    def __init__(self, kernels: bool = False, listen: bool = False) -> None:
         self.kernels = kernels
         from .session import run_folders
 
         self.exchange = Path(tempfile.mkdtemp(prefix="grader-warm-", dir=run_folders()))
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._setup()
+        self._owner = True
+        try:
+            self._proc: subprocess.Popen[bytes] | None = self._start(theirs, listen)
+        finally:
+            theirs.close()
+
+    def _setup(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[int, WarmProcess] = {}
         self._next_id = 0
+        self._broken = False
         self.host_pid: int | None = None
         # Python folders the run's fresh /tmp, home or /dev/shm would cover: bound back inside it.
         fresh = [Path("/tmp"), Path("/home/student"), Path("/dev/shm")]
         self.keep = [str(root) for root in python_roots(secrets()) if any(f in root.parents for f in fresh)]
-        try:
-            self._proc = self._start(theirs)
-        finally:
-            theirs.close()
 
-    def _start(self, theirs: socket.socket) -> subprocess.Popen[bytes]:
+    @classmethod
+    def attach(cls, exchange: Path, timeout: float = READY_TIMEOUT) -> Zygote:
+        """A connection to the zygote another process started with `listen` in `exchange`, once it is
+        ready (raises ZygoteError if it does not come, or failed: its owner then removes the folder)."""
+        zygote = cls.__new__(cls)
+        zygote.kernels, zygote.exchange, zygote._owner, zygote._proc = True, exchange, False, None
+        zygote._setup()
+        deadline = time.monotonic() + timeout
+        while not (exchange / SOCKET).exists():
+            if not exchange.is_dir() or time.monotonic() > deadline:
+                raise ZygoteError("the batch's warm worker did not start")
+            time.sleep(0.05)
+        zygote._control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            zygote._control.connect(str(exchange / SOCKET))
+            # Its host pid, as the kernel gives it to this side: the cgroup moves and /proc need it.
+            credentials = zygote._control.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        except OSError as exc:
+            zygote._control.close()
+            raise ZygoteError(f"the batch's warm worker did not answer ({exc})") from exc
+        zygote.host_pid = struct.unpack("3i", credentials)[0]
+        return zygote
+
+    def _start(self, theirs: socket.socket, listen: bool) -> subprocess.Popen[bytes]:
         mounts = write_identity(self.exchange)
         (self.exchange / "passwd").rename(self.exchange / ".passwd")
         (self.exchange / "group").rename(self.exchange / ".group")
@@ -157,7 +197,8 @@ class Zygote:
         args.seek(0)
         env = {key: value for key, value in _zygote_env().items()}
         command = [bwrap, "--args", str(args.fileno()), "--", sys.executable, "-I", str(GRADER_DIR / "zygote.py"),
-                   str(theirs.fileno()), *(["kernels"] if self.kernels else [])]
+                   str(theirs.fileno()), *(["kernels"] if self.kernels else []),
+                   *(["--listen", str(self.exchange / SOCKET)] if listen else [])]
         with args:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True,
@@ -165,6 +206,7 @@ class Zygote:
         return proc
 
     def wait_ready(self) -> None:
+        assert self._proc is not None
         deadline = time.monotonic() + READY_TIMEOUT
         while self.host_pid is None:
             if time.monotonic() > deadline or self._proc.poll() is not None:
@@ -176,10 +218,23 @@ class Zygote:
                     raise ZygoteError("the warm worker's process was not found")
 
     def alive(self) -> bool:
-        return self._proc.poll() is None
+        if self._proc is not None:
+            return self._proc.poll() is None
+        if self._broken or self.host_pid is None:
+            return False
+        try:
+            os.kill(self.host_pid, 0)
+        except OSError:
+            return False
+        return True
 
     def kill(self) -> None:
-        """End the sandbox at once (its folder goes with `close`)."""
+        """End the sandbox at once (its folder goes with `close`); an attached one: end this connection,
+        and with it this process's runs."""
+        if self._proc is None:
+            with contextlib.suppress(OSError):
+                self._control.shutdown(socket.SHUT_RDWR)
+            return
         with contextlib.suppress(OSError):
             os.killpg(self._proc.pid, signal.SIGKILL)
 
@@ -192,6 +247,7 @@ class Zygote:
         except OSError as exc:
             raise ZygoteError(f"the warm worker's channel broke ({exc})") from exc
         if not data:
+            self._broken = True
             raise ZygoteError("the warm worker ended")
         message = json.loads(data.decode("utf-8"))
         return message if isinstance(message, dict) else None
@@ -223,7 +279,7 @@ class Zygote:
         run = {"op": "run", "id": run_id, "kind": kind, "argv": argv, "env": env, "folder": str(folder),
                "disk": disk, "submission": str(submission) if submission else None, "writable": writable or [],
                "rlimits": {k: v for k, v in box.rlimits.items()}, "keep": self.keep}
-        with self._lock:
+        with self._lock, _forking(self.exchange):
             _move(self.host_pid, box.procs_files)
             try:
                 fds = [stderr_fd] if stderr_fd >= 0 else []
@@ -249,6 +305,9 @@ class Zygote:
         return process
 
     def close(self) -> None:
+        if self._proc is None:  # attached: the zygote kills this connection's runs still going
+            self._control.close()
+            return
         with contextlib.suppress(OSError):
             self._control.send(json.dumps({"op": "quit"}).encode("utf-8"))
         with contextlib.suppress(OSError):
@@ -259,6 +318,15 @@ class Zygote:
             self._proc.wait(timeout=5)
         self._control.close()
         shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _forking(exchange: Path) -> Iterator[None]:
+    """One fork at a time per zygote, across the processes sharing it: the zygote sits in the run's
+    cgroup for the instant of the fork, and another process's run must not start in that cgroup."""
+    with open(exchange / LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _zygote_env() -> dict[str, str]:
@@ -363,12 +431,43 @@ def _new_zygote(kernels: bool = False) -> Zygote:
     return zygote
 
 
+_shared: Path | None = None  # the exchange folder of a zygote another process started for this one
+
+
+def start_shared() -> Zygote | None:
+    """A zygote that several processes (a batch's workers) `share`, started now; None where warm runs
+    are off. It becomes ready in the background; if it cannot, its folder goes and the processes
+    sharing it start zygotes of their own. Its owner closes it when they are done."""
+    if not enabled():
+        return None
+    try:
+        zygote = Zygote(kernels=True, listen=True)
+    except OSError:
+        return None
+
+    def watch() -> None:
+        try:
+            zygote.wait_ready()
+        except ZygoteError:
+            zygote.close()
+
+    threading.Thread(target=watch, name="grader-shared-zygote", daemon=True).start()
+    return zygote
+
+
+def share(exchange: Path | None) -> None:
+    """Take runs from the zygote another process started (`start_shared`; its exchange folder) instead
+    of starting one here."""
+    global _shared
+    _shared = exchange
+
+
 def prestart(kernels: bool = False) -> None:
     """Start a zygote now, in the background, for a run that will come (`kernels`: a notebook's).
 
     The grader's own start-up work then overlaps the zygote's; `acquire` takes it when it comes.
     """
-    if not enabled():
+    if not enabled() or _shared is not None:
         return
     with _pool_lock:
         if not _idle and not _pending:
@@ -384,6 +483,11 @@ def acquire() -> Zygote:
                 return zygote
             zygote.close()
         started = _pending.pop() if _pending else None
+    if _shared is not None and started is None:
+        try:
+            return Zygote.attach(_shared)
+        except ZygoteError:
+            share(None)  # it failed: this process starts its own from now on
     if started is not None:
         try:
             return _take(started)

@@ -14,6 +14,13 @@ child that first walls itself off from this process and from every other run:
 The grader puts each run into the submission's cgroup, keeps the clocks and kills what is
 left, exactly as for a cold start. Control is a SOCK_SEQPACKET socket (its fd number is the one argument): one JSON
 object per message, with at most one file descriptor (stderr) alongside.
+
+A batch's workers share one zygote (`--listen PATH`): it also accepts SOCK_SEQPACKET connections
+on PATH, a socket in the grader's own exchange folder, which no run sees (every run's view of that
+folder is a fresh tmpfs holding only its own run folder, and a run keeps no descriptor of this
+process's). Each connection asks for runs and hears of their ends, as the control socket does;
+when a connection closes, its runs still going are killed. Only the control socket's owner can
+make the zygote quit, and the zygote quits when that socket closes.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import selectors
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, cast
 
 KEEP_FD = 1000  # where the run's stderr waits while every other descriptor is closed
 HOME = "/home/student"
@@ -293,7 +300,7 @@ def _receive(control: socket.socket) -> tuple[dict[str, Any] | None, int]:
     return json.loads(data.decode("utf-8")), fd
 
 
-def _reap(control: socket.socket, runs: dict[int, int]) -> None:
+def _reap(runs: dict[int, tuple[socket.socket, int]]) -> None:
     while runs:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -302,10 +309,21 @@ def _reap(control: socket.socket, runs: dict[int, int]) -> None:
         if pid == 0:
             return
         if pid in runs:
-            _send(control, {"exited": runs.pop(pid), "status": os.waitstatus_to_exitcode(status)})
+            asker, run_id = runs.pop(pid)
+            with contextlib.suppress(OSError):  # (a connection that has gone: nobody to tell)
+                _send(asker, {"exited": run_id, "status": os.waitstatus_to_exitcode(status)})
 
 
-def main(control_fd: int, kernels: bool = False) -> None:
+def _hang_up(connection: socket.socket, runs: dict[int, tuple[socket.socket, int]]) -> None:
+    """A connection closed: kill its runs still going (their namespaces end with them)."""
+    for pid, (asker, _) in list(runs.items()):
+        if asker is connection:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    connection.close()
+
+
+def main(control_fd: int, kernels: bool = False, listen: str | None = None) -> None:
     _check(_libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl")
     _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     control = socket.socket(fileno=control_fd)
@@ -319,17 +337,42 @@ def main(control_fd: int, kernels: bool = False) -> None:
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(wake_read, selectors.EVENT_READ)
-    runs: dict[int, int] = {}  # child pid -> run id
+    listener = None
+    if listen is not None:  # created once warm: a worker that can connect is served at once
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(listen + ".new")
+        os.chmod(listen + ".new", 0o600)
+        listener.listen(16)
+        os.rename(listen + ".new", listen)
+        selector.register(listener, selectors.EVENT_READ)
+    runs: dict[int, tuple[socket.socket, int]] = {}  # child pid -> (the connection that asked, its run id)
     _send(control, {"ready": os.getpid()})
     while True:
         for key, _ in selector.select():
-            if key.fileobj is not control:
+            if key.fileobj is wake_read:
                 os.read(wake_read, 4096)
-                _reap(control, runs)
+                _reap(runs)
                 continue
-            run, fd = _receive(control)
-            if run is None or run.get("op") == "quit":
+            if key.fileobj is listener:
+                with contextlib.suppress(OSError):
+                    connection, _ = listener.accept()
+                    selector.register(connection, selectors.EVENT_READ)
+                continue
+            asker = cast(socket.socket, key.fileobj)
+            try:
+                run, fd = _receive(asker)
+            except (OSError, ValueError):
+                run, fd = None, -1
+            if asker is control and (run is None or run.get("op") == "quit"):
                 os._exit(0)
+            if run is None:
+                selector.unregister(asker)
+                _hang_up(asker, runs)
+                continue
+            if run.get("op") != "run":
+                if fd >= 0:
+                    os.close(fd)
+                continue
             if run.get("kind") == "kernel":  # a kernel's own imports, once, before the first notebook's fork
                 _kernel_imports()
             sys.stdout.flush()
@@ -339,10 +382,13 @@ def main(control_fd: int, kernels: bool = False) -> None:
                 _child(run, fd)
             if fd >= 0:
                 os.close(fd)
-            runs[pid] = int(run["id"])
-            _send(control, {"started": int(run["id"]), "pid": pid})
-            _reap(control, runs)
+            runs[pid] = (asker, int(run["id"]))
+            with contextlib.suppress(OSError):
+                _send(asker, {"started": int(run["id"]), "pid": pid})
+            _reap(runs)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), kernels=sys.argv[2:3] == ["kernels"])
+    _arguments = sys.argv[2:]
+    main(int(sys.argv[1]), kernels="kernels" in _arguments,
+         listen=_arguments[_arguments.index("--listen") + 1] if "--listen" in _arguments else None)
