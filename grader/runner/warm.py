@@ -143,7 +143,6 @@ class Zygote:
         self.exchange = Path(tempfile.mkdtemp(prefix="grader-warm-", dir=run_folders()))
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._setup()
-        self._owner = True
         try:
             self._proc: subprocess.Popen[bytes] | None = self._start(theirs, listen)
         finally:
@@ -164,7 +163,7 @@ class Zygote:
         """A connection to the zygote another process started with `listen` in `exchange`, once it is
         ready (raises ZygoteError if it does not come, or failed: its owner then removes the folder)."""
         zygote = cls.__new__(cls)
-        zygote.kernels, zygote.exchange, zygote._owner, zygote._proc = True, exchange, False, None
+        zygote.kernels, zygote.exchange, zygote._proc = True, exchange, None
         zygote._setup()
         deadline = time.monotonic() + timeout
         while not (exchange / SOCKET).exists():
@@ -324,7 +323,11 @@ class Zygote:
 def _forking(exchange: Path) -> Iterator[None]:
     """One fork at a time per zygote, across the processes sharing it: the zygote sits in the run's
     cgroup for the instant of the fork, and another process's run must not start in that cgroup."""
-    with open(exchange / LOCK, "a") as lock:
+    try:
+        lock = open(exchange / LOCK, "a")
+    except OSError as exc:  # its folder went: the zygote was closed
+        raise ZygoteError(f"the warm worker's folder is gone ({exc})") from exc
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
