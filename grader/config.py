@@ -55,3 +55,13 @@ def cache_folder() -> Path | None:
     if not os.path.isabs(base):  # no home folder to be found
         return None
     return Path(base) / "grader"
+
+
+def grader_version() -> str:
+    """The installed grader's version, as reports and results.json record it."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("grader")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

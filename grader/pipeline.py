@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import edition
-from .config import Limits, Sandboxing, cache_folder
+from .config import Limits, Sandboxing, cache_folder, grader_version
 from .errors import GraderError
 from .figures import Figure
 from .labs import Lab
@@ -78,13 +78,6 @@ def draw_figures(lab: Lab, observations: Any, reference: Any, probes: list[Probe
         return _reference_answers[key]
 
     return tuple(lab.make_figures(observations.get, theirs))
-
-
-def grader_version() -> str:
-    try:
-        return metadata.version("grader")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> GradeResult:

@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ..config import Limits
+from ..config import Limits, grader_version
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
 from ..labs import load_lab
 from .entries import Entry, EntryProblem, discover, extract_zip, settle
@@ -110,8 +110,6 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
 
 
 def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: Console) -> list[StudentRecord]:
-    from ..pipeline import grader_version
-
     deadline = options.entry_timeout or entry_deadline(options.limits, len(load_lab(lab).make_probes()))
     limits = limits_key(options.limits, deadline)
     grading, rendering = grading_fingerprint(lab), f"{rendering_fingerprint()}:{options.lang}"
