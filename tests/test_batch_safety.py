@@ -420,6 +420,42 @@ def test_entries_with_nothing_to_run_start_no_worker(tmp_path: Path) -> None:
     assert (tmp_path / "first" / "gradebook.csv").read_bytes() == (tmp_path / "second" / "gradebook.csv").read_bytes()
 
 
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"" for p in sorted(folder.rglob("*"))}
+
+
+def test_an_output_folder_the_batch_would_grade_or_overwrite_is_refused(tmp_path: Path) -> None:
+    """`--out` inside the class folder made the next batch grade the output as a student; a folder
+    holding the class, or someone's own files (say, a notes folder with an index.html), had files
+    overwritten. Each is one line and exit 2, before anything is written. A new or empty folder,
+    one holding only hidden files, and a batch's own earlier output are used."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    nothing_gradable(klass / "ann")
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "index.html").write_text("<p>my own page</p>\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    for out, says in ((klass / "out", f"--out {klass / 'out'} is inside the class folder {klass}: "),
+                      (klass, f"--out {klass} is inside the class folder {klass}: "),
+                      (tmp_path, f"--out {tmp_path} holds the class folder {klass}; "),
+                      (mine, f"--out {mine} already holds files that are not a batch's output (index.html); ")):
+        proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS)
+        assert proc.returncode == 2, proc.stderr
+        assert one_line_of_stderr(proc).startswith(f"grade: error: {says}")
+    proc = subprocess.run([str(GRADE), "merge", str(tmp_path / "nowhere"), "--out", str(mine)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "already holds files that are not a batch's output" in one_line_of_stderr(proc)
+    assert _tree(tmp_path) == before
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    (quiet / ".keep").write_text("", encoding="utf-8")
+    for out in (tmp_path / "new", quiet, tmp_path / "new"):  # the last: the batch's own output, graded again
+        proc = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS)
+        assert proc.returncode == 0, proc.stderr
+        assert students(out)["ann"]["verdict"] == "no gradable file"
+
+
 def test_the_check_list_cache_is_used_only_when_well_formed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache file that is not exactly a non-empty list of checks is a miss (the suite is loaded
     instead), and a fingerprint read from a shard's files never names a path outside the cache."""

@@ -31,7 +31,7 @@ from ..labs import load_lab
 from .entries import Entry, EntryProblem, discover, extract_zip, settle
 from .records import LabChecks, StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
 from .workers import Job, blank_record, entry_deadline, run_entries
-from .writing import ClassInfo, write_class_outputs, write_student_outputs
+from .writing import ClassInfo, check_out, write_class_outputs, write_student_outputs
 
 
 class BatchExit(IntEnum):
@@ -85,6 +85,7 @@ def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:
         raise SubmissionNotFound(options.submissions)
     lab = load_lab(options.lab)
     pattern = _compile(options.id_pattern)
+    check_out(options.out, options.submissions)
     try:
         options.out.mkdir(parents=True, exist_ok=True)
         (options.out / "students").mkdir(exist_ok=True)

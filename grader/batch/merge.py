@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import GraderError, SubmissionNotFound
 from ..reporting.files import write_atomic
 from .records import LabChecks, StudentRecord
-from .writing import ClassInfo, student_dir, write_class_outputs
+from .writing import ClassInfo, check_out, student_dir, write_class_outputs
 
 _ALIKE = (("lab", "lab"), ("grader_version", "grader version"), ("grading", "grading code or packages"),
           ("limits", "limits"))
@@ -74,6 +74,7 @@ def check_shards(shards: list[tuple[Path, ClassInfo]]) -> None:
 
 def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecord]:
     """Every shard's students in one output folder, as one unsharded batch would have written it."""
+    check_out(out)
     shards = [(folder, *_read_shard(folder)) for folder in folders]
     check_shards([(folder, info) for folder, info, _ in shards])
     seen: dict[str, Path] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ReportWriteError
+from ..errors import GraderError, ReportWriteError
 from ..reporting.classindex import render_class_index
 from ..reporting.files import write_atomic
 from ..reporting.gradebook import render_gradebook
@@ -32,6 +32,30 @@ class ClassInfo:
     def to_dict(self) -> dict[str, Any]:
         return {"lab": self.lab, "grader_version": self.grader_version, "grading": self.grading,
                 "limits": self.limits, "shard": self.shard}
+
+
+def check_out(out: Path, classroom: Path | None = None) -> None:
+    """Refuse, before anything is written, an output folder the batch would grade (inside the class
+    folder, or holding it) or one that already holds files of someone else's, which the class's
+    files would overwrite. A new or empty folder, or a batch's own, is fine; hidden files are ignored."""
+    target = out.resolve()
+    if classroom is not None and classroom.is_dir():
+        inputs = classroom.resolve()
+        if target == inputs or inputs in target.parents:
+            raise GraderError(f"--out {out} is inside the class folder {classroom}: the next batch would grade it "
+                              "as a student; choose a folder outside it")
+        if target in inputs.parents:
+            raise GraderError(f"--out {out} holds the class folder {classroom}; choose a folder that does not")
+    if not target.is_dir() or (target / "students").is_dir():
+        return
+    try:
+        foreign = sorted(p.name for p in target.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise ReportWriteError(out, exc.strerror or str(exc)) from None
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise GraderError(f"--out {out} already holds files that are not a batch's output ({shown}); "
+                          "choose a new or empty folder")
 
 
 def _json(data: Any) -> str:
