@@ -320,7 +320,7 @@ COMMANDS = {"check-lab": _run_check_lab, "batch": _run_batch, "merge": _run_merg
             "stop": _run_stop}
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+def show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
     """The grader's own warnings (the sandbox fell back...), one line each; libraries' are not the user's business
     (nbformat warns about every notebook saved by an older Jupyter, for one)."""
     if category.__module__.split(".")[0] == "grader":
@@ -334,7 +334,7 @@ def _print_warning(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _LANG[0] = _language_of(argv)
-    warnings.showwarning = _show_warning
+    warnings.showwarning = show_warning
     try:
         if argv and argv[0] in COMMANDS:
             return COMMANDS[argv[0]](argv[1:])

@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
@@ -126,6 +127,9 @@ def _serve(conn: Connection, job: Job, environment: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(environment)
     tempfile.tempdir = None
+    from ..cli import show_warning
+
+    warnings.showwarning = show_warning  # as in the main process: the grader's own, one line; libraries' not at all
     try:
         with contextlib.suppress(stopping.Stopped, EOFError, OSError):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while it started
