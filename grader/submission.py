@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def resolve(path: Path, lab_name: str | None = None) -> Submission:
     if not path.exists():
         raise SubmissionNotFound(path)
     path = path.resolve()
-    lab = load_lab(lab_name) if lab_name else _infer_lab(path)
+    if not path.is_file() and not path.is_dir():
+        raise UnreadableSubmission(path, "not a file or a folder (a pipe, a socket or a device)")
+    lab = load_lab(lab_name) if lab_name is not None else _infer_lab(path)  # --lab "" is an unknown lab
     if path.is_file():
         if path.suffix not in KINDS:
             raise UnreadableSubmission(path, "a submission is a .py file or a .ipynb notebook")
@@ -90,10 +93,24 @@ def _submission(path: Path, lab: Lab, selection: str) -> Submission:
     return Submission(path=path, kind=KINDS[path.suffix], lab=lab, selection=selection, sha256=digest)
 
 
+def _says_its_version(text: str) -> bool:
+    """Whether the notebook has an `nbformat` number (for text that is not JSON, nbformat's error says why)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return True
+    return isinstance(data, dict) and isinstance(data.get("nbformat"), int)
+
+
 def _check_notebook(path: Path, data: bytes) -> None:
     """A notebook that is not a notebook cannot be run: say so in one line."""
     try:
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        text = data.decode("utf-8")
+        if not _says_its_version(text):  # nbformat takes it for version 1 and fails oddly
+            raise UnreadableSubmission(path, "not a valid notebook (it does not say which nbformat version it is)")
+        nb = nbformat.reads(text, as_version=4)
+    except UnreadableSubmission:
+        raise
     except Exception as exc:  # nbformat raises several unrelated types for broken files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnreadableSubmission(path, f"not a valid notebook ({first[:200]})") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -93,6 +94,11 @@ def _broken_notebook(d: Path) -> Path:
     return d / "lab2.ipynb"
 
 
+def _a_pipe(d: Path) -> Path:  # was taken for a folder: "no lab2.py or lab2.ipynb in it"
+    os.mkfifo(d / "lab2.py")
+    return d / "lab2.py"
+
+
 def _empty_lab_folder(d: Path) -> Path:
     (d / "lab2").mkdir()
     return d / "lab2"
@@ -110,19 +116,21 @@ def _cell_source_not_text(d: Path) -> Path:
     [
         (_missing, None, SubmissionNotFound),
         (_good_file, "lab99", UnknownLab),
+        (_good_file, "", UnknownLab),  # was taken for no --lab at all
         (_text_file, None, UnreadableSubmission),
         (_broken_notebook, None, UnreadableSubmission),
         (_empty_lab_folder, None, AmbiguousSubmission),
         (_cell_source_not_text, None, UnreadableSubmission),
+        (_a_pipe, "lab2", UnreadableSubmission),
     ],
-    ids=["missing-file", "unknown-lab", "wrong-suffix", "broken-notebook", "empty-folder", "cell-source-not-text"],
+    ids=["missing-file", "unknown-lab", "empty-lab", "wrong-suffix", "broken-notebook", "empty-folder", "cell-source-not-text", "a-pipe"],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable[[Path], Path], lab: str | None,
                                           error: type[Exception]) -> None:
     path = make(tmp_path)
     with pytest.raises(error):
         resolve(path, lab)
-    args = ("--lab", lab) if lab else ()
+    args = ("--lab", lab) if lab is not None else ()
     graded = run_grade(path, *args, cwd=tmp_path)
     assert graded.returncode == 2
     lines = graded.stderr.strip().splitlines()
@@ -135,6 +143,19 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable[[Path],
     words = lines[0].removeprefix("grade: 오류: ").replace(str(path), "")
     words = re.sub(r"\([^()]*\)", "", words)  # a library's own error, quoted in brackets, stays as it was
     assert re.search("[\uac00-\ud7a3]", words) and not re.search(r"\b(the|is|not|no|a)\b", words), lines[0]
+
+
+@pytest.mark.parametrize("shape", ["a JSON object", "the solution without its version"])
+def test_a_notebook_that_does_not_say_its_nbformat_version_is_told_so(tmp_path: Path, shape: str) -> None:
+    """nbformat takes such a file for a version 1 notebook and fails converting it: the student read of
+    a "version 1 to version 2" conversion, or of a variable named 'newcell'."""
+    nb = json.loads((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8"))
+    del nb["nbformat"]
+    (tmp_path / "lab2.ipynb").write_text(json.dumps(nb if shape != "a JSON object" else {"a": 1}), encoding="utf-8")
+    with pytest.raises(UnreadableSubmission) as raised:
+        resolve(tmp_path / "lab2.ipynb", None)
+    assert str(raised.value) == (f"cannot read {tmp_path / 'lab2.ipynb'}: not a valid notebook "
+                                 "(it does not say which nbformat version it is)")
 
 
 def test_bad_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
