@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import re
 from concurrent.futures import ThreadPoolExecutor
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
