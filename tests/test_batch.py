@@ -258,3 +258,4 @@ def test_a_batch_that_cannot_run_exits_2(args: tuple[str, ...], small_class: Pat
     proc = batch(*real)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()  # a batch that could not run leaves no empty output folder

@@ -11,6 +11,7 @@ Nothing that goes wrong with one entry ends the batch: it becomes that entry's v
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -86,19 +87,26 @@ def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:
     lab = load_lab(options.lab)
     pattern = _compile(options.id_pattern)
     check_out(options.out, options.submissions)
+    made = [folder for folder in (options.out, options.out / "students") if not folder.exists()]
     try:
         options.out.mkdir(parents=True, exist_ok=True)
         (options.out / "students").mkdir(exist_ok=True)
     except OSError as exc:
         raise ReportWriteError(options.out, exc.strerror or str(exc)) from None
-    with tempfile.TemporaryDirectory(prefix="grader-class-") as tmp:
-        root = options.submissions
-        if root.is_file():
-            if not zipfile.is_zipfile(root):
-                raise GraderError(f"{root} is neither a folder nor a zip of submissions")
-            root = extract_zip(root, Path(tmp))
-        entries = [e for e in discover(root, pattern) if in_shard(e.student, options.shard)]
-        return _grade_all(entries, lab.name, options, console)
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-class-") as tmp:
+            root = options.submissions
+            if root.is_file():
+                if not zipfile.is_zipfile(root):
+                    raise GraderError(f"{root} is neither a folder nor a zip of submissions")
+                root = extract_zip(root, Path(tmp))
+            entries = [e for e in discover(root, pattern) if in_shard(e.student, options.shard)]
+            return _grade_all(entries, lab.name, options, console)
+    except BaseException:  # the folders this batch made go again if nothing was written into them
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _compile(pattern: str | None) -> re.Pattern[str] | None:
