@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -250,6 +251,29 @@ def test_answers_from_the_graders_own_files_are_out_of_reach(name: str, tmp_path
     graded = run_grade(path, *FAST, cwd=tmp_path)
     assert graded.report["score"] == 0, [(c["name"], c["status"]) for c in graded.report["checks"]]
     assert graded.returncode == 1
+
+
+def test_another_checkout_of_the_grader_on_its_path_is_out_of_reach_too(tmp_path: Path) -> None:
+    """The grader run from one checkout (on PYTHONPATH) while the environment also holds another
+    (an editable install of this repository): the other one's solutions are answers too."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "grader", checkout / "grader", ignore=shutil.ignore_patterns("__pycache__", "_course"))
+    shutil.copytree(ROOT / "solutions", checkout / "solutions")
+    shutil.copy(ROOT / "pyproject.toml", checkout / "pyproject.toml")
+    (tmp_path / "work").mkdir()
+    here = subprocess.run([sys.executable, "-c", "import grader, sys; print(grader.__file__); print(sys.path)"],
+                          env={**os.environ, "PYTHONPATH": str(checkout)}, cwd=tmp_path / "work",
+                          capture_output=True, text=True, check=True)
+    assert here.stdout.startswith(str(checkout / "grader")) and str(ROOT) in here.stdout, here.stdout  # both on the path
+    path = tmp_path / "work" / "lab2.py"
+    path.write_text((ATTACKS / "execs_the_installed_solution.py").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "work" / "report.json"
+    run = subprocess.run([sys.executable, "-m", "grader", str(path), "--lab", "lab2", "--json", str(out), *FAST],
+                         env={**os.environ, "PYTHONPATH": str(checkout)}, cwd=tmp_path / "work",
+                         capture_output=True, text=True, timeout=300)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["score"] == 0 and run.returncode == 1, [(c["name"], c["status"]) for c in report["checks"]]
+    assert report["isolation"].startswith("bubblewrap"), report["isolation"]
 
 
 def test_without_bubblewrap_a_batch_refuses_unless_told(tmp_path: Path) -> None:

@@ -7,11 +7,15 @@ dies must take its runs with it without taking the sandbox from the other worker
 
 from __future__ import annotations
 
+import array
+import fcntl
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import termios
 import time
 import uuid
 from pathlib import Path
@@ -67,7 +71,36 @@ grade(Path(sys.argv[2]), "lab2")
 """
 
 
+def _send_odd_messages(exchange: Path, passed: Path) -> socket.socket:
+    """Messages the zygote cannot use (not JSON, not UTF-8, JSON that is not an object, an unknown
+    op), each with a descriptor of `passed`, on a connection of their own; returns once the zygote
+    has taken them all off the socket (nothing left unread on it)."""
+    from grader.runner.warm import SOCKET
+
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    connection.connect(str(exchange / SOCKET))
+    with passed.open("w") as handle:
+        for odd in (b"not json", b"\xff\xfe", b"[1, 2]", b'"run"', b"null", b'{"op": "nothing"}'):
+            connection.sendmsg([odd], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [handle.fileno()]))])
+    unread = array.array("i", [1])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        fcntl.ioctl(connection.fileno(), termios.TIOCOUTQ, unread)  # bytes the zygote has not taken yet
+        if unread[0] == 0:
+            return connection
+        time.sleep(0.05)
+    raise AssertionError("the zygote stopped reading its connections")
+
+
+def _link(path: str) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
 def test_a_worker_that_dies_mid_run_takes_its_runs_with_it_and_the_shared_sandbox_serves_on(tmp_path: Path) -> None:
+    """...and serves on through messages it cannot use, without keeping the descriptors they carried."""
     from grader.runner import warm
 
     token = f"h{uuid.uuid4().hex[:12]}"
@@ -93,6 +126,7 @@ def test_a_worker_that_dies_mid_run_takes_its_runs_with_it_and_the_shared_sandbo
             time.sleep(0.1)
         assert processes_with(token, "comm") == [], "the dead worker's run outlived it"
         assert shared.alive()
+        odd = _send_odd_messages(shared.exchange, tmp_path / "passed")
         warm.share(shared.exchange)
         (tmp_path / "next").mkdir()
         graded = run_grade(ROOT / "solutions/lab2/lab2.py", *FAST, cwd=tmp_path / "next", timeout=120)
@@ -100,6 +134,10 @@ def test_a_worker_that_dies_mid_run_takes_its_runs_with_it_and_the_shared_sandbo
         zygote = warm.acquire()  # the grade was served by the shared sandbox, not by one of its own
         warm.release(zygote, healthy=True)
         assert zygote.host_pid == shared.host_pid
+        held = [fd for fd in os.listdir(f"/proc/{shared.host_pid}/fd")
+                if _link(f"/proc/{shared.host_pid}/fd/{fd}") == str(tmp_path / "passed")]
+        assert held == [], "the zygote kept descriptors that came with messages it could not use"
+        odd.close()
     finally:
         warm.share(None)
         warm.shutdown()

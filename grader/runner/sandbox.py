@@ -98,9 +98,9 @@ def secrets() -> list[Path]:
         candidate = Path(text or ".").resolve() / "grader"
         if candidate.is_dir():
             found.add(candidate)
-    repo = package.parent
-    if (repo / "pyproject.toml").is_file():  # a source checkout: the whole repository
-        found.add(repo)
+    for copy in [package, *found]:  # a source checkout (this one, or another on the path): all of it
+        if (copy.parent / "pyproject.toml").is_file():
+            found.add(copy.parent)
     from ..labs import lab_roots
 
     found.update(lab_roots())  # the instructor's labs: their solutions and hidden suites

@@ -297,7 +297,13 @@ def _receive(control: socket.socket) -> tuple[dict[str, Any] | None, int]:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
             fd = fds[0] if fds else -1
-    return json.loads(data.decode("utf-8")), fd
+    try:
+        message = json.loads(data.decode("utf-8"))
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):  # not one of ours: ignored like an unknown op, its descriptor closed
+        message = {}
+    return message, fd
 
 
 def _reap(runs: dict[int, tuple[socket.socket, int]]) -> None:
@@ -361,7 +367,7 @@ def main(control_fd: int, kernels: bool = False, listen: str | None = None) -> N
             asker = cast(socket.socket, key.fileobj)
             try:
                 run, fd = _receive(asker)
-            except (OSError, ValueError):
+            except OSError:
                 run, fd = None, -1
             if asker is control and (run is None or run.get("op") == "quit"):
                 os._exit(0)
