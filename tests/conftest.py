@@ -331,12 +331,16 @@ def assert_reference_files_graded(lab: str, folder: str, kind: str, max_score: f
     return graded
 
 
-# The files that take longest, longest first (tests' seconds on one worker, 2 cores): pytest-xdist
-# hands out whole files in collection order (--dist loadfile), so the long ones start first and the
-# short ones fill the gaps at the end, instead of one long file running alone at the end.
-_LONGEST_FIRST = ("test_batch_safety.py", "test_lab2_grading.py", "test_batch.py", "test_sandbox.py", "test_service.py",
-                  "test_lab_folders.py", "test_runner_limits.py", "test_warm_worker.py", "test_lab1_grading.py",
-                  "test_release.py", "test_report_browser.py", "test_released_stubs.py")
+# The files that take longest, longest first (seconds on one worker, 2 cores: test_types is mypy,
+# 13 s with no cache, as in CI): pytest-xdist hands out whole files in collection order (--dist
+# loadfile, with --no-loadscope-reorder, else it orders them by their number of tests), so the long
+# ones start first and the short ones fill the gaps at the end, instead of one long file running
+# alone at the end.
+_LONGEST_FIRST = ("test_batch_safety.py", "test_lab2_grading.py", "test_sandbox.py", "test_batch.py",
+                  "test_lab_folders.py", "test_service.py", "test_runner_limits.py", "test_warm_worker.py",
+                  "test_lab1_grading.py", "test_release.py", "test_shared_zygote.py", "test_types.py", "test_cli.py",
+                  "test_report_browser.py", "test_lab3_grading.py", "test_lab4_grading.py", "test_remembering.py",
+                  "test_sources.py", "test_memory_pressure.py", "test_released_stubs.py", "test_grader_errors.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
