@@ -1,11 +1,13 @@
 # %% attack: another student's run, graded at the same moment by the batch's other worker from the
 # same warm sandbox: find it in /proc, read it, signal it; then connect to the socket the workers
 # use to ask the warm sandbox for runs.
+import ctypes as _ctypes
 import os as _os
 import socket as _socket
 import sys as _sys
 import time as _time
 
+_ctypes.CDLL(None).prctl(15, b"{VICTIM}a", 0, 0, 0)  # PR_SET_NAME: the other run waits while it sees this
 _victim = None
 _until = _time.monotonic() + 25
 while _victim is None and _time.monotonic() < _until:
@@ -59,4 +61,5 @@ while _folder != "/":  # every folder above the run's own, and each one's socket
             pass
         finally:
             _client.close()
+_ctypes.CDLL(None).prctl(15, b"python3", 0, 0, 0)  # done: the other run may go
 print(f"SHARED found: {_found}", file=_sys.stderr)
