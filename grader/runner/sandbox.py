@@ -98,7 +98,7 @@ def secrets() -> list[Path]:
         candidate = Path(text or ".").resolve() / "grader"
         if candidate.is_dir():
             found.add(candidate)
-    for copy in [package, *found]:  # a source checkout (this one, or another on the path): all of it
+    for copy in list(found):  # a source checkout (this one, or another on the path): all of it
         if (copy.parent / "pyproject.toml").is_file():
             found.add(copy.parent)
     from ..labs import lab_roots
