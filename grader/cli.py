@@ -352,6 +352,18 @@ def main(argv: list[str] | None = None) -> int:
     return ExitCode.GRADER_ERROR
 
 
+def run() -> None:
+    """The `grade` command: `main`, then an exit that a late Ctrl-C cannot turn into a traceback.
+
+    The score is printed and the reports written by then; what is left (closing the warm
+    sandboxes, Python's own teardown) is short and ends by itself, so SIGINT is ignored for it.
+    (`main` stays free of this: tests call it in their own process.)"""
+    code = main()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 def _grade_one(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     _use_labs(args)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -257,3 +258,32 @@ def test_ctrl_c_while_the_functions_run_writes_no_report(kind: str, tmp_path: Pa
     assert proc.returncode == 130, (stdout, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
     assert not (tmp_path / "r.json").exists() and "Score" not in stdout
+
+
+def test_a_ctrl_c_while_grade_exits_changes_nothing(tmp_path: Path) -> None:
+    """Ctrl-C after the score is printed, while `grade` exits (its warm sandboxes are closed then):
+    the student has their score and report, so no "Exception ignored ... KeyboardInterrupt" traceback
+    and the same exit status. The Ctrl-C is sent by an exit handler that runs last (registered at
+    start-up by a sitecustomize on the grade's PYTHONPATH; the sandbox's Pythons run isolated)."""
+    import subprocess
+
+    from conftest import GRADE
+
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    sent = tmp_path / "sent"
+    (hooks / "sitecustomize.py").write_text(
+        "import atexit, os, signal, time\n\n\ndef _ctrl_c() -> None:\n"
+        f"    open({str(sent)!r}, 'w').close()\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(0.5)\n\n\natexit.register(_ctrl_c)\n",
+        encoding="utf-8")
+    shutil.copy(ROOT / "exercises" / "lab2" / "lab2.py", tmp_path / "lab2.py")
+    env = {**os.environ, "PYTHONPATH": str(hooks)}
+    proc = subprocess.run([str(GRADE), "lab2.py", "--quiet", "--json", "r.json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert sent.exists(), "the exit handler never ran: the test proves nothing"
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "lab2: 0/25" in proc.stdout
+    assert "KeyboardInterrupt" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["score"] == 0
