@@ -26,6 +26,10 @@ _DTYPES = {
     "bool": torch.bool,
 }
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+# The most elements a tensor may have, and the most rows: a tensor with no elements but millions
+# of rows passes any cap on elements, and is millions of nested lists when shown (as the harness's
+# MAX_ITEMS).
+MAX_CELLS = 100_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ def _tensor(t: Any) -> torch.Tensor | Unsupported:
         shape = [int(s) for s in t["shape"]]
         if len(shape) > 8 or any(s < 0 for s in shape):
             raise ValueError("bad shape")
+        if math.prod(max(s, 1) for s in shape) > MAX_CELLS:  # counted as if empty dimensions held one
+            return Unsupported(f"a tensor of shape {tuple(shape)}, too large to compare")
         values = [_number(v) for v in t["data"]]
         if len(values) != math.prod(shape):
             raise ValueError("size does not match shape")

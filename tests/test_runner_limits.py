@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import run_grade
+from conftest import assert_reads_in_korean, run_grade
 from test_sandbox import with_attack
 
 FAST = ("--call-timeout", "3", "--cell-timeout", "30")
@@ -87,6 +87,20 @@ def test_a_notebook_flooding_prints_and_displays_keeps_little(tmp_path: Path) ->
 def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:
     graded = run_grade(with_attack("forges_answers.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=120)
     assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]
+
+
+def test_empty_tensors_of_millions_of_rows_are_refused_not_expanded(tmp_path: Path) -> None:
+    """A tensor of shape (4194304, 0) has no elements, so it passes every cap on elements; shown as
+    nested lists it is 4 million of them (2**28 rows took 9 GB of the grader's memory). The grader
+    refuses it by its shape: the functions lose their points and the report stays small. (4 million
+    rows bound the test: the grader without the refusal uses some hundreds of MiB here.)"""
+    graded = run_grade(with_attack("returns_empty_giants.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=300)
+    assert len(json.dumps(graded.report)) < 200_000
+    scores = graded.function_scores()
+    assert scores["hypothesis"][0] == 0 and scores["mse_cost"][0] == 0, scores
+    shown = [c["obtained"] for c in graded.checks_of("hypothesis") + graded.checks_of("mse_cost") if c["obtained"]]
+    assert shown and all("too large" in text for text in shown), shown
+    assert_reads_in_korean(graded.report)
 
 
 def test_demonstration_cells_are_skipped(tmp_path: Path) -> None:
