@@ -120,7 +120,8 @@ def _signatures(path: Path, manifest: Manifest, found: Findings, lab: Lab) -> No
     if not units:
         found(f"{_show(path, lab)} cannot be read as {'a notebook' if path.suffix == '.ipynb' else 'Python'}")
         return
-    defined = {name: node for name, (node, _) in Program(units).functions.items()}
+    defined = {name: nodes[0] for name, (nodes, _) in Program(units).functions.items()  # defs, not `name = value`
+               if isinstance(nodes[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for function in manifest.functions:
         node = defined.get(function.name)
         if node is None:

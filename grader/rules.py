@@ -12,9 +12,10 @@ builds a call out of strings (`getattr(x, "back" + "ward")`) is not seen: the kn
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .sources import Unit, parse_code
+from .sources import TooDeep, Unit, parse_code
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,24 @@ def _dotted(node: ast.expr) -> str:
     return ".".join(["(...)", *reversed(parts)]) if parts else ""  # a method of a computed value: (x * 2).backward
 
 
+
 class Program:
-    """The submission's top-level functions (a later definition replaces an earlier one, as when
-    cells run in order) and the names its imports bind."""
+    """The submission's top-level functions and classes (a later definition replaces an earlier
+    one, as when cells run in order; `name = value` at the top level rebinds a name to what `value`
+    names), and the names bound to something dotted: by imports, and by assignments and default
+    arguments at the top level (`ag = torch.autograd`)."""
 
     def __init__(self, units: tuple[Unit, ...]) -> None:
-        self.functions: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, Unit]] = {}
+        self.functions: dict[str, tuple[list[ast.AST], Unit]] = {}  # name -> what it is bound to, where
+        self.methods: dict[str, set[str]] = {}  # method name -> the submission's classes that define it
         self.aliases: dict[str, str] = {}
+        self.unreadable: list[str] = []  # units too deeply nested to parse here ("cell 4", "" for a .py)
         for unit in units:
-            tree = parse_code(unit.text)
+            try:
+                tree = parse_code(unit.text, strict=True)
+            except TooDeep:
+                self.unreadable.append(unit.where)
+                continue
             if tree is None:
                 continue
             for node in ast.walk(tree):
@@ -54,21 +64,86 @@ class Program:
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     for name in node.names:
                         self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
-            for node in tree.body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    self.functions[node.name] = (node, unit)
+            for statement in tree.body:
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    self.functions[statement.name] = ([statement], unit)
+                    if isinstance(statement, ast.ClassDef):
+                        for item in statement.body:
+                            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                                self.methods.setdefault(item.name, set()).add(statement.name)
+                for target, value in _bindings(statement):
+                    self.functions[target] = ([value], unit)
+                    if _dotted(value):
+                        self.aliases[target] = _dotted(value)
 
-    def resolve(self, dotted: str) -> str:
-        head, _, rest = dotted.partition(".")
-        full = self.aliases.get(head, head)
-        return f"{full}.{rest}" if rest else full
+    def resolve(self, dotted: str, local: dict[str, str | None] | None = None) -> str:
+        """The dotted name `dotted` stands for, through the names bound to dotted names (a name of
+        `local`, a function's own, hides the program's; None there: bound to a value)."""
+        for _ in range(10):  # a chain of names, not a cycle
+            head, _, rest = dotted.partition(".")
+            if local is not None and head in local:
+                full = local[head]
+                if full is None:
+                    return dotted
+            else:
+                full = self.aliases.get(head)
+            if full is None or full == head or full.split(".")[0] == head:
+                return f"{full}.{rest}" if full and rest else (full or dotted)
+            dotted = f"{full}.{rest}" if rest else full
+        return dotted
 
 
-def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, str]]:
-    """(as written, resolved, in which function, where) for every call `function` makes, itself or
-    through the submission's functions it calls."""
-    program = Program(units)
-    found: list[tuple[str, str, str, str]] = []
+def _bindings(node: ast.AST) -> list[tuple[str, ast.expr]]:
+    """(name, value) for each plain name `node` assigns: `a = b = value`, `a: T = value`, `(a := value)`."""
+    if isinstance(node, ast.Assign):
+        return [(t.id, node.value) for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name) and node.value:
+        return [(node.target.id, node.value)]
+    return []
+
+
+def _local_names(node: ast.AST) -> dict[str, str | None]:
+    """The names a function binds itself (its parameters, its assignments): to a dotted name
+    where that is what they are given (`g = torch.autograd.grad`, `_g=torch.autograd.grad` as a
+    default), else None. Nested functions and classes count as the function's own."""
+    local: dict[str, str | None] = {}
+    for inner in ast.walk(node):
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = inner.args
+            positional = args.posonlyargs + args.args
+            defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+            for arg, default in [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]:
+                local[arg.arg] = (_dotted(default) or None) if default is not None else None
+            for rest in (args.vararg, args.kwarg):
+                if rest is not None:
+                    local[rest.arg] = None
+        for name, value in _bindings(inner):
+            local[name] = _dotted(value) or None
+    return local
+
+
+def _uses(node: ast.AST) -> Iterator[tuple[ast.expr, bool]]:
+    """Every name and attribute chain `node` reads, whole (`torch.autograd.grad`, not also its
+    `torch.autograd`), in `ast.walk` order; with whether it is the function of a call."""
+    inside_chain: set[int] = set()
+    called: set[int] = set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Attribute):
+            inside_chain.add(id(inner.value))
+        elif isinstance(inner, ast.Call):
+            called.add(id(inner.func))
+    for inner in ast.walk(node):
+        if isinstance(inner, (ast.Name, ast.Attribute)) and isinstance(inner.ctx, ast.Load) \
+                and id(inner) not in inside_chain:
+            yield inner, id(inner) in called
+
+
+def _calls(units: tuple[Unit, ...], function: str, program: Program | None = None
+           ) -> list[tuple[str, str, str, str, bool]]:
+    """(as written, resolved, in which function, where, whether called) for every name `function`
+    uses, itself or through the submission's functions and classes it names."""
+    program = program or Program(units)
+    found: list[tuple[str, str, str, str, bool]] = []
     seen: set[str] = set()
     pending = [function]
     while pending:
@@ -76,33 +151,46 @@ def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, 
         if name in seen or name not in program.functions:
             continue
         seen.add(name)
-        node, unit = program.functions[name]
-        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-            written = _dotted(call.func)
-            if not written:
-                continue
-            line = f"line {call.lineno}"
-            found.append((written, program.resolve(written), name, f"{unit.where}, {line}" if unit.where else line))
-            if "." not in written and written in program.functions:
-                pending.append(written)
+        nodes, unit = program.functions[name]
+        for node in nodes:
+            local = _local_names(node)
+            for use, is_call in _uses(node):
+                written = _dotted(use)
+                if not written:
+                    continue
+                line = f"line {use.lineno}"
+                found.append((written, program.resolve(written, local), name,
+                              f"{unit.where}, {line}" if unit.where else line, is_call))
+                head, _, rest = written.partition(".")
+                if not rest and written not in local and written in program.functions:
+                    pending.append(written)  # a function or class of the submission, called or passed on
+                elif rest:
+                    pending.extend(sorted(program.methods.get(written.rsplit(".", 1)[1], ())))
     return found
 
 
 def _matches(written: str, resolved: str, name: str) -> bool:
     if name == "backward":
-        return written.endswith(".backward") or written == "backward"
+        return any(n.endswith(".backward") or n == "backward" for n in (written, resolved))
     return resolved == name or resolved.startswith(name + ".")
 
 
 def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, ...]) -> list[Breach]:
-    """Calls of `function` (and of the functions it calls) that a rule forbids."""
-    return [Breach(written, name, where) for written, resolved, name, where in _calls(units, function)
+    """Calls of `function` (and of the functions it calls) that a rule forbids, and names of what
+    it forbids passed on without a call (`map(torch.autograd.grad, ...)`)."""
+    return [Breach(written, name, where) for written, resolved, name, where, _ in _calls(units, function)
             if any(_matches(written, resolved, f) for f in forbid)]
+
+
+def unreadable_units(units: tuple[Unit, ...]) -> list[str]:
+    """Where the submission has code too deeply nested to parse here ("cell 4"; "" for a .py): a
+    rule cannot be checked on what it cannot read."""
+    return Program(units).unreadable
 
 
 def missing_calls(units: tuple[Unit, ...], function: str, require: tuple[str, ...]) -> list[str]:
     """The calls a rule requires that neither `function` nor any function it calls makes."""
     if not require:
         return []
-    calls = _calls(units, function)
-    return [r for r in require if not any(_matches(written, resolved, r) for written, resolved, _, _ in calls)]
+    calls = [(written, resolved) for written, resolved, _, _, is_call in _calls(units, function) if is_call]
+    return [r for r in require if not any(_matches(written, resolved, r) for written, resolved in calls)]

@@ -65,12 +65,23 @@ def read_units(path: Path, kind: str) -> tuple[Unit, ...]:
         return ()
 
 
-def parse_code(text: str) -> ast.Module | None:
-    """A unit's syntax tree, IPython magics and shell lines blanked (line numbers kept); None if it does not parse."""
+class TooDeep(Exception):
+    """Python's parser gave up on a unit here (nesting too deep for this stack): it may still have run."""
+
+
+def parse_code(text: str, strict: bool = False) -> ast.Module | None:
+    """A unit's syntax tree, IPython magics and shell lines blanked (line numbers kept); None if it
+    does not parse. A unit nested too deeply for the parser (RecursionError, MemoryError: how deep
+    depends on the stack it is parsed on, so the student's process may have run it) is None too,
+    or TooDeep with `strict`."""
     cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines())
     try:
         return ast.parse(cleaned)
     except (SyntaxError, ValueError):
+        return None
+    except (RecursionError, MemoryError):
+        if strict:
+            raise TooDeep() from None
         return None
 
 

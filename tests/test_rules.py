@@ -133,3 +133,67 @@ def test_a_manifest_rule_forbids_and_requires_calls_through_helpers() -> None:
     plain = SimpleNamespace(code=(Unit("", "def gradient(x):\n    x.backward()\n"),), rules={})
     with pytest.raises(CheckFailed, match="the exercise asks for it by hand"):
         expect_by_hand(plain, "gradient", hint="")
+
+
+@pytest.mark.parametrize("text, first", [
+    ("ag = torch.autograd\n\ndef gradient(x, y, W, b):\n    return ag.grad(cost(x, y, W, b), [W, b])\n", "ag.grad"),
+    ("bw = torch.Tensor.backward\n\ndef gradient(x, y, W, b):\n    bw(cost(x, y, W, b))\n    return W.grad, b.grad\n", "bw"),
+    ("def gradient(x, y, W, b, _g=torch.autograd.grad):\n    return _g(cost(x, y, W, b), [W, b])\n",
+     "torch.autograd.grad"),
+    ("def gradient(x, y, W, b):\n    go = cost(x, y, W, b).backward\n    go()\n    return W.grad, b.grad\n",
+     "(...).backward"),
+    ("def gradient(x, y, W, b):\n    return list(map(torch.autograd.grad, [cost(x, y, W, b)], [[W, b]]))[0]\n",
+     "torch.autograd.grad"),
+    ("def by_autograd(x, y, W, b):\n    cost(x, y, W, b).backward()\n    return W.grad, b.grad\n\n"
+     "def gradient(x, y, W, b):\n    return 2 * x, b\n\ngradient = by_autograd\n", "(...).backward"),
+    ("class Helper:\n    def run(self, c, W, b):\n        c.backward()\n        return W.grad, b.grad\n\nh = Helper()\n\n"
+     "def gradient(x, y, W, b):\n    return h.run(cost(x, y, W, b), W, b)\n", "c.backward"),
+])
+def test_autograd_is_found_however_it_is_named(text: str, first: str) -> None:
+    """Names bound to autograd by assignment, default argument or rebinding, a reference passed on
+    without a call, and a method of the submission's own class: each found (review found the first
+    scoring full marks on lab 2 with its by-hand rule passed)."""
+    head = "import torch\n\ndef cost(x, y, W, b):\n    return torch.mean((x * W + b - y) ** 2)\n\n"
+    found = calls(head + text, "gradient")
+    assert found and found[0][0] == first, found
+
+
+def test_names_local_to_a_function_do_not_carry_over() -> None:
+    """`g` is autograd in `train` and a plain value in `gradient`: only `train` breaks the rule."""
+    text = """
+import torch
+
+
+def train(x, W):
+    g = torch.autograd.grad
+    return g(torch.mean(x * W), W)
+
+
+def gradient(x, y, W, b):
+    g = torch.mean(x * W + b - y)
+    return (2 * g * x).reshape(W.shape), (2 * g).reshape(b.shape)
+"""
+    assert calls(text, "gradient") == []
+    assert calls(text, "train") == [("torch.autograd.grad", "train", "line 6"), ("g", "train", "line 7")]
+
+
+def test_source_too_deep_to_read_fails_the_rule_closed() -> None:
+    """A unit Python's parser gives up on here (RecursionError; it depends on how deep the grader's
+    stack is, so a notebook's kernel may have run it) could hold the function: the rule cannot be
+    checked, so it fails, saying why; reading the function's source for the report does not crash."""
+    from types import SimpleNamespace
+
+    from grader.compare import CheckFailed
+    from grader.i18n import translate_detail
+    from grader.labs.checking import expect_by_hand
+    from grader.sources import function_sources
+
+    deep = "DEEP = " + "+".join(["1"] * 20_000) + "\n\ndef gradient(x, y, W, b):\n    return 2 * x, b\n"
+    units = (Unit("cell 1", "import torch"), Unit("cell 2", deep))
+    assert function_sources(units, ("gradient",)) == ()
+    with pytest.raises(CheckFailed, match="could not read cell 2") as failed:
+        expect_by_hand(SimpleNamespace(code=units, rules={}), "gradient", hint="")
+    for text in (str(failed.value), failed.value.expected, failed.value.obtained):
+        assert translate_detail("ko", text) is not None, text
+    with pytest.raises(CheckFailed, match="could not read the file"):
+        expect_by_hand(SimpleNamespace(code=(Unit("", deep),), rules={}), "gradient", hint="")

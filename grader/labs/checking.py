@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
-from ..rules import forbidden_calls, missing_calls
+from ..rules import forbidden_calls, missing_calls, unreadable_units
 from .manifest import Rule
 from .remembering import memo
 from ..values import decode, tensor_info
@@ -198,6 +198,13 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
     `[rules.<function>]` (default: no `.backward()`, torch.autograd or torch.optim): read from the
     submission's source."""
     rule = observed.rules.get(function) or Rule(forbid=BY_HAND)
+    unreadable = unreadable_units(observed.code)
+    if unreadable:  # it may hold the function, or what it calls: the rule cannot be checked
+        where = unreadable[0] or "the file"
+        raise CheckFailed(f"the grader could not read {where} (nested too deeply for Python's parser), so it cannot "
+                          f"check how {function} computes; split the long expression",
+                          expected=f"{where} in a form the grader can read", obtained="nested too deeply to read",
+                          hint=hint)
     found = forbidden_calls(observed.code, function, rule.forbid)
     if found:
         first = found[0]
