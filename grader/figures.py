@@ -5,7 +5,7 @@ reference solution gives on the same inputs, computed here) into `Figure`s: a ki
 function it illustrates, and a few series of numbers. Nothing is drawn from the student's
 process; the reports render the SVG (grader.reporting.charts) and the words (grader.i18n).
 A figure whose numbers did not come back (the function raised, returned the wrong shape,
-NaN...) is simply left out: the checks already say what went wrong.
+NaN, values too large to plot) is simply left out: the checks already say what went wrong.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 MAX_POINTS = 300  # per series: enough for a smooth curve, small enough for a light page
+# The largest value a picture shows: past it, the axes' arithmetic (a range, a power of ten for
+# the ticks) leaves the floats. The checks already say such a value is wrong.
+MAX_VALUE = 1e100
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ def thin(xs: Sequence[float], ys: Sequence[float]) -> tuple[tuple[float, ...], t
     """At most MAX_POINTS evenly spread points, first and last kept; values rounded for the page."""
     if len(xs) != len(ys) or not xs:
         raise NotDrawable("no points")
+    for value in (*xs, *ys):
+        if not math.isfinite(value) or abs(value) > MAX_VALUE:
+            raise NotDrawable(f"{value!r} is past what a picture shows")
     if len(xs) > MAX_POINTS:
         step = (len(xs) - 1) / (MAX_POINTS - 1)
         keep = sorted({round(i * step) for i in range(MAX_POINTS)})
@@ -128,7 +134,9 @@ def draw(builders: Iterable[Callable[[], Figure]]) -> list[Figure]:
     drawn = []
     for build in builders:
         try:
-            drawn.append(build())
+            figure = build()
         except Exception:  # whatever the student's answers were, a missing picture is the only cost
             continue
+        if all(math.isfinite(v) and abs(v) <= MAX_VALUE for v in figure.facts.values()):
+            drawn.append(figure)
     return drawn

@@ -68,6 +68,7 @@ def mixed_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     made("py", "runaway_function", scratch, "hank.py").replace(root / "hank.py")  # one function hangs
     made("py", "floods_output", scratch, "ivan.py").replace(root / "ivan.py")  # prints without end
     shutil.copy(SOLUTION / "lab2.py", root / "kim_minsu_12345_lab2.py")  # an LMS download name
+    made("py", "trains_to_overflow", scratch, "mallory.py").replace(root / "mallory.py")  # pictures overflow
     return root
 
 
@@ -90,6 +91,7 @@ EXPECTED = {  # student -> (score, verdict)
     "gina": (25, "timed out"),
     "hank": (19, "timed out"),
     "ivan": (10, "flooded output"),
+    "mallory": (19, "ok"),  # train: finite answers, pictures past the floats (left out, not a crash)
 }
 
 
@@ -133,6 +135,8 @@ def test_per_student_files_and_class_files(graded_class: tuple[Path, subprocess.
     assert json.loads((out / "students" / "erin" / "gradescope_results.json").read_text())["score"] == 0
     index = (out / "index.html").read_text()
     assert "students/alice/report.html" in index and "no gradable file" in index
+    mallory = (out / "students" / "mallory" / "report.html").read_text(encoding="utf-8")
+    assert "train" in mallory and "<svg" not in mallory  # the pictures that would overflow are left out
 
 
 def test_submissions_are_never_modified(mixed_class: Path, graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:

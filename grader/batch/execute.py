@@ -181,6 +181,10 @@ def _save(out: Path, record: StudentRecord, rendering: str, checks: LabChecks, l
         write_student_outputs(out, record, lang)
     except (GraderError, OSError) as exc:
         return replace(record, verdict="grader error", message=f"could not write the student's files: {exc}")
+    except Exception as exc:  # a report the grader cannot render from this student's answers: a bug, but
+        # the student's own (a grader error they see), never the whole class's batch
+        return replace(record, verdict="grader error",
+                       message=f"could not write the student's files: internal error ({type(exc).__name__}: {exc})")
     return record
 
 
