@@ -10,6 +10,7 @@ uses: the file's for a `.py`, the cell's for a notebook.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,10 +47,19 @@ class Unit:
     text: str
 
 
+def python_text(data: bytes) -> str:
+    """A .py file's text as Python reads it (a byte-order mark, a `# -*- coding: ... -*-` line);
+    UTF-8 with replacement characters where that fails (Python then refuses to run it anyway)."""
+    try:
+        return importlib.util.decode_source(data)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return data.decode("utf-8", errors="replace")
+
+
 def submission_units(path: Path, kind: str) -> tuple[Unit, ...]:
     """The submission's code as it runs: the file, or the notebook's code cells in order."""
     if kind == "py":
-        return (Unit("", path.read_text(encoding="utf-8", errors="replace")),)
+        return (Unit("", python_text(path.read_bytes())),)
     import nbformat
 
     notebook = nbformat.read(str(path), as_version=4)

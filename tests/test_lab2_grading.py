@@ -230,3 +230,29 @@ def test_saved_outputs_and_kernelspec_are_ignored(tmp_path: Path) -> None:
     graded = run_grade(path, *FAST, cwd=tmp_path)
     assert graded.report["score"] == 0 and graded.returncode == 1
     assert all("not implemented" in c["message"] for c in graded.report["checks"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp949"])
+def test_a_py_saved_as_python_reads_it_is_graded(encoding: str, tmp_path: Path) -> None:
+    """A .py with a byte-order mark (Windows Notepad's "UTF-8"), or in cp949 (Korean Windows) under
+    a `# -*- coding: cp949 -*-` line: Python runs both (PEP 263), so the grader does, and reads the
+    rules from the same text (a by-hand `gradient` that uses autograd still loses its rule)."""
+    header = "# -*- coding: cp949 -*-\n" if encoding == "cp949" else ""
+    solution = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_bytes((header + solution).encode(encoding))
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert graded.returncode == 0 and graded.report["score"] == 25, graded.stdout[-3000:]
+    by_autograd = apply_override(SUBMISSIONS / "lab2/overrides/gradient_by_autograd.py", "py", tmp_path)
+    by_autograd.write_bytes((header + by_autograd.read_text(encoding="utf-8")).encode(encoding))
+    graded = run_grade(by_autograd, *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, MISTAKES["gradient_by_autograd"][0])
+
+
+def test_a_py_that_is_not_utf8_is_told_which_line(tmp_path: Path) -> None:
+    """Without a coding line, bytes that are not UTF-8 are Python's SyntaxError, with its line."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_bytes(("x = 1\n" + source).encode("cp949"))
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert graded.report["score"] == 0
+    loading = [i for i in graded.report["issues"] if i["kind"] == "load_error"]
+    assert loading and "SyntaxError" in loading[0]["message"] and "line " in loading[0]["traceback"] + loading[0]["message"], loading

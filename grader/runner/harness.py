@@ -341,8 +341,8 @@ def _load_script(path: Path, channel_path: str) -> dict[str, Any]:
     """Run a .py submission's top level as a module named after it; record what it raised."""
     namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
     try:
-        source = path.read_text(encoding="utf-8")
-        exec(compile(source, str(path), "exec"), namespace)
+        # Bytes, as Python reads a file: a byte-order mark or a `# -*- coding: ... -*-` line is honoured.
+        exec(compile(path.read_bytes(), str(path), "exec"), namespace)
         loaded: dict[str, Any] = {"outcome": "ok"}
     except BaseException as exc:
         tb = exc.__traceback__
