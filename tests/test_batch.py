@@ -251,15 +251,18 @@ def test_a_zip_of_the_class_grades_like_the_folder(small_class: Path, small_refe
         ("{class}", "--lab", "lab99", "--out", "{tmp}/out"),
         ("{class}", "--lab", "lab2", "--out", "{tmp}/afile/out"),
         ("{tmp}/afile", "--lab", "lab2", "--out", "{tmp}/out"),
+        ("{tmp}/apipe", "--lab", "lab2", "--out", "{tmp}/out"),
         ("{class}", "--lab", "lab2", "--out", "{tmp}/out", "--shard", "3/2"),
         ("{class}", "--out", "{tmp}/out"),
     ],
-    ids=["no-such-folder", "unknown-lab", "unwritable-out", "not-a-zip", "bad-shard", "no-lab"],
+    ids=["no-such-folder", "unknown-lab", "unwritable-out", "not-a-zip", "a-pipe", "bad-shard", "no-lab"],
 )
 def test_a_batch_that_cannot_run_exits_2(args: tuple[str, ...], small_class: Path, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("not a zip")
+    os.mkfifo(tmp_path / "apipe")  # nothing writes to it: reading it would wait for ever
     real = [a.format(tmp=tmp_path, **{"class": small_class}) for a in args]
     proc = batch(*real)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr, proc.stderr  # the input's fault, said so
     assert not (tmp_path / "out").exists()  # a batch that could not run leaves no empty output folder

@@ -96,8 +96,8 @@ def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:
     try:
         with tempfile.TemporaryDirectory(prefix="grader-class-") as tmp:
             root = options.submissions
-            if root.is_file():
-                if not zipfile.is_zipfile(root):
+            if not root.is_dir():  # (a pipe or a device is not opened: reading it could wait for ever)
+                if not root.is_file() or not zipfile.is_zipfile(root):
                     raise GraderError(f"{root} is neither a folder nor a zip of submissions")
                 root = extract_zip(root, Path(tmp))
             entries = [e for e in discover(root, pattern) if in_shard(e.student, options.shard)]
