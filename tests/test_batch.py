@@ -266,3 +266,8 @@ def test_a_batch_that_cannot_run_exits_2(args: tuple[str, ...], small_class: Pat
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "internal error" not in proc.stderr, proc.stderr  # the input's fault, said so
     assert not (tmp_path / "out").exists()  # a batch that could not run leaves no empty output folder
+    korean = batch(*real, "--lang", "ko")  # the same line in Korean, for an instructor who asked for it
+    assert korean.returncode == 2 and korean.stderr.startswith("grade: 오류: "), korean.stderr
+    words = korean.stderr.removeprefix("grade: 오류: ").replace(str(tmp_path), "").replace(str(small_class), "")
+    words = re.sub(r"\([^()]*\)|'[^']*'", "", words)  # a library's own error, a value quoted, stay as they were
+    assert re.search("[\uac00-\ud7a3]", words) and not re.search(r"\b(the|is|not|no|a|takes)\b", words), korean.stderr
