@@ -202,6 +202,13 @@ class Messages:
         """A lab's check title in this language (as written where no translation exists)."""
         return lab_texts(self.lang)["titles"].get(english, english)
 
+    def hint_label(self, english: str, where: str) -> str:
+        """The words before a hint (`where`: "report" or "terminal"): "looks like" for a diagnosis
+        (a hint that starts so), "hint" for advice ("compute the cost with torch operations...")."""
+        from grader.reporting._view import is_diagnosis
+
+        return self(f"{where}.looks_like" if is_diagnosis(english) else f"{where}.hint")
+
     def hint(self, english: str) -> str:
         """A mistake's diagnosis, its leading "looks like" dropped, in this language."""
         text = _looks_like_stripped(english)

@@ -98,8 +98,8 @@ NO_FILE = record("margaret", None, verdict="no gradable file",
                  message="no .py or .ipynb file in the entry", seconds=0.01)
 NAME_ERROR = "NameError: name 'plot' is not defined"
 ODD = record(ODD_ID, result(
-    failed("mse_cost.lesson_values"),
-    failed("mse_cost.mean_not_sum", SUM_HINT),  # the same mistake as grace's
+    failed("mse_cost.lesson_values", SUM_HINT),
+    failed("mse_cost.mean_not_sum", SUM_HINT),  # the same mistake as grace's, twice: 2 students, not 3 checks
     passed("gradient_step.zeroes_grad"),  # train_loop's check is missing from the result
     issues=(RunIssue(IssueKind.CELL_ERROR, "cell 4", NAME_ERROR),),
 ), verdict="raised errors", message=NAME_ERROR, seconds=5.0)
@@ -231,6 +231,8 @@ def test_junit_carries_properties_and_what_went_wrong() -> None:
     assert failure.text is not None
     assert "Expected:\ntensor(0.5000)" in failure.text and "Obtained:\ntensor(2.)" in failure.text
     assert "Looks like: you summed the squared errors" in failure.text
+    zero_grad = grace.find("testcase[@name='gradient_step.zeroes_grad']/failure")
+    assert zero_grad is not None and zero_grad.text is not None and "Hint: you never zeroed" in zero_grad.text
 
     error = root.find("testsuite[@name='linus']/testcase[@name='train_loop.loss_decreases']/error")
     assert error is not None and error.text is not None and "TimeoutError" in error.text
@@ -272,6 +274,8 @@ def test_gradescope_scores_add_up(student: StudentRecord) -> None:
 def test_gradescope_explains_failures_and_problems() -> None:
     grace = json.loads(render_gradescope(WRONG))
     assert "Looks like: you summed the squared errors" in grace["tests"][1]["output"]
+    # advice, not a diagnosis: "Looks like: you never zeroed..." would misread it
+    assert "Hint: you never zeroed the gradient" in grace["tests"][2]["output"] and "Looks like: you never" not in grace["tests"][2]["output"]
     assert "Expected:\ntensor(0.5000)" in grace["tests"][1]["output"]
     assert grace["output"].startswith("Graded lab2.ipynb: 9.5/14 points, 2 of 4 checks passed.")
     linus = json.loads(render_gradescope(TIMED_OUT))
@@ -342,7 +346,7 @@ def test_class_index_shows_counts_chart_checks_mistakes_and_verdicts() -> None:
         assert f">{verdict}</span>" in page
     mistakes = page[page.index('id="mistakes"'):]
     assert mistakes.index("you summed the squared errors") < mistakes.index("you never zeroed the gradient")
-    assert "2×" in mistakes
+    assert "2×" in mistakes and "3×" not in mistakes  # students with the mistake, however many checks name it
     assert "<script" not in page.lower()
 
 

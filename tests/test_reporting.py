@@ -307,3 +307,23 @@ def test_write_atomic_failing_rename_cleans_up(tmp_path: Path) -> None:
     with pytest.raises(ReportWriteError):
         write_atomic(tmp_path / "report.json", "{}")
     assert os.listdir(tmp_path) == ["report.json"]
+
+
+def test_advice_is_labelled_a_hint_and_a_diagnosis_looks_like() -> None:
+    """Some labs' hints are advice ("compute the cost with torch operations...", lab 2's cost
+    returned as a float): under "Looks like" they read as broken English (found by review)."""
+    from dataclasses import replace
+
+    advice = "compute the cost with torch operations on the prediction; avoid .item(), .detach(), torch.tensor(...) or numpy on the way"
+    base = mixed_result()
+    result = replace(base, checks=tuple(
+        replace(c, hint=advice, status=Status.FAILED, score=0, message="off by 0.5", expected="0.5", obtained="1.0")
+        if c.name == "gradient_step.zeroes_grad" else c for c in base.checks))
+    assert any(c.hint == advice and c.status is not Status.PASSED for c in result.checks)
+    page = render_html(result)
+    assert "Hint:</strong> compute the cost" in page and "Looks like:</strong> compute" not in page
+    assert "Looks like:</strong> you summed the squared errors" in page
+    text = terminal_text(result)
+    assert re.search(r"hint\s+compute the cost", text) and not re.search(r"looks like\s+compute", text), text
+    korean = render_html(result, "ko")
+    assert "도움말:</strong> 비용은 예측값에 torch 연산을" in korean

@@ -78,6 +78,11 @@ def plain(text: str) -> str:
     return _ANSI_ESCAPE.sub("", text)
 
 
+def is_diagnosis(text: str) -> bool:
+    """Whether a hint names a mistake ("looks like sum instead of mean") rather than gives advice."""
+    return _LOOKS_LIKE.match(plain(text)) is not None
+
+
 def hint(text: str) -> str:
     """A check's hint without its own leading "looks like", which the reports supply."""
     return _LOOKS_LIKE.sub("", plain(text), count=1)

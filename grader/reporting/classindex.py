@@ -171,15 +171,18 @@ def _rate(check: CheckResult, records: Sequence[StudentRecord]) -> CheckRate:
 
 
 def _mistakes(records: Sequence[StudentRecord]) -> list[Mistake]:
-    """The hints of failed checks, most frequent first (ties alphabetically, for stable output)."""
+    """The hints of failed checks with how many students got each (several checks of one student
+    naming the same mistake count once), most frequent first (ties alphabetically, for stable output)."""
     counts: Counter[str] = Counter()
     where: dict[str, dict[str, None]] = {}
     for record in records:
+        named: set[str] = set()
         for check in record.result.checks if record.result else ():
             if check.status is Status.FAILED and check.hint.strip():
                 text = _view.hint(check.hint).strip()
-                counts[text] += 1
+                named.add(text)
                 where.setdefault(text, {})[check.title or check.name] = None
+        counts.update(named)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TOP_MISTAKES]
     return [Mistake(text, count, tuple(where[text])) for text, count in ranked]
 

@@ -137,7 +137,7 @@ def _details(check: CheckResult, t: Messages) -> list[tuple[Text, int, Text]]:
     if check.obtained:
         details.append((t("terminal.obtained"), "dim", _short(t.detail(check.obtained), t)))
     if check.hint:
-        details.append((t("terminal.looks_like"), "bold yellow", Text(t.hint(check.hint))))
+        details.append((t.hint_label(check.hint, "terminal"), "bold yellow", Text(t.hint(check.hint))))
     if check.traceback:
         details.append((t("terminal.raised"), "dim", Text(last_line(check.traceback))))
     width = max((cell_len(label) for label, _, _ in details), default=0)
