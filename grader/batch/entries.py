@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import stat
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ def _skipped(name: str) -> bool:
     return name.startswith(".") or name in _SKIP
 
 
+class IdPatternWarning(UserWarning):
+    """Some entries' names do not match --id-pattern."""
+
+
 def student_id(name: str, pattern: re.Pattern[str] | None) -> str:
     """`kim_minsu_12345_lab2.ipynb` with pattern `(?P<id>\\d+)` -> `12345`; else the name without suffix."""
     stem = name
@@ -70,10 +75,17 @@ def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
     what makes an entry ungradable is its `problem`."""
     root = Path(os.path.realpath(root))
     by_student: dict[str, list[Path]] = {}
+    unmatched = []
     for item in sorted(root.iterdir()):
         if _skipped(item.name):
             continue
+        if pattern is not None and not pattern.search(item.name):
+            unmatched.append(item.name)
         by_student.setdefault(student_id(item.name, pattern), []).append(item)
+    if unmatched:  # the instructor said where the id is; these names do not have it there
+        shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
+        warnings.warn(IdPatternWarning(f"--id-pattern found no id in {len(unmatched)} of the class's names, "
+                                       f"which are their own ids: {shown}"), stacklevel=2)
     folders = folder_names(by_student)
     entries = []
     for student, items in sorted(by_student.items()):
