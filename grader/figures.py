@@ -88,7 +88,7 @@ def thin(xs: Sequence[float], ys: Sequence[float]) -> tuple[tuple[float, ...], t
     if len(xs) != len(ys) or not xs:
         raise NotDrawable("no points")
     for value in (*xs, *ys):
-        if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        if not _plottable(value):
             raise NotDrawable(f"{value!r} is past what a picture shows")
     if len(xs) > MAX_POINTS:
         step = (len(xs) - 1) / (MAX_POINTS - 1)
@@ -137,6 +137,10 @@ def draw(builders: Iterable[Callable[[], Figure]]) -> list[Figure]:
             figure = build()
         except Exception:  # whatever the student's answers were, a missing picture is the only cost
             continue
-        if all(math.isfinite(v) and abs(v) <= MAX_VALUE for v in figure.facts.values()):
+        if all(_plottable(v) for v in figure.facts.values()):
             drawn.append(figure)
     return drawn
+
+
+def _plottable(value: float) -> bool:
+    return math.isfinite(value) and abs(value) <= MAX_VALUE

@@ -4,9 +4,13 @@ Some exercises ask for a way of computing, not only a value: lab 2's `gradient` 
 hand-written update are derived by hand, so autograd (`.backward()`, `torch.autograd`) and
 `torch.optim` are off limits there, although they give the same numbers. The rule is read from
 the submitted file with `ast` (never by asking the student's process): the function's body and
-every function of the submission it calls, directly or through others. Imports are followed
-(`from torch.autograd import grad as g` makes `g(...)` a `torch.autograd.grad` call); code that
-builds a call out of strings (`getattr(x, "back" + "ward")`) is not seen: the known limit.
+every function and class of the submission it names, directly or through others. Names are
+followed through imports (`from torch.autograd import grad as g` makes `g(...)` a
+`torch.autograd.grad` call), assignments and default arguments (`ag = torch.autograd`,
+`_g=torch.autograd.grad`) and top-level rebindings (`gradient = by_autograd`); a forbidden name
+passed on without a call (`map(torch.autograd.grad, ...)`) counts too. Code too deeply nested to
+parse fails the rule (it cannot be read). Code that builds a call out of strings
+(`getattr(x, "back" + "ward")`) is not seen: the known limit.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .sources import TooDeep, Unit, parse_code
 
@@ -34,7 +39,6 @@ def _dotted(node: ast.expr) -> str:
     if isinstance(node, ast.Name):
         return ".".join([node.id, *reversed(parts)])
     return ".".join(["(...)", *reversed(parts)]) if parts else ""  # a method of a computed value: (x * 2).backward
-
 
 
 class Program:
@@ -138,11 +142,16 @@ def _uses(node: ast.AST) -> Iterator[tuple[ast.expr, bool]]:
             yield inner, id(inner) in called
 
 
-def _calls(units: tuple[Unit, ...], function: str, program: Program | None = None
-           ) -> list[tuple[str, str, str, str, bool]]:
+@lru_cache(maxsize=4)
+def _program(units: tuple[Unit, ...]) -> Program:
+    """The submission's Program, parsed once for all the rule checks of a grade (never changed after)."""
+    return Program(units)
+
+
+def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, str, bool]]:
     """(as written, resolved, in which function, where, whether called) for every name `function`
     uses, itself or through the submission's functions and classes it names."""
-    program = program or Program(units)
+    program = _program(units)
     found: list[tuple[str, str, str, str, bool]] = []
     seen: set[str] = set()
     pending = [function]
@@ -161,10 +170,10 @@ def _calls(units: tuple[Unit, ...], function: str, program: Program | None = Non
                 line = f"line {use.lineno}"
                 found.append((written, program.resolve(written, local), name,
                               f"{unit.where}, {line}" if unit.where else line, is_call))
-                head, _, rest = written.partition(".")
-                if not rest and written not in local and written in program.functions:
-                    pending.append(written)  # a function or class of the submission, called or passed on
-                elif rest:
+                if "." not in written:
+                    if written not in local and written in program.functions:
+                        pending.append(written)  # a function or class of the submission, called or passed on
+                else:  # `h.run`: the submission's classes with a method of that name
                     pending.extend(sorted(program.methods.get(written.rsplit(".", 1)[1], ())))
     return found
 
@@ -185,7 +194,7 @@ def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, .
 def unreadable_units(units: tuple[Unit, ...]) -> list[str]:
     """Where the submission has code too deeply nested to parse here ("cell 4"; "" for a .py): a
     rule cannot be checked on what it cannot read."""
-    return Program(units).unreadable
+    return _program(units).unreadable
 
 
 def missing_calls(units: tuple[Unit, ...], function: str, require: tuple[str, ...]) -> list[str]:

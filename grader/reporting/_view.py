@@ -83,6 +83,11 @@ def is_diagnosis(text: str) -> bool:
     return _LOOKS_LIKE.match(plain(text)) is not None
 
 
+def labelled_hint(text: str) -> str:
+    """A hint as the plain-text reports show it: "Looks like: ..." for a diagnosis, "Hint: ..." for advice."""
+    return f"{'Looks like' if is_diagnosis(text) else 'Hint'}: {hint(text)}"
+
+
 def hint(text: str) -> str:
     """A check's hint without its own leading "looks like", which the reports supply."""
     return _LOOKS_LIKE.sub("", plain(text), count=1)

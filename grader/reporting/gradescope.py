@@ -60,7 +60,7 @@ def _check_output(check: CheckResult) -> str:
     if check.obtained:
         parts.append(f"Your result:\n{check.obtained}")
     if check.hint:
-        parts.append(f"{'Looks like' if _view.is_diagnosis(check.hint) else 'Hint'}: {_view.hint(check.hint)}")
+        parts.append(_view.labelled_hint(check.hint))
     if check.traceback:
         parts.append(f"Traceback:\n{check.traceback}")
     return "\n\n".join(_view.plain(part) for part in parts if part)

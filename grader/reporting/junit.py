@@ -97,7 +97,7 @@ def _failure_text(check: CheckResult) -> str:
     if check.obtained:
         parts.append(f"Obtained:\n{check.obtained}")
     if check.hint:
-        parts.append(f"{'Looks like' if _view.is_diagnosis(check.hint) else 'Hint'}: {_view.hint(check.hint)}")
+        parts.append(_view.labelled_hint(check.hint))
     return "\n\n".join(parts)
 
 
