@@ -164,12 +164,34 @@ def test_hang_at_import_finishes_in_bounded_time(kind: str, tmp_path: Path) -> N
     started = time.monotonic()
     graded = run_grade(path, "--call-timeout", "5", "--cell-timeout", "5", cwd=tmp_path, timeout=120)
     assert time.monotonic() - started < 90
+    # Only the hang costs: a notebook is replayed without its hanging cell; a .py file's top level is
+    # stopped where it hangs, and the definitions below that line still run, so every function is graded.
+    assert_loses_exactly(graded, set())
     if kind == "py":
-        assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
-        assert [i["kind"] for i in graded.report["issues"]] == ["load_timeout"]
-    else:  # the hanging cell is skipped and the notebook replayed without it
-        assert_loses_exactly(graded, set())
+        loop = path.read_text(encoding="utf-8").splitlines().index("while True:") + 1  # (`pass` is the next line)
+        [issue] = graded.report["issues"]
+        assert issue["kind"] == "load_timeout"
+        assert issue["message"] in {f"running the file's top level took longer than 5 s; it was stopped at line {line}, "
+                                    "and only the definitions below it (def, class, import) ran after that"
+                                    for line in (loop, loop + 1)}
+    else:
         assert any(i["kind"] == "cell_timeout" for i in graded.report["issues"])
+
+
+def test_a_top_level_that_swallows_the_stop_is_stopped_by_the_graders_clock(tmp_path: Path) -> None:
+    """The harness's alarm runs in the student's process, which can catch it: the grader's own clock
+    (the load limit, the definitions' time and a grace) then ends the process, and nothing is graded."""
+    path = apply_override(SUBMISSIONS / "lab2/overrides/hangs_at_import.py", "py", tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("while True:\n    pass", "while True:\n    try:\n        while True:\n            pass\n"
+                                 "    except BaseException:\n        pass"), encoding="utf-8")
+    assert "except BaseException" in path.read_text(encoding="utf-8")
+    started = time.monotonic()
+    graded = run_grade(path, "--call-timeout", "2", "--cell-timeout", "2", cwd=tmp_path, timeout=120)
+    assert time.monotonic() - started < 60
+    assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
+    assert [(i["kind"], i["message"]) for i in graded.report["issues"]] == [
+        ("load_timeout", "running the file's top level took longer than 2 s; it was stopped")]
 
 
 def test_runaway_function_costs_only_its_checks(kind: str, tmp_path: Path) -> None:

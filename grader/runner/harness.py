@@ -337,32 +337,118 @@ def run_probes(probes_file: str, channel_path: str, namespace: dict[str, Any]) -
     channel.send({"type": "done", "protocol": PROTOCOL}, fresh_line=True)
 
 
-def _load_script(path: Path, channel_path: str) -> dict[str, Any]:
-    """Run a .py submission's top level as a module named after it; record what it raised."""
+class _TopLevelTimeout(BaseException):
+    """Raised by the harness's alarm in a .py file's top level that runs past its time (a
+    BaseException: the student's `except Exception` does not swallow it)."""
+
+
+def _load_script(path: Path, channel_path: str, seconds: float | None, rest: float) -> dict[str, Any]:
+    """Run a .py submission's top level as a module named after it; record what it raised.
+
+    Past `seconds` the top level is stopped where it is, and the definitions below that point
+    (def, class, import) still run, within `rest` seconds: the functions of a file whose last
+    lines train for too long are graded, as a notebook's are without its hanging cell.
+    """
     namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
+    source = path.read_bytes()
     try:
         # Bytes, as Python reads a file: a byte-order mark or a `# -*- coding: ... -*-` line is honoured.
-        exec(compile(path.read_bytes(), str(path), "exec"), namespace)
+        code = compile(source, str(path), "exec")
+        with _Alarm(seconds):
+            exec(code, namespace)
         loaded: dict[str, Any] = {"outcome": "ok"}
+    except _TopLevelTimeout as exc:
+        line = _top_level_line(exc, path)
+        loaded = {"outcome": "timeout", "seconds": seconds, "line": line,
+                  "defined": _define_the_rest(source, path, line, namespace, rest) if line else []}
     except BaseException as exc:
-        tb = exc.__traceback__
-        # Keep only the frames of the student's file: the harness frames teach nothing.
-        while tb is not None and tb.tb_frame.f_code.co_filename != str(path):
-            tb = tb.tb_next
-        loaded = {
-            "outcome": "raised",
-            "exception": type(exc).__qualname__,
-            "message": _safe_str(exc),
-            "traceback": "".join(traceback.format_exception(type(exc), exc, tb)),
-        }
+        loaded = _raised(exc, path)
     loaded["type"] = "loaded"
     _Channel(channel_path).send(loaded, fresh_line=True)
     return namespace
 
 
+class _Alarm:
+    """Raise _TopLevelTimeout in the main thread `seconds` from now, until the block ends."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def _expire(self, signum: int, frame: Any) -> None:
+        if self.armed:
+            self.armed = False
+            raise _TopLevelTimeout()
+
+    def __enter__(self) -> None:
+        if self.seconds:
+            self.armed = True
+            signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.seconds:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _top_level_line(exc: BaseException, path: Path) -> int | None:
+    """The line of the file's top level that was running (None: the top level had already ended)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == str(path) and code.co_name == "<module>":
+            return tb.tb_lineno
+        tb = tb.tb_next
+    return None
+
+
+def _define_the_rest(source: bytes, path: Path, line: int, namespace: dict[str, Any], seconds: float) -> list[str]:
+    """Run the definitions and imports of the top level that start below `line`; their names."""
+    import __future__
+    import ast
+
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    tree = ast.parse(source, str(path))
+    rest = [node for node in tree.body if node.lineno > line and isinstance(node, kinds)]
+    flags = 0
+    for node in tree.body:  # `from __future__ import ...` changes how the rest compiles too
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                flags |= getattr(__future__, alias.name).compiler_flag
+    defined: list[str] = []
+    try:
+        with _Alarm(seconds):
+            for node in rest:
+                module = ast.Module(body=[node], type_ignores=[])
+                exec(compile(module, str(path), "exec", flags=flags, dont_inherit=True), namespace)
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    defined += [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+                else:
+                    defined.append(node.name)
+    except BaseException:
+        pass  # what ran is kept; a definition that fails leaves its function missing, as it would be
+    return defined
+
+
+def _raised(exc: BaseException, path: Path) -> dict[str, Any]:
+    tb = exc.__traceback__
+    # Keep only the frames of the student's file: the harness frames teach nothing.
+    while tb is not None and tb.tb_frame.f_code.co_filename != str(path):
+        tb = tb.tb_next
+    return {
+        "outcome": "raised",
+        "exception": type(exc).__qualname__,
+        "message": _safe_str(exc),
+        "traceback": "".join(traceback.format_exception(type(exc), exc, tb)),
+    }
+
+
 def main(argv: list[str]) -> None:
     submission, probes_file, channel_path = argv
-    namespace = _load_script(Path(submission), channel_path)
+    spec = json.loads(Path(probes_file).read_text(encoding="utf-8"))
+    namespace = _load_script(Path(submission), channel_path, spec.get("load_timeout"), float(spec.get("rest_timeout", 0)))
     run_probes(probes_file, channel_path, namespace)
     sys.stdout.flush()
     os._exit(0)

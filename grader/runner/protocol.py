@@ -61,9 +61,18 @@ class ProbeOutcome:
     seconds: float = 0.0
 
 
-def write_probes(path: Path, probes: list[Probe], call_timeout: float, output_chars: int) -> None:
-    data = {"protocol": 2, "call_timeout": call_timeout, "output_chars": output_chars,
-            "probes": [p.to_json() for p in probes]}
+#: Seconds the definitions below a .py file's stopped top level get to run (grader/runner/harness.py).
+REST_TIMEOUT = 3.0
+
+
+def write_probes(path: Path, probes: list[Probe], call_timeout: float, output_chars: int,
+                 load_timeout: float | None = None, rest_timeout: float = 0.0) -> None:
+    """The probes and limits for the harness; a .py file's top level is stopped past `load_timeout`,
+    and the definitions below where it stopped then get `rest_timeout` seconds."""
+    data: dict[str, object] = {"protocol": 2, "call_timeout": call_timeout, "output_chars": output_chars,
+                               "probes": [p.to_json() for p in probes]}
+    if load_timeout is not None:
+        data.update(load_timeout=load_timeout, rest_timeout=rest_timeout)
     path.write_text(json.dumps(data), encoding="utf-8")
 
 

@@ -20,7 +20,7 @@ from ..config import MIB
 from ..results import IssueKind, RunIssue
 from .channel import CappedPipe, Channel
 from .jail import Jail
-from .protocol import HARNESS, Probe, read_outcomes
+from .protocol import HARNESS, REST_TIMEOUT, Probe, read_outcomes
 from .session import RunOutcome, grader_stops
 from .warm import WarmProcess
 from .watch import GRACE, Transcript, Watcher, runner_pid
@@ -59,7 +59,9 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     watcher.start()
     issues: list[RunIssue] = []
     try:
-        if not _wait(proc, watcher, lambda t: t.loaded is not None, limits.load):
+        # The harness stops a top level that runs past `limits.load` itself, then runs the definitions
+        # below where it stopped; the grader's own clock allows for that, and stops what ignores it.
+        if not _wait(proc, watcher, lambda t: t.loaded is not None, limits.load + REST_TIMEOUT + GRACE):
             if proc.poll() is None and not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
                                        f"running the file's top level took longer than {limits.load:g} s; it was stopped"))
@@ -69,7 +71,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
         else:
             watcher.stage = "probing"
             watcher.runner = proc.runner() if isinstance(proc, WarmProcess) else runner_pid(proc.pid, jail.sandboxed)
-            issues.extend(_load_issue(watcher.transcript.loaded, path))
+            issues.extend(_load_issue(watcher.transcript.loaded, path, limits.load))
             budget = len(probes) * (limits.call + GRACE + 1.0) + 10.0
             if not _wait(proc, watcher, lambda t: t.done, budget) and not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.DIED, path.name,
@@ -118,9 +120,15 @@ def _status(proc: subprocess.Popen[bytes] | WarmProcess) -> str:
     return f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
 
 
-def _load_issue(loaded: dict[str, object] | None, path: Path) -> list[RunIssue]:
+def _load_issue(loaded: dict[str, object] | None, path: Path, seconds: float) -> list[RunIssue]:
     if not isinstance(loaded, dict) or loaded.get("outcome") == "ok":
         return []
+    if loaded.get("outcome") == "timeout":
+        line = loaded.get("line")
+        return [RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
+                         f"running the file's top level took longer than {seconds:g} s; it was stopped at line "
+                         f"{line if type(line) is int else '?'}, and only the definitions below it (def, class, "
+                         "import) ran after that")]
     message = f"{loaded.get('exception', 'error')}: {loaded.get('message', '')}".strip()
     return [RunIssue(IssueKind.LOAD_ERROR, path.name, message[:2000],
                      traceback=str(loaded.get("traceback", ""))[:20000])]

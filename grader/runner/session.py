@@ -19,7 +19,7 @@ from ..config import Limits, Sandboxing
 from ..results import IssueKind, RunIssue
 from .channel import Channel
 from .jail import end_jail, open_jail
-from .protocol import Probe, ProbeOutcome, write_probes
+from .protocol import REST_TIMEOUT, Probe, ProbeOutcome, write_probes
 from .watch import Transcript
 
 if TYPE_CHECKING:
@@ -78,7 +78,8 @@ def _run(path: Path, kind: str, probes: list[Probe], limits: Limits, zygote: Zyg
         channel = Channel.create(jail.io / "channel")
         try:
             probes_file = jail.io / "probes.json"
-            write_probes(probes_file, probes, limits.call, limits.output_chars)
+            write_probes(probes_file, probes, limits.call, limits.output_chars,
+                         load_timeout=limits.load if kind == "py" else None, rest_timeout=REST_TIMEOUT)
             jail.hand_in(probes_file, "probes.json")
             jail.hand_in(channel.path, "channel", writable=True)
             if kind == "ipynb":
