@@ -127,3 +127,58 @@ def test_a_deep_temporary_folder_still_grades_notebooks(tmp_path: Path, monkeypa
     monkeypatch.setenv("TMPDIR", str(deep))
     graded = run_grade(ROOT / "solutions/lab2/lab2.ipynb", *FAST, cwd=tmp_path, timeout=300, process=True)
     assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]
+
+
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_a_stop_whose_exception_was_swallowed_still_ends_the_run(kind: str, tmp_path: Path) -> None:
+    """A stop (SIGTERM to a batch worker or the warm service) raises `Stopped` wherever the main thread
+    is, and a library's bare `except:` can swallow it: the service then went on grading a hanging file
+    for its whole time limit after its `grade` had gone away. The flag the stop leaves must still end
+    the run (here the stop's exception is swallowed on purpose, in another thread), and the sandbox
+    with it."""
+    import signal
+    import uuid
+
+    from grader import stopping
+    from grader.config import Limits
+    from grader.labs import load_lab
+    from grader.runner import run_submission
+    from test_batch_safety import _processes_with
+
+    token = f"{500 + uuid.uuid4().int % 10_000 / 10_000:.4f}7"  # a sleep no other process has
+    from conftest import ROOT
+
+    block = f"import subprocess\nsubprocess.run(['sleep', '{token}'])\n"
+    if kind == "py":
+        path = tmp_path / "lab2.py"
+        path.write_text((ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8") + "\n" + block, encoding="utf-8")
+    else:
+        nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(block))
+        path = tmp_path / "lab2.ipynb"
+        nbformat.write(nb, str(path))
+    stopped_at: list[float] = []
+
+    def swallowed_stop() -> None:
+        limit = time.monotonic() + 60
+        while not _processes_with(f"sleep\0{token}") and time.monotonic() < limit:
+            time.sleep(0.1)
+        stopped_at.append(time.monotonic())
+        try:
+            stopping.request(signal.SIGTERM, None)  # what the handler does: set the flag, raise
+        except stopping.Stopped:
+            pass  # ...and a bare `except:` where it landed
+
+    stopper = threading.Thread(target=swallowed_stop, daemon=True)
+    stopper.start()
+    try:
+        with pytest.raises(stopping.Stopped):
+            run_submission(path, kind, load_lab("lab2").make_probes(), Limits(call=5, cell=30, load=30))
+        ended = time.monotonic()
+    finally:
+        stopper.join(70)
+        stopping._requested = False
+        for pid in _processes_with(f"sleep\0{token}"):  # clean up before failing
+            os.kill(pid, 9)
+    assert stopped_at and ended - stopped_at[0] < 10  # not the cell or load limit (30 s)
+    assert _processes_with(f"sleep\0{token}") == []

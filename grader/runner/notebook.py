@@ -22,7 +22,7 @@ import sys
 import time
 from queue import Empty
 from pathlib import Path
-from typing import Any, Callable, TypeVarTuple, Unpack, cast
+from typing import Any, Awaitable, Callable, TypeVar, TypeVarTuple, Unpack, cast
 
 import nbformat
 from jupyter_client.asynchronous.client import AsyncKernelClient
@@ -34,6 +34,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 import zmq
 
+from .. import stopping
 from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
 from .channel import Channel
@@ -84,6 +85,7 @@ class _Client(AsyncKernelClient):
             request = self.kernel_info()
             replied = False
             while time.monotonic() < deadline:
+                stopping.raise_if_requested()
                 if not replied:
                     try:
                         reply = await self.shell_channel.get_msg(timeout=1)
@@ -306,7 +308,7 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
             continue
         watcher.stage = f"cell {index + 1}"
         try:
-            await client.async_execute_cell(cell, index)
+            await _unless_stopped(client.async_execute_cell(cell, index))
         except CellTimeoutError:
             skipped[index] = RunIssue(IssueKind.CELL_TIMEOUT, f"cell {index + 1}",
                                       f"ran longer than {limits.cell:g} s and was stopped; "
@@ -326,7 +328,7 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
         watcher.runner = runner_pid(process.pid, sandboxed)
     timeout["seconds"] = n_probes * (limits.call + GRACE + 1.0) + 10
     try:
-        await client.async_execute_cell(nb.cells[harness_index], harness_index)
+        await _unless_stopped(client.async_execute_cell(nb.cells[harness_index], harness_index))
     except (CellTimeoutError, DeadKernelError) as exc:
         if _ended_by_grader(watcher):
             return True, []
@@ -335,6 +337,27 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
                                f"the kernel {kind} while the grader called the functions; "
                                "the calls still pending were not graded")]
     return True, []
+
+
+_T = TypeVar("_T")
+
+
+async def _unless_stopped(work: Awaitable[_T]) -> _T:
+    """`work`, cut short by a stop (grader/stopping.py) even where a library swallowed its exception
+    (a bare `except:`): the flag is looked at every 0.1 s. The caller's clean-up kills the kernel."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=0.1)
+            if done:
+                return task.result()
+            stopping.raise_if_requested()
+    except BaseException:
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+        if task.done() and not task.cancelled():
+            task.exception()  # (how the cancelled cell ended is this stop's doing: nothing to report)
+        raise
 
 
 def _cell_number(where: str) -> int:

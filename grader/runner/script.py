@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from .. import stopping
 from ..config import MIB
 from ..results import IssueKind, RunIssue
 from .channel import CappedPipe, Channel
@@ -100,6 +101,7 @@ def _wait(proc: subprocess.Popen[bytes] | WarmProcess, watcher: Watcher, check: 
     """Wait until the transcript reaches a point; False if the process ends first or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        stopping.raise_if_requested()  # a stop whose exception some library swallowed (a bare `except:`)
         if check(watcher.transcript):
             return True
         if proc.poll() is not None or _ended_by_grader(watcher.transcript):
