@@ -36,8 +36,8 @@ from . import stopping
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
-from .results import CheckResult, Status
-from .sources import Unit, submission_units
+from .results import CheckResult, IssueKind, RunIssue, Status
+from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
 
@@ -55,7 +55,28 @@ class StudentError(Exception):
         self.hint = hint  # a check may add the classic mistake the error looks like
 
 
-def describe_failure(function: str, o: ProbeOutcome) -> StudentError:
+#: Why a function can be missing, by default (a notebook's cells); see `why_missing`.
+MISSING = "no {function} found in the submission (check its name, or a cell that failed before it)"
+
+
+def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> str:
+    """The message for a function the submission did not define, with what the run tells about why."""
+    trees = [parse_code(unit.text) for unit in code]
+    if all(tree is not None and not tree.body for tree in trees):  # blank, comments only, no code cells
+        return ("no {function} found: the file has no code (was it saved?)" if kind == "py"
+                else "no {function} found: the notebook has no code (was it saved?)")
+    if kind != "py":
+        return MISSING
+    for issue in issues:
+        place = error_place(issue.traceback) if issue.kind is IssueKind.LOAD_ERROR else None
+        if place is not None:
+            error = issue.message.split(":", 1)[0]
+            return (f"no {{function}} found: the file stopped at line {place[0]} with {error}, so nothing below "
+                    "that line was defined")
+    return "no {function} found in the submission (check its name)"
+
+
+def describe_failure(function: str, o: ProbeOutcome, missing: str = MISSING) -> StudentError:
     if o.outcome is Outcome.RAISED and o.exception == "NotImplementedError":
         return StudentError(f"not implemented: {function} still raises NotImplementedError")
     if o.outcome is Outcome.RAISED and "[Errno 27]" in o.message:  # EFBIG: the output limit was hit
@@ -63,7 +84,7 @@ def describe_failure(function: str, o: ProbeOutcome) -> StudentError:
     if o.outcome is Outcome.RAISED:
         return StudentError(f"{function} raised {o.exception}: {o.message}".rstrip(": "), o.traceback)
     if o.outcome is Outcome.MISSING:
-        return StudentError(f"no {function} found in the submission (check its name, or a cell that failed before it)")
+        return StudentError(missing.replace("{function}", function))
     if o.outcome is Outcome.TIMEOUT:
         return StudentError(f"{function} timed out after {o.seconds:g} s")
     if o.outcome is Outcome.CRASHED:
@@ -74,9 +95,11 @@ def describe_failure(function: str, o: ProbeOutcome) -> StudentError:
 class Observations:
     """What each probe gave back. `get` returns decoded values or raises StudentError."""
 
-    def __init__(self, outcomes: dict[str, ProbeOutcome], functions: dict[str, str], code: tuple[Unit, ...] = ()) -> None:
+    def __init__(self, outcomes: dict[str, ProbeOutcome], functions: dict[str, str], code: tuple[Unit, ...] = (),
+                 missing: str = MISSING) -> None:
         self._outcomes = outcomes
         self._functions = functions
+        self._missing = missing  # the message for a function not found (`why_missing`)
         self.code = code  # the submission's source, read by the grader (grader.rules), for rules on how to compute
         self.rules: Mapping[str, Rule] = {}  # the lab manifest's [rules], by function
         self.touched: list[str] = []
@@ -88,7 +111,7 @@ class Observations:
         self.touched.append(probe_id)
         outcome = self._outcomes[probe_id]
         if outcome.outcome is not Outcome.OK:
-            raise describe_failure(self._functions[probe_id], outcome)
+            raise describe_failure(self._functions[probe_id], outcome, self._missing)
         return outcome.result
 
     def get(self, probe_id: str, part: str = "value") -> Any:

@@ -127,10 +127,11 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
         warm = pool.submit(_warm_up, submission.lab, probes)
         outcome = run_submission(submission.path, submission.kind, probes, limits)
         reference = warm.result()
-    from .checks import Observations, run_checks
+    from .checks import Observations, run_checks, why_missing
 
     code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
-    observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code)
+    observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code,
+                                why_missing(submission.kind, code, outcome.issues))
     checks = run_checks(submission.lab.suite, observations, reference, probes)
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),

@@ -133,3 +133,30 @@ def failing_line(traceback: str, source: FunctionSource) -> int | None:
             if source.first_line <= line < source.first_line + len(source.text.splitlines()):
                 last = line
     return last
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a kernel's tracebacks carry colour codes
+# A traceback's place lines: `File "/home/student/lab2.py", line 34, in <module>` (a .py file),
+# `Cell In[4], line 1` (a kernel's), either one without ", in ..." for a syntax error.
+_PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<cell>\d+)\]), line (?P<line>\d+)(?:, in .*)?$')
+
+_POINTED = re.compile(r"^-*>\s*\d+\s(.*)$")
+
+
+def error_place(traceback: str) -> tuple[int, str] | None:
+    """Where in the unit a traceback starts in (the .py file, or the cell) the error was: the deepest
+    place there, as (line, the code on it); None if it cannot be told (no place, or no code shown)."""
+    lines = _ANSI.sub("", traceback).splitlines()
+    places = [(i, m) for i, m in ((i, _PLACE.match(text)) for i, text in enumerate(lines)) if m]
+    if not places:
+        return None
+    first = places[0][1]
+    unit = first.group("file") or first.group("cell")
+    index, match = [(i, m) for i, m in places if (m.group("file") or m.group("cell")) == unit][-1]
+    after = [i for i, _ in places if i > index]
+    following = lines[index + 1:after[0] if after else len(lines)]  # this place's own lines
+    pointed = [m.group(1) for m in map(_POINTED.match, following) if m]  # IPython's `----> 2 print(...)`
+    code = pointed[0].strip() if pointed else following[0].strip() if following else ""
+    if not code or set(code) <= set("^~ "):
+        return None
+    return int(match.group("line")), code

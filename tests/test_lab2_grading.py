@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import assert_loses_exactly, assert_reference_files_graded, ROOT, SUBMISSIONS, apply_override, as_kind, run_grade
+from conftest import assert_loses_exactly, assert_reads_in_korean, assert_reference_files_graded, ROOT, SUBMISSIONS, apply_override, as_kind, run_grade
 
 LAB2_FUNCTIONS = ("hypothesis", "mse_cost", "gradient", "train_step", "train", "LinearRegressionModel")
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
@@ -216,22 +216,56 @@ def test_warnings_and_stderr_are_shown_never_scored(kind: str, tmp_path: Path) -
 
 
 def test_a_cell_that_raises_is_reported_and_the_rest_still_runs(kind: str, tmp_path: Path) -> None:
-    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/raises_in_a_cell.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    path = apply_override(SUBMISSIONS / "lab2/overrides/raises_in_a_cell.py", kind, tmp_path)
+    graded = run_grade(path, *FAST, cwd=tmp_path)
     issues = graded.report["issues"]
     assert any("IndexError" in i["message"] and "values[10]" in i["traceback"] for i in issues), issues
     if kind == "py":  # a .py file stops at the error: what it defined before is still graded
         assert_loses_exactly(graded, {"gradient", "train_step", "train", "LinearRegressionModel"})
         assert issues[0]["kind"] == "load_error"
+        line = path.read_text(encoding="utf-8").splitlines().index("print(values[10])") + 1
+        # What was not defined says why, and the terminal says where the error was.
+        assert {c["message"] for c in graded.checks_of("gradient")} == {
+            f"no gradient found: the file stopped at line {line} with IndexError, so nothing below that line was defined"}
+        assert f"at line {line}: print(values[10])" in graded.stdout
     else:
         assert_loses_exactly(graded, set())
         cell = next(i for i in issues if i["kind"] == "cell_error")
         assert cell["where"].startswith("cell ") and "values[10]" in cell["source"]
+        assert "at line 2: print(values[10])" in graded.stdout  # the line in its cell
+    assert_reads_in_korean(graded.report)
 
 
 def test_a_syntax_error(kind: str, tmp_path: Path) -> None:
-    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/syntax_error_in_a_cell.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    path = apply_override(SUBMISSIONS / "lab2/overrides/syntax_error_in_a_cell.py", kind, tmp_path)
+    graded = run_grade(path, *FAST, cwd=tmp_path)
     assert any("SyntaxError" in i["message"] for i in graded.report["issues"]), graded.report["issues"]
     assert_loses_exactly(graded, set(LAB2_FUNCTIONS) if kind == "py" else set())
+    # The terminal shows the line Python could not read (in the file, or in its cell).
+    line = path.read_text(encoding="utf-8").splitlines().index("def broken(:") + 1 if kind == "py" else 1
+    assert f"at line {line}: def broken(:" in graded.stdout
+    if kind == "py":
+        assert {c["message"] for c in graded.checks_of("hypothesis")} == {
+            f"no hypothesis found: the file stopped at line {line} with SyntaxError, so nothing below that line was defined"}
+    assert_reads_in_korean(graded.report)
+
+
+@pytest.mark.parametrize("content", ["", "# TODO: everything\n\n"], ids=["empty", "comments-only"])
+def test_a_file_with_no_code_says_so(kind: str, content: str, tmp_path: Path) -> None:
+    """A file saved empty (or never saved over a blank one): every function is missing, and the
+    message says the file has no code rather than 'check its name'."""
+    if kind == "py":
+        path = tmp_path / "lab2.py"
+        path.write_text(content, encoding="utf-8")
+    else:
+        path = tmp_path / "lab2.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lab 2")]
+                                                + ([nbformat.v4.new_code_cell(content)] if content else [])), str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
+    what = "file" if kind == "py" else "notebook"
+    assert {c["message"] for c in graded.checks_of("train")} == {f"no train found: the {what} has no code (was it saved?)"}
+    assert_reads_in_korean(graded.report)
 
 
 def test_notebook_magics_numpy_and_matplotlib_work(tmp_path: Path) -> None:

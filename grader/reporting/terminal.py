@@ -23,6 +23,7 @@ from grader.reporting._view import (
     sections,
 )
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
+from grader.sources import error_place
 
 __all__ = ["render_terminal"]
 
@@ -162,6 +163,9 @@ def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
         detail = Text()
         detail.append(f"{t('issue.' + issue.kind.value)}: ", style="dim")
         detail.append(last_line(issue.traceback) or plain(t.detail(issue.message)))
+        place = error_place(issue.traceback)
+        if place is not None:
+            detail.append("\n" + t("terminal.at_line", line=place[0], code=place[1]), style="dim")
         rows.append(
             _Row(
                 [
