@@ -26,6 +26,10 @@ def request(signum: int, frame: FrameType | None) -> None:
     raise Stopped
 
 
+def requested() -> bool:
+    return _requested
+
+
 def raise_if_requested() -> None:
     """Raise `Stopped` again if a stop was asked for: the handler's own exception may have been
     swallowed where it landed (pytest takes it for a check's failure; a library's bare `except:`),

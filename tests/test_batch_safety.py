@@ -274,7 +274,7 @@ def test_entries_past_their_deadline_are_stopped_and_leave_nothing() -> None:
         nbformat.write(stuck, klass / "zed.ipynb")
         started = time.monotonic()
         proc = subprocess.Popen([str(GRADE), "batch", str(klass), "--lab", "lab2", "--out", str(out), "--jobs", "2",
-                                 "--entry-timeout", "20", "--call-timeout", "3", "--cell-timeout", "300"],
+                                 "--entry-timeout", "14", "--call-timeout", "3", "--cell-timeout", "300"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "TMPDIR": str(temporary)})
         seen: set[str] = set()
@@ -296,7 +296,7 @@ def test_entries_past_their_deadline_are_stopped_and_leave_nothing() -> None:
         assert [(found[s]["verdict"], found[s]["score"]) for s in ("alice", "bob", "yan", "zed")] == [
             ("ok", 25), ("ok", 25), ("timed out", 0), ("timed out", 0)]
         assert found["yan"]["message"] == ("grading this submission took longer than the batch allows one "
-                                           "submission (20 s); it was stopped")
+                                           "submission (14 s); it was stopped")
         assert sorted(p.name for p in temporary.iterdir() if p.name.startswith("grader")) == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -344,20 +344,24 @@ _T = TypeVar("_T")
 
 async def _unless_stopped(work: Awaitable[_T]) -> _T:
     """`work`, cut short by a stop (grader/stopping.py) even where a library swallowed its exception
-    (a bare `except:`): the flag is looked at every 0.1 s. The caller's clean-up kills the kernel."""
-    task = asyncio.ensure_future(work)
-    try:
+    (a bare `except:`): a watcher looks at the flag every 0.1 s and cancels this task. `work` is
+    awaited in this task, so a Ctrl-C reaches nbclient as before; the caller's clean-up kills the kernel."""
+    current = asyncio.current_task()
+    assert current is not None
+
+    async def watch() -> None:
         while True:
-            done, _ = await asyncio.wait({task}, timeout=0.1)
-            if done:
-                return task.result()
-            stopping.raise_if_requested()
-    except BaseException:
-        task.cancel()
-        await asyncio.wait({task}, timeout=1.0)
-        if task.done() and not task.cancelled():
-            task.exception()  # (how the cancelled cell ended is this stop's doing: nothing to report)
-        raise
+            await asyncio.sleep(0.1)
+            if stopping.requested():
+                current.cancel()
+                return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await work
+    finally:
+        watcher.cancel()
+        stopping.raise_if_requested()  # (whatever the cancelled cell ended with)
 
 
 def _cell_number(where: str) -> int:
