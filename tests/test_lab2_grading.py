@@ -46,6 +46,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "hypothesis_ignores_bias": ({"hypothesis", "train_step", "train"}, "hypothesis", "bias is ignored"),
     "prediction_shape_m": ({"hypothesis", "train_step", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
+    "zero_grad_between_backward_and_step": ({"train_step", "train"}, "train_step", "zero_grad() between backward() and step()"),
+    # Only the checks that give train another lr, or other epochs, than its defaults can tell.
+    "train_ignores_lr": ({"train.lesson000", "train.other_data"}, "train", "ignores its lr argument"),
+    "train_ignores_epochs": ({"train.lesson000", "train.other_data"}, "train", "ignores its epochs argument"),
     "parameters_by_hand": ({"LinearRegressionModel"}, "LinearRegressionModel", "nn.Linear"),
     # By hand, posing as nn.Linear (its type, names and features, as the harness reports them): the values tell.
     "by_hand_posing_as_linear": ({"LinearRegressionModel"}, "LinearRegressionModel",
@@ -73,6 +77,7 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, kind: str, tmp_p
     assert any(words in c["hint"] or words in c["message"] for c in failed), failed
     for check in failed:
         assert check["message"] and check["message"] != "passed"
+    assert_reads_in_korean(graded.report)
 
 
 def test_flags_the_submission_forged_reached_the_grader(kind: str, tmp_path: Path) -> None:

@@ -19,6 +19,12 @@ BROADCAST = ("looks like an (m,) prediction broadcast against the (m, 1) target:
 ZERO_GRAD = ("looks like a forgotten optimizer.zero_grad(): gradients pile up, so the first step is right "
              "and every later one is too big")
 AFTER_STEP = "looks like the cost is returned after optimizer.step(); return the cost computed before the step"
+NO_MOVE = ("looks like the parameters never move: optimizer.zero_grad() between backward() and step() erases the "
+           "gradients step() needs; the order is zero_grad(), cost, backward(), step()")
+LR_IGNORED = ("looks like train ignores its lr argument: the optimizer uses lr=0.01 whatever train is given; "
+              "pass lr=lr to optim.SGD")
+EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 epochs whatever it is given; "
+                  "loop over range(epochs + 1)")
 SIGN = "looks like the gradient's sign is flipped: d cost/dW = 2 * mean((xW + b - y) * x), which is negative when H(x) < y"
 HALF = "looks like the factor 2 is missing: the derivative of (xW + b - y) ** 2 is 2 * (xW + b - y) * (its inner derivative)"
 GRAD_SUM = "looks like sum instead of mean in the gradient: it comes out m times too large"
@@ -37,6 +43,7 @@ SHAPE_M = ("the prediction has shape (m,) instead of (m, 1): x @ W with W of sha
 class Variant:
     cost: str = "mean"  # mean | sum | nosquare | broadcast
     zero_grad: bool = True
+    zero_before_step: bool = False  # zero_grad() between backward() and step()
     bias: bool = True
     report_after: bool = False
 
@@ -46,6 +53,7 @@ VARIANTS = {
     NO_SQUARE: Variant(cost="nosquare"),
     BROADCAST: Variant(cost="broadcast"),
     ZERO_GRAD: Variant(zero_grad=False),
+    NO_MOVE: Variant(zero_before_step=True),
     AFTER_STEP: Variant(report_after=True),
     NO_BIAS: Variant(bias=False),
 }
@@ -76,6 +84,8 @@ def simulate(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tenso
         pred = x * w + (b if variant.bias else 0.0)
         cost = cost_of(pred, y, variant.cost)
         cost.backward()
+        if variant.zero_before_step:
+            optimizer.zero_grad()
         optimizer.step()
         if variant.report_after:
             with torch.no_grad():

@@ -283,17 +283,35 @@ LESSON_TABLE = {  # lesson 002, "Training with Full Code": epoch -> (W, b after 
 }
 
 
+DEFAULT_LR, DEFAULT_EPOCHS = 0.01, 1000  # train's defaults: what a train that ignores its arguments uses
+
+
 def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
-    return training_result(value, epochs + 1, length_hints={epochs: M.ONE_EPOCH_SHORT})
+    hints = {epochs: M.ONE_EPOCH_SHORT}
+    if epochs != DEFAULT_EPOCHS:
+        hints[DEFAULT_EPOCHS + 1] = M.EPOCHS_IGNORED
+    return training_result(value, epochs + 1, length_hints=hints)
+
+
+def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) -> Any:
+    """The classic mistakes' training runs from W = b = 0, and a run at the default lr where train was given another."""
+    zero = torch.zeros(1)
+    steps = lazy_variants(x, y, zero, zero, lr, epochs + 1)
+
+    def runs() -> dict[str, Any]:
+        found = dict(steps())
+        if lr != DEFAULT_LR:
+            found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)
+        return found
+    return functools.cache(runs)
 
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
                     table: dict[int, tuple[str, str, str]] | None = None) -> None:
     w, b, costs = train_parts(value, epochs)
-    zero = torch.zeros(1)
     # With a table the lesson's numbers are the expected values; the reference run is not needed.
     ref_w, ref_b, ref_costs = (None, None, []) if table else memo(reference.train)(x, y, lr=lr, epochs=epochs)
-    wrong = lazy_variants(x, y, zero, zero, lr, epochs + 1)
+    wrong = training_variants(x, y, lr, epochs)
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
     if table:
