@@ -56,13 +56,18 @@ def python_text(data: bytes) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+def notebook_text(data: bytes) -> str:
+    """A notebook file's JSON text: UTF-8, a byte-order mark (Windows editors' "UTF-8 with BOM") dropped."""
+    return data.decode("utf-8-sig")
+
+
 def submission_units(path: Path, kind: str) -> tuple[Unit, ...]:
     """The submission's code as it runs: the file, or the notebook's code cells in order."""
     if kind == "py":
         return (Unit("", python_text(path.read_bytes())),)
     import nbformat
 
-    notebook = nbformat.read(str(path), as_version=4)
+    notebook = nbformat.reads(notebook_text(path.read_bytes()), as_version=4)
     return tuple(Unit(f"cell {i + 1}", str(cell.get("source", "")))
                  for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code")
 

@@ -12,6 +12,7 @@ import nbformat
 from .errors import AmbiguousSubmission, GraderError, SubmissionNotFound, UnreadableSubmission
 from .labs import Lab, known_labs, load_lab
 from .labs.stubs import RERECORD, code_hash, released
+from .sources import notebook_text
 
 KINDS = {".py": "py", ".ipynb": "ipynb"}
 
@@ -105,7 +106,7 @@ def _says_its_version(text: str) -> bool:
 def _check_notebook(path: Path, data: bytes) -> None:
     """A notebook that is not a notebook cannot be run: say so in one line."""
     try:
-        text = data.decode("utf-8")
+        text = notebook_text(data)
         if not _says_its_version(text):  # nbformat takes it for version 1 and fails oddly
             raise UnreadableSubmission(path, "not a valid notebook (it does not say which nbformat version it is)")
         nb = nbformat.reads(text, as_version=4)

@@ -309,6 +309,15 @@ def test_a_py_saved_as_python_reads_it_is_graded(encoding: str, tmp_path: Path) 
     assert_loses_exactly(graded, MISTAKES["gradient_by_autograd"][0])
 
 
+def test_a_notebook_with_a_byte_order_mark_is_graded(tmp_path: Path) -> None:
+    """A notebook saved as "UTF-8 with BOM" (some Windows editors) is graded like the same JSON without
+    it: it runs (every other check passes) and its source is read (the by-hand rule still sees autograd)."""
+    path = apply_override(SUBMISSIONS / "lab2/overrides/gradient_by_autograd.py", "ipynb", tmp_path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, MISTAKES["gradient_by_autograd"][0])
+
+
 def test_a_py_that_is_not_utf8_is_told_which_line(tmp_path: Path) -> None:
     """Without a coding line, bytes that are not UTF-8 are Python's SyntaxError, with its line."""
     source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ def _source(cell: dict[str, Any]) -> str:
 
 def code_hash(path: Path) -> str:
     """SHA-256 of the code `path` holds (see `code_lines`). Raises OSError, ValueError."""
-    lines = code_lines(path.read_text(encoding="utf-8"), path.suffix)
+    lines = code_lines(path.read_text(encoding="utf-8-sig"), path.suffix)  # (a byte-order mark is not code)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 

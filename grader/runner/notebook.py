@@ -37,6 +37,7 @@ import zmq
 from .. import stopping
 from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
+from ..sources import notebook_text
 from .channel import Channel
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
@@ -138,7 +139,7 @@ def _harness_source(jail: Jail, channel: Channel) -> str:
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
-    nb = nbformat.read(str(path), as_version=4)
+    nb = nbformat.reads(notebook_text(path.read_bytes()), as_version=4)
     for cell in nb.cells:
         cell.setdefault("source", "")
         cell.setdefault("metadata", {})
