@@ -142,6 +142,32 @@ def test_per_student_files_and_class_files(graded_class: tuple[Path, subprocess.
     assert "train" in mallory and "<svg" not in mallory  # the pictures that would overflow are left out
 
 
+def test_a_korean_class_gets_every_file_in_korean_without_grading_again(
+        mixed_class: Path, graded_class: tuple[Path, subprocess.CompletedProcess[str], str], tmp_path: Path) -> None:
+    """--lang ko over the graded class (a copy of its output): the reports are rendered again from the
+    records, no student code runs, and the summary line's verdicts, the class index's entry problems and
+    every student's Gradescope file read in Korean (they were English whatever --lang said)."""
+    out = tmp_path / "out"
+    shutil.copytree(graded_class[0], out)
+    started = time.monotonic()
+    proc = batch(mixed_class, "--lab", "lab2", "--out", out, "--jobs", "2", "--id-pattern", r"_(?P<id>\d+)_", *LIMITS,
+                 "--lang", "ko")
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - started < 30  # rendered, not graded: no kernel, no hang
+    english = re.compile(r"\b(?!lab2\b)[A-Za-z]{3,}\b")  # any English word, once paths and file names are out
+    summary = proc.stdout.replace(str(out), "")
+    assert "제출물 11개를 채점해" in summary and "시간 초과" in summary and not english.search(summary), summary
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "이 제출물에 .ipynb 파일도 .py 파일도 없습니다" in index and "no .ipynb or .py file" not in index
+    for student in EXPECTED:
+        folder = "12345" if student == "12345" else student
+        data = json.loads((out / "students" / folder / "gradescope_results.json").read_text(encoding="utf-8"))
+        words = data["output"] + "".join(t["name"] + t["output"] for t in data["tests"] if t["status"] == "failed")
+        assert re.search("[\uac00-\ud7a3]", data["output"]), (student, data["output"])
+        for sentence in ("Graded ", "Not graded", "While your code ran", "Expected:", "Your result:", "Looks like"):
+            assert sentence not in words, (student, sentence, words[:2000])
+
+
 def test_submissions_are_never_modified(mixed_class: Path, graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:
     assert tree_hash(mixed_class) == graded_class[2]
 

@@ -83,7 +83,7 @@ def write_student_outputs(out: Path, record: StudentRecord, lang: str = "en") ->
     if record.result is not None:
         write_atomic(folder / "report.html", render_html(record.result, lang))
         write_atomic(folder / "result.json", _json(record.result.to_dict()))
-    write_atomic(folder / "gradescope_results.json", render_gradescope(record))
+    write_atomic(folder / "gradescope_results.json", render_gradescope(record, lang))
     write_atomic(folder / "record.json", _json(record.to_dict()))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from grader.i18n import Messages
 from grader.reporting import _view
 from grader.results import CheckResult, GradeResult, Status
 
@@ -19,59 +20,68 @@ if TYPE_CHECKING:  # grader.batch imports the reporters: a run-time import would
 __all__ = ["render_gradescope"]
 
 
-def render_gradescope(record: StudentRecord) -> str:
-    """The JSON text, indented, keys in a fixed order, ending with a newline."""
-    tests = [_test(check) for check in record.result.checks] if record.result else [_problem(record)]
+def render_gradescope(record: StudentRecord, lang: str = "en") -> str:
+    """The JSON text, indented, keys in a fixed order, ending with a newline; its words in `lang`."""
+    t = Messages(lang)
+    tests = [_test(check, t) for check in record.result.checks] if record.result else [_problem(record, t)]
     data: dict[str, Any] = {
         "score": float(record.score),
-        "output": _summary(record, record.result),
+        "output": _summary(record, record.result, t),
         "tests": tests,
         "stdout_visibility": "visible",
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _summary(record: StudentRecord, result: GradeResult | None) -> str:
+def _verdict(verdict: str, t: Messages) -> str:
+    return t(f"verdict.{verdict}") if t.has(f"verdict.{verdict}") else verdict
+
+
+def _summary(record: StudentRecord, result: GradeResult | None, t: Messages) -> str:
     total = _view.points(record.score, record.max_score)
+    verdict = _verdict(record.verdict, t)
     if result is None:
-        lines = [f"Not graded: {record.verdict}.", *([record.message] if record.message else [])]
+        lines = [t("gradescope.not_graded", verdict=verdict), *([t.detail(record.message)] if record.message else [])]
         return "\n".join(lines)
     passed = sum(1 for check in result.checks if check.status is Status.PASSED)
-    lines = [f"Graded {result.graded_file}: {total} points, {passed} of {len(result.checks)} checks passed."]
+    lines = [t("gradescope.graded", file=result.graded_file, total=total, passed=passed, count=len(result.checks))]
     if record.verdict != "ok":
-        lines.append(f"While your code ran: {record.verdict}" + (f": {record.message}" if record.message else "."))
+        lines.append(t("gradescope.while_ran", verdict=verdict)
+                     + (f": {t.detail(record.message)}" if record.message else "."))
     return "\n".join(_view.plain(line) for line in lines)
 
 
-def _test(check: CheckResult) -> dict[str, Any]:
+def _test(check: CheckResult, t: Messages) -> dict[str, Any]:
     return {
-        "name": check.title or check.name,
+        "name": t.title(check.title) if check.title else check.name,
         "score": float(check.score),
         "max_score": float(check.max_score),
         "status": "passed" if check.status is Status.PASSED else "failed",
-        "output": _check_output(check),
+        "output": _check_output(check, t),
     }
 
 
-def _check_output(check: CheckResult) -> str:
-    parts = [check.message]
+def _check_output(check: CheckResult, t: Messages) -> str:
+    parts = [t.detail(check.message)]
     if check.expected:
-        parts.append(f"Expected:\n{check.expected}")
+        parts.append(f"{t('gradescope.expected')}\n{t.detail(check.expected)}")
     if check.obtained:
-        parts.append(f"Your result:\n{check.obtained}")
+        parts.append(f"{t('gradescope.obtained')}\n{t.detail(check.obtained)}")
     if check.hint:
-        parts.append(_view.labelled_hint(check.hint))
+        label = t("gradescope.looks_like" if _view.is_diagnosis(check.hint) else "gradescope.hint")
+        parts.append(f"{label}: {t.hint(_view.hint(check.hint))}")
     if check.traceback:
-        parts.append(f"Traceback:\n{check.traceback}")
+        parts.append(f"{t('gradescope.traceback')}\n{check.traceback}")
     return "\n\n".join(_view.plain(part) for part in parts if part)
 
 
-def _problem(record: StudentRecord) -> dict[str, Any]:
+def _problem(record: StudentRecord, t: Messages) -> dict[str, Any]:
     """No checks ran: one failed test that says why, worth the whole lab."""
+    verdict = _verdict(record.verdict, t)
     return {
-        "name": "Submission",
+        "name": t("gradescope.submission"),
         "score": 0.0,
         "max_score": float(record.max_score),
         "status": "failed",
-        "output": f"{record.verdict}: {record.message}" if record.message else record.verdict,
+        "output": f"{verdict}: {t.detail(record.message)}" if record.message else verdict,
     }
