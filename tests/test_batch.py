@@ -109,6 +109,10 @@ def test_every_submission_gets_a_verdict(graded_class: tuple[Path, subprocess.Co
     graded = {s["student"]: s for s in results["students"] if s["result"]}
     assert len(graded["alice"]["result"]["submission"]["sha256"]) == 64
     assert graded["dave"]["result"]["submission"]["file"] == "dave.zip/dave/lab2.py"
+    # A .py is graded under the name it was handed in with: its errors name frank.py, not the working copy.
+    frank = graded["frank"]
+    assert "(frank.py, line 1)" in frank["message"] and "lab2.py" not in json.dumps(frank), frank["message"]
+    assert [i["where"] for i in frank["result"]["issues"]] == ["frank.py"]
 
 
 def test_gradebook_rows(graded_class: tuple[Path, subprocess.CompletedProcess[str], str]) -> None:

@@ -198,6 +198,7 @@ def awkward_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.
     shutil.copy(SOLUTION, klass / "kim" / "drafts" / "final.py")
     (klass / "kim" / "lab2.py").symlink_to(klass / "kim" / "drafts" / "final.py")  # inside the class folder: fine
     (klass / "liz.ipynb").write_text("{not json", encoding="utf-8")  # unreadable, in the worker's scratch copy
+    (klass / "max.zip").write_bytes(b"not a zip at all\n")  # unreadable, unzipped in the worker
     shutil.copy(SOLUTION, klass / "alice.py")
     nothing_gradable(klass / "bob")
     nothing_gradable(klass / "carl")
@@ -217,6 +218,8 @@ def test_links_out_of_the_class_folder_are_not_followed(awkward_class: tuple[sub
     assert found["kim"]["score"] == 25
     # Named as handed in: the worker's scratch folder has a random name, and two runs would differ.
     assert found["liz"]["verdict"] == "unreadable" and found["liz"]["message"].startswith("cannot read liz.ipynb: ")
+    assert found["max"]["verdict"] == "unreadable" and found["max"]["message"].startswith("cannot read max.zip: not a "
+                                                                                          "readable zip"), found["max"]
     assert "grader-entry" not in (out / "results.json").read_text(encoding="utf-8")
 
 
@@ -236,7 +239,7 @@ def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on
     assert [v["verdict"] for k, v in found.items() if k != "bob"].count("grader error") == 0
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
         assert [row["student"] for row in csv.DictReader(f)] == ["alice", "bob", "carl", "eve", "fay", "gus", "hal",
-                                                                 "jay", "kim", "liz"]
+                                                                 "jay", "kim", "liz", "max"]
 
 
 def _processes_with(token: str) -> list[int]:

@@ -188,8 +188,8 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
             try:
                 unzipped = scratch / f"unzipped{i}"
                 inner = extract_zip(path, unzipped)
-            except GraderError as exc:
-                raise EntryProblem("unreadable", str(exc)) from None
+            except GraderError as exc:  # named as the class folder shows it, like the entry's other problems
+                raise EntryProblem("unreadable", str(exc).replace(str(path), shown)) from None
             below = inner.relative_to(unzipped).as_posix()
             candidates += files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
         else:

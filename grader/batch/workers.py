@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -28,7 +30,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -41,6 +43,7 @@ from .records import StudentRecord, verdict_of
 
 if TYPE_CHECKING:
     from ..runner.warm import Zygote
+    from ..submission import Submission
 
 STOP_GRACE = 10.0  # seconds a stopped worker gets to clean up before it is killed
 
@@ -68,7 +71,8 @@ class Job:
 
 def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     """Grade one entry (in a worker process). Never raises an Exception: problems become verdicts."""
-    from ..pipeline import grade
+    from ..pipeline import grade_submission
+    from ..submission import resolve
 
     started = time.monotonic()
     base = blank_record(entry, key)
@@ -77,7 +81,10 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
         with tempfile.TemporaryDirectory(prefix="grader-entry-") as scratch:
             folder, origins = gather(entry, lab.stem, Path(scratch))
             try:
-                result = grade(folder, job.lab, job.limits)
+                submission = resolve(folder, job.lab)
+                copy = submission.path.name  # <stem>.py or <stem>.ipynb, as `origins` knows it
+                submission = _under_its_own_name(submission, origins.get(copy, copy), Path(scratch))
+                result = replace(grade_submission(submission, job.limits), graded_file=copy)
             except GraderError as exc:  # named as the student handed it in, not by its scratch copy
                 raise GraderError(_as_handed_in(str(exc), folder, origins)) from None
     except EntryProblem as problem:
@@ -93,6 +100,23 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     verdict, message = verdict_of(result)
     return replace(base, verdict=verdict, message=message, result=result, max_score=result.max_score,
                    seconds=time.monotonic() - started)
+
+
+# A file name a .py may be graded under: letters (any script), digits, `_`, `-`, `.` and spaces.
+_PLAIN_NAME = re.compile(r"\w[\w .-]{0,99}\.py", re.IGNORECASE)
+
+
+def _under_its_own_name(submission: Submission, shown: str, scratch: Path) -> Submission:
+    """A .py file graded under the name it was handed in with (`frank.py`, not the working copy's
+    `lab2.py`), so that its errors and tracebacks name the student's file as `grade frank.py` would;
+    a name that is not plain (control characters, a leading dot or dash) keeps the working copy's."""
+    name = PurePosixPath(shown).name
+    if submission.kind != "py" or name == submission.path.name or not _PLAIN_NAME.fullmatch(name):
+        return submission
+    named = scratch / "named"
+    named.mkdir()
+    shutil.copyfile(submission.path, named / name)
+    return replace(submission, path=named / name)
 
 
 def _as_handed_in(message: str, folder: Path, origins: dict[str, str]) -> str:
