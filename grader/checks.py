@@ -68,12 +68,17 @@ def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> 
     if kind != "py":
         return MISSING
     for issue in issues:
-        place = error_place(issue.traceback) if issue.kind is IssueKind.LOAD_ERROR else None
+        place = error_place(issue.traceback, outermost=True) if issue.kind is IssueKind.LOAD_ERROR else None
         if place is not None:
             error = issue.message.split(":", 1)[0]
+            if error in _COMPILE_ERRORS:  # nothing of the file ran
+                return f"no {{function}} found: the file could not run ({error} at line {place[0]}), so nothing in it was defined"
             return (f"no {{function}} found: the file stopped at line {place[0]} with {error}, so nothing below "
                     "that line was defined")
     return "no {function} found in the submission (check its name)"
+
+
+_COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
 def describe_failure(function: str, o: ProbeOutcome, missing: str = MISSING) -> StudentError:

@@ -148,20 +148,22 @@ _PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<cell>\d+)\]), l
 _POINTED = re.compile(r"^-*>\s*\d+\s(.*)$")
 
 
-def error_place(traceback: str) -> tuple[int, str] | None:
+def error_place(traceback: str, outermost: bool = False) -> tuple[int, str] | None:
     """Where in the unit a traceback starts in (the .py file, or the cell) the error was: the deepest
-    place there, as (line, the code on it); None if it cannot be told (no place, or no code shown)."""
+    place there (with `outermost`, the first: the line of a file's top level that was running), as
+    (line, the code on it); None if it cannot be told (no place, no code shown, no line)."""
     lines = _ANSI.sub("", traceback).splitlines()
     places = [(i, m) for i, m in ((i, _PLACE.match(text)) for i, text in enumerate(lines)) if m]
     if not places:
         return None
     first = places[0][1]
     unit = first.group("file") or first.group("cell")
-    index, match = [(i, m) for i, m in places if (m.group("file") or m.group("cell")) == unit][-1]
+    index, match = [(i, m) for i, m in places if (m.group("file") or m.group("cell")) == unit][0 if outermost else -1]
     after = [i for i, _ in places if i > index]
-    following = lines[index + 1:after[0] if after else len(lines)]  # this place's own lines
+    # This place's own lines; the traceback's last line is the exception, never the code.
+    following = lines[index + 1:after[0] if after else len(lines) - 1]
     pointed = [m.group(1) for m in map(_POINTED.match, following) if m]  # IPython's `----> 2 print(...)`
     code = pointed[0].strip() if pointed else following[0].strip() if following else ""
-    if not code or set(code) <= set("^~ "):
+    if not code or set(code) <= set("^~ ") or int(match.group("line")) < 1:
         return None
     return int(match.group("line")), code

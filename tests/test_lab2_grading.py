@@ -183,6 +183,32 @@ def test_hang_at_import_finishes_in_bounded_time(kind: str, tmp_path: Path) -> N
         assert any(i["kind"] == "cell_timeout" for i in graded.report["issues"])
 
 
+def test_definitions_below_a_stopped_top_level_run_each_on_its_own(tmp_path: Path) -> None:
+    """Below where the top level was stopped: a literal binding a definition uses as its default runs
+    too, and a definition that fails (its decorator raises) leaves out only itself."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    source = source.replace("def train(x, y, lr=0.01, epochs=1000):", "import time\nwhile True:\n    time.sleep(0.1)\n\n"
+                            "LR = 0.01\n\n\ndef train(x, y, lr=LR, epochs=1000):", 1)
+    source = source.replace("class LinearRegressionModel", "@undefined_decorator\ndef extra():\n    pass\n\n\n"
+                            "class LinearRegressionModel", 1)
+    assert "LR = 0.01" in source and "@undefined_decorator" in source
+    (tmp_path / "lab2.py").write_text(source, encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", "--call-timeout", "10", "--cell-timeout", "3", cwd=tmp_path, timeout=120)
+    assert_loses_exactly(graded, set())
+    assert [i["kind"] for i in graded.report["issues"]] == ["load_timeout"]
+
+
+def test_a_top_level_that_sets_up_sigalrm_keeps_it(tmp_path: Path) -> None:
+    """The harness's own alarm must not take SIGALRM from a file that uses it (plain Python runs it)."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    source = source.replace("def hypothesis(x, W, b):\n", "def hypothesis(x, W, b):\n    if not ALARMED:  # once per process\n"
+                            "        ALARMED.append(signal.setitimer(signal.ITIMER_REAL, 0.01))\n        time.sleep(0.05)\n", 1)
+    source += "\nimport signal\nimport time\nALARMED = []\nsignal.signal(signal.SIGALRM, lambda *_: None)\n"
+    (tmp_path / "lab2.py").write_text(source, encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, set())
+
+
 def test_a_top_level_that_swallows_the_stop_is_stopped_by_the_graders_clock(tmp_path: Path) -> None:
     """The harness's alarm runs in the student's process, which can catch it: the grader's own clock
     (the load limit, the definitions' time and a grace) then ends the process, and nothing is graded."""
@@ -251,7 +277,7 @@ def test_a_syntax_error(kind: str, tmp_path: Path) -> None:
     assert f"at line {line}: def broken(:" in graded.stdout
     if kind == "py":
         assert {c["message"] for c in graded.checks_of("hypothesis")} == {
-            f"no hypothesis found: the file stopped at line {line} with SyntaxError, so nothing below that line was defined"}
+            f"no hypothesis found: the file could not run (SyntaxError at line {line}), so nothing in it was defined"}
     assert_reads_in_korean(graded.report)
 
 

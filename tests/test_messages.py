@@ -156,6 +156,10 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
      "lab2.py은(는) 배포된 실습 파일과 다르고 lab2.ipynb은(는) 그대로입니다"),
     ("my lab2.py was given", "my lab2.py을(를) 지정했습니다"),
     ("passed", "통과"),
+    # a batch's entry problems, named as the class folder shows them
+    ("cannot read big.zip: the zip is too large to unpack", "big.zip을(를) 읽을 수 없습니다: zip 파일이 너무 커서 풀 수 없습니다"),
+    ("could not write the student's files: cannot write out/students/frank: it exists and is not a folder",
+     "학생의 파일을 쓸 수 없습니다: out/students/frank에 쓸 수 없습니다: 이미 있는데 폴더가 아닙니다"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),

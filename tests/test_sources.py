@@ -84,3 +84,34 @@ def test_a_frame_of_the_harness_or_another_function_is_not_the_students_line() -
                  '  File "/home/student/lab2.py", line 11, in helper\n    boom\n')
     assert failing_line(traceback, source) == 12  # the call in gradient that led to the error
     assert failing_line('  File "/home/student/lab2.py", line 40, in gradient\n', source) is None
+
+
+# Tracebacks as the grader gets them: Python's for a .py file's top level (the harness keeps the
+# student's frames), IPython's for a cell (colour codes and all), and syntax errors of both.
+NESTED = """Traceback (most recent call last):
+  File "/home/student/lab2.py", line 68, in <module>
+    helper()
+  File "/home/student/lab2.py", line 17, in helper
+    return 1 / 0
+           ~~^~~
+ZeroDivisionError: division by zero
+"""
+IN_A_CELL = ("\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n"
+             "\x1b[0;31mIndexError\x1b[0m                                Traceback (most recent call last)\n"
+             "Cell \x1b[0;32mIn[4], line 2\x1b[0m\n"
+             "\x1b[1;32m      1\x1b[0m values \x1b[38;5;241m=\x1b[39m [\x1b[38;5;241m1\x1b[39m]\n"
+             "\x1b[0;32m----> 2\x1b[0m \x1b[38;5;28mprint\x1b[39m(values[\x1b[38;5;241m10\x1b[39m])\n\n"
+             "\x1b[0;31mIndexError\x1b[0m: list index out of range")
+SYNTAX = '  File "/home/student/lab2.py", line 64\n    def train(x, y,, lr=0.01):\n                   ^\nSyntaxError: invalid syntax\n'
+NO_LINE = '  File "/home/student/lab2.py", line 0\nSyntaxError: unknown encoding: foo\n'
+
+
+def test_error_place_reads_each_kind_of_traceback() -> None:
+    from grader.sources import error_place
+
+    assert error_place(NESTED) == (17, "return 1 / 0")  # where it raised (the terminal)
+    assert error_place(NESTED, outermost=True) == (68, "helper()")  # the top level's line (what ran no further)
+    assert error_place(IN_A_CELL) == (2, "print(values[10])")
+    assert error_place(SYNTAX) == (64, "def train(x, y,, lr=0.01):")
+    assert error_place(NO_LINE) is None  # no line 0, and the exception is not the code
+    assert error_place("ValueError: no place at all") is None

@@ -353,14 +353,18 @@ def _load_script(path: Path, channel_path: str, seconds: float | None, rest: flo
     source = path.read_bytes()
     try:
         # Bytes, as Python reads a file: a byte-order mark or a `# -*- coding: ... -*-` line is honoured.
-        code = compile(source, str(path), "exec")
+        # dont_inherit: this file's own `from __future__ import annotations` must not apply to the student's.
+        code = compile(source, str(path), "exec", dont_inherit=True)
         with _Alarm(seconds):
             exec(code, namespace)
         loaded: dict[str, Any] = {"outcome": "ok"}
     except _TopLevelTimeout as exc:
         line = _top_level_line(exc, path)
-        loaded = {"outcome": "timeout", "seconds": seconds, "line": line,
-                  "defined": _define_the_rest(source, path, line, namespace, rest) if line else []}
+        if line is None:  # the alarm came as the top level ended: it did run to its end
+            loaded = {"outcome": "ok"}
+        else:
+            loaded = {"outcome": "timeout", "seconds": seconds, "line": line,
+                      "defined": _define_the_rest(source, path, line, namespace, rest)}
     except BaseException as exc:
         loaded = _raised(exc, path)
     loaded["type"] = "loaded"
@@ -374,6 +378,7 @@ class _Alarm:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self.armed = False
+        self.previous: Any = signal.SIG_DFL
 
     def _expire(self, signum: int, frame: Any) -> None:
         if self.armed:
@@ -383,14 +388,16 @@ class _Alarm:
     def __enter__(self) -> None:
         if self.seconds:
             self.armed = True
-            signal.signal(signal.SIGALRM, self._expire)
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
 
     def __exit__(self, *exc: Any) -> None:
         if self.seconds:
             self.armed = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            # A top level that set SIGALRM up for itself (its own handler, its own timer) keeps it.
+            if signal.getsignal(signal.SIGALRM) == self._expire:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, self.previous)
 
 
 def _top_level_line(exc: BaseException, path: Path) -> int | None:
@@ -405,13 +412,14 @@ def _top_level_line(exc: BaseException, path: Path) -> int | None:
 
 
 def _define_the_rest(source: bytes, path: Path, line: int, namespace: dict[str, Any], seconds: float) -> list[str]:
-    """Run the definitions and imports of the top level that start below `line`; their names."""
+    """Run the definitions, imports and literal bindings (`LR = 0.01`) of the top level that start below
+    `line`, each on its own (one that fails leaves only itself out); their names."""
     import __future__
     import ast
 
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
     tree = ast.parse(source, str(path))
-    rest = [node for node in tree.body if node.lineno > line and isinstance(node, kinds)]
+    rest = [node for node in tree.body if node.lineno > line and (isinstance(node, kinds) or _constant(node))]
     flags = 0
     for node in tree.body:  # `from __future__ import ...` changes how the rest compiles too
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -421,15 +429,37 @@ def _define_the_rest(source: bytes, path: Path, line: int, namespace: dict[str, 
     try:
         with _Alarm(seconds):
             for node in rest:
-                module = ast.Module(body=[node], type_ignores=[])
-                exec(compile(module, str(path), "exec", flags=flags, dont_inherit=True), namespace)
+                try:
+                    module = ast.Module(body=[node], type_ignores=[])
+                    exec(compile(module, str(path), "exec", flags=flags, dont_inherit=True), namespace)
+                except _TopLevelTimeout:
+                    raise
+                except BaseException:
+                    continue  # that definition is missing, as it would be; the others still run
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     defined += [(alias.asname or alias.name).split(".")[0] for alias in node.names]
-                else:
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    defined += [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                                if isinstance(t, ast.Name)]
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     defined.append(node.name)
-    except BaseException:
-        pass  # what ran is kept; a definition that fails leaves its function missing, as it would be
+    except _TopLevelTimeout:
+        pass  # out of time: what ran is kept
     return defined
+
+
+def _constant(node: Any) -> bool:
+    """`LR = 0.01`: a top-level name bound to a literal, which a definition below may use as a default."""
+    import ast
+
+    value = getattr(node, "value", None)
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or value is None:
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _raised(exc: BaseException, path: Path) -> dict[str, Any]:

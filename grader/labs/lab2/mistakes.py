@@ -20,7 +20,7 @@ ZERO_GRAD = ("looks like a forgotten optimizer.zero_grad(): gradients pile up, s
              "and every later one is too big")
 AFTER_STEP = "looks like the cost is returned after optimizer.step(); return the cost computed before the step"
 NO_MOVE = ("looks like the parameters never move: optimizer.zero_grad() between backward() and step() erases the "
-           "gradients step() needs; the order is zero_grad(), cost, backward(), step()")
+           "gradients step() needs, or step() is missing; the order is zero_grad(), cost, backward(), step()")
 LR_IGNORED = ("looks like train ignores its lr argument: the optimizer uses lr=0.01 whatever train is given; "
               "pass lr=lr to optim.SGD")
 EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 epochs whatever it is given; "
