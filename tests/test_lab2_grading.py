@@ -344,6 +344,16 @@ def test_a_notebook_with_a_byte_order_mark_is_graded(tmp_path: Path) -> None:
     assert_loses_exactly(graded, MISTAKES["gradient_by_autograd"][0])
 
 
+def test_a_py_runs_with_its_own_future_imports_only(tmp_path: Path) -> None:
+    """An annotation naming nothing fails when `def` runs, as under `python lab2.py`; the harness's own
+    `from __future__ import annotations` must not postpone it (it did: the file scored 25/25)."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_text(source.replace("def train(x, y,", "def train(x: NoSuchType, y,", 1), encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, {"train", "LinearRegressionModel"})
+    assert "NameError: name 'NoSuchType' is not defined" in graded.report["issues"][0]["message"]
+
+
 def test_a_py_that_is_not_utf8_is_told_which_line(tmp_path: Path) -> None:
     """Without a coding line, bytes that are not UTF-8 are Python's SyntaxError, with its line."""
     source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
