@@ -67,12 +67,14 @@ def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> 
                 else "no {function} found: the notebook has no code (was it saved?)")
     if kind != "py":
         return MISSING
-    for issue in issues:
-        place = error_place(issue.traceback, outermost=True) if issue.kind is IssueKind.LOAD_ERROR else None
+    for issue in (i for i in issues if i.kind is IssueKind.LOAD_ERROR):
+        place = error_place(issue.traceback, outermost=True)
+        error = issue.message.split(":", 1)[0]
+        if error in _COMPILE_ERRORS:  # nothing of the file ran
+            return (f"no {{function}} found: the file could not run ({error} at line {place[0]}), so nothing in it "
+                    "was defined" if place else f"no {{function}} found: the file could not run ({error}), so nothing "
+                    "in it was defined")
         if place is not None:
-            error = issue.message.split(":", 1)[0]
-            if error in _COMPILE_ERRORS:  # nothing of the file ran
-                return f"no {{function}} found: the file could not run ({error} at line {place[0]}), so nothing in it was defined"
             return (f"no {{function}} found: the file stopped at line {place[0]} with {error}, so nothing below "
                     "that line was defined")
     return "no {function} found in the submission (check its name)"

@@ -354,6 +354,18 @@ def test_a_py_runs_with_its_own_future_imports_only(tmp_path: Path) -> None:
     assert "NameError: name 'NoSuchType' is not defined" in graded.report["issues"][0]["message"]
 
 
+def test_a_py_with_an_unknown_coding_could_not_run(tmp_path: Path) -> None:
+    """`# -*- coding: foo -*-`: Python refuses the file before any line runs, and says so without a line."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_text("# -*- coding: foo -*-\n" + source, encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, set(LAB2_FUNCTIONS))
+    assert {c["message"] for c in graded.checks_of("train")} == {
+        "no train found: the file could not run (SyntaxError), so nothing in it was defined"}
+    assert "at line 0" not in graded.stdout
+    assert_reads_in_korean(graded.report)
+
+
 def test_a_py_that_is_not_utf8_is_told_which_line(tmp_path: Path) -> None:
     """Without a coding line, bytes that are not UTF-8 are Python's SyntaxError, with its line."""
     source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")

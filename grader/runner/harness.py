@@ -346,8 +346,8 @@ def _load_script(path: Path, channel_path: str, seconds: float | None, rest: flo
     """Run a .py submission's top level as a module named after it; record what it raised.
 
     Past `seconds` the top level is stopped where it is, and the definitions below that point
-    (def, class, import) still run, within `rest` seconds: the functions of a file whose last
-    lines train for too long are graded, as a notebook's are without its hanging cell.
+    (def, class, import, literal bindings) still run, within `rest` seconds: the functions of a
+    file whose last lines train for too long are graded, as a notebook's are without its hanging cell.
     """
     namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
     source = path.read_bytes()
@@ -363,8 +363,11 @@ def _load_script(path: Path, channel_path: str, seconds: float | None, rest: flo
         if line is None:  # the alarm came as the top level ended: it did run to its end
             loaded = {"outcome": "ok"}
         else:
-            loaded = {"outcome": "timeout", "seconds": seconds, "line": line,
-                      "defined": _define_the_rest(source, path, line, namespace, rest)}
+            try:
+                defined = _define_the_rest(source, path, line, namespace, rest)
+            except BaseException:  # (the parser or memory gave up: what the top level defined is kept)
+                defined = []
+            loaded = {"outcome": "timeout", "seconds": seconds, "line": line, "defined": defined}
     except BaseException as exc:
         loaded = _raised(exc, path)
     loaded["type"] = "loaded"
