@@ -209,8 +209,7 @@ def _run_batch(argv: list[str]) -> int:
     records = run_batch(options, console)
     not_ok = [r for r in records if r.verdict != "ok"]
     mean = sum(r.score for r in records) / len(records) if records else 0.0
-    t = _words()
-    verdicts = [t(f"verdict.{v}") if t.has(f"verdict.{v}") else v for v in sorted({r.verdict for r in not_ok})]
+    verdicts = [_words().verdict(v) for v in sorted({r.verdict for r in not_ok})]
     print(_say(f"graded {len(records)} submissions to {args.out}: mean score {mean:.2f}"
                + (f", {len(not_ok)} not ok ({', '.join(verdicts)})" if not_ok else "")))
     errors = [r.folder for r in records if r.verdict == "grader error"]  # folder names: no control characters

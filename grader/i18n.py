@@ -222,3 +222,7 @@ class Messages:
 
     def has(self, key: str) -> bool:
         return key in self._table
+
+    def verdict(self, name: str) -> str:
+        """A batch verdict ("timed out") in this language (as it is where no word exists)."""
+        return self(f"verdict.{name}") if self.has(f"verdict.{name}") else name

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from grader.results import CheckResult, GradeResult, Status
+
+if TYPE_CHECKING:
+    from grader.i18n import Messages
 
 # IPython tracebacks coming back from a kernel carry colour codes.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -83,9 +87,10 @@ def is_diagnosis(text: str) -> bool:
     return _LOOKS_LIKE.match(plain(text)) is not None
 
 
-def labelled_hint(text: str) -> str:
-    """A hint as the plain-text reports show it: "Looks like: ..." for a diagnosis, "Hint: ..." for advice."""
-    return f"{'Looks like' if is_diagnosis(text) else 'Hint'}: {hint(text)}"
+def labelled_hint(text: str, t: Messages) -> str:
+    """A hint as the plain-text reports show it, in `t`'s language: "Looks like: ..." for a diagnosis,
+    "Hint: ..." for advice."""
+    return f"{t('plain.looks_like' if is_diagnosis(text) else 'plain.hint')}: {t.hint(text)}"
 
 
 def hint(text: str) -> str:

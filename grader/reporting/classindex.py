@@ -123,7 +123,7 @@ def render_class_index(lab: str, checks: Sequence[CheckResult], records: Sequenc
         times=_times(records, t),
         t=t,
         lang=lang,
-        verdict=lambda text: t(f"verdict.{text}") if t.has(f"verdict.{text}") else text,
+        verdict=t.verdict,
     )
 
 

@@ -33,13 +33,9 @@ def render_gradescope(record: StudentRecord, lang: str = "en") -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _verdict(verdict: str, t: Messages) -> str:
-    return t(f"verdict.{verdict}") if t.has(f"verdict.{verdict}") else verdict
-
-
 def _summary(record: StudentRecord, result: GradeResult | None, t: Messages) -> str:
     total = _view.points(record.score, record.max_score)
-    verdict = _verdict(record.verdict, t)
+    verdict = t.verdict(record.verdict)
     if result is None:
         lines = [t("gradescope.not_graded", verdict=verdict), *([t.detail(record.message)] if record.message else [])]
         return "\n".join(lines)
@@ -68,8 +64,7 @@ def _check_output(check: CheckResult, t: Messages) -> str:
     if check.obtained:
         parts.append(f"{t('gradescope.obtained')}\n{t.detail(check.obtained)}")
     if check.hint:
-        label = t("gradescope.looks_like" if _view.is_diagnosis(check.hint) else "gradescope.hint")
-        parts.append(f"{label}: {t.hint(_view.hint(check.hint))}")
+        parts.append(_view.labelled_hint(check.hint, t))
     if check.traceback:
         parts.append(f"{t('gradescope.traceback')}\n{check.traceback}")
     return "\n\n".join(_view.plain(part) for part in parts if part)
@@ -77,7 +72,7 @@ def _check_output(check: CheckResult, t: Messages) -> str:
 
 def _problem(record: StudentRecord, t: Messages) -> dict[str, Any]:
     """No checks ran: one failed test that says why, worth the whole lab."""
-    verdict = _verdict(record.verdict, t)
+    verdict = t.verdict(record.verdict)
     return {
         "name": t("gradescope.submission"),
         "score": 0.0,

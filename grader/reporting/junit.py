@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from grader.i18n import Messages
 from grader.reporting import _view
 from grader.results import CheckResult, GradeResult, Status
 
@@ -97,7 +98,7 @@ def _failure_text(check: CheckResult) -> str:
     if check.obtained:
         parts.append(f"Obtained:\n{check.obtained}")
     if check.hint:
-        parts.append(_view.labelled_hint(check.hint))
+        parts.append(_view.labelled_hint(check.hint, Messages("en")))
     return "\n\n".join(parts)
 
 

@@ -130,7 +130,7 @@ def _load_issue(loaded: dict[str, object] | None, path: Path, seconds: float) ->
         return [RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
                          f"running the file's top level took longer than {seconds:g} s; it was stopped at line "
                          f"{line if type(line) is int else '?'}, and only the definitions below it (def, class, "
-                         "import) ran after that")]
+                         "import, constants) ran after that")]
     message = f"{loaded.get('exception', 'error')}: {loaded.get('message', '')}".strip()
     return [RunIssue(IssueKind.LOAD_ERROR, path.name, message[:2000],
                      traceback=str(loaded.get("traceback", ""))[:20000])]
