@@ -36,6 +36,7 @@ from . import stopping
 from .compare import CheckFailed
 from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
+from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
 from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
@@ -142,17 +143,26 @@ def reference_observations(probes: Sequence[Probe], reference: Any) -> Observati
 
     from .runner import harness
 
-    namespace = vars(reference)
     outcomes: dict[str, ProbeOutcome] = {}
     with torch.random.fork_rng():  # the module recipe seeds torch; leave the grader's generator alone
         for probe in probes:
             try:
-                answer = harness.RECIPES[probe.recipe](namespace[probe.function], probe.to_json())
-                outcomes[probe.id] = ProbeOutcome(Outcome.OK, result=json.loads(json.dumps(answer)))
+                outcomes[probe.id] = ProbeOutcome(Outcome.OK, result=_reference_answer(
+                    reference, probe.recipe, probe.function, json.dumps(probe.to_json(), sort_keys=True)))
             except Exception as exc:  # the reference cannot answer: no check can pass on it
                 outcomes[probe.id] = ProbeOutcome(Outcome.RAISED, exception=type(exc).__name__, message=str(exc))
     source = getattr(reference, "__file__", None)
     return Observations(outcomes, {p.id: p.function for p in probes}, _reference_code(source) if source else ())
+
+
+@memo
+def _reference_answer(reference: Any, recipe: str, function: str, spec: str) -> Any:
+    """The reference's answer to one probe (`spec`, its JSON), as JSON: remembered like the
+    reference's other runs (grader.labs.remembering), so a grade whose store holds it neither runs
+    the reference again nor imports what its training needs (torch.optim's torch._dynamo)."""
+    from .runner import harness
+
+    return json.loads(json.dumps(harness.RECIPES[recipe](vars(reference)[function], json.loads(spec))))
 
 
 @functools.cache

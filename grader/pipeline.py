@@ -29,15 +29,16 @@ _primed: set[str] = set()  # labs whose checks already ran once in this process
 
 
 def first_torch_use() -> None:
-    """One thread, and torch's lazy first-use costs (an optimizer step imports torch._dynamo) paid now."""
+    """One thread, and autograd's lazy first-use cost paid now.
+
+    No optimizer: its first use imports torch._dynamo (about 1 CPU-second and 60 MiB), which the
+    grader's side needs only to run the reference or a mistake's simulation, and those runs are
+    remembered (grader.labs.remembering): a grade whose store holds them never imports it."""
     import torch
 
     # The grader's tensors are tiny: extra threads only wait, and batches run several graders at once.
     torch.set_num_threads(1)
-    param = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.SGD([param], lr=0.1)  # the first step imports much of torch lazily
-    param.sum().backward()
-    optimizer.step()
+    torch.zeros(1, requires_grad=True).sum().backward()
 
 
 def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:

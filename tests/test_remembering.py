@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
-from conftest import SUBMISSIONS, apply_override
+from conftest import ROOT, SUBMISSIONS, apply_override
 
 from grader.labs import remembering
 
@@ -167,6 +170,25 @@ def test_a_grade_reads_the_runs_an_earlier_grade_kept_and_reports_the_same_bytes
     lines = [json.loads(line) for line in stores[0].read_text(encoding="utf-8").splitlines()]
     stores[0].write_text("".join(json.dumps([d, zeroed(v)]) + "\n" for d, v in lines), encoding="utf-8")
     assert report() != first
+
+
+def test_a_grade_whose_runs_are_kept_never_trains_on_the_graders_side(tmp_path: Path) -> None:
+    """The grader's side trains the reference (and simulates mistakes) only to fill the store. A
+    process whose store holds those runs grades a solution and a classic mistake without any
+    optimizer step of its own: torch.optim's first step imports torch._dynamo, about a CPU-second
+    and 60 MiB for every `grade` and every batch worker. Each process here is a new `grade`."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    (tmp_path / "mistake").mkdir()
+    mistake = apply_override(SUBMISSIONS / "lab2/overrides/forgets_zero_grad.py", "py", tmp_path / "mistake")
+    solution = ROOT / "solutions/lab2/lab2.py"
+    grade = ("import sys\nfrom grader.cli import main\n"
+             "codes = [int(main([path, '--lab', 'lab2', '--quiet'])) for path in sys.argv[1:]]\n"
+             "print('CODES', codes, 'DYNAMO', 'torch._dynamo' in sys.modules)\n")
+    runs = [subprocess.run([sys.executable, "-I", "-c", grade, str(mistake), str(solution)], capture_output=True,
+                           text=True, timeout=300, env=env, cwd=tmp_path) for _ in range(2)]
+    assert [run.stdout.splitlines()[-1] for run in runs] == [
+        "CODES [1, 0] DYNAMO True",  # the first fills the store: it trains the reference (the test can fail)
+        "CODES [1, 0] DYNAMO False"], [run.stderr[-2000:] for run in runs]
 
 
 def test_a_save_removes_the_labs_files_unused_for_a_week_and_a_read_marks_its_own_used(

@@ -31,7 +31,7 @@ from .remembering import memo
 from ..values import decode, tensor_info
 
 __all__ = ["T", "check", "hidden", "memo", "expect_left_alone", "expect_linear_model", "gradient_from_autograd", "printed",
-           "seeded_model_run", "training_result"]
+           "reference_model_run", "seeded_model_run", "training_result"]
 
 
 def T(nested: Any) -> torch.Tensor:
@@ -138,20 +138,30 @@ def expect_left_alone(raw: Any, index: int, given: torch.Tensor, *, function: st
 def seeded_model_run(make: Callable[[], torch.nn.Module], seed: int, x: torch.Tensor, y: torch.Tensor | None = None,
                      lr: float = 0.0, steps: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """A module run here the way the harness's `module` recipe runs the student's:
-    (self.linear(x), model(x), model(x) after `steps` SGD steps on F.mse_loss, or None without steps)."""
-    torch.manual_seed(seed)
-    model = make()
-    with torch.no_grad():
-        linear, before = model.linear(x), model(x)  # type: ignore[operator]
-    if not steps or y is None:
-        return linear, before, None
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        optimizer.step()
-    with torch.no_grad():
-        return linear, before, model(x)
+    (self.linear(x), model(x), model(x) after `steps` SGD steps on F.mse_loss, or None without steps).
+    The grader's random generator is left as it was."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = make()
+        with torch.no_grad():
+            linear, before = model.linear(x), model(x)  # type: ignore[operator]
+        if not steps or y is None:
+            return linear, before, None
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            optimizer.step()
+        with torch.no_grad():
+            return linear, before, model(x)
+
+
+@memo
+def reference_model_run(reference: Any, name: str, seed: int, x: torch.Tensor, y: torch.Tensor | None = None,
+                        lr: float = 0.0, steps: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """`seeded_model_run` of the reference's module class `name`, remembered like the reference's
+    other runs (grader.labs.remembering)."""
+    return seeded_model_run(getattr(reference, name), seed, x, y, lr, steps)
 
 
 def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None], *, linear: str,

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, seeded_model_run, training_result
+from grader.labs.checking import T, check, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, reference_model_run, training_result
 from grader.values import decode
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -373,7 +373,7 @@ def test_train_other_data(observed: Any, reference: Any) -> None:
 
 def model_run(reference: Any, seed: int, x: torch.Tensor, y: torch.Tensor | None = None,
               lr: float = 0.0, steps: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    return seeded_model_run(reference.LinearRegressionModel, seed, x, y, lr, steps)
+    return reference_model_run(reference, "LinearRegressionModel", seed, x, y, lr, steps)
 
 
 def by_hand_hint(raw: Any) -> str:

@@ -1,0 +1,337 @@
+"""The trusted side: run a lab's hidden pytest suite against the values the student's code returned.
+
+Each hidden check is a pytest test marked `@pytest.mark.check(function=..., points=..., title=...)`.
+Tests receive the observations through the `observed` fixture; a collector plugin turns each
+test report into a `CheckResult`. Nothing from the student's process runs here: only the plain
+values it returned, decoded by `grader.values`.
+
+Whose fault a check's exception is: `CheckFailed` and `StudentError` are verdicts on the
+student's values. Anything else is the grader's (status `grader_error`) when it comes from
+code that never sees a student value (the reference solution, a lab's `mistakes.py` or
+`data.py`, a table of classic mistakes, an unknown probe, a skipped check, a failed set-up),
+or when the check also fails on the reference solution's own answers; otherwise the student's
+values provoked it (status `error`). A bug only reached on a wrong value, in the suite's own
+lines, is still taken for the student's: the known limit of this rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import io
+import json
+import os
+import re
+import traceback
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pytest
+
+from . import stopping
+from .compare import CheckFailed
+from .errors import GraderError, UnknownProbe
+from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
+from .results import CheckResult, IssueKind, RunIssue, Status
+from .sources import Unit, error_place, parse_code, submission_units
+from .runner import Outcome, Probe, ProbeOutcome
+from .values import decode
+
+_INI = Path(__file__).with_name("checks.ini")
+_PACKAGE = os.path.realpath(Path(__file__).parent) + os.sep
+
+
+class StudentError(Exception):
+    """The student's function could not be called or did not answer."""
+
+    def __init__(self, message: str, traceback: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback
+        self.hint = hint  # a check may add the classic mistake the error looks like
+
+
+#: Why a function can be missing, by default (a notebook's cells); see `why_missing`.
+MISSING = "no {function} found in the submission (check its name, or a cell that failed before it)"
+
+
+def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> str:
+    """The message for a function the submission did not define, with what the run tells about why."""
+    trees = [parse_code(unit.text) for unit in code]
+    if all(tree is not None and not tree.body for tree in trees):  # blank, comments only, no code cells
+        return ("no {function} found: the file has no code (was it saved?)" if kind == "py"
+                else "no {function} found: the notebook has no code (was it saved?)")
+    if kind != "py":
+        return MISSING
+    for issue in issues:
+        place = error_place(issue.traceback) if issue.kind is IssueKind.LOAD_ERROR else None
+        if place is not None:
+            error = issue.message.split(":", 1)[0]
+            return (f"no {{function}} found: the file stopped at line {place[0]} with {error}, so nothing below "
+                    "that line was defined")
+    return "no {function} found in the submission (check its name)"
+
+
+def describe_failure(function: str, o: ProbeOutcome, missing: str = MISSING) -> StudentError:
+    if o.outcome is Outcome.RAISED and o.exception == "NotImplementedError":
+        return StudentError(f"not implemented: {function} still raises NotImplementedError")
+    if o.outcome is Outcome.RAISED and "[Errno 27]" in o.message:  # EFBIG: the output limit was hit
+        return StudentError(f"{function} printed more output than the limit allows and was stopped (flooded output)")
+    if o.outcome is Outcome.RAISED:
+        return StudentError(f"{function} raised {o.exception}: {o.message}".rstrip(": "), o.traceback)
+    if o.outcome is Outcome.MISSING:
+        return StudentError(missing.replace("{function}", function))
+    if o.outcome is Outcome.TIMEOUT:
+        return StudentError(f"{function} timed out after {o.seconds:g} s")
+    if o.outcome is Outcome.CRASHED:
+        return StudentError(f"{function} crashed: {o.message}")
+    return StudentError(f"{function} was not called: the submission's process ended before the grader reached it")
+
+
+class Observations:
+    """What each probe gave back. `get` returns decoded values or raises StudentError."""
+
+    def __init__(self, outcomes: dict[str, ProbeOutcome], functions: dict[str, str], code: tuple[Unit, ...] = (),
+                 missing: str = MISSING) -> None:
+        self._outcomes = outcomes
+        self._functions = functions
+        self._missing = missing  # the message for a function not found (`why_missing`)
+        self.code = code  # the submission's source, read by the grader (grader.rules), for rules on how to compute
+        self.rules: Mapping[str, Rule] = {}  # the lab manifest's [rules], by function
+        self.touched: list[str] = []
+
+    def raw(self, probe_id: str) -> Any:
+        """The probe's plain JSON result (a dict whose parts go through `decode`)."""
+        if probe_id not in self._outcomes:
+            raise UnknownProbe(probe_id)
+        self.touched.append(probe_id)
+        outcome = self._outcomes[probe_id]
+        if outcome.outcome is not Outcome.OK:
+            raise describe_failure(self._functions[probe_id], outcome, self._missing)
+        return outcome.result
+
+    def get(self, probe_id: str, part: str = "value") -> Any:
+        raw = self.raw(probe_id)
+        if not isinstance(raw, dict):
+            raise CheckFailed("the submission's answer was malformed")
+        return decode(raw.get(part))
+
+    def output_of_touched(self) -> str:
+        outputs = dict.fromkeys(self._outcomes[p].output for p in self.touched if p in self._outcomes)
+        return "".join(outputs)
+
+
+def reference_observations(probes: Sequence[Probe], reference: Any) -> Observations:
+    """What the reference solution answers to `probes`: values every check must accept.
+
+    Computed here, in the grader, with the harness's own recipes (the same code that calls
+    the student's functions), so a check can be tried on answers known to be right.
+    """
+    import torch
+
+    from .runner import harness
+
+    namespace = vars(reference)
+    outcomes: dict[str, ProbeOutcome] = {}
+    with torch.random.fork_rng():  # the module recipe seeds torch; leave the grader's generator alone
+        for probe in probes:
+            try:
+                answer = harness.RECIPES[probe.recipe](namespace[probe.function], probe.to_json())
+                outcomes[probe.id] = ProbeOutcome(Outcome.OK, result=json.loads(json.dumps(answer)))
+            except Exception as exc:  # the reference cannot answer: no check can pass on it
+                outcomes[probe.id] = ProbeOutcome(Outcome.RAISED, exception=type(exc).__name__, message=str(exc))
+    source = getattr(reference, "__file__", None)
+    return Observations(outcomes, {p.id: p.function for p in probes}, _reference_code(source) if source else ())
+
+
+@functools.cache
+def _reference_code(path: str) -> tuple[Unit, ...]:
+    """The reference solution's own source, for the rule checks run on its answers (read once)."""
+    return submission_units(Path(path), "py")
+
+
+class _Collector:
+    """pytest plugin: provides `observed` and turns reports into CheckResults."""
+
+    def __init__(self, observations: Observations, reference: Any, probes: Sequence[Probe], suite: Path,
+                 manifest: Manifest | None) -> None:
+        self.observations = observations
+        self._rules = manifest.rules if manifest is not None else {}
+        observations.rules = self._rules
+        self._withhold_hidden = manifest is not None and not manifest.show_hidden_expected
+        self._reference = reference
+        self._probes = probes
+        # Code that only ever sees the grader's own inputs: an exception there is the grader's.
+        self._grader_only = {os.path.realpath(f) for f in (suite.parent / "mistakes.py", suite.parent / "data.py",
+                                                            getattr(reference, "__file__", None)) if f}
+        self._suite = os.path.realpath(suite) + os.sep
+        self._reference_answers: Observations | None = None
+        self.results: list[CheckResult] = []
+        self.problems: list[str] = []
+
+    @pytest.fixture
+    def observed(self) -> Observations:
+        return self.observations
+
+    @pytest.fixture
+    def reference(self) -> Any:
+        return self._reference
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "check(function, points, title): a graded check")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.problems.append(str(report.longrepr))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+        made = yield
+        report: pytest.TestReport = made.get_result()
+        if call.when == "setup":
+            self.observations.touched = []
+        marker = item.get_closest_marker("check")
+        if marker is None:
+            if call.when == "call":
+                self.problems.append(f"{item.nodeid} has no check marker")
+            return
+        passed = self._passed(item, marker.kwargs)
+        if call.when == "call":
+            self.results.append(self._result(item, passed, call))
+        elif call.when == "setup" and (report.failed or report.skipped):  # the test never ran: say so
+            reason = _skip_reason(report) if report.skipped else self._describe(call.excinfo)
+            what = "the hidden suite skipped this check" if report.skipped else "the check's set-up failed"
+            self.results.append(_grader_error(passed, f"{what} ({reason})"))
+        elif call.when == "teardown" and report.failed and self.results and self.results[-1].name == passed.name:
+            self.results[-1] = _grader_error(passed, f"the check's tear-down failed ({self._describe(call.excinfo)})")
+
+    def _passed(self, item: pytest.Item, meta: Mapping[str, Any]) -> CheckResult:
+        function, points = str(meta["function"]), float(meta["points"])
+        return CheckResult(name=f"{function}.{item.name.removeprefix('test_').removeprefix(function + '_')}",
+                           function=function, title=str(meta["title"]), status=Status.PASSED, score=points,
+                           max_score=points, message="passed", output=self.observations.output_of_touched())
+
+    def _result(self, item: pytest.Item, passed: CheckResult, call: pytest.CallInfo[None]) -> CheckResult:
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if exc is None:
+            return passed
+        if isinstance(exc, GraderError):
+            return _grader_error(passed, str(exc))
+        if isinstance(exc, CheckFailed):
+            marker = item.get_closest_marker("check")
+            public = bool(marker is not None and marker.kwargs.get("public"))
+            if self._withhold_hidden and (not public or exc.on_hidden_inputs):
+                return replace(passed, status=Status.FAILED, score=0.0, message=withheld(exc.message),
+                               expected=WITHHELD, obtained=exc.obtained, hint=exc.hint)
+            return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
+                           obtained=exc.obtained, hint=exc.hint)
+        if isinstance(exc, StudentError):
+            return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback,
+                           hint=exc.hint)
+        if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
+            return _grader_error(passed, f"the hidden suite skipped this check ({exc})")
+        if self._raised_in_grader_only_code(exc.__traceback__) or not self._passes_on_reference(item):
+            return _grader_error(passed, f"the check itself raised {self._describe(call.excinfo)}")
+        return replace(passed, status=Status.ERROR, score=0.0,
+                       message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
+
+    def _raised_in_grader_only_code(self, tb: TracebackType | None) -> bool:
+        while tb is not None:
+            if os.path.realpath(tb.tb_frame.f_code.co_filename) in self._grader_only:
+                return True
+            tb = tb.tb_next
+        return False
+
+    def _passes_on_reference(self, item: pytest.Item) -> bool:
+        """Run the check again on the reference solution's answers: a check that fails on them is broken."""
+        if self._reference is None:  # a student kit: its suite was run on the solution when it was released
+            return True
+        test = getattr(item, "obj", None)
+        funcargs = getattr(item, "funcargs", None)
+        if test is None or funcargs is None:
+            return False
+        arguments = {name: funcargs[name] for name in inspect.signature(test).parameters if name in funcargs}
+        if self._reference_answers is None:
+            self._reference_answers = reference_observations(self._probes, self._reference)
+            self._reference_answers.rules = self._rules
+        arguments["observed"] = self._reference_answers
+        try:
+            test(**arguments)
+        except (Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.fail.Exception):
+            return False
+        return True
+
+    def _describe(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+        """`KeyError: 'x' at test_lab2.py:80`: the exception and the grader's line it came from."""
+        if excinfo is None:
+            return "no exception"
+        exc = excinfo.value
+        text = str(exc).strip().splitlines()
+        where = ""
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            path = os.path.realpath(frame.filename)
+            if path.startswith((_PACKAGE, self._suite)) or path in self._grader_only:
+                where = f" at {Path(path).name}:{frame.lineno}"
+                break
+        return f"{type(exc).__name__}{': ' + text[0][:200] if text else ''}{where}"
+
+
+WITHHELD = "(not shown: a check on hidden inputs)"
+# "... is wrong (off by 7.71)" and "(mismatched elements 2 / 5, max absolute difference ...)": with the
+# student's own values beside them, these would give the expected values away.
+_DIFFERENCE = re.compile(r" \((off by|mismatched elements)[^()]*\)$")
+
+
+def withheld(message: str) -> str:
+    """A failure on hidden inputs, told without the numbers that would give its expected values away."""
+    return _DIFFERENCE.sub("", message)
+
+
+def _grader_error(passed: CheckResult, what: str) -> CheckResult:
+    return replace(passed, status=Status.GRADER_ERROR, score=0.0,
+                   message=f"grader error, not your code: {what}; these points could not be graded")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def run_checks(suite: Path, observations: Observations, reference: Any, probes: Sequence[Probe]) -> list[CheckResult]:
+    """Run the hidden suite at `suite` with pytest's public API; one CheckResult per test.
+
+    `reference` is the lab's reference solution, loaded in this process; the suite
+    computes expected values on hidden inputs with it. `probes` are the calls the
+    observations answer: with them a check that raised is tried on the reference's answers.
+    The lab's manifest, next to the suite, gives the rules the checks read (`observed.rules`)
+    and whether a failure on hidden inputs (a hidden check, or a public check's `with hidden():`
+    block) may show its expected values.
+    """
+    manifest_path = suite.parent / MANIFEST
+    collector = _Collector(observations, reference, probes, suite,
+                           read_manifest(manifest_path) if manifest_path.is_file() else None)
+    args = [str(suite), "-c", str(_INI), "--rootdir", str(suite.parent), "-p", "no:cacheprovider",
+            "-p", "no:stepwise",
+            # These collect garbage or hook logging around every test: time we need not spend.
+            "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging", "-q", "--tb=no", "--no-header", "-W", "ignore"]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            code = pytest.main(args, plugins=[collector])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    stopping.raise_if_requested()  # a stop pytest caught in a check (as that check's failure)
+    if collector.problems or not collector.results or code not in (0, 1):
+        detail = collector.problems[0].splitlines()[-1] if collector.problems else out.getvalue()[-300:]
+        raise GraderError(f"the hidden checks in {suite} could not run: {detail}")
+    return collector.results

@@ -1,0 +1,110 @@
+"""Lab 2's classic mistakes, computed on the grader's side from the same inputs.
+
+When a student's value is wrong, the checks compare it with what each known mistake
+would have produced; a match names the mistake. `simulate` replays SGD training with
+one deliberate error switched on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+SUM = "looks like sum instead of mean: the MSE cost divides by m (torch.mean), it does not add the squared errors up"
+NO_SQUARE = "looks like a missing square: the MSE averages (H(x) - y) ** 2, not H(x) - y"
+ABSOLUTE = "looks like the absolute error |H(x) - y| instead of the squared error (H(x) - y) ** 2"
+BROADCAST = ("looks like an (m,) prediction broadcast against the (m, 1) target: (m,) - (m, 1) makes an (m, m) "
+             "matrix and the mean is silently wrong; keep predictions (m, 1), as x * W + b does")
+ZERO_GRAD = ("looks like a forgotten optimizer.zero_grad(): gradients pile up, so the first step is right "
+             "and every later one is too big")
+AFTER_STEP = "looks like the cost is returned after optimizer.step(); return the cost computed before the step"
+NO_MOVE = ("looks like the parameters never move: optimizer.zero_grad() between backward() and step() erases the "
+           "gradients step() needs; the order is zero_grad(), cost, backward(), step()")
+LR_IGNORED = ("looks like train ignores its lr argument: the optimizer uses lr=0.01 whatever train is given; "
+              "pass lr=lr to optim.SGD")
+EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 epochs whatever it is given; "
+                  "loop over range(epochs + 1)")
+SIGN = "looks like the gradient's sign is flipped: d cost/dW = 2 * mean((xW + b - y) * x), which is negative when H(x) < y"
+HALF = "looks like the factor 2 is missing: the derivative of (xW + b - y) ** 2 is 2 * (xW + b - y) * (its inner derivative)"
+GRAD_SUM = "looks like sum instead of mean in the gradient: it comes out m times too large"
+AUTOGRAD = ("looks like autograd doing the exercise's work: gradient is the derivative worked out by hand, "
+            "dW = 2 * mean((xW + b - y) * x) and db = 2 * mean(xW + b - y); backward() and the optimizer belong in train_step")
+NO_BIAS = "looks like the bias is ignored: H(x) = xW + b, and b must enter the prediction and the error"
+ONE_EPOCH_SHORT = ("looks like one epoch too few: the lesson's loop is `for epoch in range(nb_epochs + 1)`, "
+                   "so there are epochs + 1 costs and epochs + 1 steps")
+BY_HAND = ("looks like parameters made by hand instead of nn.Linear: write self.linear = nn.Linear(1, 1) in __init__ "
+           "and return self.linear(x) in forward")
+SHAPE_M = ("the prediction has shape (m,) instead of (m, 1): x @ W with W of shape (1,) drops a dimension, and "
+           "(m,) - (m, 1) later broadcasts to (m, m); use x * W + b")
+
+
+@dataclass(frozen=True)
+class Variant:
+    cost: str = "mean"  # mean | sum | nosquare | broadcast
+    zero_grad: bool = True
+    zero_before_step: bool = False  # zero_grad() between backward() and step()
+    bias: bool = True
+    report_after: bool = False
+
+
+VARIANTS = {
+    SUM: Variant(cost="sum"),
+    NO_SQUARE: Variant(cost="nosquare"),
+    BROADCAST: Variant(cost="broadcast"),
+    ZERO_GRAD: Variant(zero_grad=False),
+    NO_MOVE: Variant(zero_before_step=True),
+    AFTER_STEP: Variant(report_after=True),
+    NO_BIAS: Variant(bias=False),
+}
+
+
+def cost_of(pred: torch.Tensor, y: torch.Tensor, kind: str = "mean") -> torch.Tensor:
+    if kind == "sum":
+        return torch.sum((pred - y) ** 2)
+    if kind == "nosquare":
+        return torch.mean(pred - y)
+    if kind == "abs":
+        return torch.mean((pred - y).abs())
+    if kind == "broadcast":
+        return torch.mean((pred.reshape(-1) - y) ** 2)
+    return torch.mean((pred - y) ** 2)
+
+
+def simulate(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
+             variant: Variant = Variant()) -> tuple[list[float], list[tuple[torch.Tensor, torch.Tensor]]]:
+    """SGD from (w0, b0) for `steps` steps with one mistake switched on: (costs, params after each step)."""
+    w = w0.detach().clone().requires_grad_(True)
+    b = b0.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([w, b], lr=lr)
+    costs, params = [], []
+    for _ in range(steps):
+        if variant.zero_grad:
+            optimizer.zero_grad()
+        pred = x * w + (b if variant.bias else 0.0)
+        cost = cost_of(pred, y, variant.cost)
+        cost.backward()
+        if variant.zero_before_step:
+            optimizer.zero_grad()
+        optimizer.step()
+        if variant.report_after:
+            with torch.no_grad():
+                after = cost_of(x * w + (b if variant.bias else 0.0), y, variant.cost)
+            costs.append(float(after))
+        else:
+            costs.append(float(cost))
+        params.append((w.detach().clone(), b.detach().clone()))
+    return costs, params
+
+
+def gradient_variants(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """(dW, db) as each classic gradient mistake computes them."""
+    err = x * w + b - y
+    dw, db = 2 * torch.mean(err * x).reshape(1), 2 * torch.mean(err).reshape(1)
+    err_nb = x * w - y
+    return {
+        SIGN: (-dw, -db),
+        HALF: (dw / 2, db / 2),
+        GRAD_SUM: (dw * x.shape[0], db * x.shape[0]),
+        NO_BIAS: (2 * torch.mean(err_nb * x).reshape(1), 2 * torch.mean(err_nb).reshape(1)),
+    }

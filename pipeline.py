@@ -1,0 +1,163 @@
+"""Grade one submission: resolve -> run (untrusted) -> plain values -> checks (trusted) -> result.
+
+The grader's own start-up work (importing torch and pytest, loading the reference
+solution) runs in a thread while the student's process starts and runs, so grading
+costs little beyond running the student's code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import edition
+from .config import Limits, Sandboxing, cache_folder, grader_version
+from .errors import GraderError
+from .figures import Figure
+from .labs import Lab
+from .labs.draws import active, drawn
+from .results import CheckResult, GradeResult, Status
+from .sources import function_sources, read_units
+from .runner import Probe, run_submission
+from .submission import Submission, resolve
+
+
+_primed: set[str] = set()  # labs whose checks already ran once in this process
+
+
+def first_torch_use() -> None:
+    """One thread, and torch's lazy first-use costs (an optimizer step imports torch._dynamo) paid now."""
+    import torch
+
+    # The grader's tensors are tiny: extra threads only wait, and batches run several graders at once.
+    torch.set_num_threads(1)
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=0.1)  # the first step imports much of torch lazily
+    param.sum().backward()
+    optimizer.step()
+
+
+def _warm_up(lab: Lab, probes: list[Probe] | None = None) -> Any:
+    """Imports and lazy initialisation the checks need, done while the student's code runs.
+
+    The first time in a process (given the probes), the checks also run once on the reference's
+    own answers: the suite is imported and the reference runs the checks compare with are
+    remembered (grader.labs.remembering.memo, also between processes), so after the student's
+    run only the comparing is left.
+    """
+    from . import checks  # (imports torch and pytest)
+
+    first_torch_use()
+    reference = lab.reference()
+    if probes is not None and reference is not None and lab.name not in _primed:
+        _primed.add(lab.name)
+        with contextlib.suppress(Exception):  # only a head start: the real run reports any problem
+            checks.run_checks(lab.suite, checks.reference_observations(probes, reference), reference, probes)
+    return reference
+
+
+_reference_answers: dict[tuple[str, str], Any] = {}  # (lab, probe id) -> the reference's decoded answer
+
+
+def draw_figures(lab: Lab, observations: Any, reference: Any, probes: list[Probe]) -> tuple[Figure, ...]:
+    """The lab's pictures of the student's training, from the values that came back (grader side)."""
+    if lab.make_figures is None:  # (a student kit's labs have no pictures: they draw the reference)
+        return ()
+    from .checks import reference_observations
+
+    by_id = {p.id: p for p in probes}
+
+    def theirs(probe_id: str) -> Any:
+        key = (lab.name, probe_id)
+        if key not in _reference_answers:
+            _reference_answers[key] = reference_observations([by_id[probe_id]], reference).get(probe_id)
+        return _reference_answers[key]
+
+    return tuple(lab.make_figures(observations.get, theirs))
+
+
+def grade(path: Path, lab: str | None = None, limits: Limits | None = None) -> GradeResult:
+    """Grade the submission at `path` (a .py file, a notebook or a lab folder)."""
+    return grade_submission(resolve(path, lab), limits or Limits())
+
+
+def grade_submission(submission: Submission, limits: Limits) -> GradeResult:
+    """Grade a submission already resolved (the command line resolves it first for the lab's limits)."""
+    if limits.sandboxing != Sandboxing.OFF:
+        from .runner.warm import prestart
+
+        prestart(kernels=submission.kind == "ipynb")  # the sandboxed Python starts while the grader warms up
+    from .labs import remembering  # (imports torch: not where `grade` only asks the service)
+
+    remembering.use_store(_memo_store(submission.lab, limits))
+    with drawn(submission.lab, submission.sha256) as values:  # this submission's hidden inputs, if drawn
+        if values:
+            _reference_answers.clear()
+        result = _grade(submission, limits)
+    remembering.save()
+    return result
+
+
+def _memo_store(lab: Lab, limits: Limits) -> Path | None:
+    """The file where this lab's reference runs and mistake simulations are remembered between
+    processes (grader/labs/remembering.py). None without the sandbox (a student's code could
+    write there), with hidden inputs drawn per submission (every student's would differ), or
+    where the student's sandbox would see the file."""
+    if limits.sandboxing == Sandboxing.OFF or active(lab):
+        return None
+    from .batch.records import grading_fingerprint
+    from .runner.sandbox import python_roots, secrets
+
+    folder = cache_folder()
+    if folder is None or not re.fullmatch(r"[A-Za-z0-9_]+", lab.name):
+        return None
+    try:
+        path = folder.resolve() / f"memo-{lab.name}-{grading_fingerprint(lab.name)}.jsonl"
+    except (OSError, GraderError):
+        return None
+    return None if any(root == path or root in path.parents for root in python_roots(secrets())) else path
+
+
+def _grade(submission: Submission, limits: Limits) -> GradeResult:
+    probes = submission.lab.make_probes()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        warm = pool.submit(_warm_up, submission.lab, probes)
+        outcome = run_submission(submission.path, submission.kind, probes, limits)
+        reference = warm.result()
+    from .checks import Observations, run_checks, why_missing
+
+    code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
+    observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code,
+                                why_missing(submission.kind, code, outcome.issues))
+    checks = run_checks(submission.lab.suite, observations, reference, probes)
+    return GradeResult(
+        figures=draw_figures(submission.lab, observations, reference, probes),
+        sources=function_sources(code, tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),
+        lab=submission.lab.name,
+        graded_file=submission.path.name,
+        submission_format=submission.kind,
+        sha256=submission.sha256,
+        selection=submission.selection,
+        checks=tuple(checks),
+        issues=outcome.issues,
+        stderr=outcome.stderr,
+        grader_version=grader_version(),
+        functions=submission.lab.functions,
+        isolation=outcome.isolation,
+        hidden=edition.hidden(submission.lab.name),
+    )
+
+
+def lab_checks(name: str) -> list[CheckResult]:
+    """The lab's checks with their points, from its hidden suite, without any submission."""
+    from .checks import Observations, run_checks
+    from .labs import load_lab
+    from .runner import Outcome, ProbeOutcome
+
+    lab = load_lab(name)
+    probes = lab.make_probes()
+    nothing = {p.id: ProbeOutcome(Outcome.NOT_RUN) for p in probes}
+    return run_checks(lab.suite, Observations(nothing, {p.id: p.function for p in probes}), _warm_up(lab), probes)

@@ -1,0 +1,167 @@
+"""The student's own source of a function, read on the grader's side, and the line that failed.
+
+The reports show a failing function's source beside its result. It is read from the
+submitted file with `ast` (never by asking the student's process): for a `.py` file the
+whole module, for a notebook the last code cell that defines the function, which is the
+definition the kernel ran. Line numbers are those a traceback from the student's code
+uses: the file's for a `.py`, the cell's for a notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MAX_LINES = 80  # a longer definition is cut: the report is not an editor
+
+# A traceback frame: `File "...", line 12, in gradient`.
+_FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+), in (\S+)\s*$', re.M)
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    name: str
+    first_line: int  # the line number of `def` in its file or cell
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "first_line": self.first_line, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FunctionSource:
+        return cls(str(data["name"]), int(data["first_line"]), str(data["text"]))
+
+    def lines(self) -> list[tuple[int, str]]:
+        return [(self.first_line + i, line) for i, line in enumerate(self.text.splitlines())]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of the submission run as a whole: the `.py` file, or one notebook code cell."""
+
+    where: str  # "" for a .py file, "cell 4" for a notebook cell (numbered among all cells)
+    text: str
+
+
+def python_text(data: bytes) -> str:
+    """A .py file's text as Python reads it (a byte-order mark, a `# -*- coding: ... -*-` line);
+    UTF-8 with replacement characters where that fails (Python then refuses to run it anyway)."""
+    try:
+        return importlib.util.decode_source(data)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return data.decode("utf-8", errors="replace")
+
+
+def notebook_text(data: bytes) -> str:
+    """A notebook file's JSON text: UTF-8, a byte-order mark (Windows editors' "UTF-8 with BOM") dropped."""
+    return data.decode("utf-8-sig")
+
+
+def submission_units(path: Path, kind: str) -> tuple[Unit, ...]:
+    """The submission's code as it runs: the file, or the notebook's code cells in order."""
+    if kind == "py":
+        return (Unit("", python_text(path.read_bytes())),)
+    import nbformat
+
+    notebook = nbformat.reads(notebook_text(path.read_bytes()), as_version=4)
+    return tuple(Unit(f"cell {i + 1}", str(cell.get("source", "")))
+                 for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code")
+
+
+def read_units(path: Path, kind: str) -> tuple[Unit, ...]:
+    """`submission_units`, or none when the file cannot be read (the run already says why)."""
+    try:
+        return submission_units(path, kind)
+    except (OSError, ValueError, AttributeError):
+        return ()
+
+
+class TooDeep(Exception):
+    """Python's parser gave up on a unit here (nesting too deep for this stack): it may still have run."""
+
+
+def parse_code(text: str, strict: bool = False) -> ast.Module | None:
+    """A unit's syntax tree, IPython magics and shell lines blanked (line numbers kept); None if it
+    does not parse. A unit nested too deeply for the parser (RecursionError, MemoryError: how deep
+    depends on the stack it is parsed on, so the student's process may have run it) is None too,
+    or TooDeep with `strict`."""
+    cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines())
+    try:
+        return ast.parse(cleaned)
+    except (SyntaxError, ValueError):
+        return None
+    except (RecursionError, MemoryError):
+        if strict:
+            raise TooDeep() from None
+        return None
+
+
+def _definitions(code: str, names: set[str]) -> dict[str, FunctionSource]:
+    tree = parse_code(code)
+    if tree is None:
+        return {}
+    lines = code.splitlines()
+    found: dict[str, FunctionSource] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            end = min(node.end_lineno or node.lineno, start + MAX_LINES - 1)
+            found[node.name] = FunctionSource(node.name, start, "\n".join(lines[start - 1:end]))
+    return found
+
+
+def function_sources(units: tuple[Unit, ...], names: tuple[str, ...]) -> tuple[FunctionSource, ...]:
+    """The definitions of `names` in the submission's `units`, in `names` order (a later cell redefines)."""
+    wanted = set(names)
+    found: dict[str, FunctionSource] = {}
+    for unit in units:
+        found.update(_definitions(unit.text, wanted))
+    return tuple(found[name] for name in names if name in found)
+
+
+def failing_line(traceback: str, source: FunctionSource) -> int | None:
+    """The line of `source` the traceback last passed through, if it passed through it at all.
+
+    A frame counts when it names the function (or, for a class, any of its methods) and comes
+    from the student's code, not from the harness or an installed library."""
+    is_class = source.text.lstrip().startswith("class ") or "\nclass " in source.text
+    last = None
+    for match in _FRAME.finditer(traceback):
+        where, line, name = match.group(1), int(match.group(2)), match.group(3)
+        if where.startswith("/grader/") or "site-packages" in where or "/lib/python" in where:
+            continue
+        if name == source.name or (is_class and name != "<module>"):
+            if source.first_line <= line < source.first_line + len(source.text.splitlines()):
+                last = line
+    return last
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a kernel's tracebacks carry colour codes
+# A traceback's place lines: `File "/home/student/lab2.py", line 34, in <module>` (a .py file),
+# `Cell In[4], line 1` (a kernel's), either one without ", in ..." for a syntax error.
+_PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<cell>\d+)\]), line (?P<line>\d+)(?:, in .*)?$')
+
+_POINTED = re.compile(r"^-*>\s*\d+\s(.*)$")
+
+
+def error_place(traceback: str) -> tuple[int, str] | None:
+    """Where in the unit a traceback starts in (the .py file, or the cell) the error was: the deepest
+    place there, as (line, the code on it); None if it cannot be told (no place, or no code shown)."""
+    lines = _ANSI.sub("", traceback).splitlines()
+    places = [(i, m) for i, m in ((i, _PLACE.match(text)) for i, text in enumerate(lines)) if m]
+    if not places:
+        return None
+    first = places[0][1]
+    unit = first.group("file") or first.group("cell")
+    index, match = [(i, m) for i, m in places if (m.group("file") or m.group("cell")) == unit][-1]
+    after = [i for i, _ in places if i > index]
+    following = lines[index + 1:after[0] if after else len(lines)]  # this place's own lines
+    pointed = [m.group(1) for m in map(_POINTED.match, following) if m]  # IPython's `----> 2 print(...)`
+    code = pointed[0].strip() if pointed else following[0].strip() if following else ""
+    if not code or set(code) <= set("^~ "):
+        return None
+    return int(match.group("line")), code
