@@ -47,6 +47,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "prediction_shape_m": ({"hypothesis", "train_step", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     "zero_grad_between_backward_and_step": ({"train_step", "train"}, "train_step", "zero_grad() between backward() and step()"),
+    # A random start cannot be simulated (the student's random numbers): the first cost tells.
+    "random_start": ({"train"}, "train", "does not start from W = b = 0"),
     # Only the checks that give train another lr, or other epochs, than its defaults can tell.
     "train_ignores_lr": ({"train.lesson000", "train.other_data"}, "train", "ignores its lr argument"),
     "train_ignores_epochs": ({"train.lesson000", "train.other_data"}, "train", "ignores its epochs argument"),
