@@ -82,6 +82,16 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, kind: str, tmp_p
     assert_reads_in_korean(graded.report)
 
 
+@pytest.mark.parametrize("name", ["cost_halved", "trains_to_overflow"])
+def test_a_wrong_cost_or_a_made_up_train_is_not_called_a_random_start(name: str, tmp_path: Path) -> None:
+    """The start hint is for a first cost that only a start elsewhere explains: not for a cost that is
+    wrong at W = b = 0 too (half the MSE, not a simulated mistake), nor for costs that never go down."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides" / f"{name}.py", "py", tmp_path), *FAST, cwd=tmp_path)
+    failed = [c for c in graded.checks_of("train") if c["status"] != "passed"]
+    assert failed, "train should lose points: the test proves nothing"
+    assert not any("does not start from W = b = 0" in c["hint"] for c in graded.report["checks"]), failed
+
+
 def test_flags_the_submission_forged_reached_the_grader(kind: str, tmp_path: Path) -> None:
     """The forged flags did arrive (the harness said the cost had a grad_fn), and still earned nothing."""
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/cost_cut_off_with_forged_flags.py", kind, tmp_path),
