@@ -141,8 +141,6 @@ def reference_observations(probes: Sequence[Probe], reference: Any) -> Observati
     """
     import torch
 
-    from .runner import harness
-
     outcomes: dict[str, ProbeOutcome] = {}
     with torch.random.fork_rng():  # the module recipe seeds torch; leave the grader's generator alone
         for probe in probes:

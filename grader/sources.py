@@ -140,7 +140,7 @@ def failing_line(traceback: str, source: FunctionSource) -> int | None:
     return last
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a kernel's tracebacks carry colour codes
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a kernel's tracebacks carry colour codes
 # A traceback's place lines: `File "/home/student/lab2.py", line 34, in <module>` (a .py file),
 # `Cell In[4], line 1` (a kernel's), either one without ", in ..." for a syntax error.
 _PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<cell>\d+)\]), line (?P<line>\d+)(?:, in .*)?$')
@@ -152,7 +152,7 @@ def error_place(traceback: str, outermost: bool = False) -> tuple[int, str] | No
     """Where in the unit a traceback starts in (the .py file, or the cell) the error was: the deepest
     place there (with `outermost`, the first: the line of a file's top level that was running), as
     (line, the code on it); None if it cannot be told (no place, no code shown, no line)."""
-    lines = _ANSI.sub("", traceback).splitlines()
+    lines = ANSI_ESCAPE.sub("", traceback).splitlines()
     places = [(i, m) for i, m in ((i, _PLACE.match(text)) for i, text in enumerate(lines)) if m]
     if not places:
         return None

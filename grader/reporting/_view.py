@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from grader.results import CheckResult, GradeResult, Status
+from grader.sources import ANSI_ESCAPE  # IPython tracebacks from a kernel carry colour codes
 
 if TYPE_CHECKING:
     from grader.i18n import Messages
 
-# IPython tracebacks coming back from a kernel carry colour codes.
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Both reports label a hint "Looks like"; hints may be written to read on their own too.
 _LOOKS_LIKE = re.compile(r"^\s*looks like\b:?\s*", re.IGNORECASE)
 
@@ -79,7 +78,7 @@ def percent(score: float, max_score: float) -> int:
 
 def plain(text: str) -> str:
     """Text without terminal colour codes."""
-    return _ANSI_ESCAPE.sub("", text)
+    return ANSI_ESCAPE.sub("", text)
 
 
 def is_diagnosis(text: str) -> bool:

@@ -37,7 +37,7 @@ import zmq
 from .. import stopping
 from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
-from ..sources import notebook_text
+from ..sources import ANSI_ESCAPE, notebook_text
 from .channel import Channel
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
@@ -48,7 +48,6 @@ from .watch import GRACE, Watcher, runner_pid
 KERNEL_NAME = "grader-python3"
 MAX_ATTEMPTS = 3
 MAX_MESSAGE = 16 * 1024 * 1024  # bytes: a message from the kernel larger than this is dropped
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class _CappedClient(NotebookClient):
@@ -377,7 +376,7 @@ def _cell_errors(nb: nbformat.NotebookNode, demo: set[int]) -> list[RunIssue]:
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                tb = _ANSI.sub("", "\n".join(out.get("traceback", [])))
+                tb = ANSI_ESCAPE.sub("", "\n".join(out.get("traceback", [])))
                 issues.append(RunIssue(IssueKind.CELL_ERROR, f"cell {index + 1}",
                                        f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"[:2000],
                                        traceback=tb[:20000], source=cell.source))

@@ -307,6 +307,11 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) 
     return functools.cache(runs)
 
 
+def cost_at_zero(y: torch.Tensor) -> float:
+    """The MSE cost at W = b = 0: the first cost of a train that starts where the lesson does."""
+    return float((y.to(torch.float64) ** 2).mean())
+
+
 def start_hint(observed: Any) -> str:
     """M.START where a first cost off the cost at W = b = 0 can only be a start elsewhere: the student's
     train_step returned the right cost from W = b = 0 (lesson 002's first step), so their cost is right there."""
@@ -314,8 +319,7 @@ def start_hint(observed: Any) -> str:
         first = float(decode(observed.raw("train_step.lesson002")["returns"][0]))
     except Exception:  # no answer, or not one number: the cost itself may be what is wrong
         return ""
-    at_zero = float((T(d.LESSON_Y).to(torch.float64) ** 2).mean())
-    return M.START if math.isclose(first, at_zero, rel_tol=1e-4, abs_tol=1e-6) else ""
+    return M.START if math.isclose(first, cost_at_zero(T(d.LESSON_Y)), rel_tol=1e-4, abs_tol=1e-6) else ""
 
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
@@ -341,10 +345,9 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
         # No classic mistake matched, the cost is right at W = b = 0 (`start`) and training went down from a
         # first cost other than that: a start elsewhere (a random one cannot be replayed without the
         # student's random numbers).
-        at_zero = float((y.to(torch.float64) ** 2).mean())
         first, last = float(costs[0]), float(costs[-1])
         if (start and not failure.hint and math.isfinite(first) and last < first
-                and not math.isclose(first, at_zero, rel_tol=1e-4, abs_tol=1e-6)):
+                and not math.isclose(first, cost_at_zero(y), rel_tol=1e-4, abs_tol=1e-6)):
             failure.hint = start
         raise
     for j, (name, got) in enumerate((("W", w), ("b", b))):
