@@ -342,61 +342,93 @@ class _TopLevelTimeout(BaseException):
     BaseException: the student's `except Exception` does not swallow it)."""
 
 
-def _load_script(path: Path, channel_path: str, seconds: float | None, rest: float) -> dict[str, Any]:
-    """Run a .py submission's top level as a module named after it; record what it raised.
+def _load_script(path: Path, channel_path: str, seconds: float | None, rest: float,
+                 serve: Callable[[dict[str, Any]], None]) -> None:
+    """Run a .py submission's top level as a module named after it, record what it raised, then
+    `serve` its namespace (which ends the process).
 
     Past `seconds` the top level is stopped where it is, and the definitions below that point
     (def, class, import, literal bindings) still run, within `rest` seconds: the functions of a
     file whose last lines train for too long are graded, as a notebook's are without its hanging cell.
+    A top level that swallows the stop (a bare `except:` in its loop) is not returned to: a moment
+    later the alarm goes on from where that code is, as if the stop had ended it there.
     """
     namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
     source = path.read_bytes()
+
+    def stopped_at(line: int | None, left: float) -> dict[str, Any]:
+        if line is None:  # the alarm came as the top level ended: it did run to its end
+            return {"outcome": "ok"}
+        try:
+            defined = _define_the_rest(source, path, line, namespace, left)
+        except BaseException:  # (the parser or memory gave up: what the top level defined is kept)
+            defined = []
+        return {"outcome": "timeout", "seconds": seconds, "line": line, "defined": defined}
+
+    def finish(loaded: dict[str, Any]) -> None:
+        loaded["type"] = "loaded"
+        _Channel(channel_path).send(loaded, fresh_line=True)
+        serve(namespace)
+
+    def ignored(frame: Any) -> None:
+        """The stop was swallowed, and this runs on top of the code that swallowed it: never return there."""
+        try:
+            sys.setrecursionlimit(sys.getrecursionlimit() + 100)  # (the code below may be deep already)
+            torch = sys.modules.get("torch")
+            if torch is not None:  # as leaving a `with torch.no_grad():` would have
+                torch.set_grad_enabled(True)
+            finish(stopped_at(_frame_line(frame, path), max(rest - _Alarm.GRACE, 0.5)))
+        finally:
+            os._exit(0)
+
     try:
         # Bytes, as Python reads a file: a byte-order mark or a `# -*- coding: ... -*-` line is honoured.
         # dont_inherit: this file's own `from __future__ import annotations` must not apply to the student's.
         code = compile(source, str(path), "exec", dont_inherit=True)
-        with _Alarm(seconds):
+        with _Alarm(seconds, ignored):
             exec(code, namespace)
         loaded: dict[str, Any] = {"outcome": "ok"}
     except _TopLevelTimeout as exc:
-        line = _top_level_line(exc, path)
-        if line is None:  # the alarm came as the top level ended: it did run to its end
-            loaded = {"outcome": "ok"}
-        else:
-            try:
-                defined = _define_the_rest(source, path, line, namespace, rest)
-            except BaseException:  # (the parser or memory gave up: what the top level defined is kept)
-                defined = []
-            loaded = {"outcome": "timeout", "seconds": seconds, "line": line, "defined": defined}
+        loaded = stopped_at(_top_level_line(exc, path), rest)
     except BaseException as exc:
         loaded = _raised(exc, path)
-    loaded["type"] = "loaded"
-    _Channel(channel_path).send(loaded, fresh_line=True)
-    return namespace
+    finish(loaded)
 
 
 class _Alarm:
-    """Raise _TopLevelTimeout in the main thread `seconds` from now, until the block ends."""
+    """Raise _TopLevelTimeout in the main thread `seconds` from now, until the block ends.
 
-    def __init__(self, seconds: float | None) -> None:
+    With `ignored`: if the block is still running `GRACE` seconds after that (the code caught the
+    exception and went on), the alarm calls `ignored` with the frame it lands in instead of raising again.
+    """
+
+    GRACE = 0.5
+
+    def __init__(self, seconds: float | None, ignored: Callable[[Any], None] | None = None) -> None:
         self.seconds = seconds
-        self.armed = False
+        self.ignored = ignored
+        self.state = "off"  # "armed", then "raised"; "off" once the block is left
         self.previous: Any = signal.SIG_DFL
 
     def _expire(self, signum: int, frame: Any) -> None:
-        if self.armed:
-            self.armed = False
+        if self.state == "armed":
+            self.state = "raised"
+            if self.ignored is not None:
+                signal.setitimer(signal.ITIMER_REAL, self.GRACE)
             raise _TopLevelTimeout()
+        if self.state == "raised" and self.ignored is not None:
+            self.state = "off"
+            self.ignored(frame)
 
     def __enter__(self) -> None:
         if self.seconds:
-            self.armed = True
+            self.state = "armed"
             self.previous = signal.signal(signal.SIGALRM, self._expire)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
 
     def __exit__(self, *exc: Any) -> None:
         if self.seconds:
-            self.armed = False
+            self.state = "off"
             # A top level that set SIGALRM up for itself (its own handler, its own timer) keeps it.
             if signal.getsignal(signal.SIGALRM) == self._expire:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -411,6 +443,16 @@ def _top_level_line(exc: BaseException, path: Path) -> int | None:
         if code.co_filename == str(path) and code.co_name == "<module>":
             return tb.tb_lineno
         tb = tb.tb_next
+    return None
+
+
+def _frame_line(frame: Any, path: Path) -> int | None:
+    """The line of the file's top level that `frame` (or a frame that called it) is running."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename == str(path) and code.co_name == "<module>":
+            return int(frame.f_lineno)
+        frame = frame.f_back
     return None
 
 
@@ -481,10 +523,13 @@ def _raised(exc: BaseException, path: Path) -> dict[str, Any]:
 def main(argv: list[str]) -> None:
     submission, probes_file, channel_path = argv
     spec = json.loads(Path(probes_file).read_text(encoding="utf-8"))
-    namespace = _load_script(Path(submission), channel_path, spec.get("load_timeout"), float(spec.get("rest_timeout", 0)))
-    run_probes(probes_file, channel_path, namespace)
-    sys.stdout.flush()
-    os._exit(0)
+
+    def serve(namespace: dict[str, Any]) -> None:
+        run_probes(probes_file, channel_path, namespace)
+        sys.stdout.flush()
+        os._exit(0)
+
+    _load_script(Path(submission), channel_path, spec.get("load_timeout"), float(spec.get("rest_timeout", 0)), serve)
 
 
 if __name__ == "__main__":
