@@ -78,6 +78,11 @@ def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> 
         if place is not None:
             return (f"no {{function}} found: the file stopped at line {place[0]} with {error}, so nothing below "
                     "that line was defined")
+    for issue in (i for i in issues if i.kind is IssueKind.LOAD_TIMEOUT):
+        stopped = re.search(r"stopped at line (\d+)", issue.message)
+        if stopped:
+            return (f"no {{function}} found: the file's top level ran too long and was stopped at line {stopped[1]}, "
+                    "and below that line only definitions (def, class, import, constants) ran")
     return "no {function} found in the submission (check its name)"
 
 

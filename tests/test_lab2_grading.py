@@ -7,6 +7,7 @@ complete files. Each is graded as a .py file; most also as a notebook.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -197,17 +198,36 @@ def test_hang_at_import_finishes_in_bounded_time(kind: str, tmp_path: Path) -> N
 
 def test_definitions_below_a_stopped_top_level_run_each_on_its_own(tmp_path: Path) -> None:
     """Below where the top level was stopped: a literal binding a definition uses as its default runs
-    too, and a definition that fails (its decorator raises) leaves out only itself."""
+    too, a definition that fails (its decorator raises) leaves out only itself, and definitions inside
+    an `if` or a `try` made of nothing else run too."""
     source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
-    source = source.replace("def train(x, y, lr=0.01, epochs=1000):", "import time\nwhile True:\n    time.sleep(0.1)\n\n"
-                            "LR = 0.01\n\n\ndef train(x, y, lr=LR, epochs=1000):", 1)
-    source = source.replace("class LinearRegressionModel", "@undefined_decorator\ndef extra():\n    pass\n\n\n"
-                            "class LinearRegressionModel", 1)
-    assert "LR = 0.01" in source and "@undefined_decorator" in source
+    head, model = source.split("class LinearRegressionModel", 1)
+    head, train = head.split("def train(x, y, lr=0.01, epochs=1000):", 1)
+    source = (head + "import time\nwhile True:\n    time.sleep(0.1)\n\nLR = 0.01\n\n\nif LR > 0:\n"
+              + textwrap.indent("def train(x, y, lr=LR, epochs=1000):" + train, "    ")
+              + "@undefined_decorator\ndef extra():\n    pass\n\n\ntry:\n    import numpy as np\n"
+              + textwrap.indent("class LinearRegressionModel" + model, "    ")
+              + "except ImportError:\n    pass\n")
+    assert "LR = 0.01" in source and "@undefined_decorator" in source and "    class LinearRegressionModel" in source
     (tmp_path / "lab2.py").write_text(source, encoding="utf-8")
     graded = run_grade(tmp_path / "lab2.py", "--call-timeout", "10", "--cell-timeout", "3", cwd=tmp_path, timeout=120)
     assert_loses_exactly(graded, set())
     assert [i["kind"] for i in graded.report["issues"]] == ["load_timeout"]
+
+
+def test_a_function_left_out_below_a_stopped_top_level_says_why(tmp_path: Path) -> None:
+    """`train = _train` below where the top level was stopped is not a definition and does not run: the
+    message says so, not to check the function's name."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    source = source.replace("def train(x, y, lr=0.01, epochs=1000):", "import time\nwhile True:\n    time.sleep(0.1)\n\n\n"
+                            "def _train(x, y, lr=0.01, epochs=1000):", 1) + "\n\ntrain = _train\n"
+    (tmp_path / "lab2.py").write_text(source, encoding="utf-8")
+    loop = source.splitlines().index("while True:") + 1
+    graded = run_grade(tmp_path / "lab2.py", "--call-timeout", "10", "--cell-timeout", "3", cwd=tmp_path, timeout=120)
+    assert_loses_exactly(graded, {"train"})
+    [message] = {c["message"] for c in graded.checks_of("train")}
+    assert message in {f"no train found: the file's top level ran too long and was stopped at line {line}, and below "
+                       "that line only definitions (def, class, import, constants) ran" for line in (loop, loop + 1)}
 
 
 def test_a_top_level_that_sets_up_sigalrm_keeps_it(tmp_path: Path) -> None:

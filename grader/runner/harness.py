@@ -458,13 +458,13 @@ def _frame_line(frame: Any, path: Path) -> int | None:
 
 def _define_the_rest(source: bytes, path: Path, line: int, namespace: dict[str, Any], seconds: float) -> list[str]:
     """Run the definitions, imports and literal bindings (`LR = 0.01`) of the top level that start below
-    `line`, each on its own (one that fails leaves only itself out); their names."""
+    `line`, each on its own (one that fails leaves only itself out), and the `if` and `try` statements
+    made of nothing else; the names they bound."""
     import __future__
     import ast
 
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
     tree = ast.parse(source, str(path))
-    rest = [node for node in tree.body if node.lineno > line and (isinstance(node, kinds) or _constant(node))]
+    rest = [node for node in tree.body if node.lineno > line and _defines_only(node)]
     flags = 0
     for node in tree.body:  # `from __future__ import ...` changes how the rest compiles too
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -481,16 +481,39 @@ def _define_the_rest(source: bytes, path: Path, line: int, namespace: dict[str, 
                     raise
                 except BaseException:
                     continue  # that definition is missing, as it would be; the others still run
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    defined += [(alias.asname or alias.name).split(".")[0] for alias in node.names]
-                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                    defined += [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                                if isinstance(t, ast.Name)]
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    defined.append(node.name)
+                defined += [name for name in _bound(node) if name in namespace and name not in defined]
     except _TopLevelTimeout:
         pass  # out of time: what ran is kept
     return defined
+
+
+def _defines_only(node: Any) -> bool:
+    """A def, class, import or literal binding, or an `if` or `try` made only of those (and `pass`)."""
+    import ast
+
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass)):
+        return True
+    if isinstance(node, ast.If):
+        return all(_defines_only(n) for n in node.body + node.orelse)
+    if isinstance(node, (ast.Try, ast.TryStar)):
+        inner = node.body + node.orelse + node.finalbody + [n for h in node.handlers for n in h.body]
+        return all(_defines_only(n) for n in inner)
+    return _constant(node)
+
+
+def _bound(node: Any) -> list[str]:
+    """The top-level names a statement that `_defines_only` may bind."""
+    import ast
+
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+    inner = [n for field in ("body", "orelse", "finalbody") for n in getattr(node, field, [])]
+    inner += [n for h in getattr(node, "handlers", []) for n in h.body]
+    return [name for n in inner for name in _bound(n)]
 
 
 def _constant(node: Any) -> bool:
