@@ -35,6 +35,7 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "zeroes_the_gradient_each_call": ({"accumulated_grads"}, "accumulated_grads", "every entry is 2"),
     "appends_the_grad_tensor": ({"accumulated_grads"}, "accumulated_grads", "the same tensor each time"),
     "one_backward_call_too_many": ({"accumulated_grads"}, "accumulated_grads", "one backward() call too many"),
+    "gradients_by_hand": ({"quadratic_grad.autograd", "accumulated_grads.autograd"}, "quadratic_grad", "worked out by hand"),
     "l1_squared_error": ({"l1_cost", "train_l1"}, "l1_cost", "squared error"),
     "l1_sum_instead_of_mean": ({"l1_cost", "train_l1"}, "l1_cost", "sum instead of mean"),
     "l1_abs_of_mean": ({"l1_cost", "train_l1"}, "l1_cost", "absolute value of the mean"),

@@ -24,6 +24,8 @@ ALIASED = ("looks like w.grad itself was appended: the list then holds the same 
            "adds into it in place, so every entry shows the last gradient; append w.grad.item() (or w.grad.clone())")
 ONE_TOO_MANY = ("looks like one backward() call too many: `calls` is the number of calls (the lesson's range(nb_epochs + 1) "
                 "with nb_epochs = 20 is 21 calls), so loop `for _ in range(calls)`")
+BY_HAND = ("looks like the derivative worked out by hand: this exercise is about autograd; make w with "
+           "torch.tensor(w, requires_grad=True), build z from it, call z.backward() and read w.grad")
 ONE_TOO_FEW = "looks like one backward() call too few: loop `for _ in range(calls)`, one entry per call"
 
 # --- the L1 cost (lesson 001) ------------------------------------------------------------

@@ -18,7 +18,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, expect_close, fmt
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
-from grader.labs.checking import T, check, gradient_from_autograd, hidden, memo, training_result
+from grader.labs.checking import T, check, expect_by_hand, gradient_from_autograd, hidden, memo, training_result
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
@@ -51,7 +51,7 @@ def expect_quadratic(observed: Any, probe: str, w: float, expected: Any, atol: f
                  mistakes={M.VALUE_NOT_GRAD: torch.tensor(2 * w * w + 5, dtype=torch.float64)})
 
 
-@check("quadratic_grad", 2, "quadratic_grad(2.0) gives lesson 000's w.grad of 8 for z = 2 * w**2 + 5", public=True)
+@check("quadratic_grad", 1, "quadratic_grad(2.0) gives lesson 000's w.grad of 8 for z = 2 * w**2 + 5", public=True)
 def test_quadratic_grad_lesson_value(observed: Any, reference: Any) -> None:
     expect_quadratic(observed, "quadratic_grad.lesson000", d.LESSON_W, 8.0, EXACT)
     with hidden():
@@ -62,6 +62,12 @@ def test_quadratic_grad_lesson_value(observed: Any, reference: Any) -> None:
 def test_quadratic_grad_other_w(observed: Any, reference: Any) -> None:
     for i, w in enumerate(d.Q_HIDDEN_B, start=1):
         expect_quadratic(observed, f"quadratic_grad.hidden_b{i}", w, reference.quadratic_grad(w), **HIDDEN)
+
+
+@check("quadratic_grad", 1, "quadratic_grad gets dz/dw from autograd: it calls backward()", public=True)
+def test_quadratic_grad_autograd(observed: Any, reference: Any) -> None:
+    test_quadratic_grad_lesson_value(observed, reference)  # the rule's point goes with a gradient that works
+    expect_by_hand(observed, "quadratic_grad", hint=M.BY_HAND)
 
 
 # --- accumulated_grads -------------------------------------------------------------------
@@ -89,7 +95,7 @@ def expect_accumulated(observed: Any, probe: str, w: float, calls: int, expected
                            M.ALIASED: torch.full((calls,), expected[-1], dtype=torch.float64)})
 
 
-@check("accumulated_grads", 2, "21 backward() calls of z = 2 * w from w = 2 give lesson 000's 2, 4, 6, ..., 42",
+@check("accumulated_grads", 1, "21 backward() calls of z = 2 * w from w = 2 give lesson 000's 2, 4, 6, ..., 42",
        public=True)
 def test_accumulated_grads_lesson_values(observed: Any, reference: Any) -> None:
     lesson = [2.0 * (i + 1) for i in range(d.LESSON_CALLS)]  # printed: tensor(2.) ... tensor(42.)
@@ -103,6 +109,12 @@ def test_accumulated_grads_lesson_values(observed: Any, reference: Any) -> None:
 def test_accumulated_grads_other_counts(observed: Any, reference: Any) -> None:
     for i, (w, calls) in enumerate(d.ACC_OTHER, start=1):
         expect_accumulated(observed, f"accumulated_grads.other{i}", w, calls, reference.accumulated_grads(w, calls), **HIDDEN)
+
+
+@check("accumulated_grads", 1, "accumulated_grads gets its gradients from autograd: it calls backward()", public=True)
+def test_accumulated_grads_autograd(observed: Any, reference: Any) -> None:
+    test_accumulated_grads_lesson_values(observed, reference)  # the rule's point goes with gradients that work
+    expect_by_hand(observed, "accumulated_grads", hint=M.BY_HAND)
 
 
 # --- l1_cost -----------------------------------------------------------------------------
