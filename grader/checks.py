@@ -89,13 +89,27 @@ def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> 
 _COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
+#: PyTorch errors that name a classic mistake whatever the lab (a lab's checks may name a closer one).
+RAISE_HINTS = {
+    "does not require grad and does not have a grad_fn":
+        "looks like backward() on a cost autograd did not record: create the parameters with requires_grad=True, "
+        "and keep every step from them to the cost in torch (no .item(), .detach(), torch.tensor(...) or numpy), "
+        "in your other functions too",
+    "'Tensor' object is not callable":
+        "looks like a function's name reused for a tensor: a line below its def (the lesson's "
+        "`hypothesis = x_train * W + b` or `cost = ...`) rebinds the name, so calling it calls the tensor; "
+        "give those variables other names",
+}
+
+
 def describe_failure(function: str, o: ProbeOutcome, missing: str = MISSING) -> StudentError:
     if o.outcome is Outcome.RAISED and o.exception == "NotImplementedError":
         return StudentError(f"not implemented: {function} still raises NotImplementedError")
     if o.outcome is Outcome.RAISED and "[Errno 27]" in o.message:  # EFBIG: the output limit was hit
         return StudentError(f"{function} printed more output than the limit allows and was stopped (flooded output)")
     if o.outcome is Outcome.RAISED:
-        return StudentError(f"{function} raised {o.exception}: {o.message}".rstrip(": "), o.traceback)
+        hint = next((h for needle, h in RAISE_HINTS.items() if needle in o.message), "")
+        return StudentError(f"{function} raised {o.exception}: {o.message}".rstrip(": "), o.traceback, hint=hint)
     if o.outcome is Outcome.MISSING:
         return StudentError(missing.replace("{function}", function))
     if o.outcome is Outcome.TIMEOUT:

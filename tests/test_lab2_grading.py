@@ -230,6 +230,31 @@ def test_a_function_left_out_below_a_stopped_top_level_says_why(tmp_path: Path) 
                        "that line only definitions (def, class, import, constants) ran" for line in (loop, loop + 1)}
 
 
+def test_a_prediction_cut_off_from_autograd_is_named_where_it_breaks(tmp_path: Path) -> None:
+    """`x * W.item() + b.item()` gives the right numbers: hypothesis loses the point that sends W and b
+    requiring grad, and train_step and train, whose backward() then finds no graph, say why."""
+    path = apply_override(SUBMISSIONS / "lab2/overrides/hypothesis_cut_off.py", "py", tmp_path)
+    graded = run_grade(path, *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, {"hypothesis.other_shapes", "train_step", "train"})
+    [cut] = [c for c in graded.checks_of("hypothesis") if c["status"] != "passed"]
+    assert "cut off from autograd" in cut["hint"]
+    for function in ("train_step", "train"):
+        assert all("backward() on a cost autograd did not record" in c["hint"] for c in graded.checks_of(function))
+
+
+def test_a_function_name_the_lessons_loop_reuses_is_named(tmp_path: Path) -> None:
+    """The lesson's loop pasted below the functions rebinds `hypothesis` to a tensor: the functions that
+    call it fail, and say that the name was reused."""
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    source += ("\n\nx_train = torch.FloatTensor([[1], [2], [3]])\nW = torch.zeros(1)\nb = torch.zeros(1)\n"
+               "hypothesis = x_train * W + b\n")
+    (tmp_path / "lab2.py").write_text(source, encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, {"hypothesis", "train_step", "train"})
+    for function in ("hypothesis", "train_step", "train"):
+        assert all("function's name reused for a tensor" in c["hint"] for c in graded.checks_of(function))
+
+
 def test_a_top_level_that_sets_up_sigalrm_keeps_it(tmp_path: Path) -> None:
     """The harness's own alarm must not take SIGALRM from a file that uses it (plain Python runs it)."""
     source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")

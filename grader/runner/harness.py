@@ -107,13 +107,14 @@ def recipe_call(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
 
 
 def recipe_call_backward(fn: Callable[..., Any], spec: dict[str, Any]) -> Any:
-    """Call, then backpropagate from the (scalar) result: does autograd flow through it?"""
+    """Call, then backpropagate from the (scalar) result, or from the sum of its elements with
+    `"sum": true`: does autograd flow through it?"""
     import torch
 
     args = [decode(a) for a in spec.get("args", [])]
     out = fn(*args)
     result: dict[str, Any] = {"value": encode(out), "grads": None}
-    if type(out) is torch.Tensor and out.grad_fn is not None and out.numel() == 1:
+    if type(out) is torch.Tensor and out.grad_fn is not None and (out.numel() == 1 or spec.get("sum") is True):
         out.sum().backward()
         result["grads"] = [
             encode(a.grad) if isinstance(a, torch.Tensor) and a.grad is not None else None

@@ -15,7 +15,8 @@ def probes() -> list[Probe]:
         Probe("hypothesis.lesson003", "hypothesis", "call", {"args": [t(d.LESSON_X), t(d.W_003), t(d.B_003)]}),
         Probe("hypothesis.lesson002", "hypothesis", "call", {"args": [t(d.LESSON_X), t(d.W_002_STEP), t(d.B_002_STEP)]}),
         Probe("hypothesis.hidden_a", "hypothesis", "call", {"args": [t(d.A_X), t(d.A_W), t(d.A_B)]}),
-        Probe("hypothesis.hidden_b", "hypothesis", "call", {"args": [t(d.B_X), t(d.B_W), t(d.B_B)]}),
+        Probe("hypothesis.hidden_b", "hypothesis", "call_backward",  # W and b require grad, as in train_step
+              {"args": [t(d.B_X), t(d.B_W, requires_grad=True), t(d.B_B, requires_grad=True)], "sum": True}),
         Probe("mse_cost.lesson002", "mse_cost", "call", {"args": [t(zeros), t(d.LESSON_Y)]}),
         Probe("mse_cost.lesson002_step", "mse_cost", "call",
               {"args": [t(d.line(d.LESSON_X, d.W_002_STEP, d.B_002_STEP)), t(d.LESSON_Y)]}),

@@ -32,6 +32,9 @@ HALF = "looks like the factor 2 is missing: the derivative of (xW + b - y) ** 2 
 GRAD_SUM = "looks like sum instead of mean in the gradient: it comes out m times too large"
 AUTOGRAD = ("looks like autograd doing the exercise's work: gradient is the derivative worked out by hand, "
             "dW = 2 * mean((xW + b - y) * x) and db = 2 * mean(xW + b - y); backward() and the optimizer belong in train_step")
+CUT_OFF = ("looks like the prediction is cut off from autograd: with W and b that require grad, H(x) must stay "
+           "connected to them, or backward() in train_step cannot reach W and b; avoid .item(), .detach(), "
+           "torch.tensor(...) or numpy on the way")
 NO_BIAS = "looks like the bias is ignored: H(x) = xW + b, and b must enter the prediction and the error"
 ONE_EPOCH_SHORT = ("looks like one epoch too few: the lesson's loop is `for epoch in range(nb_epochs + 1)`, "
                    "so there are epochs + 1 costs and epochs + 1 steps")

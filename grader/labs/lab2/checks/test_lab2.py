@@ -49,12 +49,20 @@ def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:
                      shape_hints=pred_shape_hints(5), **HIDDEN)
 
 
-@check("hypothesis", 1, "hypothesis keeps the (m, 1) shape and works for any m, negative W included")
+@check("hypothesis", 1, "hypothesis keeps the (m, 1) shape and works for any m, negative W included, staying "
+                         "connected to W and b when they require grad")
 def test_hypothesis_other_shapes(observed: Any, reference: Any) -> None:
     x = T(d.B_X)
     expect_close(observed.get("hypothesis.hidden_b"), reference.hypothesis(x, T(d.B_W), T(d.B_B)),
                  what="hypothesis on 7 points with W -0.8, b 2.5", mistakes={M.NO_BIAS: x * T(d.B_W)},
                  shape_hints=pred_shape_hints(7), **HIDDEN)
+    # The point rests on the gradients autograd gave W and b through the prediction's sum: sum(x) and m.
+    raw = observed.raw("hypothesis.hidden_b")
+    for index, name, expected in ((1, "W", x.sum().reshape(1)), (2, "b", torch.tensor([float(x.shape[0])]))):
+        grad = gradient_from_autograd(raw, index, what=f"d sum(H) / d{name}", shape=(1,),
+                                      cut_off="hypothesis on W and b that require grad returned a tensor cut off from autograd",
+                                      expected="a prediction with a grad_fn, connected to W and b", hint=M.CUT_OFF)
+        expect_close(grad, expected, what=f"d sum(H) / d{name}", atol=1e-4, rtol=1e-4)
 
 
 # --- mse_cost --------------------------------------------------------------------------
