@@ -42,8 +42,8 @@ def _dotted(node: ast.expr) -> str:
 
 
 class Program:
-    """The submission's top-level functions and classes (a later definition replaces an earlier
-    one, as when cells run in order; `name = value` at the top level rebinds a name to what `value`
+    """The submission's top-level functions and classes, those inside top-level `if`, `try` and the
+    like included (a later definition replaces an earlier one, as when cells run in order; `name = value` at the top level rebinds a name to what `value`
     names), and the names bound to something dotted: by imports, and by assignments and default
     arguments at the top level (`ag = torch.autograd`)."""
 
@@ -68,17 +68,27 @@ class Program:
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     for name in node.names:
                         self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
-            for statement in tree.body:
+            for statement, nested in _statements(tree.body):
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    self.functions[statement.name] = ([statement], unit)
+                    self._define(statement.name, statement, unit, nested)
                     if isinstance(statement, ast.ClassDef):
                         for item in statement.body:
                             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                                 self.methods.setdefault(item.name, set()).add(statement.name)
                 for target, value in _bindings(statement):
-                    self.functions[target] = ([value], unit)
+                    self._define(target, value, unit, nested)
                     if _dotted(value):
                         self.aliases[target] = _dotted(value)
+
+    def _define(self, name: str, node: ast.AST, unit: Unit, nested: bool) -> None:
+        """`name` bound to `node`: a definition replaces those of earlier units and the unit's own
+        earlier ones, except inside an `if`, `try`, `with` or loop, where it adds to what the unit
+        bound (either branch may be the one that ran)."""
+        known = self.functions.get(name)
+        if nested and known is not None and known[1] is unit:
+            known[0].append(node)
+        else:
+            self.functions[name] = ([node], unit)
 
     def resolve(self, dotted: str, local: dict[str, str | None] | None = None) -> str:
         """The dotted name `dotted` stands for, through the names bound to dotted names (a name of
@@ -95,6 +105,23 @@ class Program:
                 return f"{full}.{rest}" if full and rest else (full or dotted)
             dotted = f"{full}.{rest}" if rest else full
         return dotted
+
+
+_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+
+
+def _statements(body: list[ast.stmt], nested: bool = False) -> Iterator[tuple[ast.stmt, bool]]:
+    """The statements of a module's top level, with those inside its `if`, `try`, `with`, loops and
+    `match` (not inside functions and classes): a function defined there is the submission's too.
+    With whether the statement is inside such a block."""
+    for statement in body:
+        yield statement, nested
+        if isinstance(statement, _BLOCKS):
+            inner: list[ast.stmt] = [*getattr(statement, "body", []), *getattr(statement, "orelse", []),
+                                     *getattr(statement, "finalbody", [])]
+            for part in [*getattr(statement, "handlers", []), *getattr(statement, "cases", [])]:
+                inner.extend(part.body)
+            yield from _statements(inner, True)
 
 
 def _bindings(node: ast.AST) -> list[tuple[str, ast.expr]]:

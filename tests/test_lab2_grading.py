@@ -53,6 +53,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # Only the checks that give train another lr, or other epochs, than its defaults can tell.
     "train_ignores_lr": ({"train.lesson000", "train.other_data"}, "train", "ignores its lr argument"),
     "train_ignores_epochs": ({"train.lesson000", "train.other_data"}, "train", "ignores its epochs argument"),
+    # SGD's update written by hand, where train's docstring asks for optim.SGD: read from the source.
+    "train_updates_by_hand": ({"train.sgd"}, "train", "never calls torch.optim.SGD"),
     "parameters_by_hand": ({"LinearRegressionModel"}, "LinearRegressionModel", "nn.Linear"),
     # By hand, posing as nn.Linear (its type, names and features, as the harness reports them): the values tell.
     "by_hand_posing_as_linear": ({"LinearRegressionModel"}, "LinearRegressionModel",

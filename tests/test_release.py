@@ -55,7 +55,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = subprocess.run([str(GRADE), "release", "--labs", str(EXAMPLE_LABS), "--out", str(out)], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "lab2: 9 public checks (17 points) in the kit; 6 hidden checks (8 points) left out" in proc.stdout
+    assert "lab2: 10 public checks (17 points) in the kit; 6 hidden checks (8 points) left out" in proc.stdout
     return out
 
 
@@ -343,7 +343,7 @@ def test_the_kit_grades_the_stubs_zero_with_public_checks_only(kit_grades: tuple
     assert (report["score"], report["max_score"]) == (0, 17)
     assert report["hidden"] == {"checks": 6, "points": 8.0}
     assert all("not implemented" in c["message"] for c in report["checks"]), report["checks"]
-    assert "Public checks only: this score covers the 9 public checks; 6 hidden checks worth 8 points" in \
+    assert "Public checks only: this score covers the 10 public checks; 6 hidden checks worth 8 points" in \
         " ".join(run["stdout"].split())
 
 

@@ -197,3 +197,55 @@ def test_source_too_deep_to_read_fails_the_rule_closed() -> None:
         assert translate_detail("ko", text) is not None, text
     with pytest.raises(CheckFailed, match="could not read the file"):
         expect_by_hand(SimpleNamespace(code=(Unit("", deep),), rules={}), "gradient", hint="")
+
+
+@pytest.mark.parametrize("imports, call", [
+    ("import torch.optim as optim", "optim.SGD"), ("import torch", "torch.optim.SGD"), ("from torch import optim", "optim.SGD"),
+    ("from torch.optim import SGD", "SGD"), ("from torch.optim import SGD as Descent", "Descent"),
+    ("import torch.optim as optim\nmake = optim.SGD", "make")])
+def test_optim_sgd_is_found_however_it_is_written(imports: str, call: str) -> None:
+    """Labs 2 and 4 require torch.optim.SGD in train: every spelling counts, in train or a helper it calls;
+    the same loop without it does not."""
+    from grader.rules import missing_calls
+
+    text = f"""
+import torch
+{imports}
+
+
+def make_optimizer(W, b, lr):
+    return {call}([W, b], lr=lr)
+
+
+def train(x, y, lr=0.01, epochs=1000):
+    W = torch.zeros(1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = make_optimizer(W, b, lr)
+    return W, b, []
+"""
+    assert missing_calls((Unit("", text),), "train", ("torch.optim.SGD",)) == []
+    by_hand = text.replace("optimizer = make_optimizer(W, b, lr)", "W.data -= lr")
+    assert missing_calls((Unit("", by_hand),), "train", ("torch.optim.SGD",)) == ["torch.optim.SGD"]
+
+
+def test_functions_defined_inside_top_level_blocks_are_read_too() -> None:
+    """A function defined inside a top-level `if`, `try` or `with` is the submission's too: either
+    branch may be the one that ran, so both are read; a later cell's definition still replaces them."""
+    text = """
+import torch
+try:
+    import numpy
+except ImportError:
+    pass
+if torch.cuda.is_available():
+    def gradient(x, y, W, b):
+        return 2 * torch.mean(x * W + b - y), 2 * torch.mean((x * W + b - y) * x)
+else:
+    def gradient(x, y, W, b):
+        c = torch.mean((x * W + b - y) ** 2)
+        c.backward()
+        return W.grad, b.grad
+"""
+    assert calls(text, "gradient") == [("c.backward", "gradient", "line 13")]
+    later = "def gradient(x, y, W, b):\n    return 2 * (x * W + b - y).mean(), 2 * ((x * W + b - y) * x).mean()\n"
+    assert forbidden_calls((Unit("cell 1", text), Unit("cell 2", later)), "gradient", BY_HAND) == []

@@ -27,6 +27,8 @@ EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 
                   "loop over range(epochs + 1)")
 START = ("looks like train does not start from W = b = 0: its first cost is not the cost at W = b = 0; create W "
          "and b with torch.zeros(1, requires_grad=True), as the lesson does, not with torch.randn or other values")
+NO_SGD = ("looks like the update written by hand: the exercise trains with torch.optim; make "
+          "the optimizer in train with optim.SGD over W and b and train's lr, and let train_step call optimizer.step()")
 SIGN = "looks like the gradient's sign is flipped: d cost/dW = 2 * mean((xW + b - y) * x), which is negative when H(x) < y"
 HALF = "looks like the factor 2 is missing: the derivative of (xW + b - y) ** 2 is 2 * (xW + b - y) * (its inner derivative)"
 GRAD_SUM = "looks like sum instead of mean in the gradient: it comes out m times too large"

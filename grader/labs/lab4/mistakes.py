@@ -19,6 +19,9 @@ SUM = ("looks like sum instead of mean: the cost is torch.mean((H - y) ** 2), th
 ZERO_GRAD = ("looks like a forgotten optimizer.zero_grad(): gradients pile up, so the first step is right "
              "and every later one is too big")
 AFTER_STEP = "looks like the cost is recorded after optimizer.step(); record the cost computed before the step"
+NO_SGD = ("looks like the update written by hand: the exercise trains with torch.optim, as the lesson does; make "
+          "the optimizer with optim.SGD over W and b and train's lr before the loop, then call optimizer.zero_grad(), cost.backward() "
+          "and optimizer.step() in each epoch")
 ONE_EPOCH_SHORT = ("looks like one epoch too few: the lesson's loop is `for epoch in range(nb_epochs + 1)`, "
                    "so there are epochs + 1 costs and epochs + 1 steps")
 ELEMENTWISE = ("looks like elementwise `*` instead of a matrix product: x * W multiplies entry by entry (and an (m, 3) "

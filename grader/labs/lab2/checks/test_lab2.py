@@ -370,7 +370,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                      shape_hints={(): f"return {name} with shape (1,) as created by torch.zeros(1)"})
 
 
-@check("train", 3, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158",
+@check("train", 2, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158",
        public=True)
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
     start = start_hint(observed)
@@ -379,6 +379,12 @@ def test_train_lesson_table(observed: Any, reference: Any) -> None:
     with hidden():
         expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
                         "on other data with the default lr and epochs", start=start)
+
+
+@check("train", 1, "train trains with optim.SGD, as its docstring asks: it calls torch.optim.SGD", public=True)
+def test_train_sgd(observed: Any, reference: Any) -> None:
+    test_train_lesson_table(observed, reference)  # the rule's point goes with training that works
+    expect_by_hand(observed, "train", hint=M.NO_SGD)
 
 
 LESSON000_TABLE = {  # lesson 000's six points: the log lines its code prints (recomputed; the lesson shows no output)

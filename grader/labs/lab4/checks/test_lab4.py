@@ -19,7 +19,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
-from grader.labs.checking import T, check, expect_linear_model, hidden, memo, printed, reference_model_run, training_result
+from grader.labs.checking import T, check, expect_by_hand, expect_linear_model, hidden, memo, printed, reference_model_run, training_result
 from grader.values import decode
 
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
@@ -118,7 +118,7 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
                          mistakes=lambda j=j: {h: result[j + 1] for h, result in wrong().items()})
 
 
-@check("train", 3, "train with the defaults (lr 1e-5, 20 epochs) gives the lesson's costs 29661.800781, 9298.520508 "
+@check("train", 2, "train with the defaults (lr 1e-5, 20 epochs) gives the lesson's costs 29661.800781, 9298.520508 "
                    "and 1.619033 at epochs 0, 1 and 20", public=True)
 def test_train_lesson_costs(observed: Any, reference: Any) -> None:
     expect_training(observed, reference, "train.lesson", d.LESSON_X, d.LESSON_Y, d.LESSON_LR, d.LESSON_EPOCHS,
@@ -127,6 +127,12 @@ def test_train_lesson_costs(observed: Any, reference: Any) -> None:
     with hidden():
         expect_training(observed, reference, "train.hidden_defaults", d.T_X, d.T_Y, d.LESSON_LR, d.LESSON_EPOCHS,
                         "on other quiz scores with the default lr and epochs")
+
+
+@check("train", 1, "train trains with optim.SGD, as its docstring asks: it calls torch.optim.SGD", public=True)
+def test_train_sgd(observed: Any, reference: Any) -> None:
+    test_train_lesson_costs(observed, reference)  # the rule's point goes with training that works
+    expect_by_hand(observed, "train", hint=M.NO_SGD)
 
 
 @check("train", 1, "train counts its steps: epochs=0 takes one (cost 29661.800781, then the epoch-1 predictions "
