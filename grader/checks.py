@@ -33,11 +33,12 @@ from typing import Any
 import pytest
 
 from . import stopping
-from .compare import CheckFailed
+from .compare import CheckFailed, following
 from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
+from .rules import reaches
 from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
@@ -197,6 +198,7 @@ class _Collector:
         self._rules = manifest.rules if manifest is not None else {}
         observations.rules = self._rules
         self._withhold_hidden = manifest is not None and not manifest.show_hidden_expected
+        self._carry_forward = manifest is not None and manifest.carry_forward
         self._reference = reference
         self._probes = probes
         # Code that only ever sees the grader's own inputs: an exception there is the grader's.
@@ -256,6 +258,9 @@ class _Collector:
         if isinstance(exc, GraderError):
             return _grader_error(passed, str(exc))
         if isinstance(exc, CheckFailed):
+            carried = self._carried(item, passed)
+            if carried is not None:
+                return carried
             marker = item.get_closest_marker("check")
             public = bool(marker is not None and marker.kwargs.get("public"))
             if self._withhold_hidden and (not public or exc.on_hidden_inputs):
@@ -280,19 +285,40 @@ class _Collector:
             tb = tb.tb_next
         return False
 
+    def _carried(self, item: pytest.Item, passed: CheckResult) -> CheckResult | None:
+        """Follow-through marking (the manifest's `carry_forward`): a failed check passes when every value
+        it compares is what a known mistake gives, one that an earlier check of another function was failed
+        for (its hint), where this function calls that one (read from the source). The mistake then costs
+        points once, in the function where it was made."""
+        if not self._carry_forward:
+            return None
+        code = self.observations.code
+        upstream = {(r.function, r.hint): None for r in self.results if r.status is Status.FAILED and r.hint
+                    and r.function != passed.function and reaches(code, passed.function, r.function)}
+        for function, hint in upstream:
+            with following(hint):
+                if self._passes_with(item, self.observations):
+                    return replace(passed, message=f"passed, carried forward: right for this submission's own {function}; "
+                                                   "its mistake costs points only in that function's checks")
+        return None
+
     def _passes_on_reference(self, item: pytest.Item) -> bool:
         """Run the check again on the reference solution's answers: a check that fails on them is broken."""
         if self._reference is None:  # a student kit: its suite was run on the solution when it was released
             return True
+        if self._reference_answers is None:
+            self._reference_answers = reference_observations(self._probes, self._reference)
+            self._reference_answers.rules = self._rules
+        return self._passes_with(item, self._reference_answers)
+
+    def _passes_with(self, item: pytest.Item, observed: Observations) -> bool:
+        """Run the check again, on `observed`: whether it passes."""
         test = getattr(item, "obj", None)
         funcargs = getattr(item, "funcargs", None)
         if test is None or funcargs is None:
             return False
         arguments = {name: funcargs[name] for name in inspect.signature(test).parameters if name in funcargs}
-        if self._reference_answers is None:
-            self._reference_answers = reference_observations(self._probes, self._reference)
-            self._reference_answers.rules = self._rules
-        arguments["observed"] = self._reference_answers
+        arguments["observed"] = observed
         try:
             test(**arguments)
         except (Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.fail.Exception):

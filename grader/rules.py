@@ -178,6 +178,17 @@ def _program(units: tuple[Unit, ...]) -> Program:
 def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, str, bool]]:
     """(as written, resolved, in which function, where, whether called) for every name `function`
     uses, itself or through the submission's functions and classes it names."""
+    return _walk(units, function)[0]
+
+
+def reaches(units: tuple[Unit, ...], function: str, other: str) -> bool:
+    """Whether `function` calls or names the submission's `other`, itself or through the submission's
+    functions and classes it names."""
+    return other != function and other in _walk(units, function)[1]
+
+
+def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, str, str, bool]], set[str]]:
+    """`_calls`, and the submission's functions and classes it went through (`function` included)."""
     program = _program(units)
     found: list[tuple[str, str, str, str, bool]] = []
     seen: set[str] = set()
@@ -202,7 +213,7 @@ def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, 
                         pending.append(written)  # a function or class of the submission, called or passed on
                 else:  # `h.run`: the submission's classes with a method of that name
                     pending.extend(sorted(program.methods.get(written.rsplit(".", 1)[1], ())))
-    return found
+    return found, seen
 
 
 def _matches(written: str, resolved: str, name: str) -> bool:

@@ -91,6 +91,7 @@ def assert_reads_in_korean(report: dict[str, Any]) -> None:
     from grader.i18n import translate_detail
 
     texts = [c[k] for c in report["checks"] if c["status"] != "passed" for k in ("message", "expected", "obtained")]
+    texts += [c["message"] for c in report["checks"] if c["status"] == "passed" and c["message"] != "passed"]  # carried
     texts += [i["message"] for i in report["issues"] if i["kind"] not in ("cell_error", "load_error")]
     texts += [i["where"] for i in report["issues"]] + [report["submission"]["selection"]]
     for text in texts:

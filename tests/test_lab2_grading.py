@@ -33,21 +33,23 @@ def test_the_stub_notebooks_try_it_cell_raises_no_cell_error(tmp_path: Path) -> 
     assert graded.report["issues"] == [], graded.report["issues"]
 
 
-# name -> (functions that lose their points, words the main diagnosis must contain)
+# name -> (functions that lose their points, words the main diagnosis must contain). A mistake costs
+# points once (the labs' `carry_forward`): train_step and train built on a wrong mse_cost or hypothesis,
+# or train on a wrong train_step, keep theirs when they are right for it.
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
-    "sum_instead_of_mean": ({"mse_cost", "train_step", "train"}, "mse_cost", "sum instead of mean"),
-    "missing_square": ({"mse_cost", "train_step", "train"}, "mse_cost", "missing square"),
+    "sum_instead_of_mean": ({"mse_cost"}, "mse_cost", "sum instead of mean"),
+    "missing_square": ({"mse_cost"}, "mse_cost", "missing square"),
     "cost_not_reduced": ({"mse_cost", "train_step", "train"}, "mse_cost", "0-dim"),
-    "forgets_zero_grad": ({"train_step", "train"}, "train_step", "zero_grad"),
-    "cost_after_step": ({"train_step", "train"}, "train_step", "after optimizer.step()"),
+    "forgets_zero_grad": ({"train_step"}, "train_step", "zero_grad"),
+    "cost_after_step": ({"train_step"}, "train_step", "after optimizer.step()"),
     "gradient_sign_flipped": ({"gradient"}, "gradient", "sign"),
     "gradient_without_factor_two": ({"gradient"}, "gradient", "factor 2"),
     "gradient_sum_instead_of_mean": ({"gradient"}, "gradient", "sum instead of mean"),
     "gradient_ignores_bias": ({"gradient"}, "gradient", "bias is ignored"),
-    "hypothesis_ignores_bias": ({"hypothesis", "train_step", "train"}, "hypothesis", "bias is ignored"),
-    "prediction_shape_m": ({"hypothesis", "train_step", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
+    "hypothesis_ignores_bias": ({"hypothesis"}, "hypothesis", "bias is ignored"),
+    "prediction_shape_m": ({"hypothesis"}, "hypothesis", "(m,) instead of (m, 1)"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
-    "zero_grad_between_backward_and_step": ({"train_step", "train"}, "train_step", "zero_grad() between backward() and step()"),
+    "zero_grad_between_backward_and_step": ({"train_step"}, "train_step", "zero_grad() between backward() and step()"),
     # A random start cannot be simulated (the student's random numbers): the first cost tells.
     "random_start": ({"train"}, "train", "does not start from W = b = 0"),
     # Only the checks that give train another lr, or other epochs, than its defaults can tell.
@@ -85,6 +87,23 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, kind: str, tmp_p
     assert_reads_in_korean(graded.report)
 
 
+def test_a_mistake_is_carried_forward_only_where_it_was_called(tmp_path: Path) -> None:
+    """sum instead of mean in mse_cost, and again in train_step's own cost without calling mse_cost:
+    train_step made the mistake itself and loses its points; train, right for that train_step (which
+    it calls), keeps its points and says why, in Korean too."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/sum_inline_in_train_step.py", "py", tmp_path), *FAST,
+                       cwd=tmp_path)
+    assert_loses_exactly(graded, {"mse_cost", "train_step"})
+    assert all("sum instead of mean" in c["hint"] for c in graded.checks_of("train_step")), graded.checks_of("train_step")
+    for check in graded.checks_of("train"):
+        assert check["message"].startswith("passed, carried forward: right for this submission's own train_step;"), check
+    sum_only = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/sum_instead_of_mean.py", "py", tmp_path), *FAST,
+                         cwd=tmp_path)
+    carried = {c["name"]: c["message"] for c in sum_only.report["checks"] if "carried forward" in c["message"]}
+    assert {n.split(".")[0] for n in carried} == {"train_step", "train"} and all("own mse_cost;" in m for m in carried.values())
+    assert_reads_in_korean(graded.report)
+
+
 @pytest.mark.parametrize("name", ["cost_halved", "trains_to_overflow"])
 def test_a_wrong_cost_or_a_made_up_train_is_not_called_a_random_start(name: str, tmp_path: Path) -> None:
     """The start hint is for a first cost that only a start elsewhere explains: not for a cost that is
@@ -104,16 +123,18 @@ def test_flags_the_submission_forged_reached_the_grader(kind: str, tmp_path: Pat
 
 
 def test_broadcasting_is_named_where_it_hurts(kind: str, tmp_path: Path) -> None:
-    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/prediction_shape_m.py", kind, tmp_path), *FAST, cwd=tmp_path)
-    hints = " ".join(c["hint"] for c in graded.checks_of("train") + graded.checks_of("train_step"))
-    assert "broadcast against the (m, 1) target" in hints
+    """train_step squeezing a right prediction to (m,) before the cost: train_step is charged, with the
+    broadcast named; train, right for that train_step, is carried forward."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/train_step_squeezes.py", kind, tmp_path), *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, {"train_step"})
+    assert all("broadcast against the (m, 1) target" in c["hint"] for c in graded.checks_of("train_step"))
 
 
 def test_a_failed_check_shows_expected_and_obtained(kind: str, tmp_path: Path) -> None:
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/sum_instead_of_mean.py", kind, tmp_path), *FAST, cwd=tmp_path)
     check = next(c for c in graded.checks_of("mse_cost") if c["status"] == "failed")
     assert "4.6667" in check["expected"] and "14.0000" in check["obtained"]
-    assert "FAIL" in graded.stdout and "Score: 10/25" in graded.stdout
+    assert "FAIL" in graded.stdout and "Score: 22/25" in graded.stdout
 
 
 # --- tampering: nothing a submission does in its own process raises its score ------------

@@ -26,16 +26,16 @@ OVERRIDES = SUBMISSIONS / "lab3" / "overrides"
 
 # name -> (checks that lose their points, the function whose failed check names the mistake, words it must contain)
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
-    "gradient_mean_instead_of_sum": ({"gradient", "descent_step", "train"}, "gradient", "mean instead of sum"),
-    "gradient_two_over_m": ({"gradient", "descent_step", "train"}, "gradient", "(2/m) * sum"),
-    "update_added": ({"descent_step", "train"}, "descent_step", "against it"),
+    "gradient_mean_instead_of_sum": ({"gradient"}, "gradient", "mean instead of sum"),
+    "gradient_two_over_m": ({"gradient"}, "gradient", "(2/m) * sum"),
+    "update_added": ({"descent_step"}, "descent_step", "against it"),
     "updates_W_in_place": ({"descent_step.not_in_place"}, "descent_step", "updated in place"),
     "updates_W_in_place_under_no_grad": ({"descent_step.not_in_place"}, "descent_step", "updated in place and returned"),
     # W changed in place, then a copy returned (right value, with a grad_fn): W's values after the call give it away.
     "in_place_then_copy": ({"descent_step.not_in_place"}, "descent_step", "changed the W it was given"),
     # W changed in place and returned, with the harness patched to say it has a grad_fn: same.
     "in_place_with_forged_flags": ({"descent_step.not_in_place"}, "descent_step", "changed the W it was given"),
-    "cost_sum_instead_of_mean": ({"cost", "cost_curve", "train"}, "cost", "sum instead of mean"),
+    "cost_sum_instead_of_mean": ({"cost"}, "cost", "sum instead of mean"),
     "cost_cut_off_from_autograd": ({"cost.autograd_sgd"}, "cost", "cut off from autograd"),
     "curve_averages_everything": ({"cost_curve"}, "cost_curve", "averaged over everything"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),

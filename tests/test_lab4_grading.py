@@ -33,7 +33,7 @@ def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path
 # name -> (functions that lose their points, the function whose checks name it, words that name it)
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "elementwise_product": ({"hypothesis", "train"}, "hypothesis", "elementwise `*` instead of a matrix product"),
-    "prediction_shape_m": ({"hypothesis", "train"}, "hypothesis", "(m,) instead of (m, 1)"),
+    "prediction_shape_m": ({"hypothesis", "train.step_count"}, "hypothesis", "(m,) instead of (m, 1)"),
     "weights_shape_3": ({"train"}, "train", "torch.zeros((3, 1), requires_grad=True)"),
     "bias_per_row": ({"train"}, "train", "one entry per row"),
     "sum_instead_of_mean": ({"train"}, "train", "sum instead of mean"),
@@ -77,8 +77,9 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, graded_override:
 
 
 def test_broadcasting_is_named_in_train(graded_override: Callable[[str, str], Graded]) -> None:
-    """An (m,) prediction passes the first cost (H = 0 broadcasts harmlessly) and goes wrong from epoch 1."""
-    checks = graded_override("prediction_shape_m", "py").checks_of("train")
+    """An (m,) prediction passes the first cost (H = 0 broadcasts harmlessly) and goes wrong from epoch 1
+    (train's own squeeze: a hypothesis returning (m,) is charged in hypothesis, and train carried forward)."""
+    checks = graded_override("train_squeezes", "py").checks_of("train")
     assert all("broadcast against the (m, 1) target" in c["hint"] for c in checks), checks
     first = next(c for c in checks if c["name"] == "train.lesson_costs")
     assert "9298.520508" in first["expected"]

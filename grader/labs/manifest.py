@@ -31,6 +31,7 @@
 
     [feedback]                             # optional: a failure on hidden inputs shows its expected
     show_hidden_expected = false           # values only when true (default false)
+    carry_forward = false                  # a mistake costs points once, where it is made (default false)
 
     [draws]                                # optional: hidden inputs in data.py drawn per submission
     HIDDEN_X = { low = -2.0, high = 5.0 }  # every number in it, uniformly, rounded to `decimals` (2)
@@ -101,6 +102,7 @@ class Manifest:
     draws: dict[str, Draw] = field(default_factory=dict)
     show_hidden_expected: bool = False
     rules: dict[str, Rule] = field(default_factory=dict)
+    carry_forward: bool = False  # follow-through marking (grader.checks)
 
     @property
     def folder(self) -> Path:
@@ -147,7 +149,8 @@ def read_manifest(path: Path) -> Manifest:
     return Manifest(path=path, name=name, title=title, stem=stem, functions=_functions(path, data),
                     limits=_limits(path, data), values=_values(path, data), exercise=files.get("exercise"),
                     solution=files.get("solution"), known_mistakes=_mistakes(path, data),
-                    draws=_draws(path, data), show_hidden_expected=_feedback(path, data), rules=_rules(path, data))
+                    draws=_draws(path, data), show_hidden_expected=_feedback(path, data, "show_hidden_expected"),
+                    rules=_rules(path, data), carry_forward=_feedback(path, data, "carry_forward"))
 
 
 def _text(path: Path, data: dict[str, Any], key: str) -> str:
@@ -229,12 +232,11 @@ def _draws(path: Path, data: dict[str, Any]) -> dict[str, Draw]:
     return found
 
 
-def _feedback(path: Path, data: dict[str, Any]) -> bool:
+def _feedback(path: Path, data: dict[str, Any], key: str) -> bool:
     table = _table(path, data, "feedback")
-    show = table.get("show_hidden_expected", False)
-    if set(table) - {"show_hidden_expected"} or not isinstance(show, bool):
-        raise ManifestError(path, "[feedback] takes show_hidden_expected = true or false")
-    return show
+    if set(table) - {"show_hidden_expected", "carry_forward"} or not all(isinstance(v, bool) for v in table.values()):
+        raise ManifestError(path, "[feedback] takes show_hidden_expected = true or false and carry_forward = true or false")
+    return bool(table.get(key, False))
 
 
 def _rules(path: Path, data: dict[str, Any]) -> dict[str, Rule]:

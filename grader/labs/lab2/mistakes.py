@@ -63,6 +63,7 @@ VARIANTS = {
     NO_MOVE: Variant(zero_before_step=True),
     AFTER_STEP: Variant(report_after=True),
     NO_BIAS: Variant(bias=False),
+    SHAPE_M: Variant(cost="broadcast"),  # hypothesis's word for the same training (carried forward, grader.checks)
 }
 
 
