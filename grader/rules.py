@@ -43,9 +43,9 @@ def _dotted(node: ast.expr) -> str:
 
 class Program:
     """The submission's top-level functions and classes, those inside top-level `if`, `try` and the
-    like included (a later definition replaces an earlier one, as when cells run in order; `name = value` at the top level rebinds a name to what `value`
-    names), and the names bound to something dotted: by imports, and by assignments and default
-    arguments at the top level (`ag = torch.autograd`)."""
+    like included (a later definition replaces an earlier one, as when cells run in order; `name =
+    value` at the top level rebinds a name to what `value` names), and the names bound to something
+    dotted: by imports, and by assignments and default arguments at the top level (`ag = torch.autograd`)."""
 
     def __init__(self, units: tuple[Unit, ...]) -> None:
         self.functions: dict[str, tuple[list[ast.AST], Unit]] = {}  # name -> what it is bound to, where
