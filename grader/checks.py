@@ -38,7 +38,7 @@ from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
-from .rules import reaches
+from .rules import reached
 from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
@@ -292,9 +292,9 @@ class _Collector:
         points once, in the function where it was made."""
         if not self._carry_forward:
             return None
-        code = self.observations.code
-        upstream = {(r.function, r.hint): None for r in self.results if r.status is Status.FAILED and r.hint
-                    and r.function != passed.function and reaches(code, passed.function, r.function)}
+        called = reached(self.observations.code, passed.function)
+        upstream = {(r.function, r.hint): None for r in self.results
+                    if r.status is Status.FAILED and r.hint and r.function in called}
         for function, hint in upstream:
             with following(hint):
                 if self._passes_with(item, self.observations):

@@ -181,10 +181,10 @@ def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, 
     return _walk(units, function)[0]
 
 
-def reaches(units: tuple[Unit, ...], function: str, other: str) -> bool:
-    """Whether `function` calls or names the submission's `other`, itself or through the submission's
-    functions and classes it names."""
-    return other != function and other in _walk(units, function)[1]
+def reached(units: tuple[Unit, ...], function: str) -> set[str]:
+    """The submission's functions and classes `function` calls or names, itself or through the ones
+    it names (not `function` itself)."""
+    return _walk(units, function)[1] - {function}
 
 
 def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, str, str, bool]], set[str]]:
