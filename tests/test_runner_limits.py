@@ -78,10 +78,19 @@ def test_flooding_output_writes_nothing_big_on_the_graders_side(tmp_path: Path, 
 
 def test_a_notebook_flooding_prints_and_displays_keeps_little(tmp_path: Path) -> None:
     """Past the output limit a cell's outputs are dropped as they come (any kind), and one message
-    over 16 MiB is refused by the socket itself: the grade finishes with a small report."""
-    graded = run_grade(with_attack("floods_the_notebook.py", "ipynb", tmp_path), *FAST, cwd=tmp_path, timeout=300)
+    over 16 MiB is refused by the socket itself: the grade finishes with a small report. Refusing it
+    drops the connection that carried it, which ZMQ does not make again by itself: the grader
+    connects again, so a later cell's output and error still reach the report."""
+    path = with_attack("floods_the_notebook.py", "ipynb", tmp_path)
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('after the flood')\nraise ValueError('a later cell raises')"))
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path, timeout=300)
     assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]
     assert len(json.dumps(graded.report)) < 200_000
+    raised = [i for i in graded.report["issues"] if i["kind"] == "cell_error"]
+    assert [i["where"] for i in raised] == [f"cell {len(nb.cells)}"], graded.report["issues"]
+    assert "ValueError: a later cell raises" in raised[0]["message"]
 
 
 def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
 from ..sources import ANSI_ESCAPE, notebook_text
 from .channel import Channel
+from .iopub import ReconnectingIOPub
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
 from .session import RunOutcome, grader_stops
@@ -76,8 +77,19 @@ class _Client(AsyncKernelClient):
     jupyter_client's own wait ends by draining IOPub until 0.2 s pass without a message: 0.2 s
     of every kernel start, most of a warm kernel's. This one asks for kernel_info until a reply
     comes and IOPub is known to be connected: it carries the kernel's welcome (ipykernel 7 greets
-    each subscriber) or its "idle" for that request.
+    each subscriber) or its "idle" for that request. Its IOPub connects again after refusing an
+    oversized message (grader/runner/iopub.py).
     """
+
+    iopub_channel_class = ReconnectingIOPub
+
+    @property
+    def iopub_channel(self) -> Any:
+        fresh = self._iopub_channel is None
+        channel = super().iopub_channel
+        if fresh:
+            channel.watch(self._make_url("iopub"))
+        return channel
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else math.inf)
