@@ -56,9 +56,22 @@ class _CappedClient(NotebookClient):
 
     Every kind of output counts (streams, displays, errors); past the limit the cell keeps one
     "[... output truncated ...]" line and its error, if it raises, so the report can still say so.
+    It also looks whether the kernel died every 0.1 s, where nbclient looks every second: a cell
+    that ends its kernel (sys.exit, a crash) cost up to a second more, before the notebook's replay.
     """
 
     output_limit: int = 20_000
+    alive_every = 0.1  # seconds
+
+    async def _async_poll_kernel_alive(self) -> None:  # nbclient's, with a shorter sleep
+        while True:
+            await asyncio.sleep(self.alive_every)
+            try:
+                await self._async_check_alive()
+            except DeadKernelError:
+                assert self.task_poll_for_reply is not None
+                self.task_poll_for_reply.cancel()
+                return
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         kept: dict[int, int] = self.__dict__.setdefault("_kept_sizes", {})
