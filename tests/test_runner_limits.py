@@ -93,6 +93,23 @@ def test_a_notebook_flooding_prints_and_displays_keeps_little(tmp_path: Path) ->
     assert "ValueError: a later cell raises" in raised[0]["message"]
 
 
+def test_an_error_too_long_to_send_is_reported_as_an_error_not_a_hang(tmp_path: Path) -> None:
+    """A cell raising an error whose message is over 16 MiB: its reply is refused like any message
+    that large, and ZMQ drops the connection it came on. The cell used to wait for that reply until
+    its time limit and was reported as running too long; it is an error of its own cell, and the
+    notebook is run again without it."""
+    from conftest import ROOT
+
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('x' * 20_000_000)"))
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path, timeout=300)
+    assert graded.report["score"] == 25, graded.stderr[-2000:]
+    assert [(i["kind"], i["where"]) for i in graded.report["issues"]] == [("cell_error", "cell 4")], graded.report["issues"]
+    assert "over 16 MiB" in graded.report["issues"][0]["message"]
+
+
 def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:
     graded = run_grade(with_attack("forges_answers.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=120)
     assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]

@@ -39,7 +39,7 @@ from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
 from ..sources import ANSI_ESCAPE, notebook_text
 from .channel import Channel
-from .iopub import ReconnectingIOPub
+from .kernelchannels import ReconnectingIOPub, ReplyDropped, WatchedShell
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
 from .session import RunOutcome, grader_stops
@@ -49,6 +49,7 @@ from .watch import GRACE, Watcher, runner_pid
 KERNEL_NAME = "grader-python3"
 MAX_ATTEMPTS = 3
 MAX_MESSAGE = 16 * 1024 * 1024  # bytes: a message from the kernel larger than this is dropped
+DEATH_SEEN_WITHIN = 2.0  # seconds: a kernel whose shell connection dropped and lives on sent too much
 
 
 class _CappedClient(NotebookClient):
@@ -91,10 +92,11 @@ class _Client(AsyncKernelClient):
     of every kernel start, most of a warm kernel's. This one asks for kernel_info until a reply
     comes and IOPub is known to be connected: it carries the kernel's welcome (ipykernel 7 greets
     each subscriber) or its "idle" for that request. Its IOPub connects again after refusing an
-    oversized message (grader/runner/iopub.py).
+    oversized message; its shell raises ReplyDropped (grader/runner/kernelchannels.py).
     """
 
     iopub_channel_class = ReconnectingIOPub
+    shell_channel_class = WatchedShell
 
     @property
     def iopub_channel(self) -> Any:
@@ -102,6 +104,14 @@ class _Client(AsyncKernelClient):
         channel = super().iopub_channel
         if fresh:
             channel.watch(self._make_url("iopub"))
+        return channel
+
+    @property
+    def shell_channel(self) -> Any:
+        fresh = self._shell_channel is None
+        channel = super().shell_channel
+        if fresh:
+            channel.watch(self._make_url("shell"))
         return channel
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
@@ -114,7 +124,7 @@ class _Client(AsyncKernelClient):
                 if not replied:
                     try:
                         reply = await self.shell_channel.get_msg(timeout=1)
-                    except Empty:
+                    except (Empty, ReplyDropped):  # (a kernel that died: the check below says so)
                         break
                     replied = reply.get("parent_header", {}).get("msg_id") == request
                     continue
@@ -339,9 +349,15 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
                                       f"ran longer than {limits.cell:g} s and was stopped; "
                                       "the notebook was run again without it", source=cell.source)
             return False, []
-        except DeadKernelError:
+        except (DeadKernelError, ReplyDropped) as exc:
             if _ended_by_grader(watcher):
                 return True, []
+            if isinstance(exc, ReplyDropped) and await _outlives(client, DEATH_SEEN_WITHIN):
+                skipped[index] = RunIssue(IssueKind.CELL_ERROR, f"cell {index + 1}",
+                                          f"sent a reply over {MAX_MESSAGE // MIB} MiB (an error with a message that "
+                                          "long), which the grader does not take; the notebook was run again without it",
+                                          source=cell.source)
+                return False, []
             skipped[index] = RunIssue(IssueKind.DIED, f"cell {index + 1}",
                                       "the kernel died while this cell ran (sys.exit, os._exit or a crash); "
                                       "the notebook was run again without it", source=cell.source)
@@ -354,7 +370,7 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
     timeout["seconds"] = n_probes * (limits.call + GRACE + 1.0) + 10
     try:
         await _unless_stopped(client.async_execute_cell(nb.cells[harness_index], harness_index))
-    except (CellTimeoutError, DeadKernelError) as exc:
+    except (CellTimeoutError, DeadKernelError, ReplyDropped) as exc:
         if _ended_by_grader(watcher):
             return True, []
         kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
@@ -362,6 +378,19 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
                                f"the kernel {kind} while the grader called the functions; "
                                "the calls still pending were not graded")]
     return True, []
+
+
+async def _outlives(client: NotebookClient, seconds: float) -> bool:
+    """Whether the kernel is still alive `seconds` from now. A kernel that dies drops its connections
+    a moment before its death is seen: a dropped shell connection means an oversized reply only
+    when the kernel goes on living."""
+    kernel = cast(AsyncKernelClient, client.kc)
+    deadline = time.monotonic() + seconds
+    while await kernel.is_alive():
+        if time.monotonic() >= deadline:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 _T = TypeVar("_T")
