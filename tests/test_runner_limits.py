@@ -110,6 +110,37 @@ def test_an_error_too_long_to_send_is_reported_as_an_error_not_a_hang(tmp_path: 
     assert "over 16 MiB" in graded.report["issues"][0]["message"]
 
 
+def test_notebook_after_notebook_leaves_no_connections_or_threads_behind(tmp_path: Path) -> None:
+    """A batch worker or the warm service grades notebook after notebook in one process: each one's
+    kernel connections (two ZMQ contexts, each with two threads and its descriptors) must go with it,
+    else a class of a few hundred notebooks runs out of descriptors. The second grade is one whose
+    kernel dies in a cell, so it talks to two kernels."""
+    import gc
+    import zmq
+    from conftest import ROOT
+    from grader.pipeline import grade
+
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    dying = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    dying.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+
+    def counts() -> tuple[int, int, int]:
+        gc.collect()
+        contexts = sum(1 for o in gc.get_objects() if issubclass(type(o), zmq.Context) and not o.closed)
+        return len(os.listdir("/proc/self/fd")), len(os.listdir("/proc/self/task")), contexts
+
+    seen = []
+    for i, notebook in enumerate([nb, dying, nb]):
+        path = tmp_path / str(i) / "lab2.ipynb"
+        path.parent.mkdir()
+        nbformat.write(notebook, str(path))
+        assert grade(path, "lab2").score == 25
+        seen.append(counts())
+    (fds, threads, contexts), (fds_after, threads_after, contexts_after) = seen[0], seen[-1]
+    assert contexts_after <= contexts and threads_after <= threads, seen
+    assert fds_after <= fds + 2, seen
+
+
 def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:
     graded = run_grade(with_attack("forges_answers.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=120)
     assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]

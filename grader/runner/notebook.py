@@ -98,6 +98,12 @@ class _Client(AsyncKernelClient):
     iopub_channel_class = ReconnectingIOPub
     shell_channel_class = WatchedShell
 
+    def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = True, hb: bool = True,
+                       control: bool = True) -> None:
+        """Every channel but the heartbeat: whether the kernel lives is asked of its process, and the
+        heartbeat's thread would outlive the grade (nbclient leaves a kernel it did not start as it is)."""
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
     @property
     def iopub_channel(self) -> Any:
         fresh = self._iopub_channel is None
@@ -152,7 +158,18 @@ class _Manager(AsyncKernelManager):
     def client(self, **kwargs: Any) -> Any:
         kc = super().client(**kwargs)
         kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        self.__dict__.setdefault("_made", []).append(kc)
         return kc
+
+    def close(self) -> None:
+        """End the ZMQ contexts this manager and its clients made, with their sockets: each has two
+        threads and its descriptors, and nothing else ends them, since nbclient leaves a manager it
+        was given as it is (a batch worker or the service grades notebook after notebook)."""
+        for kc in self.__dict__.pop("_made", []):
+            if not kc.context.closed:
+                kc.context.destroy(linger=0)
+        if self._created_context and not self.context.closed:
+            self.context.destroy(linger=0)
 
 
 def _kernel_specs(root: Path, argv: list[str]) -> KernelSpecManager:
@@ -302,6 +319,7 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
             return await _execute(client, nb, skipped, watcher, process, jail.sandboxed, timeout, limits, n_probes)
     finally:
         _killer(getattr(km.provisioner, "process", None), jail)()
+        km.close()
 
 
 class _WarmProvisioner(LocalProvisioner):
