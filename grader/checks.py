@@ -292,10 +292,12 @@ class _Collector:
         points once, in the function where it was made."""
         if not self._carry_forward:
             return None
+        failed = {(r.function, r.hint): None for r in self.results
+                  if r.status is Status.FAILED and r.hint and r.function != passed.function}
+        if not failed:
+            return None
         called = reached(self.observations.code, passed.function)
-        upstream = {(r.function, r.hint): None for r in self.results
-                    if r.status is Status.FAILED and r.hint and r.function in called}
-        for function, hint in upstream:
+        for function, hint in (pair for pair in failed if pair[0] in called):
             with following(hint):
                 if self._passes_with(item, self.observations):
                     return replace(passed, message=f"passed, carried forward: right for this submission's own {function}; "

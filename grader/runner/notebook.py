@@ -106,18 +106,15 @@ class _Client(AsyncKernelClient):
 
     @property
     def iopub_channel(self) -> Any:
-        fresh = self._iopub_channel is None
-        channel = super().iopub_channel
-        if fresh:
-            channel.watch(self._make_url("iopub"))
-        return channel
+        return self._watched(super().iopub_channel, "iopub")
 
     @property
     def shell_channel(self) -> Any:
-        fresh = self._shell_channel is None
-        channel = super().shell_channel
-        if fresh:
-            channel.watch(self._make_url("shell"))
+        return self._watched(super().shell_channel, "shell")
+
+    def _watched(self, channel: Any, name: str) -> Any:
+        if channel.url is None:  # just made
+            channel.watch(self._make_url(name))
         return channel
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
