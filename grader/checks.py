@@ -241,9 +241,9 @@ class _Collector:
         elif call.when == "setup" and (report.failed or report.skipped):  # the test never ran: say so
             reason = _skip_reason(report) if report.skipped else self._describe(call.excinfo)
             what = "the hidden suite skipped this check" if report.skipped else "the check's set-up failed"
-            self.results.append(_grader_error(passed, f"{what} ({reason})"))
+            self.results.append(grader_error(passed, f"{what} ({reason})"))
         elif call.when == "teardown" and report.failed and self.results and self.results[-1].name == passed.name:
-            self.results[-1] = _grader_error(passed, f"the check's tear-down failed ({self._describe(call.excinfo)})")
+            self.results[-1] = grader_error(passed, f"the check's tear-down failed ({self._describe(call.excinfo)})")
 
     def _passed(self, item: pytest.Item, meta: Mapping[str, Any]) -> CheckResult:
         function, points = str(meta["function"]), float(meta["points"])
@@ -256,7 +256,7 @@ class _Collector:
         if exc is None:
             return passed
         if isinstance(exc, GraderError):
-            return _grader_error(passed, str(exc))
+            return grader_error(passed, str(exc))
         if isinstance(exc, CheckFailed):
             carried = self._carried(item, passed)
             if carried is not None:
@@ -272,9 +272,9 @@ class _Collector:
             return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback,
                            hint=exc.hint)
         if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
-            return _grader_error(passed, f"the hidden suite skipped this check ({exc})")
+            return grader_error(passed, f"the hidden suite skipped this check ({exc})")
         if self._raised_in_grader_only_code(exc.__traceback__) or not self._passes_on_reference(item):
-            return _grader_error(passed, f"the check itself raised {self._describe(call.excinfo)}")
+            return grader_error(passed, f"the check itself raised {self._describe(call.excinfo)}")
         return replace(passed, status=Status.ERROR, score=0.0,
                        message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
 
@@ -353,7 +353,8 @@ def withheld(message: str) -> str:
     return _DIFFERENCE.sub("", message)
 
 
-def _grader_error(passed: CheckResult, what: str) -> CheckResult:
+def grader_error(passed: CheckResult, what: str) -> CheckResult:
+    """`passed` (any result of the check) as a check the grader failed to grade: no points, and why."""
     return replace(passed, status=Status.GRADER_ERROR, score=0.0,
                    message=f"grader error, not your code: {what}; these points could not be graded")
 

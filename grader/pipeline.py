@@ -128,12 +128,14 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
         warm = pool.submit(_warm_up, submission.lab, probes)
         outcome = run_submission(submission.path, submission.kind, probes, limits)
         reference = warm.result()
-    from .checks import Observations, run_checks, why_missing
+    from .checks import Observations, grader_error, run_checks, why_missing
 
     code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
     observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code,
                                 why_missing(submission.kind, code, outcome.issues))
     checks = run_checks(submission.lab.suite, observations, reference, probes)
+    if outcome.not_run:  # none of the student's code ran, and not through their doing: nothing is scored
+        checks = [grader_error(c, outcome.not_run) for c in checks]
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),
         sources=function_sources(code, tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, run_grade
+from conftest import ROOT, assert_reads_in_korean, run_grade
 from grader.labs import Lab
 
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
@@ -170,3 +170,44 @@ def test_a_reference_that_raises_is_a_grader_error(tmp_path: Path, monkeypatch: 
     assert graded.report["max_score"] == 25 and graded.report["score"] == 22
     assert graded.returncode == 2 and len(graded.stderr.strip().splitlines()) == 1, graded.stderr
     assert "mse_cost.lesson_values, mse_cost.autograd" in graded.stderr
+
+
+def test_a_kernel_that_cannot_start_costs_the_student_nothing(tmp_path: Path) -> None:
+    """Limits too tight for a Jupyter kernel to start (--processes 3: its threads alone need more) are
+    the grader's problem, not the student's: nothing of the notebook ran, so no check is scored; every
+    check is a grader error that says why, `grade` exits 2 with one line, and no traceback follows.
+    (As a process of its own: the traceback came from an exit handler nbclient leaves behind.)"""
+    notebook = tmp_path / "lab2.ipynb"
+    notebook.write_bytes((ROOT / "solutions/lab2/lab2.ipynb").read_bytes())
+
+    graded = run_grade(notebook, *FAST, "--processes", "3", cwd=tmp_path, process=True)
+
+    checks = graded.report["checks"]
+    assert checks and all(c["status"] == "grader_error" and c["score"] == 0 for c in checks), checks
+    assert graded.report["max_score"] == 25  # nothing dropped
+    assert "could not start a Jupyter kernel" in checks[0]["message"], checks[0]
+    assert not [i for i in graded.report["issues"] if i["kind"] == "died"], graded.report["issues"]
+    assert graded.returncode == 2
+    lines = graded.stderr.strip().splitlines()
+    assert len(lines) == 1 and "could not start a Jupyter kernel" in lines[0], graded.stderr
+    assert_reads_in_korean(graded.report)
+
+
+def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(tmp_path: Path) -> None:
+    """The same for a .py: with --processes 2 the sandboxed Python ends before the harness reaches the
+    student's first line. A file whose own top level ends the process stays the student's."""
+    script = tmp_path / "lab2.py"
+    script.write_bytes((ROOT / "solutions/lab2/lab2.py").read_bytes())
+
+    graded = run_grade(script, *FAST, "--processes", "2", cwd=tmp_path)
+
+    checks = graded.report["checks"]
+    assert checks and all(c["status"] == "grader_error" and c["score"] == 0 for c in checks), checks
+    assert "ended before the submission's code started" in checks[0]["message"], checks[0]
+    assert graded.returncode == 2 and not graded.report["issues"], graded.report["issues"]
+    assert_reads_in_korean(graded.report)
+
+    script.write_text("import os\nos._exit(125)\n", encoding="utf-8")  # the status the sandbox's own failure has
+    graded = run_grade(script, *FAST, cwd=tmp_path)
+    assert graded.returncode == 1 and {c["status"] for c in graded.report["checks"]} == {"error"}
+    assert [i["kind"] for i in graded.report["issues"]] == ["died"], graded.report["issues"]

@@ -11,6 +11,7 @@ harness, which calls the student's functions.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import math
@@ -42,7 +43,7 @@ from .channel import Channel
 from .kernelchannels import ReconnectingIOPub, ReplyDropped, WatchedShell
 from .jail import Jail
 from .protocol import HARNESS, Probe, read_outcomes
-from .session import RunOutcome, grader_stops
+from .session import TOO_TIGHT, RunOutcome, grader_stops
 from .warm import WarmProcess
 from .watch import GRACE, Watcher, runner_pid
 
@@ -243,15 +244,18 @@ async def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     watcher.start()
     failure = f"gave up after {MAX_ATTEMPTS} kernels; the functions could not be called"
     extra: list[RunIssue] = []
+    ready: list[int] = []  # the attempts whose kernel started: only then did any of the student's code run
+    error = "no kernel answered"
     nb = source
     try:
         for attempt in range(MAX_ATTEMPTS):
             nb = nbformat.from_dict(json.loads(json.dumps(source)))
             nb.cells.append(harness)
             try:
-                done, extra = await _attempt_once(nb, skipped, jail, watcher, attempt, len(probes))
+                done, extra = await _attempt_once(nb, skipped, jail, watcher, attempt, len(probes), ready)
             except (RuntimeError, TimeoutError, OSError) as exc:  # the kernel did not start: try a new one
-                done, failure = False, f"the kernel could not start ({type(exc).__name__}: {exc})"[:500]
+                done, error = False, f"{type(exc).__name__}: {exc}"[:400]
+                failure = f"the kernel could not start ({error})"
             if done or _ended_by_grader(watcher):
                 break
         else:
@@ -259,6 +263,10 @@ async def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     finally:
         jail.kill_all()
         transcript = watcher.stop()
+    if not ready and not _ended_by_grader(watcher):
+        return RunOutcome(probes=read_outcomes(transcript, probes, limits.output_chars), issues=(), stderr="",
+                          not_run=f"the grader could not start a Jupyter kernel ({error}), {MAX_ATTEMPTS} times; "
+                                  f"{TOO_TIGHT}")
     issues = [i for n, i in skipped.items() if n not in demo] + _cell_errors(nb, demo) + extra
     issues += grader_stops(transcript, "notebook")
     return RunOutcome(
@@ -274,8 +282,9 @@ def _ended_by_grader(watcher: Watcher) -> bool:
 
 
 async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue], jail: Jail, watcher: Watcher,
-                        attempt: int, n_probes: int) -> tuple[bool, list[RunIssue]]:
-    """Run the notebook once in a new sandboxed kernel. False means a cell hung or killed the kernel."""
+                        attempt: int, n_probes: int, ready: list[int]) -> tuple[bool, list[RunIssue]]:
+    """Run the notebook once in a new sandboxed kernel. False means a cell hung or killed the kernel.
+    `attempt` is added to `ready` once the kernel has started (and before any cell runs)."""
     limits = jail.limits
     # The kernel and the grader talk over ZeroMQ ipc:// sockets in a folder only this kernel
     # sees (at the same path on both sides); no network, no connection file left behind.
@@ -309,12 +318,16 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
         # The kernel's own stdout/stderr (its log, C-level prints) are not shown: they go nowhere.
         async with client.async_setup_kernel(env=jail.env(), cwd=str(jail.root / "work"),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            ready.append(attempt)
             process = getattr(km.provisioner, "process", None)
             if process is not None and not isinstance(process, WarmProcess):
                 jail.box.adopt(process.pid)
             watcher.kill_all = _killer(process, jail)
             return await _execute(client, nb, skipped, watcher, process, jail.sandboxed, timeout, limits, n_probes)
     finally:
+        # nbclient leaves its exit handler registered when the kernel fails to start: at the grader's
+        # exit it would print a traceback (and until then it keeps this client alive).
+        atexit.unregister(client._cleanup_kernel)
         _killer(getattr(km.provisioner, "process", None), jail)()
         km.close()
 

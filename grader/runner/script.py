@@ -22,7 +22,7 @@ from ..results import IssueKind, RunIssue
 from .channel import CappedPipe, Channel
 from .jail import Jail
 from .protocol import HARNESS, REST_TIMEOUT, Probe, read_outcomes
-from .session import RunOutcome, grader_stops
+from .session import TOO_TIGHT, RunOutcome, grader_stops
 from .warm import WarmProcess
 from .watch import GRACE, Transcript, Watcher, runner_pid
 
@@ -59,6 +59,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
                       memory_share=jail.box.memory_share)
     watcher.start()
     issues: list[RunIssue] = []
+    ended = ""  # how the process ended while the top level ran
     try:
         # The harness stops a top level that runs past `limits.load` itself, then runs the definitions
         # below where it stopped; the grader's own clock allows for that, and stops what ignores it.
@@ -67,8 +68,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
                 issues.append(RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
                                        f"running the file's top level took longer than {limits.load:g} s; it was stopped"))
             elif not _ended_by_grader(watcher.transcript):
-                issues.append(RunIssue(IssueKind.DIED, path.name,
-                                       f"the process ended while running the file's top level ({_status(proc)})"))
+                ended = _status(proc)  # the student's, or the grader's if the harness never reached their code
         else:
             watcher.stage = "probing"
             watcher.runner = proc.runner() if isinstance(proc, WarmProcess) else runner_pid(proc.pid, jail.sandboxed)
@@ -80,10 +80,16 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     finally:
         kill_all()
         transcript = watcher.stop()
-    issues.extend(grader_stops(transcript, path.name))
     text = stderr.text()
     stderr.close()
-    return RunOutcome(probes=read_outcomes(transcript, probes, limits.output_chars), issues=tuple(issues), stderr=text)
+    probed = read_outcomes(transcript, probes, limits.output_chars)
+    if ended and not transcript.begun:  # (read to its end: a "begin" still in the pipe counts)
+        return RunOutcome(probes=probed, issues=(), stderr=text,
+                          not_run=f"the sandboxed Python ended before the submission's code started ({ended}); {TOO_TIGHT}")
+    if ended:
+        issues.append(RunIssue(IssueKind.DIED, path.name, f"the process ended while running the file's top level ({ended})"))
+    issues.extend(grader_stops(transcript, path.name))
+    return RunOutcome(probes=probed, issues=tuple(issues), stderr=text)
 
 
 def _hand_in_submission(jail: Jail, path: Path) -> Path:

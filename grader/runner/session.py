@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -32,6 +32,9 @@ class RunOutcome:
     issues: tuple[RunIssue, ...]
     stderr: str
     isolation: str = ""
+    # Why none of the student's code could be run, when that was no doing of theirs (a kernel that
+    # never started, a Python that ended before the harness reached their first line): "" otherwise.
+    not_run: str = ""
 
 
 def run_submission(path: Path, kind: str, probes: list[Probe], limits: Limits) -> RunOutcome:
@@ -93,7 +96,11 @@ def _run(path: Path, kind: str, probes: list[Probe], limits: Limits, zygote: Zyg
         finally:
             channel.close()
             end_jail(jail)
-    return RunOutcome(outcome.probes, outcome.issues, outcome.stderr, isolation=jail.isolation)
+    return replace(outcome, isolation=jail.isolation)
+
+
+# Said after why a run never reached the student's code: what an instructor can change about it.
+TOO_TIGHT = "limits set too low (--processes, --open-files, --memory) can cause this"
 
 
 def grader_stops(transcript: Transcript, where: str) -> list[RunIssue]:

@@ -31,6 +31,7 @@ SHARED_QUOTA_BYTES = 1024 * 1024  # what may pile up in a folder shared with the
 class Transcript:
     """Everything the student's process said, as plain data, and what the grader did about it."""
 
+    begun: bool = False  # the harness reached the student's code (a .py file's top level)
     loaded: dict[str, Any] | None = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # probe id -> answer
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # function -> how its process ended
@@ -43,7 +44,9 @@ class Transcript:
 
     def add(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "loaded" and self.loaded is None:
+        if kind == "begin":
+            self.begun = True
+        elif kind == "loaded" and self.loaded is None:
             self.loaded = message
         elif kind == "start" and isinstance(message.get("function"), str):
             self.started.append(message["function"])
