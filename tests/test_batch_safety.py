@@ -242,6 +242,27 @@ def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on
                                                                  "jay", "kim", "liz", "max"]
 
 
+def test_an_entry_the_grader_could_not_run_is_graded_again_by_the_next_run(tmp_path: Path) -> None:
+    """Limits too tight for the sandboxed Python to reach the student's code (--processes 2) make that
+    entry a "grader error" that costs the student no points; a batch run again with the same options
+    grades that entry again instead of keeping the failure (a graded entry is kept: see test_batch)."""
+    klass, out = tmp_path / "class", tmp_path / "out"
+    klass.mkdir()
+    shutil.copy(SOLUTION, klass / "ann.py")
+    options = (klass, "--lab", "lab2", "--out", out, "--jobs", "1", "--processes", "2", *LIMITS)
+
+    first = batch(*options)
+    assert first.returncode == 3 and "ann" in one_line_of_stderr(first), first.stderr
+    record = json.loads((out / "students/ann/record.json").read_text(encoding="utf-8"))
+    assert (record["verdict"], record["score"]) == ("grader error", 0), record
+    assert "ended before the submission's code started" in record["message"]
+
+    again = batch(*options)
+    assert again.returncode == 3, again.stderr
+    regraded = json.loads((out / "students/ann/record.json").read_text(encoding="utf-8"))
+    assert regraded["verdict"] == "grader error" and regraded["seconds"] != record["seconds"], (record, regraded)
+
+
 def _processes_with(token: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

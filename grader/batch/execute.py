@@ -4,8 +4,9 @@ Grading happens in worker processes of the grader (grader/batch/workers.py: each
 one submission at a time under an overall deadline; every submission still gets a student
 process of its own). The main process keeps the progress bar and writes every file,
 atomically, as results arrive. A record whose cache key matches the entry's current content,
-the grading fingerprint and the limits is reused; if only the rendering code changed since
-its files were written, they are written again from the record, without running anything.
+the grading fingerprint and the limits is reused, unless its verdict is "grader error" (not
+graded: a run again tries again); if only the rendering code changed since its files were
+written, they are written again from the record, without running anything.
 Nothing that goes wrong with one entry ends the batch: it becomes that entry's verdict.
 """
 
@@ -136,7 +137,8 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
         key, previous = keys[entry.student], _load_previous(options.out, entry)
         if entry.problem:
             problems.append(entry)
-        elif previous is not None and previous.cache_key == key:
+        elif previous is not None and previous.cache_key == key and previous.verdict != "grader error":
+            # (an entry the grader failed was not graded: a run again tries again)
             checks.learn(previous)
             if previous.rendering == rendering:
                 records[entry.student] = previous
