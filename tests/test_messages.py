@@ -162,6 +162,13 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
     ("cannot read big.zip: the zip is too large to unpack", "big.zip을(를) 읽을 수 없습니다: zip 파일이 너무 커서 풀 수 없습니다"),
     ("could not write the student's files: cannot write out/students/frank: it exists and is not a folder",
      "학생의 파일을 쓸 수 없습니다: out/students/frank에 쓸 수 없습니다: 이미 있는데 폴더가 아닙니다"),
+    # grade's one line when the grader failed: every word read, "and 13 more" too
+    ("the grader itself failed in checks a.b, c.d, e.f and 13 more: grader error, not your code: the sandboxed "
+     "Python ended before the submission's code started (exit status 1); limits set too low (--processes, "
+     "--open-files, --memory) can cause this; these points could not be graded",
+     "채점기 자체가 검사 a.b, c.d, e.f 외 13개에서 실패했습니다: 채점기 오류입니다(여러분 코드의 문제가 아닙니다): "
+     "샌드박스 안의 Python이 제출한 코드를 실행하기 전에 끝났습니다 (종료 상태 1). 한도(--processes, --open-files, "
+     "--memory)를 너무 낮게 잡으면 이럴 수 있습니다. 이 점수는 채점하지 못했습니다"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),
