@@ -8,6 +8,8 @@ checks they break get the status `grader_error`, keep their points in `max_score
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -211,3 +213,43 @@ def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(t
     graded = run_grade(script, *FAST, cwd=tmp_path)
     assert graded.returncode == 1 and {c["status"] for c in graded.report["checks"]} == {"error"}
     assert [i["kind"] for i in graded.report["issues"]] == ["died"], graded.report["issues"]
+
+
+def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begin(tmp_path: Path) -> None:
+    """The student's file can read the harness's channel too: had `begin` still been in the pipe when
+    its first line ran, it could take it out and exit, and pass its own failure off as the grader's.
+    The real harness, in a real process, with a FIFO the test reads: the file's first line (it
+    leaves a mark) runs only after the test has read `begin`."""
+    import array
+    import fcntl
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    from grader.runner.protocol import HARNESS, write_probes
+
+    channel, probes, mark = tmp_path / "channel", tmp_path / "probes.json", tmp_path / "ran"
+    os.mkfifo(channel)
+    reader = os.open(channel, os.O_RDONLY | os.O_NONBLOCK)
+    write_probes(probes, [], 5.0, 1000, load_timeout=10.0, rest_timeout=1.0)
+    (tmp_path / "lab2.py").write_text(f"open({str(mark)!r}, 'w').close()\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-I", str(HARNESS), str(tmp_path / "lab2.py"), str(probes), str(channel)])
+    try:
+        waiting = array.array("i", [0])
+        deadline = time.monotonic() + 60
+        while not waiting[0] and time.monotonic() < deadline:  # until the harness (it imports torch) sends begin
+            time.sleep(0.02)
+            fcntl.ioctl(reader, termios.FIONREAD, waiting, True)
+        assert waiting[0], "the harness sent nothing"
+        time.sleep(1.0)  # time enough for the file's first line, had it been let run
+        assert not mark.exists(), "the student's code ran before the grader read begin"
+        assert json.loads(os.read(reader, 65536).strip().splitlines()[0]) == {"type": "begin"}
+        deadline = time.monotonic() + 30
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert mark.exists(), "the student's code did not run once begin was read"
+    finally:
+        process.kill()
+        process.wait()
+        os.close(reader)

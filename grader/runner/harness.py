@@ -338,6 +338,22 @@ def run_probes(probes_file: str, channel_path: str, namespace: dict[str, Any]) -
     channel.send({"type": "done", "protocol": PROTOCOL}, fresh_line=True)
 
 
+def _read_by_the_grader(fd: int, seconds: float = 30.0) -> None:
+    """Wait until the pipe behind `fd` is empty: the grader has read what was sent. Before the student's
+    code runs nothing else reads it, and after, that code could take a message out of the pipe first."""
+    import array
+    import fcntl
+    import termios
+
+    left = array.array("i", [0])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        fcntl.ioctl(fd, termios.FIONREAD, left, True)
+        if left[0] == 0:
+            return
+        time.sleep(0.001)
+
+
 class _TopLevelTimeout(BaseException):
     """Raised by the harness's alarm in a .py file's top level that runs past its time (a
     BaseException: the student's `except Exception` does not swallow it)."""
@@ -359,6 +375,7 @@ def _load_script(path: Path, channel_path: str, seconds: float | None, rest: flo
     # Nothing of the student's has run yet: a process that ends before this line is the grader's failure.
     begin = _Channel(channel_path)
     begin.send({"type": "begin"}, fresh_line=True)
+    _read_by_the_grader(begin.fd)
     os.close(begin.fd)
 
     def stopped_at(line: int | None, left: float) -> dict[str, Any]:
