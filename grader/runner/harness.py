@@ -371,12 +371,12 @@ def _load_script(path: Path, channel_path: str, seconds: float | None, rest: flo
     later the alarm goes on from where that code is, as if the stop had ended it there.
     """
     namespace: dict[str, Any] = {"__name__": path.stem, "__file__": str(path), "__builtins__": __builtins__}
-    source = path.read_bytes()
-    # Nothing of the student's has run yet: a process that ends before this line is the grader's failure.
+    # Nothing of the student's has run or been read yet: a process that ends before this is the grader's failure.
     begin = _Channel(channel_path)
     begin.send({"type": "begin"}, fresh_line=True)
     _read_by_the_grader(begin.fd)
     os.close(begin.fd)
+    source = path.read_bytes()  # (a file too large for the memory limit is the student's)
 
     def stopped_at(line: int | None, left: float) -> dict[str, Any]:
         if line is None:  # the alarm came as the top level ended: it did run to its end

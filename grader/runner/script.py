@@ -83,7 +83,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     text = stderr.text()
     stderr.close()
     probed = read_outcomes(transcript, probes, limits.output_chars)
-    if ended and not transcript.begun:  # (read to its end: a "begin" still in the pipe counts)
+    if ended and not transcript.begun and not _ended_by_grader(transcript):  # (read to its end: a "begin" in the pipe counts)
         return RunOutcome(probes=probed, issues=(), stderr=text,
                           not_run=f"the sandboxed Python ended before the submission's code started ({ended}); {TOO_TIGHT}")
     if ended:
