@@ -104,6 +104,26 @@ def test_a_remembered_run_comes_back_exactly_from_another_process(tmp_path: Path
     assert store.read_bytes() != written and other.read_bytes() == store.read_bytes()
 
 
+def test_what_a_caller_changes_in_what_it_was_given_is_not_remembered(fresh_memory: None) -> None:
+    """Every call gets a copy of its own: a check that changes a remembered run in place (its list of
+    costs, its params tensor, a dict in it) changes nothing for the next check or the next student."""
+    calls: list[int] = []
+
+    def run(n: int) -> tuple[list[float], torch.Tensor, dict[str, list[int]]]:
+        calls.append(n)
+        return [0.5] * n, torch.zeros(n, 2, 1), {"k": [1, 2]}
+
+    remembered = remembering.memo(run)
+    for _ in range(3):
+        costs, params, extra = remembered(4)
+        assert calls == [4]
+        assert costs == [0.5] * 4 and torch.equal(params, torch.zeros(4, 2, 1)) and extra == {"k": [1, 2]}
+        costs[0] = 9.0
+        costs.append(1.0)
+        params[0][1].add_(5)
+        extra["k"].append(3)
+
+
 @pytest.mark.parametrize("content", [b"", b"\x00\xff not json", b"[1, 2]", b'{"a": 1}', b"null", b'["x",{"tuple":5}]'])
 def test_whatever_the_store_holds_a_call_is_made_and_the_store_mended(content: bytes, tmp_path: Path,
                                                                       fresh_memory: None) -> None:

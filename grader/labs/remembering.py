@@ -73,10 +73,15 @@ def _copy(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (tuple, list)):
+        if all(type(v) in _IMMUTABLE for v in value):  # a run's costs: a thousand floats, copied at C speed
+            return type(value)(value)
         return type(value)(_copy(v) for v in value)
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     raise _Unkeyable
+
+
+_IMMUTABLE = {type(None), bool, int, float, str}
 
 
 # --- the store's JSON form ---------------------------------------------------------------

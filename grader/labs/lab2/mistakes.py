@@ -80,8 +80,12 @@ def cost_of(pred: torch.Tensor, y: torch.Tensor, kind: str = "mean") -> torch.Te
 
 
 def simulate(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
-             variant: Variant = Variant()) -> tuple[list[float], list[tuple[torch.Tensor, torch.Tensor]]]:
-    """SGD from (w0, b0) for `steps` steps with one mistake switched on: (costs, params after each step)."""
+             variant: Variant = Variant()) -> tuple[list[float], torch.Tensor]:
+    """SGD from (w0, b0) for `steps` steps with one mistake switched on: (costs, params after each step).
+
+    params[i] is (W, b) after step i + 1, as one tensor: each check copies the remembered run (grader.labs.
+    remembering), and one tensor copies at once where a thousand pairs took a failing notebook 0.4 CPU-seconds.
+    """
     w = w0.detach().clone().requires_grad_(True)
     b = b0.detach().clone().requires_grad_(True)
     optimizer = torch.optim.SGD([w, b], lr=lr)
@@ -101,8 +105,8 @@ def simulate(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tenso
             costs.append(float(after))
         else:
             costs.append(float(cost))
-        params.append((w.detach().clone(), b.detach().clone()))
-    return costs, params
+        params.append(torch.stack((w.detach(), b.detach())))
+    return costs, torch.stack(params)
 
 
 def gradient_variants(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:

@@ -174,15 +174,16 @@ def test_gradient_by_hand(observed: Any, reference: Any) -> None:
 
 @memo
 def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor,
-                    lr: float, steps: int) -> tuple[list[float], list[tuple[torch.Tensor, torch.Tensor]]]:
-    """The reference train_step, called like the probe calls the student's: (costs, params after each)."""
+                    lr: float, steps: int) -> tuple[list[float], torch.Tensor]:
+    """The reference train_step, called like the probe calls the student's: (costs, params after each, as
+    M.simulate gives them)."""
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
     optimizer = torch.optim.SGD([w, b], lr=lr)
     costs, params = [], []
     for _ in range(steps):
         costs.append(float(reference.train_step(x, y, w, b, optimizer)))
-        params.append((w.detach().clone(), b.detach().clone()))
-    return costs, params
+        params.append(torch.stack((w.detach(), b.detach())))
+    return costs, torch.stack(params)
 
 
 def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int) -> Any:
