@@ -51,6 +51,7 @@ KERNEL_NAME = "grader-python3"
 MAX_ATTEMPTS = 3
 MAX_MESSAGE = 16 * 1024 * 1024  # bytes: a message from the kernel larger than this is dropped
 DEATH_SEEN_WITHIN = 2.0  # seconds: a kernel whose shell connection dropped and lives on sent too much
+RECONNECT_EVERY_MS = 5  # how soon a client tries again to reach a kernel's socket not yet made
 
 
 class _CappedClient(NotebookClient):
@@ -156,6 +157,9 @@ class _Manager(AsyncKernelManager):
     def client(self, **kwargs: Any) -> Any:
         kc = super().client(**kwargs)
         kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        # The client connects before the kernel has made its sockets, and ZMQ tries again only after
+        # RECONNECT_IVL (100 ms by default): about 100 ms of every kernel start, most of a warm one's.
+        kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_EVERY_MS)
         self.__dict__.setdefault("_made", []).append(kc)
         return kc
 
