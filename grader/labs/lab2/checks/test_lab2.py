@@ -176,7 +176,7 @@ def test_gradient_by_hand(observed: Any, reference: Any) -> None:
 def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor,
                     lr: float, steps: int) -> tuple[list[float], torch.Tensor]:
     """The reference train_step, called like the probe calls the student's: (costs, params after each, as
-    M.simulate gives them)."""
+    one tensor, as the classic mistakes' runs give them)."""
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
     optimizer = torch.optim.SGD([w, b], lr=lr)
     costs, params = [], []
