@@ -77,13 +77,15 @@ class Channel:
         channel._hold_fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
         return channel
 
-    def read(self, timeout: float) -> list[dict[str, Any]]:
-        """Messages that arrived within `timeout` seconds (possibly none)."""
+    def read(self, timeout: float, wake: int = -1) -> list[dict[str, Any]]:
+        """Messages that arrived within `timeout` seconds (possibly none); sooner if `wake` (a
+        descriptor) becomes readable."""
+        watched = [wake] if wake >= 0 else []
         if self._read_fd < 0 or self.flooded:
-            time.sleep(timeout)
+            select.select(watched, [], [], timeout) if watched else time.sleep(timeout)
             return []
-        ready, _, _ = select.select([self._read_fd], [], [], timeout)
-        if not ready:
+        ready, _, _ = select.select([self._read_fd, *watched], [], [], timeout)
+        if self._read_fd not in ready:
             return []
         messages: list[dict[str, Any]] = []
         for _ in range(64):  # at most 4 MiB per call, then let the caller check its clocks

@@ -108,6 +108,7 @@ def _wait(proc: subprocess.Popen[bytes] | WarmProcess, watcher: Watcher, check: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stopping.raise_if_requested()  # a stop whose exception some library swallowed (a bare `except:`)
+        watcher.changed.clear()  # (before the check: news from now on ends the wait below)
         if check(watcher.transcript):
             return True
         if proc.poll() is not None or _ended_by_grader(watcher.transcript):
@@ -115,7 +116,6 @@ def _wait(proc: subprocess.Popen[bytes] | WarmProcess, watcher: Watcher, check: 
             watcher.changed.wait(0.2)
             return check(watcher.transcript)
         watcher.changed.wait(0.05)
-        watcher.changed.clear()
     return check(watcher.transcript)
 
 

@@ -140,14 +140,20 @@ class Watcher(threading.Thread):
         self.stage = "loading"  # what runs, for messages: "loading", "cell 3", ...
         self.changed = threading.Event()
         self._stop_event = threading.Event()
+        # Written to by `stop`, so that the thread's wait on the channel ends at once, not up to 50 ms later.
+        self._wake_read = self._wake_write = -1
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._wake_read, self._wake_write = os.pipe()
+        super().start()
 
     def run(self) -> None:
         last_progress = time.monotonic()
         last_check = 0.0
         oom_seen = self.oom_kills()
         while not self._stop_event.is_set():
-            messages = self.channel.read(0.05)
+            messages = self.channel.read(0.05, wake=self._wake_read)
             now = time.monotonic()
             if messages:
                 for message in messages:
@@ -206,8 +212,14 @@ class Watcher(threading.Thread):
 
     def stop(self) -> Transcript:
         self._stop_event.set()
+        if self._wake_write >= 0:
+            os.write(self._wake_write, b"x")
         if self.is_alive():
             self.join(timeout=5)
+        if not self.is_alive() and self._wake_read >= 0:
+            for fd in (self._wake_read, self._wake_write):
+                os.close(fd)
+            self._wake_read = self._wake_write = -1
         # Whatever was still in the pipe when the process ended.
         for message in self.channel.read(0):
             self.transcript.add(message)
