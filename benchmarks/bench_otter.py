@@ -4,13 +4,15 @@
 
 Run it with the repository's venv (the `grade` script next to the interpreter is the one measured).
 The class is the lab 2 solution notebook and notebooks with one classic mistake each, in turn
-(`make_class` of bench_batch.py). Three runs, each timed from start to exit, 2 workers each:
+(`make_class` of bench_batch.py). Four runs, each timed from start to exit, 2 workers each:
 
 - otter: `otter.api.grade_submission` over the notebooks in a `multiprocessing.Pool(2)`, in a venv
   of its own (/tmp/bench-otter-venv: torch==2.13.0, otter-grader and ipykernel; made once, then
   reused). Its assignment is a handful of OK-format tests of the lab's functions at the lessons'
   values (TESTS below), packed into an autograder zip by `otter generate`.
-- ours, warm: `grade batch CLASS --lab lab2 --jobs 2` (the default warm workers).
+- ours, warm: `grade batch CLASS --lab lab2 --jobs 2` (the default warm workers), twice: first with
+  an empty user cache (as the first batch after installing or changing the grader: it remembers the
+  reference's runs and the mistakes' simulations there), then reading it.
 - ours, cold: the same with GRADER_WARM=0 (a new interpreter and kernel for every student).
 
 Reports seconds, notebooks per minute, the ratios ours/otter and warm/cold, and the scores each
@@ -157,9 +159,11 @@ def run_otter(python: Path, zip_path: Path, notebooks: list[Path]) -> tuple[floa
     return seconds, [total / possible for total, possible in json.loads(proc.stdout.splitlines()[-1])]
 
 
-def run_grade_batch(classroom: Path, out: Path, warm: bool) -> tuple[float, list[float]]:
-    """Seconds for `grade batch --jobs 2` on the class, and the fraction of the points each got."""
-    env = dict(os.environ, GRADER_WARM="1" if warm else "0")
+def run_grade_batch(classroom: Path, out: Path, warm: bool, cache: Path) -> tuple[float, list[float]]:
+    """Seconds for `grade batch --jobs 2` on the class, and the fraction of the points each got.
+    `cache`: the user's cache folder (XDG_CACHE_HOME), where the remembered reference runs and
+    mistake simulations are kept."""
+    env = dict(os.environ, GRADER_WARM="1" if warm else "0", XDG_CACHE_HOME=str(cache))
     cmd = [str(GRADE), "batch", str(classroom), "--lab", "lab2", "--out", str(out), "--jobs", "2"]
     started = time.monotonic()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -190,8 +194,10 @@ def main() -> None:
         zip_path = build_assignment(otter_python, Path(tmp) / "otter")
         runs = {
             "otter": run_otter(otter_python, zip_path, notebooks),
-            "grade_batch_warm": run_grade_batch(classroom, Path(tmp) / "warm", warm=True),
-            "grade_batch_cold": run_grade_batch(classroom, Path(tmp) / "cold", warm=False),
+            # The first batch after installing (or changing) the grader fills the user's cache; later ones read it.
+            "grade_batch_warm_empty_cache": run_grade_batch(classroom, Path(tmp) / "first", True, Path(tmp) / "cache"),
+            "grade_batch_warm": run_grade_batch(classroom, Path(tmp) / "warm", True, Path(tmp) / "cache"),
+            "grade_batch_cold": run_grade_batch(classroom, Path(tmp) / "cold", False, Path(tmp) / "cache"),
         }
     n = args.students
     seconds = {name: seconds for name, (seconds, _) in runs.items()}
@@ -202,6 +208,7 @@ def main() -> None:
         "notebooks_per_minute": {k: round(60 * n / v, 1) for k, v in seconds.items()},
         "ratios": {
             "grade_batch_warm / otter": round(seconds["grade_batch_warm"] / seconds["otter"], 2),
+            "grade_batch_warm_empty_cache / otter": round(seconds["grade_batch_warm_empty_cache"] / seconds["otter"], 2),
             "grade_batch_cold / otter": round(seconds["grade_batch_cold"] / seconds["otter"], 2),
             "grade_batch_warm / grade_batch_cold": round(seconds["grade_batch_warm"] / seconds["grade_batch_cold"], 2),
         },
@@ -209,9 +216,9 @@ def main() -> None:
         "otter_tests": len(TESTS),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     }
-    print(f"{'run':<18} {'seconds':>8} {'nb/min':>7} {'full marks':>11}")
+    print(f"{'run':<28} {'seconds':>8} {'nb/min':>7} {'full marks':>11}")
     for name in runs:
-        print(f"{name:<18} {seconds[name]:8.1f} {figures['notebooks_per_minute'][name]:7.1f} "
+        print(f"{name:<28} {seconds[name]:8.1f} {figures['notebooks_per_minute'][name]:7.1f} "
               f"{figures['full_marks'][name]:>5}/{n}")
     for name, ratio in figures["ratios"].items():
         print(f"{name}: {ratio:.2f}x")
