@@ -174,7 +174,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                     what: str, near: tuple[float, float, float, float] | None = None) -> None:
     """Compare with the reference run; `near` = (W, b, W tolerance, b tolerance) is the lesson's goal."""
     w, b, costs = train_parts(value, epochs, what)
-    wrong = functools.cache(lambda: {h: M.simulate(x, y, lr, epochs, seed, v) for h, v in M.VARIANTS.items()})
+    wrong = functools.cache(lambda: {h: memo(M.simulate)(x, y, lr, epochs, seed, v) for h, v in M.VARIANTS.items()})
     if near:
         for name, got, goal, tol in (("W", w, near[0], near[2]), ("b", b, near[1], near[3])):
             expect_close(got, torch.tensor(goal, dtype=torch.float64), what=f"{name} after training {what}", atol=tol,

@@ -18,7 +18,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, as_tensor, close, diagnose, expect_close, fmt, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
-from grader.labs.checking import T, check, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, printed
+from grader.labs.checking import T, check, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -215,8 +215,13 @@ def curve_hints(m: int, n: int) -> dict[tuple[int, ...], str]:
 
 
 def curve_variants(x: torch.Tensor, y: torch.Tensor, ws: torch.Tensor) -> Any:
-    return lambda: {hint: torch.stack([M.cost_of(x, y, w.reshape(1), kind) for w in ws])
-                    for hint, kind in ((M.COST_SUM, "sum"), (M.COST_NO_SQUARE, "nosquare"), (M.COST_ABS, "abs"))}
+    return lambda: memo(variant_curves)(x, y, ws)
+
+
+def variant_curves(x: torch.Tensor, y: torch.Tensor, ws: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The cost curve over `ws` as each classic cost mistake computes it (a thousand costs each: remembered)."""
+    return {hint: torch.stack([M.cost_of(x, y, w.reshape(1), kind) for w in ws])
+            for hint, kind in ((M.COST_SUM, "sum"), (M.COST_NO_SQUARE, "nosquare"), (M.COST_ABS, "abs"))}
 
 
 def expect_curve(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, ws: torch.Tensor, reference: Any) -> torch.Tensor:
@@ -297,7 +302,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
     w, ws, costs = history_parts(value, epochs)
     # A student kit has no reference solution: there only the lesson's printed table is compared.
     ref_w, ref_history = reference.train(x, y, lr=lr, epochs=epochs) if reference is not None else (None, None)
-    wrong = functools.cache(lambda: {h: M.simulate(x, y, lr, epochs, v) for h, v in M.VARIANTS.items()})
+    wrong = functools.cache(lambda: {h: memo(M.simulate)(x, y, lr, epochs, v) for h, v in M.VARIANTS.items()})
     if table:
         (exp_ws, w_tol), (exp_costs, c_tol), rtol = printed([r[0] for r in table]), printed([r[1] for r in table]), 1e-6
     else:

@@ -98,7 +98,7 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
     m = len(x)
     w, b, costs = train_parts(value(observed, probe, m), epochs, m)
     tx, ty = T(x), T(y)
-    wrong = functools.cache(lambda: {h: M.simulate(tx, ty, lr, epochs + 1, v) for h, v in M.VARIANTS.items()})
+    wrong = functools.cache(lambda: {h: memo(M.simulate)(tx, ty, lr, epochs + 1, v) for h, v in M.VARIANTS.items()})
 
     def at(epochs_to_check: list[int], source: list[float]) -> torch.Tensor:
         return torch.tensor([source[e] for e in epochs_to_check], dtype=torch.float64)
