@@ -327,3 +327,25 @@ def test_advice_is_labelled_a_hint_and_a_diagnosis_looks_like() -> None:
     assert re.search(r"hint\s+compute the cost", text) and not re.search(r"looks like\s+compute", text), text
     korean = render_html(result, "ko")
     assert "도움말:</strong> 비용은 예측값에 torch 연산을" in korean
+
+
+def test_terminal_says_a_grader_failure_shared_by_many_checks_once() -> None:
+    """When none of the student's code could run, every check carries the same long grader error:
+    the report says it once, above the checks, and each check keeps its title."""
+    failure = "grader error, not your code: the grader could not start a Jupyter kernel"
+    checks = tuple(check(f"mse_cost.part_{i}", Status.GRADER_ERROR, 0, 2, message=failure) for i in range(3))
+    alone = check("train_loop.other", Status.GRADER_ERROR, 0, 1, message="grader error, not your code: odd")
+    result = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="", selection="",
+                         checks=(*checks, alone), functions=("mse_cost", "train_loop"))
+    text = terminal_text(result)
+    flat = re.sub(r"\s+", " ", text)  # (long lines wrap)
+    assert flat.count("could not start a Jupyter kernel") == 1
+    assert "! GRADER For the 3 checks marked GRADER below: grader error, not your code: the grader could" in flat
+    for i in range(3):
+        assert re.search(rf"! GRADER +0/2 +Part {i}\n", text)
+    assert "! GRADER 0/1 Other — grader error, not your code: odd" in flat  # alone: said where it is
+    single = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="", selection="",
+                         checks=(checks[0],), functions=("mse_cost",))
+    flat = re.sub(r"\s+", " ", terminal_text(single))
+    assert "marked GRADER below" not in flat
+    assert "Part 0 — grader error, not your code: the grader could not start a Jupyter kernel" in flat

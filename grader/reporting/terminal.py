@@ -44,12 +44,19 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
     console = console or Console(highlight=False)
     t = Messages(lang)
     console.print(_header(result, t))
+    shared = _shared_grader_error(result.checks)
+    if shared:
+        count = sum(c.status is Status.GRADER_ERROR and c.message == shared for c in result.checks)
+        console.print()
+        mark = Text.assemble("  ", (f"! {t('terminal.mark.grader_error')}", "bold yellow"))
+        console.print(_Row([(mark, mark.cell_len)], Text(t("terminal.shared_grader_error", count=count,
+                                                             message=plain(t.detail(shared))))))
     all_sections = sections(result)
     width = max((len(points(c.score, c.max_score)) for c in result.checks), default=3)
     for section in all_sections:
         console.print()
         console.print(_section_heading(section))
-        console.print(_checks(section.checks, width, t))
+        console.print(_checks(section.checks, width, t, shared))
     if not all_sections:
         console.print(Text("\n" + t("terminal.no_checks"), style="bold red"))
     if result.issues:
@@ -80,14 +87,23 @@ def _section_heading(section: Section) -> Text:
     return heading
 
 
-def _checks(checks: tuple[CheckResult, ...], points_width: int, t: Messages) -> Group:
+def _shared_grader_error(checks: tuple[CheckResult, ...]) -> str:
+    """The message of the grader's own failure when several checks share it (nothing of the student's
+    could be run, say): said once above the checks instead of after each."""
+    messages = [c.message for c in checks if c.status is Status.GRADER_ERROR and c.message]
+    top = max(set(messages), key=messages.count, default="")
+    return top if messages.count(top) >= 2 else ""
+
+
+def _checks(checks: tuple[CheckResult, ...], points_width: int, t: Messages, shared: str = "") -> Group:
     rows: list[RenderableType] = []
     words = {status: f"{sign} {t('terminal.mark.' + status.value)}" for status, (sign, _) in _MARKS.items()}
     mark_width = 2 + max(cell_len(word) for word in words.values())
     for check in checks:
         mark = Text.assemble("  ", (words[check.status], f"bold {_MARKS[check.status][1]}"))
         score = Text(points(check.score, check.max_score).rjust(points_width))
-        rows.append(_Row([(mark, mark_width), (score, points_width)], _headline(check, t)))
+        said = check.status is Status.GRADER_ERROR and check.message == shared
+        rows.append(_Row([(mark, mark_width), (score, points_width)], _headline(check, t, with_message=not said)))
         if check.status is not Status.PASSED:
             indent = Text(" " * (mark_width + 1 + points_width))
             rows.extend(
@@ -121,10 +137,10 @@ class _Row:
             yield (self.prefix if number == 0 else Text(" " * indent)) + line
 
 
-def _headline(check: CheckResult, t: Messages) -> Text:
+def _headline(check: CheckResult, t: Messages, with_message: bool = True) -> Text:
     line = Text()
     line.append(t.title(check.title), style="bold")
-    if check.message:
+    if check.message and with_message:
         line.append(" — ", style="dim")
         line.append(plain(t.detail(check.message)))
     return line
