@@ -138,7 +138,8 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
         checks = [grader_error(c, outcome.not_run) for c in checks]
     return GradeResult(
         figures=draw_figures(submission.lab, observations, reference, probes),
-        sources=function_sources(code, tuple(dict.fromkeys(c.function for c in checks if c.status is not Status.PASSED))),
+        sources=function_sources(code, tuple(dict.fromkeys(  # (a grader error is no reason to look at one's code)
+            c.function for c in checks if c.status not in (Status.PASSED, Status.GRADER_ERROR)))),
         lab=submission.lab.name,
         graded_file=submission.path.name,
         submission_format=submission.kind,

@@ -207,6 +207,7 @@ def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(t
     assert checks and all(c["status"] == "grader_error" and c["score"] == 0 for c in checks), checks
     assert "ended before the submission's code started" in checks[0]["message"], checks[0]
     assert graded.returncode == 2 and not graded.report["issues"], graded.report["issues"]
+    assert graded.report["sources"] == []  # nothing of theirs to look at: the grader failed, not their code
     assert_reads_in_korean(graded.report)
 
     script.write_text("import os\nos._exit(125)\n", encoding="utf-8")  # the status the sandbox's own failure has

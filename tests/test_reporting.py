@@ -10,12 +10,14 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import markupsafe
 import pytest
 from rich.console import Console
 
 from grader.errors import ReportWriteError
 from grader.reporting import render_terminal, write_html, write_json
 from grader.reporting.files import write_atomic
+from grader.i18n import Messages
 from grader.reporting.htmlreport import render_html
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 
@@ -349,3 +351,20 @@ def test_terminal_says_a_grader_failure_shared_by_many_checks_once() -> None:
     flat = re.sub(r"\s+", " ", terminal_text(single))
     assert "marked GRADER below" not in flat
     assert "Part 0 — grader error, not your code: the grader could not start a Jupyter kernel" in flat
+
+
+def test_html_says_a_grader_failure_shared_by_many_checks_once() -> None:
+    failure = ("grader error, not your code: the sandboxed Python ended before the submission's code started (the "
+               "sandbox could not start it); limits set too low (--processes, --open-files, --memory) can cause this; "
+               "these points could not be graded")
+    checks = tuple(check(f"mse_cost.part_{i}", Status.GRADER_ERROR, 0, 2, message=failure) for i in range(3))
+    result = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="", selection="",
+                         checks=checks, functions=("mse_cost",))
+    for lang, marked in (("en", "For the 3 checks marked &#34;grader error&#34; below:"),
+                         ("ko", "아래에 &#34;채점기 오류&#34;로 표시된 검사 3개 모두:")):
+        page = render_html(result, lang)
+        said = Messages(lang).detail(failure)
+        assert page.count(str(markupsafe.escape(said))) == 1 and (lang == "en") == (said == failure)
+        assert re.search(r'id="shared-grader-error"><strong>' + re.escape(marked), page)
+        assert len(re.findall(r'<article class="check grader_error"', page)) == 3
+        assert len(re.findall(r'<p class="message">', page)) == 0

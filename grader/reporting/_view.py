@@ -58,6 +58,14 @@ def sections(result: GradeResult) -> tuple[Section, ...]:
     return tuple(built)
 
 
+def shared_grader_error(checks: tuple[CheckResult, ...] | list[CheckResult]) -> str:
+    """The message of the grader's own failure when several checks share it (nothing of the student's
+    could be run, say): the reports say it once, above the checks, instead of after each."""
+    messages = [c.message for c in checks if c.status is Status.GRADER_ERROR and c.message]
+    top = max(set(messages), key=messages.count, default="")
+    return top if messages.count(top) >= 2 else ""
+
+
 def number(value: float) -> str:
     """A score for people: 2, 1.5, 0.33 (never 2.0)."""
     return f"{value:.2f}".rstrip("0").rstrip(".")

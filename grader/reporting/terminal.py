@@ -21,6 +21,7 @@ from grader.reporting._view import (
     plain,
     points,
     sections,
+    shared_grader_error,
 )
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 from grader.sources import error_place
@@ -44,7 +45,7 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
     console = console or Console(highlight=False)
     t = Messages(lang)
     console.print(_header(result, t))
-    shared = _shared_grader_error(result.checks)
+    shared = shared_grader_error(result.checks)
     if shared:
         count = sum(c.status is Status.GRADER_ERROR and c.message == shared for c in result.checks)
         console.print()
@@ -85,14 +86,6 @@ def _section_heading(section: Section) -> Text:
         heading.append("  ")
         heading.append(score, style=_STATE_STYLES[section.state])
     return heading
-
-
-def _shared_grader_error(checks: tuple[CheckResult, ...]) -> str:
-    """The message of the grader's own failure when several checks share it (nothing of the student's
-    could be run, say): said once above the checks instead of after each."""
-    messages = [c.message for c in checks if c.status is Status.GRADER_ERROR and c.message]
-    top = max(set(messages), key=messages.count, default="")
-    return top if messages.count(top) >= 2 else ""
 
 
 def _checks(checks: tuple[CheckResult, ...], points_width: int, t: Messages, shared: str = "") -> Group:
