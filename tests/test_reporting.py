@@ -368,3 +368,19 @@ def test_html_says_a_grader_failure_shared_by_many_checks_once() -> None:
         assert re.search(r'id="shared-grader-error"><strong>' + re.escape(marked), page)
         assert len(re.findall(r'<article class="check grader_error"', page)) == 3
         assert len(re.findall(r'<p class="message">', page)) == 0
+
+
+def test_the_grader_failure_said_once_is_the_same_in_every_process() -> None:
+    """Two messages shared by as many checks: the first in check order is said once, whatever the
+    process's hash seed (reports are deterministic)."""
+    import subprocess
+    import sys
+
+    code = ("from grader.reporting._view import shared_grader_error\n"
+            "from grader.results import CheckResult, Status\n"
+            "msgs = ['the check itself raised IndexError', 'the check itself raised KeyError']\n"
+            "checks = [CheckResult(f'f.c{i}', 'f', 't', Status.GRADER_ERROR, 0, 1, msgs[i // 2]) for i in range(4)]\n"
+            "print(shared_grader_error(checks))\n")
+    said = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(1, 7)}
+    assert said == {"the check itself raised IndexError"}

@@ -62,7 +62,7 @@ def shared_grader_error(checks: tuple[CheckResult, ...] | list[CheckResult]) -> 
     """The message of the grader's own failure when several checks share it (nothing of the student's
     could be run, say): the reports say it once, above the checks, instead of after each."""
     messages = [c.message for c in checks if c.status is Status.GRADER_ERROR and c.message]
-    top = max(set(messages), key=messages.count, default="")
+    top = max(dict.fromkeys(messages), key=messages.count, default="")  # (a tie: the first in check order)
     return top if messages.count(top) >= 2 else ""
 
 
