@@ -353,6 +353,10 @@ def test_terminal_says_a_grader_failure_shared_by_many_checks_once() -> None:
     assert "Part 0 — grader error, not your code: the grader could not start a Jupyter kernel" in flat
 
 
+def t_start(lang: str) -> str:
+    return Messages(lang)("report.start_with")
+
+
 def test_html_says_a_grader_failure_shared_by_many_checks_once() -> None:
     failure = ("grader error, not your code: the sandboxed Python ended before the submission's code started (the "
                "sandbox could not start it); limits set too low (--processes, --open-files, --memory) can cause this; "
@@ -368,6 +372,7 @@ def test_html_says_a_grader_failure_shared_by_many_checks_once() -> None:
         assert re.search(r'id="shared-grader-error"><strong>' + re.escape(marked), page)
         assert len(re.findall(r'<article class="check grader_error"', page)) == 3
         assert len(re.findall(r'<p class="message">', page)) == 0
+        assert t_start(lang) not in page  # nothing of the student's to start with
 
 
 def test_the_grader_failure_said_once_is_the_same_in_every_process() -> None:

@@ -59,7 +59,8 @@ def render_html(result: GradeResult, lang: str = "en") -> str:
         sections=sections,
         percent=_view.percent(result.score, result.max_score),
         passed=len(in_order) - len(failing),
-        first_failing=failing[0] if failing else None,
+        # Where to start: the first check lost through the student's code (a grader error is not theirs).
+        first_failing=next((c for c in failing if c.status is not Status.GRADER_ERROR), None),
         schema_version=SCHEMA_VERSION,
         t=t,
         lang=lang,
