@@ -58,12 +58,14 @@ def sections(result: GradeResult) -> tuple[Section, ...]:
     return tuple(built)
 
 
-def shared_grader_error(checks: tuple[CheckResult, ...] | list[CheckResult]) -> str:
+def shared_grader_error(checks: tuple[CheckResult, ...] | list[CheckResult]) -> tuple[str, int]:
     """The message of the grader's own failure when several checks share it (nothing of the student's
-    could be run, say): the reports say it once, above the checks, instead of after each."""
+    could be run, say), and how many share it: the reports say it once, above the checks, instead of
+    after each. ("", 0) when no two grader errors share a message."""
     messages = [c.message for c in checks if c.status is Status.GRADER_ERROR and c.message]
     top = max(dict.fromkeys(messages), key=messages.count, default="")  # (a tie: the first in check order)
-    return top if messages.count(top) >= 2 else ""
+    count = messages.count(top)
+    return (top, count) if count >= 2 else ("", 0)
 
 
 def number(value: float) -> str:

@@ -45,9 +45,8 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
     console = console or Console(highlight=False)
     t = Messages(lang)
     console.print(_header(result, t))
-    shared = shared_grader_error(result.checks)
+    shared, count = shared_grader_error(result.checks)
     if shared:
-        count = sum(c.status is Status.GRADER_ERROR and c.message == shared for c in result.checks)
         console.print()
         mark = Text.assemble("  ", (f"! {t('terminal.mark.grader_error')}", "bold yellow"))
         console.print(_Row([(mark, mark.cell_len)], Text(t("terminal.shared_grader_error", count=count,

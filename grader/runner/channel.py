@@ -82,7 +82,10 @@ class Channel:
         descriptor) becomes readable."""
         watched = [wake] if wake >= 0 else []
         if self._read_fd < 0 or self.flooded:
-            select.select(watched, [], [], timeout) if watched else time.sleep(timeout)
+            if watched:
+                select.select(watched, [], [], timeout)
+            else:
+                time.sleep(timeout)
             return []
         ready, _, _ = select.select([self._read_fd, *watched], [], [], timeout)
         if self._read_fd not in ready:
