@@ -29,12 +29,17 @@ _primed: set[str] = set()  # labs whose checks already ran once in this process
 
 
 def first_torch_use() -> None:
-    """One thread, and autograd's lazy first-use cost paid now.
+    """One thread, torch._dynamo deferred, and autograd's lazy first-use cost paid now.
 
-    No optimizer: its first use imports torch._dynamo (about 1 CPU-second and 60 MiB), which the
-    grader's side needs only to run the reference or a mistake's simulation, and those runs are
-    remembered (grader.labs.remembering): a grade whose store holds them never imports it."""
+    No optimizer: the grader's side needs one only to run the reference or a mistake's simulation,
+    and those runs are remembered (grader.labs.remembering): a grade whose store holds them
+    trains nothing. torch.optim's own import of torch._dynamo (about 1 CPU-second and 70 MiB)
+    waits until something compiles (grader.runner.lazy_dynamo), which the grader never does."""
     import torch
+
+    from .runner import lazy_dynamo
+
+    lazy_dynamo.defer()
 
     # The grader's tensors are tiny: extra threads only wait, and batches run several graders at once.
     torch.set_num_threads(1)

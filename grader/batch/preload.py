@@ -1,9 +1,8 @@
 """Imported once by the batch's fork server: what every worker needs, before the workers are forked.
 
-Each worker then starts with torch, pytest and the runner already in memory (not torch._dynamo,
-which torch.optim imports on first use: the grader's side needs it only to train the reference,
-and those runs are remembered between processes), shared with the other workers page by page
-until one writes to a page. Nothing here reads the environment or a lab: a worker takes the
+Each worker then starts with torch, pytest and the runner already in memory (and torch._dynamo's
+stand-in: grader.runner.lazy_dynamo), shared with the other workers page by page until one
+writes to a page. Nothing here reads the environment or a lab: a worker takes the
 batch's environment when it starts (workers._serve) and loads its lab itself.
 """
 

@@ -294,10 +294,19 @@ def _read_log(path: str, limit: int) -> str:
     return text + ("\n[... output truncated ...]" if len(data) > limit else "")
 
 
-def _warm_up() -> None:
-    """Pay torch's lazy first-use costs once here, not once in every forked call."""
+def warm_up() -> None:
+    """Pay torch's lazy first-use costs once here, not once in every forked call (or run: zygote.py)."""
+    import importlib.util
+
     import torch
     import torch.nn.functional as F
+
+    lazy = Path(__file__).with_name("lazy_dynamo.py")  # torch._dynamo only when something compiles
+    spec = importlib.util.spec_from_file_location("lazy_dynamo", lazy)
+    if spec is not None and spec.loader is not None and lazy.exists():
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.defer()
 
     param = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.SGD([param], lr=0.1)
@@ -317,7 +326,7 @@ def run_probes(probes_file: str, channel_path: str, namespace: dict[str, Any]) -
     spec = json.loads(Path(probes_file).read_text(encoding="utf-8"))
     channel = _Channel(channel_path)
     try:
-        _warm_up()
+        warm_up()
     except Exception:
         pass  # a submission that broke torch will show it in its own calls
     groups: dict[str, list[dict[str, Any]]] = {}

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..config import MIB, Limits, Sandboxing
 from ..errors import SandboxUnavailable
 from .cgroups import Box, make_box
-from .protocol import HARNESS
+from .protocol import HARNESS, LAZY_DYNAMO
 from .sandbox import GRADER_DIR, WORKDIR, Mounts, bubblewrap_problem, bwrap_argv, write_identity
 
 if TYPE_CHECKING:
@@ -170,6 +170,8 @@ def open_jail(root: Path, limits: Limits, warm: Zygote | None = None) -> Jail:
     if warm is not None and sandboxed and jail.box.method != "systemd scope":
         jail.warm = warm  # a systemd scope can only hold a process systemd starts: those runs start cold
     jail.hand_in(HARNESS, "harness.py")
+    if jail.warm is None:  # (a warm run's zygote has its own, already loaded)
+        jail.hand_in(LAZY_DYNAMO, "lazy_dynamo.py")
     return jail
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .watch import Transcript
 
 HARNESS = Path(__file__).with_name("harness.py")
+LAZY_DYNAMO = HARNESS.with_name("lazy_dynamo.py")  # beside the harness wherever it runs: see that file
 
 
 @dataclass(frozen=True)

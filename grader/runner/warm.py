@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from .cgroups import Box, limits_method
-from .protocol import HARNESS
+from .protocol import HARNESS, LAZY_DYNAMO
 from .sandbox import GRADER_DIR, Mounts, bubblewrap_problem, bwrap_argv, python_roots, secrets, write_identity
 from .watch import _children
 
@@ -187,7 +187,8 @@ class Zygote:
         (self.exchange / "group").rename(self.exchange / ".group")
         mounts = Mounts(read_only=[(self.exchange / ".passwd", Path("/etc/passwd")),
                                    (self.exchange / ".group", Path("/etc/group")),
-                                   (HARNESS, GRADER_DIR / "harness.py"), (ZYGOTE, GRADER_DIR / "zygote.py")],
+                                   (HARNESS, GRADER_DIR / "harness.py"), (ZYGOTE, GRADER_DIR / "zygote.py"),
+                                   (LAZY_DYNAMO, GRADER_DIR / "lazy_dynamo.py")],
                         writable=[(self.exchange, self.exchange)])
         bwrap, *options = bwrap_argv(mounts, _ZYGOTE_DISK)
         options += ["--dir", str(GRADER_DIR / "stage"), "--remount-ro", "/", "--remount-ro", "/dev"]
