@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import errno
 import math
@@ -15,7 +16,7 @@ import warnings
 from collections.abc import Iterator
 from enum import IntEnum
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from pathlib import Path
 
 from .config import Limits, Sandboxing
@@ -362,7 +363,26 @@ def run() -> None:
     code = main()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.exit(code)
+    end(code)
+
+
+def end(code: int) -> NoReturn:
+    """Exit as Python does, without freeing every module and object first: with torch loaded that
+    teardown takes about 0.3 s (a fifth of a first grade), and the process is ending anyway.
+
+    What an exit must still do is done: the exit handlers run (warm sandboxes closed, temporary
+    folders removed, logging flushed) and the standard streams are flushed. While a thread that
+    Python would wait for still runs, this is a plain exit."""
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a closed pipe or stream, or none
+            if stream is sys.stdout:
+                code = code or 120  # as Python ends when it cannot flush stdout
+    os._exit(code)
 
 
 def _grade_one(argv: list[str]) -> int:

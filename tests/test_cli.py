@@ -287,3 +287,31 @@ def test_a_ctrl_c_while_grade_exits_changes_nothing(tmp_path: Path) -> None:
     assert "lab2: 0/25" in proc.stdout
     assert "KeyboardInterrupt" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["score"] == 0
+
+
+def test_grades_exit_runs_the_exit_handlers_and_flushes_but_skips_the_teardown(tmp_path: Path) -> None:
+    """`grade` ends without Python's teardown of every module (0.3 s with torch): what an exit
+    must do still happens, in order, and the exit status is kept."""
+    import subprocess
+    import sys
+
+    script = ("import atexit, sys\nfrom grader.cli import end\n"
+              "class Freed:\n    def __del__(self):\n        print('torn down')\n"
+              "kept = Freed()\n"
+              "atexit.register(lambda: print('handler'))\n"
+              "print('buffered', end=' ')\nsys.stderr.write('err')\nend(3)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "buffered handler\n", "err")
+
+
+def test_grades_exit_waits_for_a_thread_python_would_wait_for(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = tmp_path / "done"
+    script = ("import pathlib, threading, time\nfrom grader.cli import end\n"
+              f"threading.Thread(target=lambda: (time.sleep(0.5), pathlib.Path({str(done)!r}).touch())).start()\n"
+              "end(0)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert done.exists()
