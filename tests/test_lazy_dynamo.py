@@ -99,6 +99,83 @@ print(json.dumps({'seen': seen}))
     assert out == {"seen": ["zero_grad"]}
 
 
+# Programs whose output must not change with the stand-in: compiling after eager training (the
+# optimizer's methods torch wrapped meanwhile are wrapped again: the same frames, graph breaks
+# and no recompile), a submodule as the first touch, what a monkeypatch sets or puts back, a
+# thread that trains while another loads the real package, and an import in another thread
+# while the package loads (the load must not hold the import system's global lock).
+SAME = {
+    "compile_after_training": """
+torch.manual_seed(0)
+m = torch.nn.Linear(3, 1); opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+x = torch.randn(8, 3); y = torch.randn(8, 1)
+def step():
+    opt.zero_grad(); loss = ((m(x) - y) ** 2).mean(); loss.backward(); opt.step(); return loss
+for _ in range(3): step()
+from torch._dynamo.utils import counters
+counters.clear()
+compiled = torch.compile(step, backend='eager')
+print([compiled().item().hex() for _ in range(3)], sorted((k, sorted(v.items())) for k, v in counters.items()))
+def grow(a):
+    opt.add_param_group({'params': [torch.zeros(2, requires_grad=True)]}); return a * 2
+grown = torch.compile(grow, backend='eager')
+grown(x)
+torch.compiler.set_stance('fail_on_recompile')
+print([grown(x).sum().item() for _ in range(2)], len(opt.param_groups))
+""",
+    "config_first": """
+import torch._dynamo.config
+print(torch._dynamo.config.cache_size_limit, type(torch._dynamo.config.__spec__.loader).__name__)
+""",
+    "patched": """
+from unittest import mock
+calls = []
+W = torch.zeros(2, requires_grad=True); opt = torch.optim.SGD([W], lr=0.1)
+with mock.patch.object(torch._dynamo, 'graph_break', lambda *a: calls.append('patched')):
+    W.sum().backward(); opt.step()
+W.sum().backward(); opt.step()
+torch._dynamo.graph_break = lambda *a: calls.append('set')
+W.sum().backward(); opt.step()
+print(calls, W.tolist())
+""",
+    "threads": """
+import threading, time
+W = torch.zeros(3, requires_grad=True); opt = torch.optim.SGD([W], lr=0.1)
+errors, stop = [], []
+def train():
+    for _ in range(20000):
+        if stop: break
+        try:
+            opt.zero_grad(); (W ** 2).sum().backward(); opt.step()
+        except Exception as exc:
+            errors.append(type(exc).__name__)
+trainer = threading.Thread(target=train); trainer.start()
+time.sleep(0.05)
+torch._dynamo.reset()
+stop.append(1); trainer.join()
+print(sorted(set(errors)))
+""",
+    "import_meanwhile": """
+import threading, time
+importer = threading.Thread(target=__import__, args=('sympy',), daemon=True); importer.start()
+time.sleep(0.02)
+import torch._dynamo.utils
+importer.join(60)
+print(importer.is_alive(), 'sympy' in sys.modules)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAME))
+def test_a_program_prints_the_same_with_the_stand_in(name: str) -> None:
+    plain = subprocess.run([sys.executable, "-I", "-c", DEFER + "\n" + SAME[name]],  # (the same line numbers)
+                           capture_output=True, text=True, timeout=180)
+    deferred = subprocess.run([sys.executable, "-I", "-c", DEFER + "assert lazy_dynamo.defer()\n" + SAME[name]],
+                              capture_output=True, text=True, timeout=180)
+    assert plain.returncode == 0 and plain.stdout.strip(), plain.stderr[-3000:]
+    assert (deferred.returncode, deferred.stdout) == (0, plain.stdout), deferred.stderr[-3000:]
+
+
 DETECT = """
 import sys as _sys
 _x = torch.tensor([[1.0], [2.0], [3.0]])

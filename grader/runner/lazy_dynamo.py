@@ -9,10 +9,12 @@ process, a cold `.py` run, the grader's own reference runs.
 `defer()` puts a stand-in module in its place. Outside a compiled region both calls do nothing
 (graph_break's body is empty; disable runs the function with no compiler to turn off), and no
 region can be compiled before torch._dynamo itself is loaded, so until then the stand-in
-answers those two calls itself. Anything else asked of it (an attribute, `dir`, a submodule
-such as `import torch._dynamo.config`) first runs the real package in place, in the same module
-object, after which it is the real torch._dynamo. A student who compiles gets torch's own
-behaviour, one second later.
+answers those two calls itself. Anything else asked of it (an attribute, setting one, `dir`, a
+submodule such as `import torch._dynamo.config`) first runs the real package in place, in the
+same module object, after which it is the real torch._dynamo, and the functions torch wrapped
+meanwhile are wrapped again by the real `disable`. A student who compiles gets torch's own
+behaviour, one second later. Other threads wait for the load as for any import; the load runs
+outside the import system's global lock.
 
 This file runs on both sides of the trust boundary (the sandbox's zygote and harness load it by
 path, the grader imports it) and imports nothing from the grader. It decides nothing: undone, it
@@ -27,14 +29,16 @@ import importlib.util
 import sys
 import threading
 import types
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 NAME = "torch._dynamo"
 # What the import system set (as for the real import) and reads, or a scan of sys.modules does
 # (ipykernel lists every module's __file__): answered without running the package.
 _KEPT = frozenset({"__class__", "__dict__", "__name__", "__path__", "__spec__", "__file__", "__cached__", "__loader__",
                    "__package__"})
-_lock = threading.RLock()
+_lock = threading.RLock()  # held while the real package runs
+_loading: list[int] = []  # the thread running it: its own reads pass through, as in any module being imported
+_wrapped: list[Callable[..., Any]] = []  # functions torch._disable_dynamo cached as themselves meanwhile
 
 
 def defer() -> bool:
@@ -61,27 +65,37 @@ def loaded() -> bool:
 
 class _Deferred(types.ModuleType):
     def __getattribute__(self, name: str) -> Any:
-        if name in _KEPT:
-            return object.__getattribute__(self, name)
+        if name in _KEPT or _loading == [threading.get_ident()]:
+            return types.ModuleType.__getattribute__(self, name)
         if name == "graph_break":
             return _graph_break
         if name == "disable":
             return _disable
         return getattr(_load(self), name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _loading != [threading.get_ident()]:
+            _load(self)
+        types.ModuleType.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if _loading != [threading.get_ident()]:
+            _load(self)
+        types.ModuleType.__delattr__(self, name)
+
     def __dir__(self) -> list[str]:
         return dir(_load(self))
 
 
 def _load(module: types.ModuleType) -> types.ModuleType:
-    """Run the real torch._dynamo in `module`, once."""
+    """Run the real torch._dynamo in `module`, once; the stand-in until it has run."""
     with _lock:
-        if type(module) is not _Deferred:
+        if type(module) is not _Deferred or _loading:  # (or this thread is running it: as far as it goes)
             return module
-        object.__setattr__(module, "__class__", types.ModuleType)
         spec = module.__spec__
         assert spec is not None and spec.loader is not None
         spec._initializing = True  # type: ignore[attr-defined]  # (as the import system marks a module it runs)
+        _loading.append(threading.get_ident())
         try:
             spec.loader.exec_module(module)
         except BaseException:  # as a failed import: gone, so that the next import tries again
@@ -92,74 +106,86 @@ def _load(module: types.ModuleType) -> types.ModuleType:
                 delattr(torch, "_dynamo")
             raise
         finally:
+            _loading.clear()
             spec._initializing = False  # type: ignore[attr-defined]
+            object.__setattr__(module, "__class__", types.ModuleType)
             if _finder in sys.meta_path:
                 sys.meta_path.remove(_finder)
+        for fn in _wrapped:  # let torch._disable_dynamo wrap them again, with the real disable
+            if vars(fn).get("__dynamo_disable") is fn:
+                del vars(fn)["__dynamo_disable"]
+        _wrapped.clear()
     return module
 
 
-def _real() -> types.ModuleType | None:
-    module = sys.modules.get(NAME)
-    return module if module is not None and type(module) is not _Deferred else None
-
-
 def _graph_break(msg: str = "") -> None:
-    real = _real()
-    if real is not None:  # (a caller that kept the stand-in from before the load)
-        real.graph_break(msg)
+    """Force a graph break"""  # (torch's own words: a student may read them)
+    if loaded():  # (a caller that kept this from before the load)
+        _real("graph_break")(msg)
 
 
 def _disable(fn: Callable[..., Any] | None = None, recursive: bool = True, *, reason: str | None = None,
              wrapping: bool = True) -> Any:
-    if fn is None or reason is not None or wrapping:  # not torch's own use: the real one
-        module = sys.modules.get(NAME)
-        real = _load(module) if module is not None else importlib.import_module(NAME)
-        return real.disable(fn, recursive, reason=reason, wrapping=wrapping)
-    # torch._disable_dynamo's own call: a function that decides at each call, since it is kept.
-    disabled: Callable[..., Any] | None = None
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        nonlocal disabled
-        if disabled is None:
-            real = _real()
-            if real is None:  # nothing can be compiling
-                return fn(*args, **kwargs)
-            disabled = real.disable(fn, recursive, wrapping=False)
-        return disabled(*args, **kwargs)
-
-    return call
+    if fn is not None and reason is None and not wrapping:
+        # torch._disable_dynamo's own call, whose answer it keeps on fn: fn itself until the load.
+        with _lock:
+            if not loaded():
+                _wrapped.append(fn)
+                return fn
+    return _real("disable")(fn, recursive, reason=reason, wrapping=wrapping)
 
 
-class _Existing(importlib.abc.Loader):
-    """Hands the import system a submodule the real package's own import already ran.
+def _real(name: str) -> Callable[..., Any]:
+    """The real package's function `name` (loaded first), not this stand-in put back into it (as
+    `mock.patch.object` puts back what it found)."""
+    module = sys.modules.get(NAME)
+    function = getattr(_load(module) if module is not None else importlib.import_module(NAME), name)
+    if function in (_graph_break, _disable):
+        function = getattr(importlib.import_module(NAME + ".decorators"), name)
+    return cast(Callable[..., Any], function)
 
-    The import system then asks the module itself for its spec ("the parent import may have
-    already imported this module") and would run its loader again: until this loader's
-    exec_module, the module's spec is this loader's, and then its own again."""
 
-    def __init__(self, module: types.ModuleType) -> None:
-        self.module = module
-        self.own = module.__spec__
-        self.spec = importlib.util.spec_from_loader(module.__name__, self)
-        module.__spec__ = self.spec
+# Named as torch's, for whoever looks (help(), a repr); a traceback still shows this file.
+for _stand_in, _name in ((_graph_break, "graph_break"), (_disable, "disable")):
+    _stand_in.__name__ = _stand_in.__qualname__ = _name
+    _stand_in.__module__ = NAME + ".decorators"
+
+
+class _Submodule(importlib.abc.Loader):
+    """`import torch._dynamo.x` while the stand-in is in place: the package runs first (here, outside
+    the import system's global lock), then x is the module its run made, or made now as usual."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, tuple[importlib.machinery.ModuleSpec, bool]] = {}  # name: its own spec, made now
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        return self.module
+        _load(sys.modules[NAME])
+        module = sys.modules.get(spec.name)
+        made = module is None
+        if module is None:
+            own = importlib.util.find_spec(spec.name)
+            if own is None:
+                raise ModuleNotFoundError(f"No module named {spec.name!r}", name=spec.name)
+            module = importlib.util.module_from_spec(own)
+        assert module.__spec__ is not None
+        self.made[spec.name] = (module.__spec__, made)  # (the import system then sets ours, if it can)
+        return module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        module.__spec__ = self.own
+        own, made = self.made.pop(module.__name__)
+        vars(module)["__spec__"] = own
+        if made:
+            assert own.loader is not None
+            own.loader.exec_module(module)
 
 
 class _Finder(importlib.abc.MetaPathFinder):
-    """`import torch._dynamo.x` while the stand-in is in place: load the package first."""
-
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        module = sys.modules.get(NAME)
-        if not fullname.startswith(NAME + ".") or type(module) is not _Deferred:
+        if (not fullname.startswith(NAME + ".") or type(sys.modules.get(NAME)) is not _Deferred
+                or _loading == [threading.get_ident()]):  # (the package's own imports, as usual)
             return None
-        _load(module)
-        existing = sys.modules.get(fullname)
-        return _Existing(existing).spec if existing is not None else None
+        return importlib.util.spec_from_loader(fullname, _submodule)
 
 
+_submodule = _Submodule()
 _finder = _Finder()
