@@ -112,8 +112,9 @@ def _load(module: types.ModuleType) -> types.ModuleType:
             if _finder in sys.meta_path:
                 sys.meta_path.remove(_finder)
         for fn in _wrapped:  # let torch._disable_dynamo wrap them again, with the real disable
-            if vars(fn).get("__dynamo_disable") is fn:
-                del vars(fn)["__dynamo_disable"]
+            kept = getattr(fn, "__dict__", {})
+            if kept.get("__dynamo_disable") is fn:
+                del kept["__dynamo_disable"]
         _wrapped.clear()
     return module
 
@@ -174,9 +175,13 @@ class _Submodule(importlib.abc.Loader):
     def exec_module(self, module: types.ModuleType) -> None:
         own, made = self.made.pop(module.__name__)
         vars(module)["__spec__"] = own
-        if made:
+        if made:  # (marked as the import system marks a module it runs: other threads wait for it)
             assert own.loader is not None
-            own.loader.exec_module(module)
+            own._initializing = True  # type: ignore[attr-defined]
+            try:
+                own.loader.exec_module(module)
+            finally:
+                own._initializing = False  # type: ignore[attr-defined]
 
 
 class _Finder(importlib.abc.MetaPathFinder):
