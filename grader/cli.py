@@ -6,6 +6,7 @@ import argparse
 import atexit
 import contextlib
 import errno
+import importlib
 import math
 import os
 import signal
@@ -389,7 +390,6 @@ def _grade_one(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     _use_labs(args)
     from .pipeline import grade_submission
-    from .reporting import render_terminal, write_html, write_json
     from .submission import resolve
 
     submission = resolve(args.path, args.lab)
@@ -399,6 +399,10 @@ def _grade_one(argv: list[str]) -> int:
         result = _served(submission, limits, args.quiet) or grade_submission(submission, limits)
         if interrupted:  # caught on the way (pytest ends its session; a kernel is taken for dead)
             raise KeyboardInterrupt
+    # (The reports' modules are imported here, not before: every millisecond before the grade starts
+    # delays the sandbox's start-up, and a served grade has imported them while it waited.)
+    from .reporting import render_terminal, write_html, write_json
+
     if args.quiet:  # on the terminal first: a report that cannot be written then loses nothing
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
     else:
@@ -463,7 +467,7 @@ def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult 
     from .service import client
 
     try:
-        served = client.grade(submission, limits)
+        served = client.grade(submission, limits, meanwhile=lambda: importlib.import_module(f"{__package__}.reporting"))
     except client.ServiceFailed as failed:
         for text in failed.warnings:
             _print_warning(text)

@@ -140,6 +140,9 @@ def test_later_grades_are_served_warm_and_report_the_same_bytes(env: dict[str, s
         services = _services(temporary)
         assert len(services) == 1
         first_service = first_service or services
+        # The `grade` that started it said what it would send: its warm sandbox was started for a notebook.
+        command = Path(f"/proc/{services[0]}/cmdline").read_bytes().split(b"\0")
+        assert command[-3:] == [b"--prestart", b"ipynb", b""], command
         assert services == first_service  # the same service served every later grade
 
 
@@ -200,6 +203,24 @@ def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str,
     assert not list(temporary.rglob("*.sock"))
 
 
+def test_a_starting_service_starts_its_warm_sandbox_before_the_request_comes(env: dict[str, str], temporary: Path) -> None:
+    """Most of a first grade is the warm sandbox's start-up (Python and torch inside it): the service
+    starts it before it listens, not after it has read the request and imported the grader (0.1 s later)."""
+    socket_path = temporary / "s.sock"
+    service = subprocess.Popen([sys.executable, "-P", "-m", "grader.service.server", str(socket_path), "--prestart", "py"],
+                               cwd="/", env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        limit = time.monotonic() + 60
+        while not socket_path.exists() and service.poll() is None and time.monotonic() < limit:
+            time.sleep(0.01)
+        assert socket_path.exists(), service.stderr.read().decode() if service.poll() is not None else "not listening"
+        assert "bwrap" in {_comm(pid) for pid in _descendants(service.pid)}
+    finally:
+        service.terminate()
+        service.wait(timeout=60)
+
+
 def _comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -224,9 +245,13 @@ def test_a_changed_lab_gets_a_fresh_service_and_grade_stop_ends_it(env: dict[str
     assert _gone({before}, 30)
     [after] = _services(temporary)
     assert after != before
+    sandbox = _descendants(after)
+    assert "bwrap" in {_comm(pid) for pid in sandbox}
     stop = subprocess.run([str(GRADE), "stop"], env=env, capture_output=True, text=True, timeout=60)
     assert stop.returncode == 0 and stop.stdout.strip() == "stopped 1 warm grader(s)", stop
-    assert _gone({after}, 30) and not list(temporary.rglob("*.sock"))
+    # Gone when `grade stop` returns, with its warm sandbox: a `grade` right after meets no leaving service.
+    assert [pid for pid in {after, *sandbox} if _state(pid) != "Z"] == []
+    assert not list(temporary.rglob("*.sock"))
 
 
 def test_a_socket_folder_others_can_open_is_not_used(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:

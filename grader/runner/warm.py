@@ -51,6 +51,7 @@ from .watch import _children
 ZYGOTE = Path(__file__).with_name("zygote.py")
 READY_TIMEOUT = 120.0
 REPLY_TIMEOUT = 20.0
+_LAUNCH_WAIT = 5.0  # seconds `prestart` waits for bubblewrap to start before it goes on anyway
 MAX_IDLE = 2
 SOCKET, LOCK = "zygote.sock", ".forks"  # in a zygote's exchange folder
 _ZYGOTE_DISK = 16 * 1024 * 1024  # the zygote's own /tmp and home: it writes nothing
@@ -386,28 +387,34 @@ class _Starter:
         self.reset()
 
     def reset(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Zygote], bool]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Zygote], bool, threading.Event]]
+        self._jobs = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, kernels: bool = False) -> concurrent.futures.Future[Zygote]:
+    def submit(self, kernels: bool = False,
+               launched: threading.Event | None = None) -> concurrent.futures.Future[Zygote]:
+        """A zygote, when it is ready; `launched` is set once its bubblewrap has started (or failed to)."""
         started: concurrent.futures.Future[Zygote] = concurrent.futures.Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():  # (none after a fork)
                 self._thread = threading.Thread(target=self._serve, name="grader-zygotes", daemon=True)
                 self._thread.start()
-        self._jobs.put((started, kernels))
+        self._jobs.put((started, kernels, launched or threading.Event()))
         return started
 
     def _serve(self) -> None:
         while True:
-            started, kernels = self._jobs.get()
-            if not started.set_running_or_notify_cancel():
-                continue
+            started, kernels, launched = self._jobs.get()
             try:
-                started.set_result(_new_zygote(kernels))
-            except BaseException as exc:
-                started.set_exception(exc)
+                if not started.set_running_or_notify_cancel():
+                    continue
+                try:
+                    started.set_result(_new_zygote(kernels, launched))
+                except BaseException as exc:
+                    started.set_exception(exc)
+            finally:
+                launched.set()
 
 
 _starter = _Starter()
@@ -420,8 +427,12 @@ _starting: set[Zygote] = set()  # zygotes not yet ready, which `shutdown` kills 
 _starting_lock = threading.Lock()
 
 
-def _new_zygote(kernels: bool = False) -> Zygote:
-    zygote = Zygote(kernels)
+def _new_zygote(kernels: bool = False, launched: threading.Event | None = None) -> Zygote:
+    try:
+        zygote = Zygote(kernels)
+    finally:
+        if launched is not None:
+            launched.set()
     with _starting_lock:
         _starting.add(zygote)
     try:
@@ -470,12 +481,18 @@ def prestart(kernels: bool = False) -> None:
     """Start a zygote now, in the background, for a run that will come (`kernels`: a notebook's).
 
     The grader's own start-up work then overlaps the zygote's; `acquire` takes it when it comes.
+    This returns once bubblewrap has started (a few milliseconds): the caller's next step is
+    usually `import torch`, whose loading of libtorch holds Python's GIL for 0.1-0.2 s at a time,
+    and the starting thread, which needs the GIL to reach its `Popen`, would wait that long.
     """
     if not enabled() or _shared is not None:
         return
+    launched = threading.Event()
     with _pool_lock:
-        if not _idle and not _pending:
-            _pending.append(_starter.submit(kernels))
+        if _idle or _pending:
+            return
+        _pending.append(_starter.submit(kernels, launched))
+    launched.wait(_LAUNCH_WAIT)
 
 
 def acquire() -> Zygote:

@@ -87,6 +87,16 @@ def _children() -> dict[int, list[tuple[int, str]]]:
     return table
 
 
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (one whose parent has not reaped it yet, or never will:
+    an orphan in a container whose first process reaps nothing)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
 def descendants(pid: int, table: dict[int, list[tuple[int, str]]] | None = None) -> list[int]:
     table = _children() if table is None else table
     found, stack = [], [pid]

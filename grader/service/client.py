@@ -12,10 +12,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..config import Limits, Sandboxing
 from ..errors import GraderError
 from ..results import GradeResult
+from ..runner.watch import descendants, running
 from ..submission import Submission
 from . import address, fingerprint, folder, idle_seconds, peer, receive, send, wanted
 
@@ -43,15 +45,16 @@ def usable(limits: Limits) -> bool:
     return enabled()
 
 
-def grade(submission: Submission, limits: Limits) -> Served | None:
-    """The submission graded by the user's warm service (started if none runs), or None: grade here."""
+def grade(submission: Submission, limits: Limits, meanwhile: Callable[[], object] | None = None) -> Served | None:
+    """The submission graded by the user's warm service (started if none runs), or None: grade here.
+    `meanwhile` runs once while the service grades (this process would only wait)."""
     try:
-        return _grade(submission, limits)
+        return _grade(submission, limits, meanwhile)
     except OSError:  # the socket folder, the lock, the log or the start failed: grade here
         return None
 
 
-def _grade(submission: Submission, limits: Limits) -> Served | None:
+def _grade(submission: Submission, limits: Limits, meanwhile: Callable[[], object] | None) -> Served | None:
     if not usable(limits):
         return None
     where = folder()
@@ -68,13 +71,16 @@ def _grade(submission: Submission, limits: Limits) -> Served | None:
         started = False
         conn = _connect(path)
         if conn is None:
-            conn = _start(where, name, path)
+            conn = _start(where, name, path, submission.kind)
             started = True
         if conn is None:
             return None
         with conn:
             try:
                 send(conn, request)
+                if meanwhile is not None:
+                    meanwhile()
+                    meanwhile = None
                 reply = receive(conn)
             except (OSError, ValueError):  # it died or was stopped: grade here instead
                 return None
@@ -113,8 +119,9 @@ def _connect(path: Path) -> socket.socket | None:
     return conn
 
 
-def _start(where: Path, name: str, path: Path) -> socket.socket | None:
-    """Start the service (one `grade` at a time does it) and connect to it; None if it does not come up."""
+def _start(where: Path, name: str, path: Path, kind: str) -> socket.socket | None:
+    """Start the service (one `grade` at a time does it) and connect to it; None if it does not come up.
+    It starts its warm sandbox for a submission of this `kind` at once, before it reads the request."""
     with open(where / f"{name}.lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         conn = _connect(path)  # another `grade` may have started it meanwhile
@@ -122,7 +129,8 @@ def _start(where: Path, name: str, path: Path) -> socket.socket | None:
             return conn
         # -P: no folder of the command line on sys.path (the sandbox shows the student every folder there).
         with open(where / f"{name}.log", "wb") as log:
-            process = subprocess.Popen([sys.executable, "-P", "-m", "grader.service.server", str(path)], cwd="/",
+            process = subprocess.Popen([sys.executable, "-P", "-m", "grader.service.server", str(path),
+                                        "--prestart", kind], cwd="/",
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                        env=_service_env())
         limit = time.monotonic() + START_TIMEOUT
@@ -147,9 +155,14 @@ def _service_env() -> dict[str, str]:
     return env
 
 
+STOP_WAIT = 10.0  # seconds `grade stop` waits for a service that said yes to be gone
+
+
 def stop_all() -> int:
-    """Ask every warm grader of this user (in this socket folder) to leave; how many did."""
+    """Ask every warm grader of this user (in this socket folder) to leave; how many did. Each has left
+    when this returns, with its warm sandbox, or had STOP_WAIT seconds to."""
     where = folder()
+    leaving: list[int] = []
     stopped = 0
     for path in sorted(where.glob("*.sock")) if where else []:
         conn = _connect(path)
@@ -158,6 +171,13 @@ def stop_all() -> int:
         with conn:
             conn.settimeout(10)  # a service busy grading answers after that grade: do not wait for it
             with contextlib.suppress(OSError, ValueError):
+                pid, _ = peer(conn)
+                processes = [pid, *descendants(pid)]  # its warm sandbox ends a moment after it
                 send(conn, {"stop": True})
-                stopped += bool(receive(conn).get("stopped"))
+                if receive(conn).get("stopped"):
+                    stopped += 1
+                    leaving += processes
+    limit = time.monotonic() + STOP_WAIT
+    while any(running(pid) for pid in leaving) and time.monotonic() < limit:
+        time.sleep(0.01)
     return stopped
