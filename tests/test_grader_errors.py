@@ -216,6 +216,31 @@ def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(t
     assert [i["kind"] for i in graded.report["issues"]] == ["died"], graded.report["issues"]
 
 
+def test_a_python_that_never_reaches_the_students_code_costs_the_student_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandboxed Python still short of the student's file at the grader's start-up limit (a machine
+    too busy for a cold start, or a grader bug; here a harness that never starts) is the grader's
+    failure: every check is a grader error, not a load timeout charged to the student's top level."""
+    from grader.runner import jail, script
+
+    stalled = tmp_path / "stalled_harness.py"
+    stalled.write_text("import time\ntime.sleep(600)\n", encoding="utf-8")
+    monkeypatch.setenv("GRADER_WARM", "0")  # a cold run starts the harness itself (a warm zygote holds it already)
+    monkeypatch.setattr(jail, "HARNESS", stalled)
+    monkeypatch.setattr(script, "HARNESS", stalled)
+    monkeypatch.setattr(script, "START_TIMEOUT", 3.0)
+    solution = tmp_path / "lab2.py"
+    solution.write_bytes((ROOT / "solutions/lab2/lab2.py").read_bytes())
+
+    graded = run_grade(solution, *FAST, cwd=tmp_path, timeout=120)
+
+    checks = graded.report["checks"]
+    assert checks and all(c["status"] == "grader_error" and c["score"] == 0 for c in checks), checks
+    assert "did not reach the submission's code within 3 s" in checks[0]["message"], checks[0]
+    assert graded.returncode == 2 and not graded.report["issues"], graded.report["issues"]
+    assert_reads_in_korean(graded.report)
+
+
 def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begin(tmp_path: Path) -> None:
     """The student's file can read the harness's channel too: had `begin` still been in the pipe when
     its first line ran, it could take it out and exit, and pass its own failure off as the grader's.

@@ -169,6 +169,10 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
      "채점기 자체가 검사 a.b, c.d, e.f 외 13개에서 실패했습니다: 채점기 오류입니다(여러분 코드의 문제가 아닙니다): "
      "샌드박스 안의 Python이 제출한 코드를 실행하기 전에 끝났습니다 (종료 상태 1). 한도(--processes, --open-files, "
      "--memory)를 너무 낮게 잡으면 이럴 수 있습니다. 이 점수는 채점하지 못했습니다"),
+    ("the sandboxed Python did not reach the submission's code within 60 s (a machine too busy to start it, or "
+     "the grader's own failure)",
+     "샌드박스 안의 Python이 60초 안에 제출한 코드까지 가지 못했습니다 (컴퓨터가 너무 바빠 시작하지 못했거나 채점기 자체가 "
+     "실패했습니다)"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),

@@ -27,6 +27,9 @@ from .warm import WarmProcess
 from .watch import GRACE, Transcript, Watcher, runner_pid
 
 
+START_TIMEOUT = 60.0  # seconds the sandboxed Python gets to reach the student's file (a cold one imports torch first)
+
+
 def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
     limits = jail.limits
     submission = jail.inside(path) if not jail.sandboxed else _hand_in_submission(jail, path)
@@ -60,10 +63,17 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     watcher.start()
     issues: list[RunIssue] = []
     ended = ""  # how the process ended while the top level ran
+    stuck = False  # the sandboxed Python was still short of the student's code at START_TIMEOUT
     try:
+        # The student's clock starts at the harness's `begin`, just before their file is read. A Python
+        # that never gets there (a machine too busy for a cold start, a grader bug) is the grader's failure.
+        if not _wait(proc, watcher, lambda t: t.begun, START_TIMEOUT):
+            stuck = proc.poll() is None and not _ended_by_grader(watcher.transcript)
+            if not stuck and not _ended_by_grader(watcher.transcript):
+                ended = _status(proc)
         # The harness stops a top level that runs past `limits.load` itself, then runs the definitions
         # below where it stopped; the grader's own clock allows for that, and stops what ignores it.
-        if not _wait(proc, watcher, lambda t: t.loaded is not None, limits.load + REST_TIMEOUT + GRACE):
+        elif not _wait(proc, watcher, lambda t: t.loaded is not None, limits.load + REST_TIMEOUT + GRACE):
             if proc.poll() is None and not _ended_by_grader(watcher.transcript):
                 issues.append(RunIssue(IssueKind.LOAD_TIMEOUT, path.name,
                                        f"running the file's top level took longer than {limits.load:g} s; it was stopped"))
@@ -83,6 +93,10 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     text = stderr.text()
     stderr.close()
     probed = read_outcomes(transcript, probes, limits.output_chars)
+    if stuck:  # (whether or not a `begin` came at the last moment: the student's code had no time to run)
+        return RunOutcome(probes=probed, issues=(), stderr=text,
+                          not_run=f"the sandboxed Python did not reach the submission's code within {START_TIMEOUT:g} s "
+                                  "(a machine too busy to start it, or the grader's own failure)")
     if ended and not transcript.begun and not _ended_by_grader(transcript):  # (read to its end: a "begin" in the pipe counts)
         return RunOutcome(probes=probed, issues=(), stderr=text,
                           not_run=f"the sandboxed Python ended before the submission's code started ({ended}); {TOO_TIGHT}")
