@@ -51,7 +51,7 @@ from .watch import _children
 ZYGOTE = Path(__file__).with_name("zygote.py")
 READY_TIMEOUT = 120.0
 REPLY_TIMEOUT = 20.0
-_LAUNCH_WAIT = 5.0  # seconds `prestart` waits for bubblewrap to start before it goes on anyway
+_LAUNCH_WAIT = 1.0  # seconds `prestart` waits for bubblewrap to start (about 10 ms; longer only when queued)
 MAX_IDLE = 2
 SOCKET, LOCK = "zygote.sock", ".forks"  # in a zygote's exchange folder
 _ZYGOTE_DISK = 16 * 1024 * 1024  # the zygote's own /tmp and home: it writes nothing
