@@ -6,7 +6,6 @@ import argparse
 import atexit
 import contextlib
 import errno
-import importlib
 import math
 import os
 import signal
@@ -14,7 +13,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
@@ -401,7 +400,7 @@ def _grade_one(argv: list[str]) -> int:
             raise KeyboardInterrupt
     # (The reports' modules are imported here, not before: every millisecond before the grade starts
     # delays the sandbox's start-up, and a served grade has imported them while it waited.)
-    from .reporting import render_terminal, write_html, write_json
+    render_terminal, write_html, write_json = _reporters()
 
     if args.quiet:  # on the terminal first: a report that cannot be written then loses nothing
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
@@ -415,6 +414,12 @@ def _grade_one(argv: list[str]) -> int:
         print(f"grade: {_words()('cli.error')}: {_say(_grader_errors_line(result.grader_errors))}", file=sys.stderr)
         return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
+
+
+def _reporters() -> tuple[Callable[..., None], Callable[..., None], Callable[..., None]]:
+    from .reporting import render_terminal, write_html, write_json
+
+    return render_terminal, write_html, write_json
 
 
 @contextlib.contextmanager
@@ -467,7 +472,7 @@ def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult 
     from .service import client
 
     try:
-        served = client.grade(submission, limits, meanwhile=lambda: importlib.import_module(f"{__package__}.reporting"))
+        served = client.grade(submission, limits, meanwhile=_reporters)
     except client.ServiceFailed as failed:
         for text in failed.warnings:
             _print_warning(text)
