@@ -254,6 +254,26 @@ def test_a_changed_lab_gets_a_fresh_service_and_grade_stop_ends_it(env: dict[str
     assert not list(temporary.rglob("*.sock"))
 
 
+def test_grade_stop_from_another_pid_namespace_does_not_wait_for_what_it_cannot_see(
+        env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    """From another pid namespace (a container sharing /tmp, a sandboxed terminal) the service's pid
+    reads as 0: `grade stop` took that for a process to wait on, and with it every process whose
+    parent is 0, itself included, so it waited its whole STOP_WAIT (10 s) every time."""
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "--pid", "--fork", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no pid namespace can be made here")
+    first = grade(env, str(ROOT / "solutions/lab2/lab2.py"), "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    [service] = _services(temporary)
+    started = time.monotonic()
+    stop = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", str(GRADE), "stop"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - started
+    assert stop.returncode == 0 and stop.stdout.strip() == "stopped 1 warm grader(s)", stop
+    assert took < 5, f"grade stop took {took:.1f} s"  # (0.1 s; the wait it must not make is 10 s)
+    assert _gone({service}, 30)
+
+
 def test_a_socket_folder_others_can_open_is_not_used(env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
     shared = temporary / f"grader-{os.getuid()}"
     shared.mkdir()

@@ -157,6 +157,35 @@ assert "bwrap" in children, children
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_a_warm_sandbox_that_failed_to_start_does_not_fail_every_later_run() -> None:
+    """A start that fails with an OSError (a fork refused with EAGAIN, no folder for it) went back
+    among the pending starts, so every later `acquire` in the process raised it again: a batch
+    worker then gave every later entry a grader error. Now it is a failed start like any other:
+    the next `acquire` starts a zygote afresh."""
+    script = """
+import errno
+from grader.runner import warm
+assert warm.enabled()
+real = warm.Zygote
+tries = []
+class FailsOnce(real):
+    def __init__(self, *args, **kwargs):
+        tries.append(1)
+        if len(tries) == 1:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        super().__init__(*args, **kwargs)
+warm.Zygote = FailsOnce
+warm.prestart()
+zygote = warm.acquire()
+assert zygote.alive() and len(tries) == 2, tries
+warm.release(zygote, healthy=True)
+assert not warm._pending and warm.acquire() is zygote
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr[-3000:]
+
+
 def test_a_process_that_leaves_while_its_warm_sandbox_starts_kills_it_instead_of_waiting(tmp_path: Path) -> None:
     """A Ctrl-C, a stopped service or a batch's stop can end a process while its zygote still imports torch
     (over 30 s under load): the process leaves at once, and the zygote and its folder go with it. Here the

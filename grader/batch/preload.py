@@ -15,6 +15,7 @@ import signal
 
 def _warm() -> None:
     from .. import checks, pipeline  # noqa: F401  (torch, pytest, nbclient and the runner)
+    from . import execute  # noqa: F401  (the batch's own modules and the reporters: grader.batch imports none)
 
     pipeline.first_torch_use()  # one thread: a forked worker must not inherit a thread pool
     gc.collect()

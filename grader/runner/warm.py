@@ -430,6 +430,8 @@ _starting_lock = threading.Lock()
 def _new_zygote(kernels: bool = False, launched: threading.Event | None = None) -> Zygote:
     try:
         zygote = Zygote(kernels)
+    except OSError as exc:  # no folder, no socket, no process (EAGAIN): a failed start like any other
+        raise ZygoteError(f"the warm worker could not start ({exc})") from exc
     finally:
         if launched is not None:
             launched.set()
@@ -519,14 +521,14 @@ def acquire() -> Zygote:
 
 def _take(started: concurrent.futures.Future[Zygote]) -> Zygote:
     """Wait for a zygote being started. If the wait is cut short (the grading is stopped), the
-    zygote goes back among the pending ones, where `shutdown` closes it and removes its folder."""
+    zygote goes back among the pending ones, where `shutdown` closes it and removes its folder.
+    A start that failed is not put back: every later `acquire` would take the same failure."""
     try:
         return started.result()
-    except ZygoteError:
-        raise
     except BaseException:
-        with _pool_lock:
-            _pending.append(started)
+        if not started.done():
+            with _pool_lock:
+                _pending.append(started)
         raise
 
 
