@@ -9,8 +9,11 @@ followed through imports (`from torch.autograd import grad as g` makes `g(...)` 
 `torch.autograd.grad` call), assignments and default arguments (`ag = torch.autograd`,
 `_g=torch.autograd.grad`) and top-level rebindings (`gradient = by_autograd`); a forbidden name
 passed on without a call (`map(torch.autograd.grad, ...)`) counts too. Code too deeply nested to
-parse fails the rule (it cannot be read). Code that builds a call out of strings
-(`getattr(x, "back" + "ward")`) is not seen: the known limit.
+parse fails the rule (it cannot be read). A name looked up from a string is read where the string
+is written out (`getattr(cost, "backward")` is a `.backward` call, `__import__("torch.autograd")`
+and `importlib.import_module(...)` name that module); where it is computed
+(`getattr(x, "back" + "ward")`), or code is run from text (`eval`, `exec`, `compile`), the rule
+cannot be read and fails with that line (`computed_names`).
 """
 
 from __future__ import annotations
@@ -187,10 +190,13 @@ def reached(units: tuple[Unit, ...], function: str) -> set[str]:
     return _walk(units, function)[1] - {function}
 
 
-def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, str, str, bool]], set[str]]:
-    """`_calls`, and the submission's functions and classes it went through (`function` included)."""
+def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, str, str, bool]], set[str],
+                                                          list[tuple[str, str, str]]]:
+    """`_calls`, the submission's functions and classes it went through (`function` included), and
+    the computed look-ups (the call's text, in which function, where)."""
     program = _program(units)
     found: list[tuple[str, str, str, str, bool]] = []
+    computed: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     pending = [function]
     while pending:
@@ -213,7 +219,58 @@ def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, 
                         pending.append(written)  # a function or class of the submission, called or passed on
                 else:  # `h.run`: the submission's classes with a method of that name
                     pending.extend(sorted(program.methods.get(written.rsplit(".", 1)[1], ())))
-    return found, seen
+            for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+                called = _dotted(call.func)
+                looked_up = _by_name(call, program.resolve(called, local)) if called else None
+                if looked_up is None:
+                    continue
+                line = f"line {call.lineno}"
+                where = f"{unit.where}, {line}" if unit.where else line
+                text, is_computed = looked_up
+                if is_computed:
+                    computed.append((_shown(call), name, where))
+                else:
+                    found.append((text, program.resolve(text, local), name, where, True))
+    return found, seen, computed
+
+
+def _shown(node: ast.AST, limit: int = 80) -> str:
+    text = " ".join(ast.unparse(node).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# Builtins and functions that look a name up from a string: which argument holds the name, and how a
+# name written out there reads as code (`None`: the text is code, never read as a name).
+_BY_NAME: dict[str, tuple[int, str] | None] = {
+    "getattr": (1, "attribute"), "operator.attrgetter": (0, "attribute"), "operator.methodcaller": (0, "attribute"),
+    "__import__": (0, "module"), "importlib.import_module": (0, "module"),
+    "eval": None, "exec": None, "compile": None,
+}
+
+
+def _by_name(call: ast.Call, resolved: str) -> tuple[str, bool] | None:
+    """For a call that looks a name up from a string: (the name as code, e.g. `(...).backward` or
+    `torch.autograd`; whether it is computed rather than written out). None for any other call."""
+    if resolved not in _BY_NAME:
+        return None
+    how = _BY_NAME[resolved]
+    if how is None:
+        return "", True
+    index, kind = how
+    argument = call.args[index] if len(call.args) > index else None
+    if not isinstance(argument, ast.Constant) or not isinstance(argument.value, str):
+        return "", True
+    name = argument.value
+    if kind == "module":
+        return name, False
+    owner = _dotted(call.args[0]) if resolved == "getattr" else ""
+    return (f"{owner or '(...)'}.{name}" if "." not in name else f"(...).{name}"), False
+
+
+def computed_names(units: tuple[Unit, ...], function: str) -> list[Breach]:
+    """Where `function` (or a function it calls) looks a name up from a computed string, or runs
+    code from text: a rule cannot say what such a line calls."""
+    return [Breach(written, name, where) for written, name, where in _walk(units, function)[2]]
 
 
 def _matches(written: str, resolved: str, name: str) -> bool:

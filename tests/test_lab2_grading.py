@@ -66,6 +66,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # The right numbers from autograd, where the exercise derives them by hand: read from the source.
     "gradient_by_autograd": ({"gradient.by_hand"}, "gradient", "calls cost.backward() at line"),
     "gradient_by_autograd_in_a_helper": ({"gradient.by_hand"}, "gradient", "calls derive() through _slopes"),
+    # The same through getattr: a name written out reads as the call; one built at run time cannot be read.
+    "gradient_by_autograd_through_getattr": ({"gradient.by_hand"}, "gradient", "calls cost.backward() at line"),
+    "gradient_by_autograd_named_at_run_time": ({"gradient.by_hand"}, "gradient",
+                                               "looks a name up from text built at run time"),
 }
 
 

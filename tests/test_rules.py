@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from grader.labs.checking import BY_HAND
-from grader.rules import forbidden_calls
+from grader.rules import computed_names, forbidden_calls
 from grader.sources import Unit, submission_units
 
 
@@ -249,3 +249,44 @@ else:
     assert calls(text, "gradient") == [("c.backward", "gradient", "line 13")]
     later = "def gradient(x, y, W, b):\n    return 2 * (x * W + b - y).mean(), 2 * ((x * W + b - y) * x).mean()\n"
     assert forbidden_calls((Unit("cell 1", text), Unit("cell 2", later)), "gradient", BY_HAND) == []
+
+
+@pytest.mark.parametrize("text, first", [
+    ('def gradient(x, y, W, b):\n    getattr(cost(x, y, W, b), "backward")()\n    return W.grad, b.grad\n',
+     "(...).backward"),
+    ('def gradient(x, y, W, b):\n    return getattr(torch, "autograd").grad(cost(x, y, W, b), [W, b])\n', "torch.autograd"),
+    ('def gradient(x, y, W, b):\n    return __import__("torch.autograd").autograd.grad(cost(x, y, W, b), [W, b])\n',
+     "torch.autograd"),
+    ('import importlib\n\ndef gradient(x, y, W, b):\n'
+     '    return importlib.import_module("torch.autograd").grad(cost(x, y, W, b), [W, b])\n', "torch.autograd"),
+    ('from operator import methodcaller\n\ndef gradient(x, y, W, b):\n'
+     '    methodcaller("backward")(cost(x, y, W, b))\n    return W.grad, b.grad\n', "(...).backward"),
+])
+def test_a_name_looked_up_from_a_string_written_out_is_read(text: str, first: str) -> None:
+    head = "import torch\n\ndef cost(x, y, W, b):\n    return torch.mean((x * W + b - y) ** 2)\n\n"
+    found = calls(head + text, "gradient")
+    assert found and found[0][0] == first, found
+
+
+@pytest.mark.parametrize("text", [
+    'def gradient(x, y, W, b):\n    getattr(cost(x, y, W, b), "back" + "ward")()\n    return W.grad, b.grad\n',
+    'def gradient(x, y, W, b):\n    name = "backward"\n    getattr(cost(x, y, W, b), name)()\n    return W.grad, b.grad\n',
+    'def gradient(x, y, W, b):\n    eval("cost(x, y, W, b).backward()")\n    return W.grad, b.grad\n',
+    'def helper(c):\n    exec("c.back" + "ward()")\n\ndef gradient(x, y, W, b):\n    helper(cost(x, y, W, b))\n'
+    '    return W.grad, b.grad\n',
+])
+def test_a_name_or_code_built_at_run_time_cannot_be_read(text: str) -> None:
+    """What such a line calls cannot be read from the source: the rule says so (it used to pass)."""
+    head = "import torch\n\ndef cost(x, y, W, b):\n    return torch.mean((x * W + b - y) ** 2)\n\n"
+    units = (Unit("", head + text),)
+    assert calls(head + text, "gradient") == []
+    found = computed_names(units, "gradient")
+    assert found and found[0].function in ("gradient", "helper"), found
+
+
+@pytest.mark.parametrize("lab, functions", [("lab2", ("gradient",)), ("lab3", ("gradient", "descent_step"))])
+def test_the_solutions_build_no_name_at_run_time(lab: str, functions: tuple[str, ...]) -> None:
+    for kind in ("py", "ipynb"):
+        units = submission_units(ROOT / "solutions" / lab / f"{lab}.{kind}", kind)
+        for function in functions:
+            assert computed_names(units, function) == [], (lab, kind, function)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
-from ..rules import forbidden_calls, missing_calls, unreadable_units
+from ..rules import computed_names, forbidden_calls, missing_calls, unreadable_units
 from .manifest import Rule
 from .remembering import memo
 from ..values import decode, tensor_info
@@ -226,6 +226,14 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
                           + ("the exercise asks for it by hand" if by_hand else "the exercise does not allow it"),
                           expected=f"no {named} in {function} or the functions it calls",
                           obtained=f"{first.call}() in {first.function}, {first.where}", hint=hint)
+    computed = computed_names(observed.code, function) if rule.forbid else []
+    if computed:  # a name built at run time, or code run from text: what it calls cannot be read
+        first = computed[0]
+        raise CheckFailed(f"{first.function} looks a name up from text built at run time, or runs code from text, at "
+                          f"{first.where}, so the grader cannot check how {function} computes; write the call out",
+                          expected=f"calls written out in {function} and the functions it calls",
+                          obtained=f"a name or code built from text: {first.call}, in {first.function}, {first.where}",
+                          hint=hint)
     missing = missing_calls(observed.code, function, rule.require)
     if missing:
         raise CheckFailed(f"{function} never calls {missing[0]}, itself or through the functions it calls; the exercise asks for it",
