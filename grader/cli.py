@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import IntEnum
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
@@ -395,31 +395,34 @@ def _grade_one(argv: list[str]) -> int:
     _check_report_paths(submission.path, [("--json", args.json), ("--html", args.html)])
     limits = _limits(args, lab=submission.lab.name)
     with _ctrl_c_remembered() as interrupted:
-        result = _served(submission, limits, args.quiet) or grade_submission(submission, limits)
+        result = _served(submission, limits, args) or grade_submission(submission, limits)
         if interrupted:  # caught on the way (pytest ends its session; a kernel is taken for dead)
             raise KeyboardInterrupt
-    # (The reports' modules are imported here, not before: every millisecond before the grade starts
-    # delays the sandbox's start-up, and a served grade has imported them while it waited.)
-    render_terminal, write_html, write_json = _reporters()
+    # (Each report's module is imported here, and only if asked for: every millisecond before the grade
+    # starts delays the sandbox's start-up, and a served grade has imported them while it waited.)
+    from . import reporting
 
     if args.quiet:  # on the terminal first: a report that cannot be written then loses nothing
         print(f"{result.lab}: {result.score:g}/{result.max_score:g}")
     else:
-        render_terminal(result, lang=language(args.lang))
+        reporting.render_terminal(result, lang=language(args.lang))
     if args.json:
-        write_json(result, args.json)
+        reporting.write_json(result, args.json)
     if args.html:
-        write_html(result, args.html, language(args.lang))
+        reporting.write_html(result, args.html, language(args.lang))
     if result.grader_errors:  # the report is written; the exit status says it cannot be trusted
         print(f"grade: {_words()('cli.error')}: {_say(_grader_errors_line(result.grader_errors))}", file=sys.stderr)
         return ExitCode.GRADER_ERROR
     return ExitCode.FULL_MARKS if result.full_marks else ExitCode.POINTS_LOST
 
 
-def _reporters() -> tuple[Callable[..., None], Callable[..., None], Callable[..., None]]:
-    from .reporting import render_terminal, write_html, write_json
+def _import_reports(args: argparse.Namespace) -> None:
+    """Import the modules of the reports this grade writes (a served grade does it while it waits)."""
+    from . import reporting  # (the package alone: its modules come on first use)
 
-    return render_terminal, write_html, write_json
+    for wanted, name in ((not args.quiet, "render_terminal"), (args.json, "write_json"), (args.html, "write_html")):
+        if wanted:
+            getattr(reporting, name)
 
 
 @contextlib.contextmanager
@@ -467,12 +470,12 @@ def _check_report_paths(submission: Path, reports: list[tuple[str, str | None]])
         os.unlink(probe)
 
 
-def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult | None:
+def _served(submission: Submission, limits: Limits, args: argparse.Namespace) -> GradeResult | None:
     """The grade from the user's warm grader (grader/service), or None to grade in this process."""
     from .service import client
 
     try:
-        served = client.grade(submission, limits, meanwhile=_reporters)
+        served = client.grade(submission, limits, meanwhile=lambda: _import_reports(args))
     except client.ServiceFailed as failed:
         for text in failed.warnings:
             _print_warning(text)
@@ -483,7 +486,7 @@ def _served(submission: Submission, limits: Limits, quiet: bool) -> GradeResult 
         return None
     for text in served.warnings:
         _print_warning(text)
-    if served.started and not quiet:
+    if served.started and not args.quiet:
         print("grade: " + _say(f"a warm grader now runs in the background, so the next grade starts faster "
                                f"(it leaves after {served.idle_minutes:g} minutes unused; GRADER_SERVICE=0 turns it off)"),
               file=sys.stderr)
