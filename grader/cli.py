@@ -130,6 +130,9 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cell-timeout", type=_positive, metavar="S",
                    help=f"time limit for one notebook cell or a .py file's top level (default: the lab's [limits], "
                         f"else {Limits.cell:g} s)")
+    p.add_argument("--startup-timeout", type=_positive, default=Limits.startup, metavar="S",
+                   help="time the sandboxed Python or the notebook's kernel gets to start, before the student's code "
+                        f"runs; past it every check is a grader error, not the student's (default {Limits.startup:g} s)")
     p.add_argument("--memory", type=_count, default=Limits.memory_mib, metavar="MIB",
                    help=f"memory for the submission's whole process tree (default {Limits.memory_mib} MiB)")
     p.add_argument("--processes", type=_count, default=Limits.processes, metavar="N",
@@ -182,7 +185,7 @@ def _limits(args: argparse.Namespace, sandboxing: Sandboxing = Sandboxing.PREFER
         own = manifest.limits if manifest is not None else {}
     call = args.call_timeout or own.get("call", Limits.call)
     cell = args.cell_timeout or own.get("cell", Limits.cell)
-    return Limits(call=call, cell=cell, load=cell, memory_mib=args.memory,
+    return Limits(call=call, cell=cell, load=cell, startup=args.startup_timeout, memory_mib=args.memory,
                   processes=args.processes, disk_mib=args.disk, open_files=args.open_files, sandboxing=sandboxing)
 
 

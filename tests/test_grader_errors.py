@@ -218,9 +218,10 @@ def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(t
 
 def test_a_python_that_never_reaches_the_students_code_costs_the_student_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A sandboxed Python still short of the student's file at the grader's start-up limit (a machine
-    too busy for a cold start, or a grader bug; here a harness that never starts) is the grader's
-    failure: every check is a grader error, not a load timeout charged to the student's top level."""
+    """A sandboxed Python still short of the student's file at the start-up limit (`--startup-timeout`,
+    the same allowance a notebook's kernel gets; a machine too busy for a cold start, or a grader bug;
+    here a harness that never starts) is the grader's failure: every check is a grader error, not a
+    load timeout charged to the student's top level."""
     from grader.runner import jail, script
 
     stalled = tmp_path / "stalled_harness.py"
@@ -228,11 +229,10 @@ def test_a_python_that_never_reaches_the_students_code_costs_the_student_nothing
     monkeypatch.setenv("GRADER_WARM", "0")  # a cold run starts the harness itself (a warm zygote holds it already)
     monkeypatch.setattr(jail, "HARNESS", stalled)
     monkeypatch.setattr(script, "HARNESS", stalled)
-    monkeypatch.setattr(script, "START_TIMEOUT", 3.0)
     solution = tmp_path / "lab2.py"
     solution.write_bytes((ROOT / "solutions/lab2/lab2.py").read_bytes())
 
-    graded = run_grade(solution, *FAST, cwd=tmp_path, timeout=120)
+    graded = run_grade(solution, *FAST, "--startup-timeout", "3", cwd=tmp_path, timeout=40)
 
     checks = graded.report["checks"]
     assert checks and all(c["status"] == "grader_error" and c["score"] == 0 for c in checks), checks

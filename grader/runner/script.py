@@ -27,9 +27,6 @@ from .warm import WarmProcess
 from .watch import GRACE, Transcript, Watcher, runner_pid
 
 
-START_TIMEOUT = 60.0  # seconds the sandboxed Python gets to reach the student's file (a cold one imports torch first)
-
-
 def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
     limits = jail.limits
     submission = jail.inside(path) if not jail.sandboxed else _hand_in_submission(jail, path)
@@ -63,11 +60,11 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     watcher.start()
     issues: list[RunIssue] = []
     ended = ""  # how the process ended while the top level ran
-    stuck = False  # the sandboxed Python was still short of the student's code at START_TIMEOUT
+    stuck = False  # the sandboxed Python was still short of the student's code at limits.startup
     try:
         # The student's clock starts at the harness's `begin`, just before their file is read. A Python
         # that never gets there (a machine too busy for a cold start, a grader bug) is the grader's failure.
-        if not _wait(proc, watcher, lambda t: t.begun, START_TIMEOUT):
+        if not _wait(proc, watcher, lambda t: t.begun, limits.startup):
             stuck = proc.poll() is None and not _ended_by_grader(watcher.transcript)
             if not stuck and not _ended_by_grader(watcher.transcript):
                 ended = _status(proc)
@@ -95,7 +92,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
     probed = read_outcomes(transcript, probes, limits.output_chars)
     if stuck:  # (whether or not a `begin` came at the last moment: the student's code had no time to run)
         return RunOutcome(probes=probed, issues=(), stderr=text,
-                          not_run=f"the sandboxed Python did not reach the submission's code within {START_TIMEOUT:g} s "
+                          not_run=f"the sandboxed Python did not reach the submission's code within {limits.startup:g} s "
                                   "(a machine too busy to start it, or the grader's own failure)")
     if ended and not transcript.begun and not _ended_by_grader(transcript):  # (read to its end: a "begin" in the pipe counts)
         return RunOutcome(probes=probed, issues=(), stderr=text,
