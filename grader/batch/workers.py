@@ -38,6 +38,7 @@ from .. import stopping
 from ..config import Limits, Sandboxing
 from ..errors import GraderError
 from ..labs import load_lab
+from ..runner.watch import below, running
 from .entries import Entry, EntryProblem, gather
 from .records import StudentRecord, verdict_of
 
@@ -361,41 +362,11 @@ def _shut_down(workers: list[_Worker]) -> None:
 
 def _descendants(pid: int | None) -> set[tuple[int, int]]:
     """Every process below `pid`, with its start time (so that a reused pid is never killed)."""
-    if pid is None:
-        return set()
-    children: dict[int, list[int]] = {}
-    started: dict[int, int] = {}
-    with contextlib.suppress(OSError):
-        for name in os.listdir("/proc"):
-            if name.isdigit() and (stat := _stat(int(name))) is not None:
-                children.setdefault(stat[0], []).append(int(name))
-                started[int(name)] = stat[1]
-    found: set[tuple[int, int]] = set()
-    queue = [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            if child in started and (child, started[child]) not in found:
-                found.add((child, started[child]))
-                queue.append(child)
-    return found
-
-
-def _stat(pid: int) -> tuple[int, int] | None:
-    """(parent pid, start time) of a process, from /proc/PID/stat."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    fields = text[text.rfind(")") + 2:].split()  # after the command name, which may hold spaces
-    try:
-        return int(fields[1]), int(fields[19])
-    except (IndexError, ValueError):
-        return None
+    return set() if pid is None else below(pid)
 
 
 def _kill_tree(tree: set[tuple[int, int]]) -> None:
     for pid, start in sorted(tree):
-        stat = _stat(pid)
-        if stat is not None and stat[1] == start:
+        if running(pid, start):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)

@@ -65,36 +65,58 @@ class Transcript:
         return None
 
 
+@dataclass(frozen=True)
+class Proc:
+    """One process, as /proc/<pid>/stat shows it."""
+
+    pid: int
+    name: str  # the command name (15 characters at most, and the student's to choose)
+    state: str  # R, S, D, Z (zombie)...
+    parent: int
+    started: int  # clock ticks after boot: with the pid, names this process and no later one
+
+
+def proc(pid: int) -> Proc | None:
+    """The process `pid` now, or None where there is none (or no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return None
+    head, _, rest = text.rpartition(")")  # the command name may hold spaces and parentheses
+    fields = rest.split()
+    try:
+        return Proc(pid, head.partition("(")[2], fields[0], int(fields[1]), int(fields[19]))
+    except (IndexError, ValueError):
+        return None
+
+
+def _processes() -> list[Proc]:
+    if not os.path.isdir("/proc"):  # macOS: no process table to read; callers fall back
+        return []
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and (p := proc(int(entry.name))) is not None:
+            found.append(p)
+    return found
+
+
 def _children() -> dict[int, list[tuple[int, str]]]:
     """ppid -> [(pid, command name)], from /proc."""
     table: dict[int, list[tuple[int, str]]] = {}
-    if not os.path.isdir("/proc"):  # macOS: no process table to read; callers fall back
-        return table
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        head, _, rest = stat.rpartition(")")
-        fields = rest.split()
-        if len(fields) > 1:
-            table.setdefault(int(fields[1]), []).append((int(entry.name), head.partition("(")[2]))
+    for p in _processes():
+        table.setdefault(p.parent, []).append((p.pid, p.name))
     for kids in table.values():
         kids.sort()
     return table
 
 
-def running(pid: int) -> bool:
+def running(pid: int, started: int | None = None) -> bool:
     """The process exists and is not a zombie (one whose parent has not reaped it yet, or never will:
-    an orphan in a container whose first process reaps nothing)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rpartition(b")")[2].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return False
+    an orphan in a container whose first process reaps nothing); with `started`, it is also the
+    process that had this pid then, not a later one given the same pid."""
+    p = proc(pid)
+    return p is not None and p.state != "Z" and (started is None or p.started == started)
 
 
 def descendants(pid: int, table: dict[int, list[tuple[int, str]]] | None = None) -> list[int]:
@@ -104,6 +126,23 @@ def descendants(pid: int, table: dict[int, list[tuple[int, str]]] | None = None)
         for child, _ in table.get(stack.pop(), []):
             found.append(child)
             stack.append(child)
+    return found
+
+
+def below(pid: int) -> set[tuple[int, int]]:
+    """Every process below `pid`, each with its start time (so that a pid reused later is never taken
+    for one of them)."""
+    by_pid = {p.pid: p for p in _processes()}
+    table: dict[int, list[int]] = {}
+    for p in by_pid.values():
+        table.setdefault(p.parent, []).append(p.pid)
+    found: set[tuple[int, int]] = set()
+    stack = [pid]
+    while stack:
+        for child in table.get(stack.pop(), []):
+            if (child, by_pid[child].started) not in found:
+                found.add((child, by_pid[child].started))
+                stack.append(child)
     return found
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 from ..config import Limits, Sandboxing
 from ..errors import GraderError
 from ..results import GradeResult
-from ..runner.watch import descendants, running
+from ..runner.watch import below, proc, running
 from ..submission import Submission
 from . import address, fingerprint, folder, idle_seconds, peer, receive, send, wanted
 
@@ -162,7 +162,7 @@ def stop_all() -> int:
     """Ask every warm grader of this user (in this socket folder) to leave; how many did. Each has left
     when this returns, with its warm sandbox, or had STOP_WAIT seconds to."""
     where = folder()
-    leaving: list[int] = []
+    leaving: set[tuple[int, int]] = set()  # (pid, start time): a pid reused meanwhile is not waited for
     stopped = 0
     for path in sorted(where.glob("*.sock")) if where else []:
         conn = _connect(path)
@@ -172,12 +172,13 @@ def stop_all() -> int:
             conn.settimeout(10)  # a service busy grading answers after that grade: do not wait for it
             with contextlib.suppress(OSError, ValueError):
                 pid, _ = peer(conn)  # (0 from another pid namespace: nothing of it to watch from here)
-                processes = [pid, *descendants(pid)] if pid > 0 else []  # its warm sandbox ends a moment after it
+                me = proc(pid) if pid > 0 else None
+                processes = {(pid, me.started), *below(pid)} if me else set()  # its sandbox ends a moment after it
                 send(conn, {"stop": True})
                 if receive(conn).get("stopped"):
                     stopped += 1
-                    leaving += processes
+                    leaving |= processes
     limit = time.monotonic() + STOP_WAIT
-    while any(running(pid) for pid in leaving) and time.monotonic() < limit:
+    while any(running(pid, started) for pid, started in leaving) and time.monotonic() < limit:
         time.sleep(0.01)
     return stopped
