@@ -178,7 +178,7 @@ def _program(units: tuple[Unit, ...]) -> Program:
     return Program(units)
 
 
-def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, str, bool]]:
+def _calls(units: tuple[Unit, ...], function: str) -> tuple[tuple[str, str, str, str, bool], ...]:
     """(as written, resolved, in which function, where, whether called) for every name `function`
     uses, itself or through the submission's functions and classes it names."""
     return _walk(units, function)[0]
@@ -187,13 +187,15 @@ def _calls(units: tuple[Unit, ...], function: str) -> list[tuple[str, str, str, 
 def reached(units: tuple[Unit, ...], function: str) -> set[str]:
     """The submission's functions and classes `function` calls or names, itself or through the ones
     it names (not `function` itself)."""
-    return _walk(units, function)[1] - {function}
+    return set(_walk(units, function)[1] - {function})
 
 
-def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, str, str, bool]], set[str],
-                                                          list[tuple[str, str, str]]]:
+@lru_cache(maxsize=16)
+def _walk(units: tuple[Unit, ...], function: str) -> tuple[tuple[tuple[str, str, str, str, bool], ...], frozenset[str],
+                                                          tuple[tuple[str, str, str], ...]]:
     """`_calls`, the submission's functions and classes it went through (`function` included), and
-    the computed look-ups (the call's text, in which function, where)."""
+    the computed look-ups (the call's text, in which function, where). Walked once per function for
+    all of a rule's parts (forbidden, computed, required)."""
     program = _program(units)
     found: list[tuple[str, str, str, str, bool]] = []
     computed: list[tuple[str, str, str]] = []
@@ -231,7 +233,7 @@ def _walk(units: tuple[Unit, ...], function: str) -> tuple[list[tuple[str, str, 
                     computed.append((_shown(call), name, where))
                 else:
                     found.append((text, program.resolve(text, local), name, where, True))
-    return found, seen, computed
+    return tuple(found), frozenset(seen), tuple(computed)
 
 
 def _shown(node: ast.AST, limit: int = 80) -> str:
