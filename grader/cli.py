@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator
 from enum import IntEnum
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 from pathlib import Path
 
 from .config import Limits, Sandboxing
@@ -357,12 +357,50 @@ def main(argv: list[str] | None = None) -> int:
     return ExitCode.GRADER_ERROR
 
 
+class _Reader:
+    """Standard output, which its reader may close early (`grade lab2.py --json r.json | head -1`):
+    what it no longer takes is dropped, and the command goes on, writes its reports and exits with
+    its own status. (Python would raise BrokenPipeError from the first print after it, in the middle
+    of the work.)"""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered goes nowhere, quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run() -> None:
     """The `grade` command: `main`, then an exit that a late Ctrl-C cannot turn into a traceback.
 
     The score is printed and the reports written by then; what is left (closing the warm
     sandboxes, Python's own teardown) is short and ends by itself, so SIGINT is ignored for it.
     (`main` stays free of this: tests call it in their own process.)"""
+    if sys.stdout is not None:
+        sys.stdout = cast(TextIO, _Reader(sys.stdout))
     code = main()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -315,3 +315,24 @@ def test_grades_exit_waits_for_a_thread_python_would_wait_for(tmp_path: Path) ->
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert done.exists()
+
+
+def test_a_reader_that_closes_the_output_early_costs_no_report_and_no_status(tmp_path: Path) -> None:
+    """`grade lab2.py --json r.json --html r.html | head -1`, and `grade labs | head -1`: once the
+    reader is gone, what is left of the terminal output is dropped; the reports are still written,
+    the exit status is still the grade's, and no 'internal error' (BrokenPipeError) is printed."""
+    import subprocess
+
+    from conftest import GRADE
+
+    solution = tmp_path / "lab2.py"
+    solution.write_bytes((SOLUTION / "lab2.py").read_bytes())
+    for argv in ([str(solution), "--json", "r.json", "--html", "r.html", "--cell-timeout", "30"], ["labs"]):
+        proc = subprocess.Popen([str(GRADE), *argv], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader has gone before the first line
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=300) == 0, (argv, stderr)
+        assert "error" not in stderr and "Traceback" not in stderr, stderr
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["score"] == 25
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
