@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from .errors import AmbiguousSubmission, GraderError, SubmissionNotFound, UnreadableSubmission
 from .labs import Lab, known_labs, load_lab
 from .labs.stubs import RERECORD, code_hash, released
-from .sources import notebook_text
+from .sources import notebook_text, parse_code, submission_units
 
 KINDS = {".py": "py", ".ipynb": "ipynb"}
 
@@ -63,8 +64,49 @@ def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
         other = nb.name if changed[0] == py else py.name
         return _submission(changed[0], lab, f"{changed[0].name} differs from the released stub; {other} does not")
     if len(changed) == 2:
-        return _submission(nb, lab, f"both {py.name} and {nb.name} differ from the released stubs; the notebook was graded")
+        return _pick_the_written(py, nb, lab)
     return _submission(nb, lab, f"neither {py.name} nor {nb.name} differs from the released stubs; the notebook was graded")
+
+
+def _pick_the_written(py: Path, nb: Path, lab: Lab) -> Submission:
+    """Both files differ from the stubs: the one with more of the lab's functions written (a student who
+    finished lab2.py and only tried a cell in lab2.ipynb); the notebook when that does not tell."""
+    written = {path: _written(path, lab) for path in (py, nb)}
+    fewer, more = sorted((py, nb), key=lambda path: (written[path] or 0, path == nb))
+    if written[fewer] is None or written[more] is None or written[fewer] == written[more]:
+        return _submission(nb, lab, f"both {py.name} and {nb.name} differ from the released stubs; the notebook was graded")
+    return _submission(more, lab, f"both {py.name} and {nb.name} differ from the released stubs; {more.name} was graded: "
+                                  f"{written[more]} of the lab's {len(lab.functions)} functions are written in it, "
+                                  f"against {written[fewer]} in {fewer.name}")
+
+
+def _written(path: Path, lab: Lab) -> int | None:
+    """How many of the lab's graded functions `path` defines with a body of its own, not a stub's (one
+    that raises NotImplementedError, or holds only `pass` or `...`); None when its code cannot be read."""
+    try:
+        units = submission_units(path, KINDS[path.suffix])
+    except (OSError, ValueError, AttributeError, UnicodeDecodeError):
+        return None
+    done: dict[str, bool] = {}
+    for unit in units:
+        tree = parse_code(unit.text)
+        if tree is None:
+            continue
+        for node in tree.body:  # (a later cell's definition replaces an earlier one, as when it runs)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in lab.functions:
+                done[node.name] = not _is_stub(node)
+    return sum(done.values())
+
+
+def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+    if isinstance(node, ast.ClassDef):
+        methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return bool(methods) and all(_is_stub(m) for m in methods)
+    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    if not body or all(isinstance(n, ast.Pass) for n in body):  # (a docstring, `...`, `pass`)
+        return True
+    raised = [n.exc.func if isinstance(n.exc, ast.Call) else n.exc for n in body if isinstance(n, ast.Raise)]
+    return any(isinstance(e, ast.Name) and e.id == "NotImplementedError" for e in raised)
 
 
 def _differs_from_stub(path: Path, lab: Lab) -> bool:

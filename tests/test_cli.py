@@ -49,6 +49,41 @@ def test_folder_grades_the_file_the_student_changed(tmp_path: Path, py_from: Pat
     assert submission.lab.name == "lab2"
 
 
+def test_when_both_files_differ_the_one_with_its_functions_written_is_graded(tmp_path: Path) -> None:
+    """A student who finished lab2.py and tried one cell in the notebook (or a comment in the .py
+    after finishing the notebook) is graded on the finished file, and told why, in English and
+    Korean; where both have as many functions written, the notebook still is."""
+    from grader.i18n import translate_detail
+
+    folder = lab_folder(tmp_path, SOLUTION, STUB)
+    nb = nbformat.read(str(folder / "lab2.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('hello')"))
+    nbformat.write(nb, str(folder / "lab2.ipynb"))
+    picked = resolve(folder)
+    assert picked.path.name == "lab2.py"
+    assert picked.selection == ("both lab2.py and lab2.ipynb differ from the released stubs; lab2.py was graded: "
+                                "6 of the lab's 6 functions are written in it, against 0 in lab2.ipynb")
+    assert translate_detail("ko", picked.selection) == (
+        "lab2.py와 lab2.ipynb 모두 배포된 실습 파일과 다르므로, 실습 함수 6개 중 6개를 작성한 lab2.py을(를) "
+        "채점했습니다 (lab2.ipynb에는 0개)")
+
+    # Half the notebook written, a comment added to the stub .py: the notebook.
+    (folder / "lab2.py").write_text((STUB / "lab2.py").read_text(encoding="utf-8") + "# started\n", encoding="utf-8")
+    solved = nbformat.read(str(SOLUTION / "lab2.ipynb"), as_version=4)
+    stub = nbformat.read(str(STUB / "lab2.ipynb"), as_version=4)
+    half = [c for c in stub.cells if "def train" not in c.source and "class " not in c.source]
+    half += [c for c in solved.cells if "def train" in c.source or "class " in c.source]
+    nbformat.write(nbformat.v4.new_notebook(cells=half), str(folder / "lab2.ipynb"))
+    picked = resolve(folder)
+    assert picked.path.name == "lab2.ipynb"
+    assert "lab2.ipynb was graded: 3 of the lab's 6 functions are written in it, against 0 in lab2.py" in picked.selection
+
+    # Both finished: the notebook, as before.
+    shutil.copy(SOLUTION / "lab2.py", folder / "lab2.py")
+    shutil.copy(SOLUTION / "lab2.ipynb", folder / "lab2.ipynb")
+    assert resolve(folder).selection == "both lab2.py and lab2.ipynb differ from the released stubs; the notebook was graded"
+
+
 def test_saved_outputs_and_metadata_do_not_count_as_a_change(tmp_path: Path) -> None:
     folder = lab_folder(tmp_path, SOLUTION, None)
     nb = nbformat.read(str(STUB / "lab2.ipynb"), as_version=4)
