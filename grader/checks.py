@@ -96,6 +96,10 @@ RAISE_HINTS = {
         "looks like backward() on a cost autograd did not record: create the parameters with requires_grad=True, "
         "and keep every step from them to the cost in torch (no .item(), .detach(), torch.tensor(...) or numpy), "
         "in your other functions too",
+    "object has no attribute 'backward'":
+        "looks like backward() called on a Python number: a cost turned into a float on the way (.item(), float(...)), "
+        "in your other functions too, cannot be differentiated; keep the cost a tensor, and take .item() only of "
+        "the value you return",
     "'Tensor' object is not callable":
         "looks like a function's name reused for a tensor: a line below its def (the lesson's "
         "`hypothesis = x_train * W + b` or `cost = ...`) rebinds the name, so calling it calls the tensor; "
@@ -207,6 +211,7 @@ class _Collector:
         self._suite = os.path.realpath(suite) + os.sep
         self._reference_answers: Observations | None = None
         self.results: list[CheckResult] = []
+        self._started_elsewhere: set[str] = set()  # functions whose errors were traced to a function they use
         self.problems: list[str] = []
 
     @pytest.fixture
@@ -269,7 +274,11 @@ class _Collector:
             return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
                            obtained=exc.obtained, hint=exc.hint)
         if isinstance(exc, StudentError):
-            return replace(passed, status=Status.ERROR, score=0.0, message=exc.message, traceback=exc.traceback,
+            message = exc.message
+            if exc.traceback and (earlier := self._failed_earlier(passed.function)):
+                message += f"; an earlier check failed on {', '.join(earlier)}, which {passed.function} uses: the error may start there"
+                self._started_elsewhere.add(passed.function)
+            return replace(passed, status=Status.ERROR, score=0.0, message=message, traceback=exc.traceback,
                            hint=exc.hint)
         if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
             return grader_error(passed, f"the hidden suite skipped this check ({exc})")
@@ -303,6 +312,19 @@ class _Collector:
                     return replace(passed, message=f"passed, carried forward: right for this submission's own {function}; "
                                                    "its mistake costs points only in that function's checks")
         return None
+
+    def _failed_earlier(self, function: str) -> list[str]:
+        """The submission's functions that `function` uses (read from the source), in the order they were
+        checked, that failed a check of their own before it, or raised there for no such reason: an
+        error in `function` may start there (mse_cost returning a float makes train_step's backward()
+        raise)."""
+        used = reached(self.observations.code, function)
+        found: list[str] = []
+        for r in self.results:
+            if r.function in used and r.function not in found and r.function not in self._started_elsewhere \
+                    and r.status in (Status.FAILED, Status.ERROR):
+                found.append(r.function)
+        return found
 
     def _passes_on_reference(self, item: pytest.Item) -> bool:
         """Run the check again on the reference solution's answers: a check that fails on them is broken."""

@@ -63,6 +63,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
                                  "not built on self.linear = nn.Linear(1, 1)"),
     # A cost cut off from autograd, with the harness patched to say it has a grad_fn: no gradient comes back.
     "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
+    # The right number as a Python float: train_step's backward() raises, and says where that starts.
+    "cost_as_a_float": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
     # The right numbers from autograd, where the exercise derives them by hand: read from the source.
     "gradient_by_autograd": ({"gradient.by_hand"}, "gradient", "calls cost.backward() at line"),
     "gradient_by_autograd_in_a_helper": ({"gradient.by_hand"}, "gradient", "calls derive() through _slopes"),
@@ -267,6 +269,26 @@ def test_a_prediction_cut_off_from_autograd_is_named_where_it_breaks(tmp_path: P
     assert "cut off from autograd" in cut["hint"]
     for function in ("train_step", "train"):
         assert all("backward() on a cost autograd did not record" in c["hint"] for c in graded.checks_of(function))
+
+
+def test_an_error_that_starts_in_a_function_already_failed_says_so(tmp_path: Path) -> None:
+    """mse_cost returning `.item()`: train_step's `cost.backward()` raises AttributeError. train_step and
+    train (which reaches mse_cost through train_step) name mse_cost, whose own check failed first, not
+    train_step, whose errors start there; the hint says what a float cost does; in Korean too."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/cost_as_a_float.py", "py", tmp_path), *FAST,
+                       cwd=tmp_path)
+    assert_loses_exactly(graded, {"mse_cost.autograd", "train_step", "train"})
+    for function in ("train_step", "train"):
+        for check in graded.checks_of(function):
+            assert check["status"] == "error", check
+            assert check["message"].endswith(f"; an earlier check failed on mse_cost, which {function} uses: the error "
+                                             "may start there"), check
+            assert check["hint"].startswith("looks like backward() called on a Python number"), check
+    assert_reads_in_korean(graded.report)
+    from grader.i18n import translate_detail
+
+    korean = translate_detail("ko", graded.checks_of("train_step")[0]["message"])
+    assert korean is not None and "train_step이(가) 사용하는 mse_cost이(가) 앞선 검사에서 이미 실패했습니다" in korean
 
 
 def test_a_function_name_the_lessons_loop_reuses_is_named(tmp_path: Path) -> None:
