@@ -36,7 +36,7 @@ class ExitCode(IntEnum):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        _fail(f"{message} (see grade --help)")
+        _fail(f"{message} (see {self.prog} --help)")
 
 
 def _say(message: str) -> str:
@@ -133,8 +133,9 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--startup-timeout", type=_positive, default=Limits.startup, metavar="S",
                    help="time the sandboxed Python or the notebook's kernel gets to start, before the student's code "
                         f"runs; past it every check is a grader error, not the student's (default {Limits.startup:g} s)")
-    p.add_argument("--memory", type=_count, default=Limits.memory_mib, metavar="MIB",
-                   help=f"memory for the submission's whole process tree (default {Limits.memory_mib} MiB)")
+    p.add_argument("--memory", type=_memory, default=Limits.memory_mib, metavar="MIB",
+                   help=f"memory for the submission's whole process tree, in MiB, at least {MIN_MEMORY_MIB} "
+                        f"(default {Limits.memory_mib} MiB)")
     p.add_argument("--processes", type=_count, default=Limits.processes, metavar="N",
                    help=f"processes and threads the submission may have at once (default {Limits.processes})")
     p.add_argument("--disk", type=_count, default=Limits.disk_mib, metavar="MIB",
@@ -153,6 +154,20 @@ def _count(text: str) -> int:
         value = 0
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+# A Python that imports torch takes about 190 MiB before the student's first line (measured: lab 2's
+# solution started cold scores 0 with 128 MiB, 25 with 192). Below that, every student of a batch
+# would be charged with the limit's mistake; `--memory 2` (meant as GiB) is the slip this stops.
+MIN_MEMORY_MIB = 256
+
+
+def _memory(text: str) -> int:
+    value = _count(text)
+    if value < MIN_MEMORY_MIB:
+        raise argparse.ArgumentTypeError(f"{value} MiB is too little for Python and torch to start (about 190 MiB); "
+                                         f"give at least {MIN_MEMORY_MIB} (the value is in MiB)")
     return value
 
 
@@ -214,7 +229,7 @@ def _run_batch(argv: list[str]) -> int:
     not_ok = [r for r in records if r.verdict != "ok"]
     mean = sum(r.score for r in records) / len(records) if records else 0.0
     verdicts = [_words().verdict(v) for v in sorted({r.verdict for r in not_ok})]
-    print(_say(f"graded {len(records)} submissions to {args.out}: mean score {mean:.2f}"
+    print(_say(f"graded {len(records)} submission{'' if len(records) == 1 else 's'} to {args.out}: mean score {mean:.2f}"
                + (f", {len(not_ok)} not ok ({', '.join(verdicts)})" if not_ok else "")))
     errors = [r.folder for r in records if r.verdict == "grader error"]  # folder names: no control characters
     if errors:
@@ -236,6 +251,7 @@ def _run_merge(argv: list[str]) -> int:
 def _run_labs(argv: list[str]) -> int:
     p = _Parser(prog="grade labs", description="List the labs with their functions and points.")
     _add_labs(p)
+    _add_lang(p)
     _use_labs(p.parse_args(argv))
     from .labs import known_labs, load_lab
 
@@ -245,30 +261,35 @@ def _run_labs(argv: list[str]) -> int:
 
     for name in known_labs():  # (the check lists come from the user's cache when the lab is unchanged)
         lab, checks = load_lab(name), LabChecks(name, grading_fingerprint(name)).get()
-        print(f"{name}  {lab.title}  ({sum(c.max_score for c in checks):g} points)")
+        print(f"{name}  {_words().title(lab.title)}  " + _say(f"({sum(c.max_score for c in checks):g} points)"))
         for function in lab.functions:
             own = [c for c in checks if c.function == function]
-            print(f"  {function:<34} {sum(c.max_score for c in own):>4g} points  ({len(own)} checks)")
+            points = f"{sum(c.max_score for c in own):g}"
+            print(f"  {function:<34} {points:>4}"[:-len(points)] + _say(f"{points} points  ({len(own)} checks)"))
     return 0
 
 
 def _run_doctor(argv: list[str]) -> int:
-    _Parser(prog="grade doctor", description="Tell whether the sandbox and the limits work on this machine.").parse_args(argv)
+    p = _Parser(prog="grade doctor", description="Tell whether the sandbox and the limits work on this machine.")
+    _add_lang(p)
+    p.parse_args(argv)
     from .runner.doctor import diagnose
 
     lines = diagnose()
     for what, fine, detail in lines:
         print(f"{'ok  ' if fine else 'NO  '} {what:<17} {detail}")
     sandboxed = all(fine for what, fine, _ in lines if what in ("bubblewrap", "sandboxed python"))
-    print("grading is sandboxed here" if sandboxed else
-          "grading is NOT sandboxed here: `grade` warns and runs student code as a plain process; "
-          "`grade batch` refuses unless given --unsandboxed")
+    print(_say("grading is sandboxed here" if sandboxed else
+               "grading is NOT sandboxed here: `grade` warns and runs student code as a plain process; "
+               "`grade batch` refuses unless given --unsandboxed"))
     return 0 if sandboxed else 1
 
 
 def _run_stop(argv: list[str]) -> int:
-    _Parser(prog="grade stop", description="Stop the warm graders that `grade` left running in the background "
-                                           "(each also leaves by itself when unused; GRADER_SERVICE=0 starts none).").parse_args(argv)
+    p = _Parser(prog="grade stop", description="Stop the warm graders that `grade` left running in the background "
+                                               "(each also leaves by itself when unused; GRADER_SERVICE=0 starts none).")
+    _add_lang(p)
+    p.parse_args(argv)
     from .service.client import stop_all
 
     print(_say(f"stopped {stop_all()} warm grader(s)"))
@@ -281,6 +302,7 @@ def _run_release(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
     p.add_argument("--lab", action="append", default=[], metavar="NAME", help="a lab to release (repeat; default: all)")
     _add_labs(p)
+    _add_lang(p)
     args = p.parse_args(argv)
     _use_labs(args)
     from . import edition
@@ -302,6 +324,7 @@ def _run_check_lab(argv: list[str]) -> int:
     p.add_argument("lab", metavar="NAME|PATH", help="a lab's name, or the folder of a lab (the one holding lab.toml)")
     _add_limits(p)
     _add_labs(p)
+    _add_lang(p)
     args = p.parse_args(argv)
     _use_labs(args)
     from .labcheck import check_lab, resolve_lab

@@ -84,7 +84,7 @@ def lab_texts(lang: str) -> dict[str, dict[str, str]]:
 TEXT = frozenset({"what", "where", "data", "detail", "desc", "want", "problem", "label", "when", "status", "value"})
 #: Placeholders kept word for word: Python's own messages, names and reprs from the student's code.
 VERBATIM = frozenset({"error", "reason", "probe", "linear_type", "params", "head", "path", "known", "names",
-                       "verdicts", "file", "other", "py", "notebook"})
+                       "verdicts", "file", "other", "py", "notebook", "command"})
 # Any other placeholder holds code ("mse_cost", "0.05", "(3, 1)") and is kept as it is.
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}|'[^']*'|\"[^\"]*[\"]")

@@ -371,3 +371,40 @@ def test_a_reader_that_closes_the_output_early_costs_no_report_and_no_status(tmp
         assert "error" not in stderr and "Traceback" not in stderr, stderr
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["score"] == 25
     assert (tmp_path / "r.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+
+
+def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from grader.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_memory_limit_too_small_for_python_and_torch_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--memory 2` (meant as GiB) used to charge every student with the slip: the solution scored 0/25
+    (a cold start needs about 190 MiB; a warm one scored 25 at 64 MiB, so the score even depended on
+    which start it got). Refused in one line, before anything runs, in English and Korean."""
+    solution = str(SOLUTION / "lab2.py")
+    for argv in ([solution, "--memory", "2"], ["batch", "class", "--lab", "lab2", "--out", "out", "--memory", "255"]):
+        code, out, err = _main(argv, capsys)
+        assert code == 2 and out == "", (out, err)
+        assert err.count("\n") == 1 and "too little for Python and torch to start" in err and "at least 256" in err, err
+    code, _, err = _main([solution, "--memory", "2", "--lang", "ko"], capsys)
+    assert code == 2 and "256 이상을 주세요" in err and "too little" not in err, err
+
+
+def test_every_command_takes_lang_and_its_errors_name_its_own_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _main(["labs", "--lang", "ko"], capsys)
+    assert code == 0 and "선형 회귀: 가설" in out and "(25점)" in out and "points" not in out, out
+    code, out, err = _main(["stop", "--lang", "ko"], capsys)
+    assert code == 0 and "채점기" in out, (out, err)
+    code, out, err = _main(["batch", "--lang", "ko"], capsys)
+    assert code == 2 and err.strip().endswith("(grade batch --help 참고)") and "submissions" in err, err
+    code, out, err = _main(["--lang", "ko", "lab2.py", "--bogus"], capsys)
+    assert code == 2 and "알 수 없는 인자: --bogus" in err, err
+    code, out, err = _main(["merge", "--out", "x"], capsys)
+    assert code == 2 and err.strip().endswith("(see grade merge --help)"), err
