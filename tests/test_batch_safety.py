@@ -156,6 +156,19 @@ def test_verdict_of_names_grader_errors_then_the_memory_limit() -> None:
     assert verdict_of(replace(result, checks=(broken,))) == ("grader error", "train.lesson_table: the reference raised")
 
 
+def test_output_past_the_limit_that_cost_nothing_is_no_verdict() -> None:
+    """A notebook cell that printed past the output limit, and a .py top level that did (its output is
+    not kept either), both with full marks: 'ok' alike. A call stopped for flooding is the verdict."""
+    full = CheckResult("hypothesis.lesson", "hypothesis", "H(x)", Status.PASSED, 2, 2, "passed")
+    cell = GradeResult(lab="lab2", graded_file="lab2.ipynb", submission_format="ipynb", sha256="0" * 64, selection="",
+                       checks=(full,), issues=(), stderr="[cell 3] [... output truncated ...]\n")
+    assert verdict_of(cell) == ("ok", "")
+    assert verdict_of(replace(cell, graded_file="lab2.py", submission_format="py", stderr="")) == ("ok", "")
+    stopped = replace(full, status=Status.ERROR, score=0, message="hypothesis printed more output than the limit "
+                                                                  "allows and was stopped (flooded output)")
+    assert verdict_of(replace(cell, checks=(stopped,)))[0] == "flooded output"
+
+
 @pytest.mark.parametrize("ids", [
     ["..", ".", "", "a/b", "a\\b", "a..b", "bob.", "x\x00y", "rtl\u202egnp", "é" * 200],
     ["Alice", "alice", "alice-2", "ALICE", "a/b", "a_b"],

@@ -8,6 +8,7 @@ import os
 import re
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import markupsafe
@@ -389,3 +390,15 @@ def test_the_grader_failure_said_once_is_the_same_in_every_process() -> None:
     said = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(1, 7)}
     assert said == {"the check itself raised IndexError"}
+
+
+def test_output_past_the_limit_is_told_as_such_not_as_stderr() -> None:
+    """A notebook cell that printed 200,000 lines to stdout: the notes say its output passed the limit
+    (and was not kept), not that it wrote to stderr; stderr alone keeps the stderr note."""
+    flooded = replace(full_marks_result(), stderr="[cell 3] [... output truncated ...]\n")
+    text = " ".join(terminal_text(flooded).split())
+    assert "printed more than the output limit" in text and "to stderr" not in text, text
+    assert "printed more than the output limit" in render_html(flooded)
+    warned = replace(full_marks_result(), stderr="UserWarning: something\n")
+    assert "wrote warnings or other text to stderr" in " ".join(terminal_text(warned).split())
+    assert "printed more than the output limit" not in render_html(warned)

@@ -26,6 +26,8 @@ from grader.reporting._view import (
 from grader.results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 from grader.sources import error_place
 
+TRUNCATED = "[... output truncated ...]"  # where the runner stopped keeping output (grader/runner/channel.py)
+
 __all__ = ["render_terminal"]
 
 _MARKS: dict[Status, tuple[str, str]] = {  # a sign and a word beside every colour
@@ -64,7 +66,8 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
         console.print(_issues(result.issues, t))
     if result.stderr.strip():
         console.print()
-        console.print(_Row([], Text(t("terminal.stderr_note"), style="yellow")))
+        note = "terminal.flood_note" if TRUNCATED in result.stderr else "terminal.stderr_note"
+        console.print(_Row([], Text(t(note), style="yellow")))
     console.print()
     console.print(_total(result, t))
 
