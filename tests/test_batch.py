@@ -304,3 +304,34 @@ def test_a_batch_that_cannot_run_exits_2(args: tuple[str, ...], small_class: Pat
     words = korean.stderr.removeprefix("grade: 오류: ").replace(str(tmp_path), "").replace(str(small_class), "")
     words = re.sub(r"\([^()]*\)|'[^']*'", "", words)  # a library's own error, a value quoted, stay as they were
     assert re.search("[\uac00-\ud7a3]", words) and not re.search(r"\b(the|is|not|no|a|takes)\b", words), korean.stderr
+
+
+def test_students_no_longer_in_the_class_are_moved_aside_not_left_or_deleted(tmp_path: Path) -> None:
+    """--out graded before for a class with bob: run again without him (or for another class), and
+    students/ holds this class's folders only (uploading students/* must not upload bob's old result);
+    bob's folder moves to removed/ (nothing is deleted), a later one of the same name beside it."""
+    klass, out = tmp_path / "class", tmp_path / "out"
+
+    def class_of(*names: str) -> None:
+        shutil.rmtree(klass, ignore_errors=True)
+        for name in names:  # (no gradable file: a verdict without running anything)
+            (klass / name).mkdir(parents=True)
+            (klass / name / "notes.txt").write_text(f"{name}'s notes\n", encoding="utf-8")
+
+    class_of("alice", "bob")
+    assert batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1").returncode == 0
+    bob = (out / "students/bob/record.json").read_bytes()
+    class_of("alice", "carol")
+    done = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (out / "students").iterdir()) == ["alice", "carol"]
+    assert (out / "removed/bob/record.json").read_bytes() == bob
+    assert "moved the folders of 1 student(s) not in this class" in done.stderr and "bob" in done.stderr, done.stderr
+    class_of("bob")
+    batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1")
+    class_of("alice")
+    batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", "--lang", "ko")
+    assert sorted(p.name for p in (out / "students").iterdir()) == ["alice"]
+    assert sorted(p.name for p in (out / "removed").iterdir()) == ["alice", "bob", "bob-2", "carol"]
+    with (out / "gradebook.csv").open(encoding="utf-8") as f:
+        assert [row[0] for row in csv.reader(f)][1:] == ["alice"]

@@ -29,11 +29,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..config import Limits, grader_version
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
+from ..i18n import Messages
 from ..labs import load_lab
 from .entries import Entry, EntryProblem, discover, extract_zip, settle
 from .records import LabChecks, StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
 from .workers import Job, blank_record, entry_deadline, run_entries
-from .writing import ClassInfo, check_out, write_class_outputs, write_student_outputs
+from .writing import ClassInfo, check_out, set_aside, write_class_outputs, write_student_outputs
 
 
 class BatchExit(IntEnum):
@@ -170,6 +171,13 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
         progress.update(task, failures=_failures(records.values()))
     ordered = [records[e.student] for e in entries]
     write_class_outputs(options.out, info, checks.get(), ordered, options.lang)
+    if options.shard is None:  # (a shard's folder holds a part of the class by design)
+        moved = set_aside(options.out, {r.folder for r in ordered})
+        if moved:
+            shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+            note = (f"moved the folders of {len(moved)} student(s) not in this class from {options.out / 'students'} "
+                    f"to {options.out / 'removed'}: {shown}")
+            console.print(Messages(options.lang).detail(note), markup=False, highlight=False)
     return ordered
 
 

@@ -87,6 +87,28 @@ def write_student_outputs(out: Path, record: StudentRecord, lang: str = "en") ->
     write_atomic(folder / "record.json", _json(record.to_dict()))
 
 
+def set_aside(out: Path, kept: set[str]) -> list[str]:
+    """Move out/students/<folder> of every student not in this class (removed from it, or another class
+    graded into the same --out before) to out/removed/, so that students/ is this class's and nothing
+    is deleted; the folders moved, sorted (a name taken in removed/ gets -2, -3...)."""
+    moved = []
+    for path in sorted((out / "students").iterdir()):
+        if path.name in kept or path.is_symlink() or not path.is_dir():
+            continue
+        target = out / "removed" / path.name
+        n = 1
+        while target.exists() or target.is_symlink():
+            n += 1
+            target = out / "removed" / f"{path.name}-{n}"
+        try:
+            target.parent.mkdir(exist_ok=True)
+            path.rename(target)
+        except OSError:  # (left where it is: the gradebook lists only this class anyway)
+            continue
+        moved.append(path.name)
+    return moved
+
+
 def write_class_outputs(out: Path, info: ClassInfo, checks: Sequence[CheckResult],
                         records: Sequence[StudentRecord], lang: str = "en") -> None:
     write_atomic(out / "gradebook.csv", render_gradebook(checks, records))
