@@ -82,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
                 "`grade check-lab` (is a lab sound), `grade release` (the student kit), `grade doctor` (the sandbox).")
     p.add_argument("path", type=Path, help="a lab folder (e.g. exercises/lab2), a .py file or a .ipynb notebook")
     p.add_argument("--lab", help="the lab to grade against, when the file's name does not tell (e.g. lab2)")
-    p.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report")
-    p.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON (docs/report-json.md)")
+    p.add_argument("--html", type=_file_name, metavar="FILE", help="also write a self-contained HTML report")
+    p.add_argument("--json", type=_file_name, metavar="FILE", help="also write the result as JSON (docs/report-json.md)")
     _add_limits(p)
     _add_labs(p)
     p.add_argument("--quiet", action="store_true", help="print only the total")
@@ -145,6 +145,12 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unsandboxed", action="store_true",
                    help="run student code as a plain process, without bubblewrap (`grade` falls back to this "
                         "with a warning where bubblewrap cannot start; `grade batch` refuses unless given it)")
+
+
+def _file_name(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty one")
+    return Path(text)
 
 
 def _count(text: str) -> int:
@@ -456,6 +462,10 @@ def _grade_one(argv: list[str]) -> int:
     from .submission import resolve
 
     submission = resolve(args.path, args.lab)
+    named = submission.path.stem if submission.path.stem != submission.lab.stem else None
+    if args.lab and named in _lab_names() and named != submission.lab.name:
+        _print_warning(f"{submission.path.name} is named for {named}, and is graded against {submission.lab.name} "
+                       f"as --lab asks")
     _check_report_paths(submission.path, [("--json", args.json), ("--html", args.html)])
     limits = _limits(args, lab=submission.lab.name)
     with _ctrl_c_remembered() as interrupted:
@@ -509,6 +519,12 @@ def _ctrl_c_remembered() -> Iterator[list[bool]]:
     finally:
         if ours:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _lab_names() -> tuple[str, ...]:
+    from .labs import known_labs
+
+    return known_labs()
 
 
 def _check_report_paths(submission: Path, reports: list[tuple[str, str | None]]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Limits
-from .errors import GraderError
+from .errors import GraderError, SubmissionNotFound
 from .labs import BUILTIN, Lab, add_lab_roots, course_root, known_labs, load_lab
 from .labs.manifest import MANIFEST, Function, Manifest
 from .results import CheckResult, GradeResult
@@ -47,6 +47,8 @@ def resolve_lab(target: str) -> str:
         return path.name
     if path.is_dir():
         raise GraderError(f"{target} is a folder without a {MANIFEST}: not a lab")
+    if not path.exists() and ("/" in target or target.startswith(("~", "."))):  # meant as a folder
+        raise SubmissionNotFound(path)
     if target not in known_labs():
         load_lab(target)  # UnknownLab, naming the known ones
     return target

@@ -130,6 +130,10 @@ def _submission(path: Path, lab: Lab, selection: str) -> Submission:
         raise UnreadableSubmission(path, exc.strerror or str(exc)) from None
     if path.suffix == ".ipynb":
         _check_notebook(path, data)
+    elif b"\0" in data:  # Python refuses it ("source code string cannot contain null bytes")
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1::2].count(0) > len(data) // 4
+        raise UnreadableSubmission(path, "it is saved as UTF-16 (Windows Notepad's \"Unicode\"); save it as UTF-8"
+                                   if utf16 else "it holds NUL bytes, which Python source cannot hold")
     digest = hashlib.sha256(data).hexdigest()
     return Submission(path=path, kind=KINDS[path.suffix], lab=lab, selection=selection, sha256=digest)
 

@@ -408,3 +408,22 @@ def test_every_command_takes_lang_and_its_errors_name_its_own_help(capsys: pytes
     assert code == 2 and "알 수 없는 인자: --bogus" in err, err
     code, out, err = _main(["merge", "--out", "x"], capsys)
     assert code == 2 and err.strip().endswith("(see grade merge --help)"), err
+
+
+def test_small_slips_get_a_line_that_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A .py saved as UTF-16 (Notepad's "Unicode": Python said only "source code string cannot contain null
+    bytes"), an empty --html, check-lab on a folder that is not there ("unknown lab" before), and a file
+    named for one lab graded against another (a warning: --lab may be meant)."""
+    utf16 = tmp_path / "lab2.py"
+    utf16.write_bytes((SOLUTION / "lab2.py").read_text(encoding="utf-8").encode("utf-16"))
+    code, _, err = _main([str(utf16)], capsys)
+    assert code == 2 and err.strip().endswith("it is saved as UTF-16 (Windows Notepad's \"Unicode\"); save it as UTF-8"), err
+    code, _, err = _main([str(utf16), "--lang", "ko"], capsys)
+    assert code == 2 and "UTF-8로 저장하세요" in err, err
+    code, _, err = _main([str(SOLUTION / "lab2.py"), "--html", ""], capsys)
+    assert code == 2 and "argument --html: expected a file name, got an empty one" in err, err
+    code, _, err = _main(["check-lab", str(tmp_path / "nowhere")], capsys)
+    assert code == 2 and f"no such file or folder: {tmp_path / 'nowhere'}" in err, err
+    code, out, err = _main([str(SOLUTION / "lab2.py"), "--lab", "lab3", "--quiet"], capsys)
+    assert code == 1 and out.strip() == "lab3: 0/20", out
+    assert err.strip() == "grade: warning: lab2.py is named for lab2, and is graded against lab3 as --lab asks", err

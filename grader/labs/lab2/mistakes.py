@@ -42,8 +42,8 @@ ONE_EPOCH_SHORT = ("looks like one epoch too few: the lesson's loop is `for epoc
                    "so there are epochs + 1 costs and epochs + 1 steps")
 BY_HAND = ("looks like parameters made by hand instead of nn.Linear: write self.linear = nn.Linear(1, 1) in __init__ "
            "and return self.linear(x) in forward")
-SHAPE_M = ("the prediction has shape (m,) instead of (m, 1): x @ W with W of shape (1,) drops a dimension, and "
-           "(m,) - (m, 1) later broadcasts to (m, m); use x * W + b")
+SHAPE_M = ("the prediction has shape (m,) instead of (m, 1): x @ W with W of shape (1,), or a squeeze(), drops a "
+           "dimension, and (m,) - (m, 1) later broadcasts to (m, m); keep it (m, 1), as x * W + b does")
 
 
 @dataclass(frozen=True)
