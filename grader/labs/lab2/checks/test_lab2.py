@@ -393,7 +393,8 @@ LESSON000_TABLE = {  # lesson 000's six points: the log lines its code prints (r
 }
 
 
-@check("train", 1, "train on lesson 000's six points gives its log lines: epoch 0 W 0.650, b 0.147, cost 70.333336", public=True)
+@check("train", 1, "train on lesson 000's six points gives its log lines: epoch 0 W 0.650, b 0.147, cost 70.333336; "
+                   "and trains six other points the same way", public=True)
 def test_train_lesson000(observed: Any, reference: Any) -> None:
     x, y, what = T(d.L000_X), T(d.L000_Y), "on lesson 000's six points"
     start = start_hint(observed)
