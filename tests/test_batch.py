@@ -335,3 +335,26 @@ def test_students_no_longer_in_the_class_are_moved_aside_not_left_or_deleted(tmp
     assert sorted(p.name for p in (out / "removed").iterdir()) == ["alice", "bob", "bob-2", "carol"]
     with (out / "gradebook.csv").open(encoding="utf-8") as f:
         assert [row[0] for row in csv.reader(f)][1:] == ["alice"]
+
+
+def test_a_zip_without_its_utf8_flag_keeps_korean_names(tmp_path: Path) -> None:
+    """Linux's `zip` writes UTF-8 names without the zip's UTF-8 flag, Korean Windows writes cp949: Python
+    reads both as cp437 (김민수 came out as Ω╣Çδ»╝∞êÿ in the gradebook). Names read back as written."""
+    archive = tmp_path / "class.zip"
+    names = {"김민수": "utf-8", "이영희": "cp949", "bob": "ascii"}
+    placeholders = {name: f"{i}" * len(name.encode(encoding)) for i, (name, encoding) in enumerate(names.items())}
+    with zipfile.ZipFile(archive, "w") as zf:  # ASCII stand-ins of the same length: no flag is set for them
+        for name, stand_in in placeholders.items():
+            zf.writestr(f"class/{stand_in}/notes.txt", f"{name}'s notes\n")
+    data = archive.read_bytes()
+    for name, stand_in in placeholders.items():  # the names' own bytes in place, as those tools write them
+        data = data.replace(f"class/{stand_in}/".encode(), f"class/{name}/".encode(names[name]))
+    archive.write_bytes(data)
+    assert all(not info.flag_bits & 0x800 for info in zipfile.ZipFile(archive).infolist())
+
+    out = tmp_path / "out"
+    done = batch(archive, "--lab", "lab2", "--out", out, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    with (out / "gradebook.csv").open(encoding="utf-8") as f:
+        assert sorted(row[0] for row in list(csv.reader(f))[1:]) == sorted(names)
+    assert sorted(p.name for p in (out / "students").iterdir()) == sorted(names)

@@ -167,14 +167,33 @@ def extract_zip(archive: Path, dest: Path) -> Path:
             if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
                 raise UnreadableSubmission(archive, "the zip is too large to unpack")
             for m in members:
+                m.filename = _member_name(m)
                 parts = PurePosixPath(m.filename).parts
                 if m.filename.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
                     raise UnreadableSubmission(archive, f"the zip holds an unsafe path {m.filename!r}")
-            zf.extractall(dest)
+            zf.extractall(dest, members=members)  # (the ZipInfos, whose names were read again above)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         raise UnreadableSubmission(archive, f"not a readable zip ({exc})") from None
     kept = [p for p in dest.iterdir() if not _skipped(p.name)]
     return kept[0] if len(kept) == 1 and kept[0].is_dir() else dest
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """A member's name as its maker wrote it. Without the zip's UTF-8 flag, Python reads a name as cp437
+    (the format's default), but Linux's `zip` writes UTF-8 without the flag and Korean Windows cp949:
+    `김민수.py` came out as `Ω╣Çδ»╝∞êÿ.py`. Its bytes are read as UTF-8, else cp949, else left so."""
+    if member.flag_bits & 0x800 or member.filename.isascii():
+        return member.filename
+    try:
+        raw = member.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return member.filename
+    for encoding in ("utf-8", "cp949"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return member.filename
 
 
 def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]]:
