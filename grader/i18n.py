@@ -212,7 +212,10 @@ class Messages:
     def hint(self, english: str) -> str:
         """A mistake's diagnosis, its leading "looks like" dropped, in this language."""
         text = _looks_like_stripped(english)
-        return lab_texts(self.lang)["hints"].get(text, text)
+        found = lab_texts(self.lang)["hints"].get(text)
+        if found is None and self.lang != "en":  # a hint a check computes ("dW must have the shape of W ...")
+            found = translate_detail(self.lang, text)
+        return found if found is not None else text
 
     def detail(self, english: str) -> str:
         """A computed message or value in this language, English where no pattern reads it."""

@@ -92,6 +92,9 @@ def _lab_hints() -> set[str]:
                     found.add(ast.literal_eval(node.value))
                 except ValueError:
                     pass
+            # Shape hints: {(m,): "the prediction has shape (m,) ...", (): "..."}, keyed by shapes.
+            if isinstance(node, ast.Dict) and node.keys and all(isinstance(k, ast.Tuple) for k in node.keys):
+                found |= {v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
     return found
 
 
@@ -117,6 +120,10 @@ def test_every_lab_title_and_hint_reads_in_korean() -> None:
     assert set(catalogue["titles"]) <= titles
     assert set(catalogue["hints"]) <= {korean_key for korean_key in (Messages("en").hint(h) for h in hints)}
     assert Messages("en").title("H(x)") == "H(x)"  # English: the lab's own words
+    # Hints a check computes, read through the [details] patterns.
+    for computed in ("dW must have the shape of W, (1,): reshape it, e.g. .reshape(1)",
+                     "return b with shape (1,) as created by torch.zeros(1)"):
+        assert HANGUL.search(korean.hint(computed)), computed
 
 
 def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholders() -> None:
