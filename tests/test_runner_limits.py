@@ -93,6 +93,27 @@ def test_a_notebook_flooding_prints_and_displays_keeps_little(tmp_path: Path) ->
     assert "ValueError: a later cell raises" in raised[0]["message"]
 
 
+def test_a_notebook_s_plots_are_not_output_past_the_limit(tmp_path: Path) -> None:
+    """An inline matplotlib plot and a display of a 60 kB image: their images are not what the grader
+    reads, and used to count as more output than the limit (the report said the code had printed too
+    much). Text past the limit in the same cell still counts."""
+    from conftest import ROOT
+
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot(range(100), [i * i for i in range(100)])\n"
+        "plt.show()\nfrom IPython.display import display\ndisplay({'image/png': 'iVBOR' + 'A' * 60_000}, raw=True)"))
+    path = tmp_path / "lab2.ipynb"
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path, timeout=300)
+    assert graded.report["score"] == 25 and graded.report["issues"] == [], graded.report["issues"]
+    assert "output truncated" not in graded.report["stderr"], graded.report["stderr"]
+    nb.cells.append(nbformat.v4.new_code_cell("print('x' * 30_000)"))
+    nbformat.write(nb, str(path))
+    graded = run_grade(path, *FAST, cwd=tmp_path, timeout=300)
+    assert graded.report["stderr"].strip() == f"[cell {len(nb.cells)}] [... output truncated ...]", graded.report["stderr"]
+
+
 def test_an_error_too_long_to_send_is_reported_as_an_error_not_a_hang(tmp_path: Path) -> None:
     """A cell raising an error whose message is over 16 MiB: its reply is refused like any message
     that large, and ZMQ drops the connection it came on. The cell used to wait for that reply until

@@ -57,7 +57,8 @@ RECONNECT_EVERY_MS = 5  # how soon a client tries again to reach a kernel's sock
 class _CappedClient(NotebookClient):
     """A NotebookClient that stops keeping a cell's output past a size, so floods cost no memory.
 
-    Every kind of output counts (streams, displays, errors); past the limit the cell keeps one
+    Displays keep their text alone (a plot's image is not what the grader reads, and would count as
+    20,000 characters of output). Every kind of output counts (streams, displays, errors); past the limit the cell keeps one
     "[... output truncated ...]" line and its error, if it raises, so the report can still say so.
     It also looks whether the kernel died every 0.1 s, where nbclient looks every second: a cell
     that ends its kernel (sys.exit, a crash) cost up to a second more, before the notebook's replay.
@@ -77,6 +78,11 @@ class _CappedClient(NotebookClient):
                 return
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        content = msg.get("content")
+        data = content.get("data") if isinstance(content, dict) else None
+        if isinstance(content, dict) and isinstance(data, dict) and set(data) - {"text/plain"}:
+            # (a plot's PNG, HTML...: nothing reads them here)
+            msg = {**msg, "content": {**content, "data": {k: v for k, v in data.items() if k == "text/plain"}}}
         kept: dict[int, int] = self.__dict__.setdefault("_kept_sizes", {})
         size = kept.get(cell_index, 0) + len(str(msg.get("content", "")))
         kept[cell_index] = size
