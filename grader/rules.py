@@ -191,11 +191,12 @@ def reached(units: tuple[Unit, ...], function: str) -> set[str]:
 
 
 @lru_cache(maxsize=16)
-def _walk(units: tuple[Unit, ...], function: str) -> tuple[tuple[tuple[str, str, str, str, bool], ...], frozenset[str],
-                                                          tuple[tuple[str, str, str], ...]]:
+def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozenset()
+          ) -> tuple[tuple[tuple[str, str, str, str, bool], ...], frozenset[str], tuple[tuple[str, str, str], ...]]:
     """`_calls`, the submission's functions and classes it went through (`function` included), and
     the computed look-ups (the call's text, in which function, where). Walked once per function for
-    all of a rule's parts (forbidden, computed, required)."""
+    all of a rule's parts (forbidden, computed, required). The functions in `skip` are not gone into
+    (their own rule judges them)."""
     program = _program(units)
     found: list[tuple[str, str, str, str, bool]] = []
     computed: list[tuple[str, str, str]] = []
@@ -203,7 +204,7 @@ def _walk(units: tuple[Unit, ...], function: str) -> tuple[tuple[tuple[str, str,
     pending = [function]
     while pending:
         name = pending.pop(0)
-        if name in seen or name not in program.functions:
+        if name in seen or name not in program.functions or (name in skip and name != function):
             continue
         seen.add(name)
         nodes, unit = program.functions[name]
@@ -269,10 +270,10 @@ def _by_name(call: ast.Call, resolved: str) -> tuple[str, bool] | None:
     return (f"{owner or '(...)'}.{name}" if "." not in name else f"(...).{name}"), False
 
 
-def computed_names(units: tuple[Unit, ...], function: str) -> list[Breach]:
-    """Where `function` (or a function it calls) looks a name up from a computed string, or runs
-    code from text: a rule cannot say what such a line calls."""
-    return [Breach(written, name, where) for written, name, where in _walk(units, function)[2]]
+def computed_names(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozenset()) -> list[Breach]:
+    """Where `function` (or a function it calls, but those in `skip`) looks a name up from a computed
+    string, or runs code from text: a rule cannot say what such a line calls."""
+    return [Breach(written, name, where) for written, name, where in _walk(units, function, skip)[2]]
 
 
 def _matches(written: str, resolved: str, name: str) -> bool:
@@ -281,10 +282,11 @@ def _matches(written: str, resolved: str, name: str) -> bool:
     return resolved == name or resolved.startswith(name + ".")
 
 
-def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, ...]) -> list[Breach]:
-    """Calls of `function` (and of the functions it calls) that a rule forbids, and names of what
-    it forbids passed on without a call (`map(torch.autograd.grad, ...)`)."""
-    return [Breach(written, name, where) for written, resolved, name, where, _ in _calls(units, function)
+def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, ...],
+                    skip: frozenset[str] = frozenset()) -> list[Breach]:
+    """Calls of `function` (and of the functions it calls, but those in `skip`) that a rule forbids, and
+    names of what it forbids passed on without a call (`map(torch.autograd.grad, ...)`)."""
+    return [Breach(written, name, where) for written, resolved, name, where, _ in _walk(units, function, skip)[0]
             if any(_matches(written, resolved, f) for f in forbid)]
 
 

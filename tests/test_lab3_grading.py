@@ -41,8 +41,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     "history_after_update": ({"train"}, "train", "recorded after the update"),
     # The right numbers from autograd or torch.optim, where the lab asks for them by hand (read from the source);
-    # descent_step calls the student's gradient, so an autograd gradient breaks descent_step's rule too.
-    "gradient_by_autograd": ({"gradient.by_hand", "descent_step.by_hand"}, "gradient", "the exercise asks for it by hand"),
+    # descent_step calls the student's gradient, whose own rule is charged alone: a mistake costs points once.
+    "gradient_by_autograd": ({"gradient.by_hand"}, "gradient", "the exercise asks for it by hand"),
     "descent_step_by_optimizer": ({"descent_step.by_hand"}, "descent_step", "calls torch.optim.SGD() at line"),
 }
 

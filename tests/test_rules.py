@@ -290,3 +290,36 @@ def test_the_solutions_build_no_name_at_run_time(lab: str, functions: tuple[str,
         units = submission_units(ROOT / "solutions" / lab / f"{lab}.{kind}", kind)
         for function in functions:
             assert computed_names(units, function) == [], (lab, kind, function)
+
+
+def test_a_function_judged_by_its_own_rule_is_not_charged_to_its_callers_again() -> None:
+    """lab 3: descent_step calls gradient, and both must be by hand. autograd inside gradient is
+    gradient's breach alone; descent_step still answers for its own body and for helpers that no rule
+    of their own judges."""
+    text = """
+import torch
+
+
+def gradient(x, y, W):
+    c = torch.mean((x * W - y) ** 2)
+    c.backward()
+    return W.grad
+
+
+def helper(x, y, W):
+    return torch.autograd.grad(torch.mean((x * W - y) ** 2), W)[0]
+
+
+def descent_step(x, y, W, lr):
+    return W - lr * gradient(x, y, W)
+
+
+def descent_step_with_helper(x, y, W, lr):
+    return W - lr * gradient(x, y, W) - 0 * helper(x, y, W)
+"""
+    units, judged = (Unit("", text),), frozenset({"gradient"})
+    assert [b.function for b in forbidden_calls(units, "descent_step", BY_HAND)] == ["gradient"]
+    assert forbidden_calls(units, "descent_step", BY_HAND, judged) == []
+    assert [(b.call, b.function) for b in forbidden_calls(units, "descent_step_with_helper", BY_HAND, judged)] == [
+        ("torch.autograd.grad", "helper")]
+    assert [b.function for b in forbidden_calls(units, "gradient", BY_HAND, judged)] == ["gradient"]  # itself

@@ -215,7 +215,10 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
                           f"check how {function} computes; split the long expression",
                           expected=f"{where} in a form the grader can read", obtained="nested too deeply to read",
                           hint=hint)
-    found = forbidden_calls(observed.code, function, rule.forbid)
+    # A function it calls under a rule forbidding as much is judged by its own check: a mistake there
+    # costs points once (lab 3's descent_step calling an autograd gradient loses gradient.by_hand only).
+    judged = frozenset(g for g, r in observed.rules.items() if g != function and set(rule.forbid) <= set(r.forbid))
+    found = forbidden_calls(observed.code, function, rule.forbid, judged)
     if found:
         first = found[0]
         through = f" through {first.function}" if first.function != function else ""
@@ -226,7 +229,7 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
                           + ("the exercise asks for it by hand" if by_hand else "the exercise does not allow it"),
                           expected=f"no {named} in {function} or the functions it calls",
                           obtained=f"{first.call}() in {first.function}, {first.where}", hint=hint)
-    computed = computed_names(observed.code, function) if rule.forbid else []
+    computed = computed_names(observed.code, function, judged) if rule.forbid else []
     if computed:  # a name built at run time, or code run from text: what it calls cannot be read
         first = computed[0]
         raise CheckFailed(f"{first.function} looks a name up from text built at run time, or runs code from text, at "
