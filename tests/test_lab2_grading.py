@@ -291,6 +291,19 @@ def test_an_error_that_starts_in_a_function_already_failed_says_so(tmp_path: Pat
     assert korean is not None and "train_step이(가) 사용하는 mse_cost이(가) 앞선 검사에서 이미 실패했습니다" in korean
 
 
+def test_a_rule_s_point_withheld_for_wrong_values_says_so_not_that_the_rule_was_broken(tmp_path: Path) -> None:
+    """A gradient by hand with its sign flipped keeps the rule (no autograd) but not the values the rule's
+    point goes with: gradient.by_hand, titled "without backward()...", says that it was not judged and
+    why, not the value failure alone as if the rule were broken."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/gradient_sign_flipped.py", "py", tmp_path), *FAST,
+                       cwd=tmp_path)
+    [rule] = [c for c in graded.checks_of("gradient") if c["name"] == "gradient.by_hand"]
+    assert rule["score"] == 0 and rule["message"].startswith(
+        "not judged yet: this point goes with gradient.lesson_values, which fails: "), rule
+    assert "sign" in rule["hint"], rule
+    assert_reads_in_korean(graded.report)
+
+
 def test_a_function_name_the_lessons_loop_reuses_is_named(tmp_path: Path) -> None:
     """The lesson's loop pasted below the functions rebinds `hypothesis` to a tensor: the functions that
     call it fail, and say that the name was reused."""

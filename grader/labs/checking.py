@@ -199,6 +199,20 @@ def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.T
                           f"the same way", shape_hints=shape_hints)
 
 
+@contextlib.contextmanager
+def goes_with(check: str) -> Iterator[None]:
+    """Around a value check a rule's point goes with (`with goes_with("gradient.lesson_values"):`): its
+    failure is said as what it is, the reason this point is not given, not as a breach of the rule
+    ("it calls backward()" failed with a wrong number by a student who calls backward())."""
+    try:
+        yield
+    except CheckFailed as exc:
+        again = CheckFailed(f"not judged yet: this point goes with {check}, which fails: {exc.message}",
+                            expected=exc.expected, obtained=exc.obtained, hint=exc.hint)
+        again.on_hidden_inputs = exc.on_hidden_inputs
+        raise again from None
+
+
 #: The rule of the by-hand exercises, and of any `expect_by_hand` whose function has no [rules] in the manifest.
 BY_HAND = ("backward", "torch.autograd", "torch.func", "functorch", "torch.optim")
 

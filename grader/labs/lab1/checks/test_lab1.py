@@ -18,7 +18,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, expect_close, fmt
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
-from grader.labs.checking import T, check, expect_by_hand, gradient_from_autograd, hidden, memo, training_result
+from grader.labs.checking import T, check, goes_with, expect_by_hand, gradient_from_autograd, hidden, memo, training_result
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
@@ -66,7 +66,8 @@ def test_quadratic_grad_other_w(observed: Any, reference: Any) -> None:
 
 @check("quadratic_grad", 1, "quadratic_grad gets dz/dw from autograd: it calls backward()", public=True)
 def test_quadratic_grad_autograd(observed: Any, reference: Any) -> None:
-    test_quadratic_grad_lesson_value(observed, reference)  # the rule's point goes with a gradient that works
+    with goes_with("quadratic_grad.lesson_value"):  # the rule's point goes with values that work
+        test_quadratic_grad_lesson_value(observed, reference)
     expect_by_hand(observed, "quadratic_grad", hint=M.BY_HAND)
 
 
@@ -113,7 +114,8 @@ def test_accumulated_grads_other_counts(observed: Any, reference: Any) -> None:
 
 @check("accumulated_grads", 1, "accumulated_grads gets its gradients from autograd: it calls backward()", public=True)
 def test_accumulated_grads_autograd(observed: Any, reference: Any) -> None:
-    test_accumulated_grads_lesson_values(observed, reference)  # the rule's point goes with gradients that work
+    with goes_with("accumulated_grads.lesson_values"):  # the rule's point goes with values that work
+        test_accumulated_grads_lesson_values(observed, reference)
     expect_by_hand(observed, "accumulated_grads", hint=M.BY_HAND)
 
 

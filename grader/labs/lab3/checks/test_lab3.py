@@ -18,7 +18,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, as_tensor, close, diagnose, expect_close, fmt, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
-from grader.labs.checking import T, check, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed
+from grader.labs.checking import T, check, goes_with, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -146,7 +146,8 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
 
 @check("gradient", 1, "gradient computes the lesson's formula by hand, without backward(), torch.autograd or torch.optim", public=True)
 def test_gradient_by_hand(observed: Any, reference: Any) -> None:
-    test_gradient_lesson_values(observed, reference)  # the rule's point goes with a gradient that works
+    with goes_with("gradient.lesson_values"):  # the rule's point goes with values that work
+        test_gradient_lesson_values(observed, reference)
     expect_by_hand(observed, "gradient", hint=M.AUTOGRAD_GRADIENT)
 
 
@@ -176,7 +177,8 @@ def test_descent_step_lesson_values(observed: Any, reference: Any) -> None:
 
 @check("descent_step", 1, "descent_step updates W by hand, W - lr * gradient(x, y, W), without autograd or torch.optim", public=True)
 def test_descent_step_by_hand(observed: Any, reference: Any) -> None:
-    test_descent_step_lesson_values(observed, reference)  # the rule's point goes with a step that works
+    with goes_with("descent_step.lesson_values"):  # the rule's point goes with values that work
+        test_descent_step_lesson_values(observed, reference)
     expect_by_hand(observed, "descent_step", hint=M.AUTOGRAD_STEP)
 
 
