@@ -358,3 +358,17 @@ def test_a_zip_without_its_utf8_flag_keeps_korean_names(tmp_path: Path) -> None:
     with (out / "gradebook.csv").open(encoding="utf-8") as f:
         assert sorted(row[0] for row in list(csv.reader(f))[1:]) == sorted(names)
     assert sorted(p.name for p in (out / "students").iterdir()) == sorted(names)
+
+
+def test_why_a_file_was_graded_names_the_files_the_student_handed_in(tmp_path: Path) -> None:
+    """dave handed in dave.py and dave.ipynb: the reason names them, not the working copies (lab2.py...)."""
+    klass, out = tmp_path / "class", tmp_path / "out"
+    (klass / "dave").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions/lab2/lab2.py", klass / "dave/dave.py")
+    shutil.copy(ROOT / "exercises/lab2/lab2.ipynb", klass / "dave/dave.ipynb")
+    done = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "students/dave/result.json").read_text(encoding="utf-8"))
+    assert result["submission"]["selection"] == (
+        "dave/dave.py was graded (dave/dave.py differs from the released stub; dave/dave.ipynb does not)"), \
+        result["submission"]

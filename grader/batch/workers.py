@@ -96,8 +96,10 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
         return replace(base, verdict="grader error", message=f"{type(exc).__name__}: {exc}",
                        seconds=time.monotonic() - started)
     shown = origins.get(result.graded_file, result.graded_file)
-    result = replace(result, graded_file=shown,
-                     selection=f"{shown} was graded" + ("" if len(origins) == 1 else f" ({result.selection})"))
+    why = result.selection
+    for copy, handed_in in sorted(origins.items(), key=lambda o: -len(o[0])):  # (the copies' names: lab3.py...)
+        why = why.replace(copy, handed_in)
+    result = replace(result, graded_file=shown, selection=f"{shown} was graded" + ("" if len(origins) == 1 else f" ({why})"))
     verdict, message = verdict_of(result)
     return replace(base, verdict=verdict, message=message, result=result, max_score=result.max_score,
                    seconds=time.monotonic() - started)
