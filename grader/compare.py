@@ -40,6 +40,11 @@ def following(hint: str) -> Iterator[None]:
         _FOLLOWING.reset(token)
 
 
+def carried_mistake() -> str:
+    """The known mistake being carried forward (inside `following`), else ''."""
+    return _FOLLOWING.get()
+
+
 class CheckFailed(AssertionError):
     """A check's verdict: the student's value is wrong."""
 

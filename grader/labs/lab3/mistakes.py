@@ -97,6 +97,7 @@ VARIANTS = {
     UPDATE_ADDED: Variant(direction=1.0),
     COST_SUM: Variant(cost="sum"),
     COST_NO_SQUARE: Variant(cost="nosquare"),
+    COST_ABS: Variant(cost="abs"),
     RECORDED_AFTER: Variant(record="after"),
     W_RECORDED_AFTER: Variant(record="w_after"),
 }

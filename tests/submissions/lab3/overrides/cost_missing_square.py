@@ -1,0 +1,2 @@
+def cost(x, y, W):
+    return torch.mean(hypothesis(x, W) - y)
