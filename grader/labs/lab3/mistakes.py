@@ -44,6 +44,10 @@ RECORDED_AFTER = ("looks like W and the cost are recorded after the update: the 
 W_RECORDED_AFTER = ("looks like W is recorded after the update but the cost before it (the way lab 2 prints): here each "
                     "entry holds the W the cost was computed at, so history[0] is (0.0, cost at W = 0)")
 NOT_FROM_ZERO = "looks like training does not start from W = torch.zeros(1): history[0] must be (0.0, cost at W = 0)"
+# hypothesis's shape mistakes; the cost of such a prediction against the (m, 1) y is the mean over an (m, m) matrix.
+PRED_FLAT = "the prediction has shape (m,) instead of (m, 1): keep the shape of x, as x * W does"
+PRED_TRANSPOSED = "the prediction is transposed, (1, m) instead of (m, 1): compute x * W with x as given"
+PRED_SQUARE = "the prediction is (m, m): a (m,) tensor was broadcast against an (m, 1) one; use x * W"
 
 
 def cost_of(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kind: str = "mean") -> torch.Tensor:
@@ -54,11 +58,30 @@ def cost_of(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kind: str = "mean
         return torch.mean(err)
     if kind == "abs":
         return torch.mean(err.abs())
+    if kind == "broadcast":  # an (m,) or (1, m) prediction: (m,) - (m, 1) is (m, m)
+        return torch.mean(((x * w).reshape(-1) - y) ** 2)
     return torch.mean(err ** 2)
 
 
+# Each cost mistake, and hypothesis's shape mistakes as the student's own cost then computes them
+# (carried forward to cost, cost_curve and train: grader.checks).
+COST_KINDS = ((COST_SUM, "sum"), (COST_NO_SQUARE, "nosquare"), (COST_ABS, "abs"), (PRED_FLAT, "broadcast"),
+              (PRED_TRANSPOSED, "broadcast"))
+
+
+def cost_gradients(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> dict[str, torch.Tensor]:
+    """d cost / dW at w, from autograd, as each cost mistake computes the cost."""
+    found = {}
+    for hint, kind in COST_KINDS:
+        p = w.detach().clone().requires_grad_(True)
+        cost_of(x, y, p, kind).backward()
+        assert p.grad is not None
+        found[hint] = p.grad
+    return found
+
+
 def cost_variants(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> dict[str, torch.Tensor]:
-    return {hint: cost_of(x, y, w, kind) for hint, kind in ((COST_SUM, "sum"), (COST_NO_SQUARE, "nosquare"), (COST_ABS, "abs"))}
+    return {hint: cost_of(x, y, w, kind) for hint, kind in COST_KINDS}
 
 
 def gradient_of(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kind: str = "sum") -> torch.Tensor:
@@ -98,6 +121,8 @@ VARIANTS = {
     COST_SUM: Variant(cost="sum"),
     COST_NO_SQUARE: Variant(cost="nosquare"),
     COST_ABS: Variant(cost="abs"),
+    PRED_FLAT: Variant(cost="broadcast"),  # hypothesis's words for the same history (carried forward)
+    PRED_TRANSPOSED: Variant(cost="broadcast"),
     RECORDED_AFTER: Variant(record="after"),
     W_RECORDED_AFTER: Variant(record="w_after"),
 }

@@ -33,9 +33,7 @@ def lesson_data() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def pred_shape_hints(m: int) -> dict[tuple[int, ...], str]:
-    return {(m,): "the prediction has shape (m,) instead of (m, 1): keep the shape of x, as x * W does",
-            (1, m): "the prediction is transposed, (1, m) instead of (m, 1): compute x * W with x as given",
-            (m, m): "the prediction is (m, m): a (m,) tensor was broadcast against an (m, 1) one; use x * W"}
+    return {(m,): M.PRED_FLAT, (1, m): M.PRED_TRANSPOSED, (m, m): M.PRED_SQUARE}
 
 
 @check("hypothesis", 1, "H(x) = xW at W = 1 predicts the lesson's y exactly (x = y = [[1], [2], [3]])", public=True)
@@ -105,7 +103,7 @@ def test_cost_autograd_sgd(observed: Any, reference: Any) -> None:
         # SGD's step on the mean cost, 0.15 * (2/m) * sum, is the lesson's step 0.1 * sum for m = 3.
         expect_close(start - SGD_LR * grad, expected, what=f"W after one SGD(lr=0.15) step on your cost {where}", atol=tol,
                      decimals=3, mistakes=lambda start=start, w=w: {
-                         M.COST_SUM: start - SGD_LR * 2 * M.gradient_of(x, y, T(w)).double()})  # d sum / dW = 2 * sum
+                         h: start - SGD_LR * g.double() for h, g in M.cost_gradients(x, y, T(w)).items()})
     with hidden():
         xb, yb, wb = T(d.B_X), T(d.B_Y), T(d.B_W)
         grad = autograd_gradient(observed, "cost.autograd_b", "on other data")
@@ -113,7 +111,7 @@ def test_cost_autograd_sgd(observed: Any, reference: Any) -> None:
         reference.cost(xb, yb, p).backward()
         assert p.grad is not None
         expect_close(grad, p.grad, what="d cost / dW on other data, from autograd", atol=1e-4, rtol=1e-4,
-                     mistakes={M.COST_SUM: p.grad * xb.shape[0]})
+                     mistakes=lambda: M.cost_gradients(xb, yb, wb))
 
 
 # --- gradient --------------------------------------------------------------------------
@@ -222,8 +220,7 @@ def curve_variants(x: torch.Tensor, y: torch.Tensor, ws: torch.Tensor) -> Any:
 
 def variant_curves(x: torch.Tensor, y: torch.Tensor, ws: torch.Tensor) -> dict[str, torch.Tensor]:
     """The cost curve over `ws` as each classic cost mistake computes it (a thousand costs each: remembered)."""
-    return {hint: torch.stack([M.cost_of(x, y, w.reshape(1), kind) for w in ws])
-            for hint, kind in ((M.COST_SUM, "sum"), (M.COST_NO_SQUARE, "nosquare"), (M.COST_ABS, "abs"))}
+    return {hint: torch.stack([M.cost_of(x, y, w.reshape(1), kind) for w in ws]) for hint, kind in M.COST_KINDS}
 
 
 def expect_curve(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, ws: torch.Tensor, reference: Any) -> torch.Tensor:
