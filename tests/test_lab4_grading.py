@@ -35,6 +35,7 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "elementwise_product": ({"hypothesis", "train"}, "hypothesis", "elementwise `*` instead of a matrix product"),
     "prediction_shape_m": ({"hypothesis", "train.step_count"}, "hypothesis", "(m,) instead of (m, 1)"),
     "weights_shape_3": ({"train"}, "train", "torch.zeros((3, 1), requires_grad=True)"),
+    "forgets_requires_grad_on_W": ({"train"}, "train", "W created without requires_grad=True"),
     "bias_per_row": ({"train"}, "train", "one entry per row"),
     "sum_instead_of_mean": ({"train"}, "train", "sum instead of mean"),
     "forgets_zero_grad": ({"train"}, "train", "zero_grad"),

@@ -29,6 +29,10 @@ ELEMENTWISE = ("looks like elementwise `*` instead of a matrix product: x * W mu
 FLAT_PREDICTION = ("the prediction has shape (m,) instead of (m, 1): a W of shape (3,) (or a squeeze) drops the last "
                    "dimension, and (m,) - (m, 1) later broadcasts to (m, m); keep W (3, 1) so x.matmul(W) is (m, 1)")
 NO_BIAS = "looks like the bias is ignored: H(X) = XW + b, so add b to x.matmul(W)"
+W_NOT_LEARNING = ("looks like W created without requires_grad=True: autograd gives it no gradient, so optimizer.step() "
+                  "never moves it and only b learns; create it with torch.zeros((3, 1), requires_grad=True)")
+B_NOT_LEARNING = ("looks like b created without requires_grad=True: autograd gives it no gradient, so optimizer.step() "
+                  "never moves it and only W learns; create it with torch.zeros(1, requires_grad=True)")
 BROADCAST = ("looks like an (m,) prediction broadcast against the (m, 1) target: (m,) - (m, 1) makes an (m, m) matrix "
              "and the mean is silently wrong; keep predictions (m, 1), as x.matmul(W) + b with W (3, 1) gives")
 FLAT_W = ("W has shape (3,): create it as torch.zeros((3, 1), requires_grad=True), one column, so that x.matmul(W) "
@@ -63,6 +67,7 @@ class Variant:
     zero_grad: bool = True
     report_after: bool = False
     bias_per_row: bool = False
+    learns: str = "wb"  # which of W and b were made with requires_grad=True
 
 
 VARIANTS = {
@@ -72,6 +77,8 @@ VARIANTS = {
     AFTER_STEP: Variant(report_after=True),
     BIAS_PER_ROW: Variant(bias_per_row=True),
     FLAT_PREDICTION: Variant(cost="broadcast"),  # hypothesis's word for the same training (carried forward, grader.checks)
+    W_NOT_LEARNING: Variant(learns="b"),
+    B_NOT_LEARNING: Variant(learns="w"),
 }
 
 
@@ -86,8 +93,8 @@ def cost_of(pred: torch.Tensor, y: torch.Tensor, kind: str = "mean") -> torch.Te
 def simulate(x: torch.Tensor, y: torch.Tensor, lr: float, steps: int,
              variant: Variant = Variant()) -> tuple[list[float], torch.Tensor, torch.Tensor]:
     """The lesson's SGD from zeros for `steps` steps with one mistake switched on: (costs, W, b at the end)."""
-    w = torch.zeros((x.shape[1], 1), requires_grad=True)
-    b = torch.zeros((x.shape[0], 1) if variant.bias_per_row else (1,), requires_grad=True)
+    w = torch.zeros((x.shape[1], 1), requires_grad="w" in variant.learns)
+    b = torch.zeros((x.shape[0], 1) if variant.bias_per_row else (1,), requires_grad="b" in variant.learns)
     optimizer = torch.optim.SGD([w, b], lr=lr)
     costs = []
     for _ in range(steps):
