@@ -89,7 +89,7 @@ def training_result(value: Any, n_costs: int, *, function: str = "train", what: 
                           expected=f"a list of {n_costs} numbers", obtained=fmt(costs))
     if len(costs) != n_costs:
         raise CheckFailed(f"costs has {len(costs)} entries{where}; expected {n_costs}, one per step",
-                          expected=f"{n_costs} costs", obtained=f"{len(costs)} costs",
+                          expected=f"{n_costs} cost{'s' * (n_costs != 1)}", obtained=f"{len(costs)} cost{'s' * (len(costs) != 1)}",
                           hint=(length_hints or {}).get(len(costs), ""))
     return w, b, [as_number(c, what=f"costs[{i}]") for i, c in enumerate(costs)]
 
