@@ -111,7 +111,7 @@ def as_tensor(value: Any, *, what: str, shape: Sequence[int] | None = None,
     """`value` as a float tensor of the given shape, or a CheckFailed saying why not."""
     if isinstance(value, Unsupported):
         raise CheckFailed(f"{what} is {value}, not a plain torch.Tensor", obtained=str(value),
-                          hint="return an ordinary torch.Tensor (not a subclass or another type)")
+                          hint=_numpy_hint(value) or ORDINARY)
     if not isinstance(value, torch.Tensor):
         expected = f"a tensor of shape {tuple(shape)}" if shape is not None else "a tensor"
         raise CheckFailed(f"{what} is {type_description(value)}, expected {expected}",
@@ -123,17 +123,28 @@ def as_tensor(value: Any, *, what: str, shape: Sequence[int] | None = None,
     return value.to(torch.float64)
 
 
+NUMPY = ("a numpy value is neither a torch tensor nor a Python number: compute it with torch operations "
+         "(numpy also cuts it off from autograd)")
+
+
+ORDINARY = "return an ordinary torch.Tensor (not a subclass or another type)"
+
+
+def _numpy_hint(value: Any) -> str:
+    return NUMPY if isinstance(value, Unsupported) and str(value).startswith("numpy") else ""
+
+
 def as_number(value: Any, *, what: str) -> float:
     """A Python number or a one-element tensor, as float."""
     if isinstance(value, bool) or value is None:
         raise CheckFailed(f"{what} is {type_description(value)}, expected a number",
-                          expected="a float", obtained=fmt(value))
+                          expected="a number (a float or a one-element tensor)", obtained=fmt(value))
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.reshape(-1)[0].item())
     raise CheckFailed(f"{what} is {type_description(value)}, expected a number",
-                      expected="a float", obtained=fmt(value))
+                      expected="a number (a float or a one-element tensor)", obtained=fmt(value), hint=_numpy_hint(value))
 
 
 def close(obtained: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float = 0.0) -> bool:

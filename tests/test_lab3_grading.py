@@ -42,6 +42,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "cost_missing_square": ({"cost"}, "cost", "missing square"),
     # An (m,) prediction: the student's cost, curve and training are right for it (carried forward).
     "hypothesis_flattens": ({"hypothesis"}, "hypothesis", "shape (m,) instead of (m, 1)"),
+    # numpy on the way: neither a tensor nor a Python number (cost_curve stacks what cost returns).
+    "cost_through_numpy": ({"cost", "cost_curve"}, "cost", "a numpy value is neither a torch tensor"),
     "cost_cut_off_from_autograd": ({"cost.autograd_sgd"}, "cost", "cut off from autograd"),
     "curve_averages_everything": ({"cost_curve"}, "cost_curve", "averaged over everything"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),

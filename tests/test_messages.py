@@ -81,7 +81,9 @@ def _lab_hints() -> set[str]:
 
     from grader.checks import RAISE_HINTS
 
-    found: set[str] = set(RAISE_HINTS.values())  # PyTorch errors any lab's check may name
+    from grader.compare import NUMPY, ORDINARY
+
+    found: set[str] = {*RAISE_HINTS.values(), NUMPY, ORDINARY}  # PyTorch errors any lab's check may name; a numpy value
     for lab in known_labs():
         mistakes = importlib.import_module(f"grader.labs.{lab}.mistakes")
         found |= {v for k, v in vars(mistakes).items() if k.isupper() and isinstance(v, str)}
