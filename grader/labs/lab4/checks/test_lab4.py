@@ -143,8 +143,11 @@ def test_train_step_count(observed: Any, reference: Any) -> None:
                     "with epochs=0 on the lesson's data", {0: ("29661.800781", 1e-6)})
     w, b, _ = train_parts(value(observed, "train.lesson_one_step", LESSON_M), 0, LESSON_M)
     expected, atol = printed(["67.2578", "80.8397", "79.6523", "86.7394", "61.6605"])
-    expect_close(T(d.LESSON_X).matmul(w.float()) + b.float(), expected.reshape(LESSON_M, 1), atol=atol,
-                 what="x.matmul(W) + b with the W, b that train(x, y, epochs=0) returned")
+    x, y = T(d.LESSON_X), T(d.LESSON_Y)
+    expect_close(x.matmul(w.float()) + b.float(), expected.reshape(LESSON_M, 1), atol=atol,
+                 what="x.matmul(W) + b with the W, b that train(x, y, epochs=0) returned",
+                 mistakes=lambda: {h: x.matmul(mw) + mb for h, v in M.VARIANTS.items()
+                                   for _, mw, mb in [memo(M.simulate)(x, y, d.LESSON_LR, 1, v)]})
     with hidden():
         expect_training(observed, reference, "train.hidden_few_steps", d.T_X, d.T_Y, d.FEW_LR, d.FEW_EPOCHS,
                         f"with lr {d.FEW_LR}, epochs={d.FEW_EPOCHS} on other data")
