@@ -156,6 +156,17 @@ def test_verdict_of_names_grader_errors_then_the_memory_limit() -> None:
     assert verdict_of(replace(result, checks=(broken,))) == ("grader error", "train.lesson_table: the reference raised")
 
 
+def test_a_file_without_code_is_a_verdict_of_its_own() -> None:
+    """An empty .py or a notebook of markdown only: 'no code' (was it saved?), not 'ok' at 0."""
+    empty = CheckResult("hypothesis.lesson", "hypothesis", "H(x)", Status.ERROR, 0, 2,
+                        "no hypothesis found: the notebook has no code (was it saved?)")
+    notebook = GradeResult(lab="lab2", graded_file="lab2.ipynb", submission_format="ipynb", sha256="0" * 64,
+                           selection="", checks=(empty, replace(empty, name="train.lesson", function="train")), issues=())
+    assert verdict_of(notebook) == ("no code", "the notebook has no code (was it saved?)")
+    other = replace(empty, message="no hypothesis found in the submission (check its name)")
+    assert verdict_of(replace(notebook, checks=(empty, other))) == ("ok", "")
+
+
 def test_output_past_the_limit_that_cost_nothing_is_no_verdict() -> None:
     """A notebook cell that printed past the output limit, and a .py top level that did (its output is
     not kept either), both with full marks: 'ok' alike. A call stopped for flooding is the verdict."""

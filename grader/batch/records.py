@@ -35,7 +35,7 @@ class StudentRecord:
     entry: str  # the entry's name(s) in the class folder
     entry_sha256: str
     cache_key: str  # entry hash + grading fingerprint + lab + limits: equal keys, equal results
-    verdict: str  # "ok", "timed out", "kernel died", "crashed", "raised errors", "no gradable file", ...
+    verdict: str  # "ok", "timed out", "kernel died", "crashed", "raised errors", "no code", "no gradable file", ...
     message: str
     max_score: float
     result: GradeResult | None = None
@@ -107,6 +107,10 @@ def verdict_of(result: GradeResult) -> tuple[str, str]:
         return "flooded output", flooded[0].message
     if died:
         return ("kernel died" if result.submission_format == "ipynb" else "crashed"), died[0].message
+    empty = [c for c in result.checks if "has no code (was it saved?)" in c.message]
+    if result.checks and len(empty) == len(result.checks):  # an empty file, a notebook of markdown only
+        return "no code", ("the notebook has no code (was it saved?)" if result.submission_format == "ipynb"
+                           else "the file has no code (was it saved?)")
     if kinds & {IssueKind.CELL_ERROR, IssueKind.LOAD_ERROR}:
         return "raised errors", next(i.message for i in result.issues)
     return "ok", ""

@@ -37,7 +37,8 @@ _TEMPLATE = "class_index.html.j2"
 _TOP_MISTAKES = 10
 _SLOWEST = 5
 # How a verdict is coloured: the student's code misbehaved ("error") or nothing could be graded ("failed").
-_VERDICT_TONE = {"ok": "passed", "no gradable file": "failed", "unreadable": "failed", "grader error": "failed"}
+_VERDICT_TONE = {"ok": "passed", "no gradable file": "failed", "no code": "failed", "unreadable": "failed",
+                 "grader error": "failed"}
 
 
 @dataclass(frozen=True)
