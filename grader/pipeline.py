@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from .errors import GraderError
 from .figures import Figure
 from .labs import Lab
 from .labs.draws import active, drawn
-from .results import CheckResult, GradeResult, Status
+from .results import CheckResult, GradeResult, IssueKind, RunIssue, Status
 from .sources import function_sources, read_units
 from .runner import Probe, run_submission
 from .submission import Submission, resolve
@@ -151,13 +152,34 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
         sha256=submission.sha256,
         selection=submission.selection,
         checks=tuple(checks),
-        issues=outcome.issues,
+        issues=_neighbours_named(submission.path, outcome.issues),
         stderr=outcome.stderr,
         grader_version=grader_version(),
         functions=submission.lab.functions,
         isolation=outcome.isolation,
         hidden=edition.hidden(submission.lab.name),
     )
+
+
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([A-Za-z_][A-Za-z0-9_]*)")
+_MISSING_FILE = re.compile(r"FileNotFoundError: \[Errno 2\] No such file or directory: '([^'/]+)'")
+
+
+def _neighbours_named(path: Path, issues: tuple[RunIssue, ...]) -> tuple[RunIssue, ...]:
+    """An error about a module or a file that sits next to the submission on the student's machine
+    (`from helper import ...`, `open("data.csv")`): only the submission is in the sandbox, and the
+    error says so, or the student sees the file right there and cannot tell why."""
+    told = []
+    for issue in issues:
+        if issue.kind in (IssueKind.LOAD_ERROR, IssueKind.CELL_ERROR):
+            module, file = _MISSING_MODULE.search(issue.message), _MISSING_FILE.search(issue.message)
+            there = [n for n in ([f"{module[1]}.py", module[1]] if module else []) + ([file[1]] if file else [])
+                     if n not in (".", "..") and (path.parent / n).exists()]
+            if there:
+                issue = replace(issue, message=f"{issue.message}; when graded, only the submitted file runs: "
+                                               f"{there[0]}, next to it, is not there (put what it holds into the file)")
+        told.append(issue)
+    return tuple(told)
 
 
 def lab_checks(name: str) -> list[CheckResult]:

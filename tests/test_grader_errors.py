@@ -279,3 +279,36 @@ def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begi
         process.kill()
         process.wait()
         os.close(reader)
+
+
+def test_a_module_or_file_next_to_the_submission_is_said_to_be_missing_when_graded(tmp_path: Path) -> None:
+    """`from helper import ...` with helper.py beside lab2.py, and a notebook cell reading data.csv beside
+    it: on the student's machine both are there; in the sandbox only the submission is. The error says
+    so, in English and Korean, and says nothing of the kind where no such file is beside it."""
+    import nbformat
+
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    (tmp_path / "lab2.py").write_text("from helper import scale\n" + source, encoding="utf-8")
+    (tmp_path / "helper.py").write_text("scale = 1\n", encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    [issue] = graded.report["issues"]
+    assert issue["message"] == ("ModuleNotFoundError: No module named 'helper'; when graded, only the submitted file "
+                                "runs: helper.py, next to it, is not there (put what it holds into the file)"), issue
+    assert_reads_in_korean(graded.report)
+
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("open('data.csv').read()"))
+    nbformat.write(nb, str(folder / "lab2.ipynb"))
+    alone = run_grade(folder / "lab2.ipynb", *FAST, cwd=folder)
+    assert [i["message"] for i in alone.report["issues"]] == [
+        "FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'"], alone.report["issues"]
+    other = tmp_path / "nb_with_data"  # (another folder: the tests keep a grade of the same bytes in the same one)
+    other.mkdir()
+    nbformat.write(nb, str(other / "lab2.ipynb"))
+    (other / "data.csv").write_text("1,2\n", encoding="utf-8")
+    beside = run_grade(other / "lab2.ipynb", *FAST, cwd=other)
+    assert [i["message"] for i in beside.report["issues"]] == [
+        "FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'; when graded, only the submitted file "
+        "runs: data.csv, next to it, is not there (put what it holds into the file)"], beside.report["issues"]

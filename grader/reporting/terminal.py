@@ -173,7 +173,8 @@ def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
     for word, issue in zip(words, issues):
         detail = Text()
         detail.append(f"{t('issue.' + issue.kind.value)}: ", style="dim")
-        detail.append(last_line(issue.traceback) or plain(t.detail(issue.message)))
+        raised = last_line(issue.traceback)  # (the message, where it says more: a file next to the submission)
+        detail.append(raised if raised and not issue.message.startswith(raised + ";") else plain(t.detail(issue.message)))
         place = error_place(issue.traceback)
         if place is not None:
             detail.append("\n" + t("terminal.at_line", line=place[0], code=place[1]), style="dim")
