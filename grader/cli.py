@@ -271,7 +271,7 @@ def _run_labs(argv: list[str]) -> int:
         for function in lab.functions:
             own = [c for c in checks if c.function == function]
             points = f"{sum(c.max_score for c in own):g}"
-            print(f"  {function:<34} {points:>4}"[:-len(points)] + _say(f"{points} points  ({len(own)} checks)"))
+            print(f"  {function:<34} {points:>4}"[:-len(points)] + _say(f"{points} points  ({len(own)} check{'s' * (len(own) != 1)})"))
     return 0
 
 
@@ -567,9 +567,10 @@ def _served(submission: Submission, limits: Limits, args: argparse.Namespace) ->
     for text in served.warnings:
         _print_warning(text)
     if served.started and not args.quiet:
+        idle = (f"{served.idle_minutes:g} minutes" if served.idle_minutes >= 1
+                else f"{round(served.idle_minutes * 60):g} seconds")  # (GRADER_SERVICE_IDLE, in seconds)
         print("grade: " + _say(f"a warm grader now runs in the background, so the next grade starts faster "
-                               f"(it leaves after {served.idle_minutes:g} minutes unused; GRADER_SERVICE=0 turns it off)"),
-              file=sys.stderr)
+                               f"(it leaves after {idle} unused; GRADER_SERVICE=0 turns it off)"), file=sys.stderr)
     return served.result
 
 

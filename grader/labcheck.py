@@ -238,5 +238,5 @@ def _known_mistakes(lab: Lab, limits: Limits, found: Findings) -> None:
         if others:
             found(f"the known mistake {KNOWN_MISTAKES}/{path.name} also fails {', '.join(others)}, "
                   "which [known_mistakes] does not list")
-    found.facts.append(f"{len(files)} known mistakes" if files else
+    found.facts.append(f"{len(files)} known mistake{'s' * (len(files) != 1)}" if files else
                        f"no {KNOWN_MISTAKES}/ folder: no known mistakes were tried")
