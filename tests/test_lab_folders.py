@@ -120,7 +120,7 @@ def test_an_instructors_lab_is_found_from_labs_or_the_environment(tmp_path: Path
     assert "logistic" not in known_labs()  # without the folder named, no such lab (nothing leaked in here)
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "twice", "broken", "no-probes"])
+@pytest.mark.parametrize("case", ["missing", "empty", "twice", "broken", "no-probes", "probes-raise"])
 def test_a_bad_lab_folder_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
     labs = tmp_path / "labs"
     labs.mkdir()
@@ -138,11 +138,19 @@ def test_a_bad_lab_folder_is_one_line_and_exit_2(tmp_path: Path, case: str) -> N
     elif case == "broken":
         (copy_example(labs) / "lab.toml").write_text("title = [", encoding="utf-8")
         expected = "lab.toml: is not valid TOML"
-    else:
+    elif case == "no-probes":
         (copy_example(labs) / "__init__.py").write_text("", encoding="utf-8")
         expected = "defines no probes() function"
+    else:  # a typo in probes(): was "internal error (AttributeError ...)", with no file or line
+        init = copy_example(labs) / "__init__.py"
+        init.write_text(init.read_text(encoding="utf-8").replace("t(d.A_X)", "t(d.A_XX)"), encoding="utf-8")
+        expected = f"{init}:20: probes() raised AttributeError:"
     run = grade("labs", cwd=tmp_path, env=env)
     assert run.returncode == 2 and expected in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    if case == "probes-raise":  # check-lab: one problem, not one per file it grades
+        checked = grade("check-lab", str(labs / "logistic"), cwd=tmp_path)
+        lines = checked.stdout.strip().splitlines()
+        assert checked.returncode == 1 and len(lines) == 1 and lines[0].startswith(f"logistic: {expected}"), checked.stdout
 
 
 def test_a_student_s_code_cannot_read_an_instructors_lab_folder(tmp_path: Path) -> None:

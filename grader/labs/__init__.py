@@ -16,6 +16,7 @@ import importlib.util
 import os
 import runpy
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -146,8 +147,22 @@ def _load(name: str, folder: Path) -> Lab:
         raise GraderError(f"{folder / '__init__.py'} defines no probes() function")
     figures = getattr(module, "figures", None)
     return Lab(name=name, title=manifest.title, functions=tuple(f.name for f in manifest.functions), stem=manifest.stem,
-               make_probes=probes, make_figures=figures if callable(figures) else None, manifest=manifest,
-               folder=folder, builtin=builtin)
+               make_probes=_said_in_one_line(probes, folder), make_figures=figures if callable(figures) else None,
+               manifest=manifest, folder=folder, builtin=builtin)
+
+
+def _said_in_one_line(probes: Callable[[], list[Probe]], folder: Path) -> Callable[[], list[Probe]]:
+    """The lab's probes(); an exception in it (the instructor's code) is one line naming its file and line."""
+    def make() -> list[Probe]:
+        try:
+            return probes()
+        except GraderError:
+            raise
+        except Exception as exc:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(folder)]
+            where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(folder / "__init__.py")
+            raise GraderError(f"{where}: probes() raised {type(exc).__name__}: {exc}") from None
+    return make
 
 
 def _package(name: str, folder: Path, builtin: bool) -> ModuleType:
