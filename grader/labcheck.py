@@ -63,6 +63,12 @@ def check_lab(name: str, limits: Limits) -> Findings:
     except GraderError as exc:
         found(str(exc))
         return found
+    from .labs.draws import problems
+
+    for problem in problems(lab):
+        found(problem)
+    if found.problems:  # (every file graded below would fail on it)
+        return found
     assert lab.manifest is not None
     files = {"stub": {s: lab.stub(s) for s in (".py", ".ipynb")},
              "solution": {s: lab.solution(s) for s in (".py", ".ipynb")}}

@@ -195,6 +195,18 @@ def test_check_lab_accepts_the_example_lab(tmp_path: Path) -> None:
     assert run.stdout.startswith("logistic is sound: ") and "5 known mistakes" in run.stdout
 
 
+def test_check_lab_finds_draws_that_cannot_be_drawn_without_the_secret(tmp_path: Path) -> None:
+    """A [draws] name data.py lacks, or a value that cannot be drawn, passed check-lab where no secret
+    was set, then failed every grade of a CI that sets one. Said once, with or without the secret."""
+    lab = copy_example(tmp_path / "labs")
+    with (lab / "lab.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write("\n[draws]\nA_XX = { low = 0, high = 1 }\n")
+    for env in ({}, {"GRADER_SECRET": "s3cret"}):
+        run = grade("check-lab", str(lab), cwd=tmp_path, env=env)
+        assert run.returncode == 1, run.stdout + run.stderr
+        assert run.stdout.strip().splitlines() == ["logistic: [draws] names A_XX, which data.py does not define"], run.stdout
+
+
 def test_check_lab_rejects_a_wrong_solution_a_changed_signature_and_a_wrong_manifest(tmp_path: Path) -> None:
     lab = copy_example(tmp_path / "labs")
     solution = lab / "solution" / "logistic.ipynb"  # (the .py is the reference every grade compares with)

@@ -71,6 +71,25 @@ def drawn(lab: Lab, sha256: str) -> Iterator[dict[str, Any]]:
             setattr(data, name, value)
 
 
+def problems(lab: Lab) -> list[str]:
+    """What would stop `lab`'s [draws] from drawing, found with or without the secret (`grade check-lab`
+    runs where the secret may not be set; a CI that sets it would fail every grade)."""
+    if lab.manifest is None or not lab.manifest.draws:
+        return []
+    data = importlib.import_module(f"grader.labs.{lab.name}.data")
+    found = []
+    rng = random.Random(0)
+    for name, rule in lab.manifest.draws.items():
+        if not hasattr(data, name):
+            found.append(f"[draws] names {name}, which data.py does not define")
+            continue
+        try:
+            _draw(getattr(data, name), rule, rng, name)
+        except GraderError as exc:
+            found.append(str(exc))
+    return found
+
+
 def _draw(value: Any, rule: Draw, rng: random.Random, name: str) -> Any:
     """`value` with every number replaced by a draw: same shape, same types."""
     if isinstance(value, bool):
