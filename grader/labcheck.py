@@ -79,6 +79,7 @@ def check_lab(name: str, limits: Limits) -> Findings:
             else:
                 _signatures(path, lab.manifest, found, lab)
     _numbers(lab, found)
+    _rules_checked(lab, found)
     solution = [(path, _grade(path, lab, limits, found)) for path in files["solution"].values() if path.is_file()]
     for path, result in solution:
         if result is not None and result.score != result.max_score:
@@ -178,6 +179,25 @@ def _points(result: GradeResult, manifest: Manifest, found: Findings) -> None:
     for graded, own in checks.items():
         found(f"the check {own[0].name} grades {graded}, which the manifest's [functions] does not name")
     found.facts.append(f"{len(result.checks)} checks of {len(manifest.functions)} functions, {result.max_score:g} points")
+
+
+def _rules_checked(lab: Lab, found: Findings) -> None:
+    """A [rules.<function>] that no check applies (`expect_by_hand(observed, "<function>", ...)`) is never
+    kept: a student breaking it still earns full marks."""
+    assert lab.manifest is not None
+    applied: set[str] = set()
+    for file in sorted(lab.suite.glob("test_*.py")):
+        try:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue  # (the grades below say why)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "expect_by_hand" \
+                    and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                applied.add(str(node.args[1].value))
+    for function in sorted(set(lab.manifest.rules) - applied):
+        found(f"[rules.{function}] is applied by no check: a check must call expect_by_hand(observed, "
+              f"\"{function}\", hint=...), or the rule is never kept")
 
 
 def suite_numbers(suite: Path) -> dict[str, str]:

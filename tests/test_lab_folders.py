@@ -207,6 +207,18 @@ def test_check_lab_finds_draws_that_cannot_be_drawn_without_the_secret(tmp_path:
         assert run.stdout.strip().splitlines() == ["logistic: [draws] names A_XX, which data.py does not define"], run.stdout
 
 
+def test_check_lab_finds_a_rule_no_check_applies(tmp_path: Path) -> None:
+    """[rules.hypothesis] with no check calling expect_by_hand for it: the rule was silently never kept
+    (a student breaking it earned full marks) and check-lab said 'sound'."""
+    lab = copy_example(tmp_path / "labs")
+    with (lab / "lab.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[rules.hypothesis]\nforbid = ["torch.sigmoid"]\n')
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "logistic: [rules.hypothesis] is applied by no check: a check must call expect_by_hand(observed, " \
+           "\"hypothesis\", hint=...), or the rule is never kept" in run.stdout.splitlines(), run.stdout
+
+
 def test_check_lab_rejects_a_wrong_solution_a_changed_signature_and_a_wrong_manifest(tmp_path: Path) -> None:
     lab = copy_example(tmp_path / "labs")
     solution = lab / "solution" / "logistic.ipynb"  # (the .py is the reference every grade compares with)
