@@ -67,6 +67,16 @@ def test_a_bad_manifest_is_one_line_naming_the_file(tmp_path: Path, text: str, p
     assert problem in str(error.value) and str(manifest) in str(error.value) and "\n" not in str(error.value)
 
 
+def test_a_lab_named_like_a_module_of_the_grader_is_refused_by_name(tmp_path: Path) -> None:
+    """A lab imports as grader.labs.<name>: a folder named probing (or checking, draws...) collided with the
+    grader's own module and failed with an ImportError about 'tensor'."""
+    manifest = tmp_path / "probing" / "lab.toml"
+    manifest.parent.mkdir()
+    manifest.write_text(GOOD, encoding="utf-8")
+    with pytest.raises(ManifestError, match="'probing' is the name of one of the grader's own modules; rename the folder"):
+        read_manifest(manifest)
+
+
 def test_a_manifest_normalises_signatures_and_keeps_the_order_of_functions(tmp_path: Path) -> None:
     manifest = tmp_path / "mylab" / "lab.toml"
     manifest.parent.mkdir()

@@ -134,6 +134,10 @@ def read_manifest(path: Path) -> Manifest:
     name = path.parent.name
     if not _NAME.fullmatch(name):
         raise ManifestError(path, f"the lab's folder name {name!r} must be lower-case letters, digits and _")
+    own = sorted(p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_"))
+    if name in own:  # (a lab imports as grader.labs.<name>, where these modules of the grader are)
+        raise ManifestError(path, f"the lab's folder name {name!r} is the name of one of the grader's own modules; "
+                                  f"rename the folder (taken: {', '.join(own)})")
     known = {"title", "stem", "functions", "limits", "values", "files", "known_mistakes", "draws", "feedback", "rules"}
     extra = sorted(set(data) - known)
     if extra:
