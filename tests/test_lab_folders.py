@@ -57,6 +57,11 @@ GOOD = 'title = "A lab"\n\n[functions.cost]\npoints = 2\nsignature = "(predictio
     (GOOD + '\n[rules.train]\nforbid = ["torch.optim"]\n', "[rules.train] must name a function of [functions]"),
     (GOOD + '\n[rules.cost]\nforbid = "torch.optim"\n', "[rules.cost] must name a function"),
     (GOOD + '\n[feedback]\nshow_hidden_expected = "yes"\n', "[feedback] takes show_hidden_expected"),
+    # A typo is named (it was "needs points" for `pionts`, and nothing at all for an extra key).
+    (GOOD.replace("points = 2", "pionts = 2"), "[functions.cost]: unknown key 'pionts' (known: methods, points, signature)"),
+    (GOOD + 'public = true\n', "[functions.cost]: unknown key 'public'"),
+    (GOOD.replace("points = 2", 'points = "2"'), "[functions.cost] needs points, a number above 0, not '2'"),
+    (GOOD + '\n[feedback]\nshow_hidden_expect = true\n', "not show_hidden_expect = True"),
 ])
 def test_a_bad_manifest_is_one_line_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
     manifest = tmp_path / "mylab" / "lab.toml"

@@ -180,9 +180,13 @@ def _functions(path: Path, data: dict[str, Any]) -> tuple[Function, ...]:
         where = f"[functions.{name}]"
         if not name.isidentifier() or not isinstance(spec, dict):
             raise ManifestError(path, f"{where} must be a table named after a Python function or class")
+        extra = sorted(set(spec) - {"points", "signature", "methods"})
+        if extra:  # (a typo, `pionts = 2`, or a key the grader has no use for)
+            raise ManifestError(path, f"{where}: unknown key {extra[0]!r} (known: methods, points, signature)")
         points = spec.get("points")
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
-            raise ManifestError(path, f"{where} needs points, a number above 0")
+            raise ManifestError(path, f"{where} needs points, a number above 0, not {points!r}" if "points" in spec
+                                else f"{where} needs points, a number above 0")
         signature, methods = spec.get("signature"), spec.get("methods", {})
         if (signature is None) == (not methods):
             raise ManifestError(path, f"{where} needs signature = \"(...)\" for a function or methods = {{...}} for a class")
@@ -238,8 +242,10 @@ def _draws(path: Path, data: dict[str, Any]) -> dict[str, Draw]:
 
 def _feedback(path: Path, data: dict[str, Any], key: str) -> bool:
     table = _table(path, data, "feedback")
-    if set(table) - {"show_hidden_expected", "carry_forward"} or not all(isinstance(v, bool) for v in table.values()):
-        raise ManifestError(path, "[feedback] takes show_hidden_expected = true or false and carry_forward = true or false")
+    wrong = sorted(k for k, v in table.items() if k not in ("show_hidden_expected", "carry_forward") or not isinstance(v, bool))
+    if wrong:
+        raise ManifestError(path, "[feedback] takes show_hidden_expected = true or false and carry_forward = true or false; "
+                                  f"not {wrong[0]} = {table[wrong[0]]!r}")
     return bool(table.get(key, False))
 
 
