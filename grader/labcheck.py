@@ -19,7 +19,7 @@ from .config import Limits
 from .errors import GraderError, SubmissionNotFound
 from .labs import BUILTIN, Lab, add_lab_roots, course_root, known_labs, load_lab
 from .labs.manifest import MANIFEST, Function, Manifest
-from .results import CheckResult, GradeResult
+from .results import CheckResult, GradeResult, Status
 from .rules import Program
 from .sources import read_units
 
@@ -33,8 +33,21 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)  # what was checked and held, for the closing line
 
+    said: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # cause -> (index, line, other files)
+
     def __call__(self, problem: str) -> None:
         self.problems.append(problem)
+
+    def once(self, cause: str, problem: str) -> None:
+        """`problem`, unless the same `cause` was found in another file: then that line counts it (an
+        import error in the checks fails all five files graded alike)."""
+        if cause not in self.said:
+            self.said[cause] = (len(self.problems), problem, 0)
+            self.problems.append(problem)
+            return
+        index, line, others = self.said[cause]
+        self.said[cause] = (index, line, others + 1)
+        self.problems[index] = f"{line} (the same in {others + 1} more file{'s' * (others > 0)})"
 
 
 def resolve_lab(target: str) -> str:
@@ -83,9 +96,11 @@ def check_lab(name: str, limits: Limits) -> Findings:
     solution = [(path, _grade(path, lab, limits, found)) for path in files["solution"].values() if path.is_file()]
     for path, result in solution:
         if result is not None and result.score != result.max_score:
-            lost = [c for c in result.checks if c.score != c.max_score]
+            lost = [c for c in result.checks if c.score != c.max_score and c.status is not Status.GRADER_ERROR]
+            if not lost:  # (only checks that themselves failed: said once above)
+                continue
             found(f"the solution {_show(path, lab)} scores {result.score:g}/{result.max_score:g}: "
-                  f"{lost[0].name} fails ({lost[0].message})" + (f", and {len(lost) - 1} more" if len(lost) > 1 else ""))
+                  f"{lost[0].name} fails ({lost[0].message}{_values_of(lost[0])})" + (f", and {len(lost) - 1} more" if len(lost) > 1 else ""))
     reference = next((r for _, r in solution if r is not None), None)
     if reference is not None:
         _points(reference, lab.manifest, found)
@@ -94,6 +109,13 @@ def check_lab(name: str, limits: Limits) -> Findings:
             _stub_scores_nothing(result, path, lab, found)
     _known_mistakes(lab, limits, found)
     return found
+
+
+def _values_of(check: CheckResult) -> str:
+    """"; expected 0.6931, obtained 0.6930": whether the check or the solution is wrong is the instructor's call."""
+    shown = [f"{word} {' '.join(value.split())[:120]}" for word, value in (("expected", check.expected),
+                                                                        ("obtained", check.obtained)) if value]
+    return "; " + ", ".join(shown) if shown else ""
 
 
 def _show(path: Path, lab: Lab) -> str:
@@ -110,11 +132,11 @@ def _grade(path: Path, lab: Lab, limits: Limits, found: Findings) -> GradeResult
     try:
         result = grade(path, lab.name, limits)
     except GraderError as exc:
-        found(f"{_show(path, lab)} could not be graded: {exc}")
+        found.once(str(exc).replace(str(path), ""), f"{_show(path, lab)} could not be graded: {exc}")
         return None
     if result.grader_errors:
         bad = result.grader_errors[0]
-        found(f"{_show(path, lab)}: the check {bad.name} itself failed ({bad.message})")
+        found.once(f"{bad.name}: {bad.message}", f"{_show(path, lab)}: the check {bad.name} itself failed ({bad.message})")
     return result
 
 
@@ -235,7 +257,7 @@ def _stub_scores_nothing(result: GradeResult, path: Path, lab: Lab, found: Findi
         earned = [c for c in result.checks if c.score > 0]
         found(f"the stub {_show(path, lab)} scores {result.score:g}/{result.max_score:g} "
               f"({earned[0].name} passes on it)")
-    quiet = [c for c in result.checks if "not implemented" not in c.message]
+    quiet = [c for c in result.checks if "not implemented" not in c.message and c.status is not Status.GRADER_ERROR]
     if quiet:
         found(f"the stub {_show(path, lab)}: {quiet[0].name} does not say \"not implemented\" ({quiet[0].message})")
 
@@ -261,7 +283,8 @@ def _known_mistakes(lab: Lab, limits: Limits, found: Findings) -> None:
                 found(f"[known_mistakes] {path.name}: there is no check {name}")
             elif checks[name].score >= checks[name].max_score:
                 found(f"the known mistake {KNOWN_MISTAKES}/{path.name} passes {name}, which it should fail")
-        others = [c.name for c in result.checks if c.score < c.max_score and c.name not in listed[path.name]]
+        others = [c.name for c in result.checks if c.score < c.max_score and c.name not in listed[path.name]
+                  and c.status is not Status.GRADER_ERROR]  # (a check that itself failed: said once above)
         if others:
             found(f"the known mistake {KNOWN_MISTAKES}/{path.name} also fails {', '.join(others)}, "
                   "which [known_mistakes] does not list")

@@ -222,6 +222,20 @@ def test_check_lab_finds_draws_that_cannot_be_drawn_without_the_secret(tmp_path:
         assert run.stdout.strip().splitlines() == ["logistic: [draws] names A_XX, which data.py does not define"], run.stdout
 
 
+def test_check_lab_says_a_broken_check_once_and_not_its_consequences(tmp_path: Path) -> None:
+    """A check asking for a probe the lab does not define failed in every file check-lab grades (nine
+    lines: the check, then the solution's score and the stubs' messages it caused). One line now."""
+    lab = copy_example(tmp_path / "labs")
+    suite = lab / "checks" / "test_logistic.py"
+    suite.write_text(suite.read_text(encoding="utf-8").replace('observed.get("hypothesis.hidden_a")',
+                                                               'observed.get("hypothesis.hiden_a")'), encoding="utf-8")
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    lines = run.stdout.strip().splitlines()
+    assert run.returncode == 1 and len(lines) == 1, run.stdout
+    assert "the check asks for probe 'hypothesis.hiden_a', which the lab does not define" in lines[0], lines
+    assert lines[0].endswith("(the same in 5 more files)"), lines  # the files it is graded on alike
+
+
 def test_check_lab_finds_a_rule_no_check_applies(tmp_path: Path) -> None:
     """[rules.hypothesis] with no check calling expect_by_hand for it: the rule was silently never kept
     (a student breaking it earned full marks) and check-lab said 'sound'."""
