@@ -72,10 +72,18 @@ def check_lab(name: str, limits: Limits) -> Findings:
     found = Findings(name)
     try:
         lab = load_lab(name)
-        lab.make_probes()  # (a mistake there would fail every file graded below, each its own line)
+        probes = lab.make_probes()  # (a mistake there would fail every file graded below, each its own line)
     except GraderError as exc:
         found(str(exc))
         return found
+    init = _show(lab.folder / "__init__.py", lab)
+    seen: set[str] = set()
+    for probe in probes:
+        if probe.id in seen:
+            found(f"{init}: two probes are named {probe.id}")
+        seen.add(probe.id)
+        if probe.function not in lab.functions:
+            found(f"{init}: probe {probe.id} calls {probe.function}, which [functions] does not name")
     from .labs.draws import problems
 
     for problem in problems(lab):

@@ -236,6 +236,21 @@ def test_check_lab_says_a_broken_check_once_and_not_its_consequences(tmp_path: P
     assert lines[0].endswith("(the same in 5 more files)"), lines  # the files it is graded on alike
 
 
+def test_check_lab_names_a_probe_s_unknown_function_and_a_probe_id_given_twice(tmp_path: Path) -> None:
+    """A typo in a probe's function was blamed on the solution ("no hypothesis_ found in the submission"),
+    four times over; a probe id given twice was not noticed."""
+    lab = copy_example(tmp_path / "labs")
+    init = lab / "__init__.py"
+    text = init.read_text(encoding="utf-8")
+    text = text.replace('Probe("hypothesis.hidden_a", "hypothesis",', 'Probe("hypothesis.hidden_a", "hypothesis_",')
+    text = text.replace('Probe("hypothesis.hidden_b",', 'Probe("hypothesis.lesson",')
+    init.write_text(text, encoding="utf-8")
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout.strip().splitlines() == [
+        "logistic: __init__.py: probe hypothesis.hidden_a calls hypothesis_, which [functions] does not name",
+        "logistic: __init__.py: two probes are named hypothesis.lesson"], run.stdout
+
+
 def test_check_lab_finds_a_rule_no_check_applies(tmp_path: Path) -> None:
     """[rules.hypothesis] with no check calling expect_by_hand for it: the rule was silently never kept
     (a student breaking it earned full marks) and check-lab said 'sound'."""
