@@ -19,7 +19,7 @@ from .config import Limits
 from .errors import GraderError, SubmissionNotFound
 from .labs import BUILTIN, Lab, add_lab_roots, course_root, known_labs, load_lab
 from .labs.manifest import MANIFEST, Function, Manifest
-from .results import CheckResult, GradeResult, Status
+from .results import CheckResult, GradeResult, IssueKind, Status
 from .rules import Program
 from .sources import read_units
 
@@ -265,6 +265,10 @@ def _stub_scores_nothing(result: GradeResult, path: Path, lab: Lab, found: Findi
         earned = [c for c in result.checks if c.score > 0]
         found(f"the stub {_show(path, lab)} scores {result.score:g}/{result.max_score:g} "
               f"({earned[0].name} passes on it)")
+    raised = [i for i in result.issues if i.kind in (IssueKind.CELL_ERROR, IssueKind.LOAD_ERROR)]
+    if raised:  # every student grading the stub as handed out would see it
+        found(f"the stub {_show(path, lab)} raises as handed out, in {raised[0].where}: {raised[0].message[:200]} "
+              "(a cell that calls the unfinished functions wants the tag demo, so that grading skips it)")
     quiet = [c for c in result.checks if "not implemented" not in c.message and c.status is not Status.GRADER_ERROR]
     if quiet:
         found(f"the stub {_show(path, lab)}: {quiet[0].name} does not say \"not implemented\" ({quiet[0].message})")

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from conftest import GRADE, ROOT, SUBMISSIONS
@@ -249,6 +250,21 @@ def test_check_lab_names_a_probe_s_unknown_function_and_a_probe_id_given_twice(t
     assert run.returncode == 1 and run.stdout.strip().splitlines() == [
         "logistic: __init__.py: probe hypothesis.hidden_a calls hypothesis_, which [functions] does not name",
         "logistic: __init__.py: two probes are named hypothesis.lesson"], run.stdout
+
+
+def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
+    """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
+    and check-lab said 'sound'."""
+    lab = copy_example(tmp_path / "labs")
+    stub = lab / "exercise" / "logistic.ipynb"
+    nb = nbformat.read(str(stub), as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    nbformat.write(nb, str(stub))
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    assert run.returncode == 1, run.stdout
+    assert any(line.startswith("logistic: the stub exercise/logistic.ipynb raises as handed out, in cell ")
+               and "wants the tag demo" in line for line in run.stdout.splitlines()), run.stdout
 
 
 def test_check_lab_finds_a_rule_no_check_applies(tmp_path: Path) -> None:
