@@ -182,13 +182,16 @@ def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str,
     client = subprocess.Popen([str(GRADE), str(hanging), "--quiet"], cwd=tmp_path, env=env, preexec_fn=interruptible,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        # Until the submission runs: a fork of the warm sandbox's Python (a service starts its sandbox before it
+        # reads a request, so a bwrap alone came before this grade reached it; a Ctrl-C then left the service
+        # warm for the next grade, as a finished grade does, and this test waited for it in vain).
         below: set[int] = set()
         limit = time.monotonic() + 60
-        while time.monotonic() < limit and not any(_comm(p) == "bwrap" for p in below):
+        while time.monotonic() < limit and not _running_a_submission(below):
             time.sleep(0.2)
             services = _services(temporary)
             below = set().union(*(_descendants(s) | {s} for s in services)) if services else set()
-        assert any(_comm(p) == "bwrap" for p in below), "the service never started the submission's sandbox"
+        assert _running_a_submission(below), "the service never ran the submission"
         client.send_signal(signal.SIGINT)  # Ctrl-C
         _, stderr = client.communicate(timeout=30)
         assert client.returncode == 130, stderr
@@ -219,6 +222,18 @@ def test_a_starting_service_starts_its_warm_sandbox_before_the_request_comes(env
     finally:
         service.terminate()
         service.wait(timeout=60)
+
+
+def _running_a_submission(below: set[int]) -> bool:
+    """A process below a service forked from the warm sandbox's Python: a run, whose parent is that Python."""
+    for pid in below:
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent in below and _comm(pid).startswith("python") and _comm(parent).startswith("python"):
+            return True
+    return False
 
 
 def _comm(pid: int) -> str:
