@@ -270,8 +270,8 @@ def _run_labs(argv: list[str]) -> int:
         print(f"{name}  {_words().title(lab.title)}  " + _say(f"({sum(c.max_score for c in checks):g} points)"))
         for function in lab.functions:
             own = [c for c in checks if c.function == function]
-            points = f"{sum(c.max_score for c in own):g}"
-            print(f"  {function:<34} {points:>4}"[:-len(points)] + _say(f"{points} points  ({len(own)} check{'s' * (len(own) != 1)})"))
+            points = f"{sum(c.max_score for c in own):g}"  # (right-aligned in 4 columns, as words follow it)
+            print(f"  {function:<34} {' ' * (4 - len(points))}" + _say(f"{points} points  ({len(own)} check{'s' * (len(own) != 1)})"))
     return 0
 
 
@@ -462,8 +462,10 @@ def _grade_one(argv: list[str]) -> int:
     from .submission import resolve
 
     submission = resolve(args.path, args.lab)
-    named = submission.path.stem if submission.path.stem != submission.lab.stem else None
-    if args.lab and named in _lab_names() and named != submission.lab.name:
+    from .labs import known_labs
+
+    named = submission.path.stem
+    if args.lab and named != submission.lab.stem and named in known_labs() and named != submission.lab.name:
         _print_warning(f"{submission.path.name} is named for {named}, and is graded against {submission.lab.name} "
                        f"as --lab asks")
     _check_report_paths(submission.path, [("--json", args.json), ("--html", args.html)])
@@ -519,12 +521,6 @@ def _ctrl_c_remembered() -> Iterator[list[bool]]:
     finally:
         if ours:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _lab_names() -> tuple[str, ...]:
-    from .labs import known_labs
-
-    return known_labs()
 
 
 def _check_report_paths(submission: Path, reports: list[tuple[str, str | None]]) -> None:

@@ -71,13 +71,13 @@ def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
 def _pick_the_written(py: Path, nb: Path, lab: Lab) -> Submission:
     """Both files differ from the stubs: the one with more of the lab's functions written (a student who
     finished lab2.py and only tried a cell in lab2.ipynb); the notebook when that does not tell."""
-    written = {path: _written(path, lab) for path in (py, nb)}
-    fewer, more = sorted((py, nb), key=lambda path: (written[path] or 0, path == nb))
-    if written[fewer] is None or written[more] is None or written[fewer] == written[more]:
+    in_py, in_nb = _written(py, lab), _written(nb, lab)
+    if in_py is None or in_nb is None or in_py == in_nb:
         return _submission(nb, lab, f"both {py.name} and {nb.name} differ from the released stubs; the notebook was graded")
+    (more, most), (fewer, least) = sorted([(py, in_py), (nb, in_nb)], key=lambda pair: -pair[1])
     return _submission(more, lab, f"both {py.name} and {nb.name} differ from the released stubs; {more.name} was graded: "
-                                  f"{written[more]} of the lab's {len(lab.functions)} functions are written in it, "
-                                  f"against {written[fewer]} in {fewer.name}")
+                                  f"{most} of the lab's {len(lab.functions)} functions are written in it, "
+                                  f"against {least} in {fewer.name}")
 
 
 def _written(path: Path, lab: Lab) -> int | None:

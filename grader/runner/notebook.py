@@ -57,9 +57,9 @@ RECONNECT_EVERY_MS = 5  # how soon a client tries again to reach a kernel's sock
 class _CappedClient(NotebookClient):
     """A NotebookClient that stops keeping a cell's output past a size, so floods cost no memory.
 
-    Displays keep their text alone (a plot's image is not what the grader reads, and would count as
-    20,000 characters of output). Every kind of output counts (streams, displays, errors); past the limit the cell keeps one
-    "[... output truncated ...]" line and its error, if it raises, so the report can still say so.
+    Displays keep their text alone: a plot's image is not what the grader reads, and its base64 would
+    count as output. Every kind of output counts (streams, displays, errors); past the limit the cell
+    keeps one "[... output truncated ...]" line and its error, if it raises, so the report can still say so.
     It also looks whether the kernel died every 0.1 s, where nbclient looks every second: a cell
     that ends its kernel (sys.exit, a crash) cost up to a second more, before the notebook's replay.
     """

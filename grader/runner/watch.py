@@ -119,16 +119,6 @@ def running(pid: int, started: int | None = None) -> bool:
     return p is not None and p.state != "Z" and (started is None or p.started == started)
 
 
-def descendants(pid: int, table: dict[int, list[tuple[int, str]]] | None = None) -> list[int]:
-    table = _children() if table is None else table
-    found, stack = [], [pid]
-    while stack:
-        for child, _ in table.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def below(pid: int) -> set[tuple[int, int]]:
     """Every process below `pid`, each with its start time (so that a pid reused later is never taken
     for one of them)."""
@@ -241,12 +231,13 @@ class Watcher(threading.Thread):
             self._end("stalled", "")
             return
         self.transcript.killed[current] = self.call_limit
-        calls = descendants(self.runner)
+        calls = below(self.runner)
         if not calls:  # nothing to single out (no /proc here): end the run instead
             self._end("stalled", "")
-        for pid in calls:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        for pid, started in calls:
+            if running(pid, started):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     def _end(self, why: str, where: str) -> None:
         with self._lock:
