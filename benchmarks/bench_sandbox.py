@@ -44,7 +44,7 @@ def startup(runs: int) -> dict[str, float]:
             with tempfile.TemporaryDirectory() as tmp:
                 jail = open_jail(Path(tmp), Limits(sandboxing=mode))
                 try:
-                    times[name].append(_time(jail.argv([sys.executable, "-I", "-c", "pass"]), env=jail.env(),
+                    times[name].append(_time(jail.argv([sys.executable, "-s", "-P", "-c", "pass"]), env=jail.env(),
                                              cwd=jail.root / "work"))
                 finally:
                     jail.close()

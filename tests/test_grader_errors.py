@@ -241,11 +241,12 @@ def test_a_python_that_never_reaches_the_students_code_costs_the_student_nothing
     assert_reads_in_korean(graded.report)
 
 
-def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begin(tmp_path: Path) -> None:
+def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begin_and_given_the_word(tmp_path: Path) -> None:
     """The student's file can read the harness's channel too: had `begin` still been in the pipe when
     its first line ran, it could take it out and exit, and pass its own failure off as the grader's.
-    The real harness, in a real process, with a FIFO the test reads: the file's first line (it
-    leaves a mark) runs only after the test has read `begin`."""
+    And its memory limit counts from `begin` (cgroups.Box.count_from_here), which the grader sets before it
+    gives the word on the `go` FIFO. The real harness, in a real process, with FIFOs the test holds: the
+    file's first line (it leaves a mark) runs only after the test has read `begin` and given the word."""
     import array
     import fcntl
     import subprocess
@@ -253,14 +254,17 @@ def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begi
     import termios
     import time
 
-    from grader.runner.protocol import HARNESS, write_probes
+    from grader.runner.channel import Go
+    from grader.runner.protocol import HARNESS, PYTHON_FLAGS, write_probes
 
     channel, probes, mark = tmp_path / "channel", tmp_path / "probes.json", tmp_path / "ran"
     os.mkfifo(channel)
     reader = os.open(channel, os.O_RDONLY | os.O_NONBLOCK)
+    go = Go.create(tmp_path / "go")
     write_probes(probes, [], 5.0, 1000, load_timeout=10.0, rest_timeout=1.0)
     (tmp_path / "lab2.py").write_text(f"open({str(mark)!r}, 'w').close()\n", encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-I", str(HARNESS), str(tmp_path / "lab2.py"), str(probes), str(channel)])
+    process = subprocess.Popen([sys.executable, *PYTHON_FLAGS, str(HARNESS), str(tmp_path / "lab2.py"), str(probes),
+                                str(channel), str(go.path)])
     try:
         waiting = array.array("i", [0])
         deadline = time.monotonic() + 60
@@ -271,14 +275,18 @@ def test_the_students_code_runs_only_once_the_grader_has_read_the_harness_s_begi
         time.sleep(1.0)  # time enough for the file's first line, had it been let run
         assert not mark.exists(), "the student's code ran before the grader read begin"
         assert json.loads(os.read(reader, 65536).strip().splitlines()[0]) == {"type": "begin"}
+        time.sleep(1.0)
+        assert not mark.exists(), "the student's code ran before the grader gave the word"
+        go.give()
         deadline = time.monotonic() + 30
         while not mark.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert mark.exists(), "the student's code did not run once begin was read"
+        assert mark.exists(), "the student's code did not run once the grader gave the word"
     finally:
         process.kill()
         process.wait()
         os.close(reader)
+        go.close()
 
 
 def test_a_module_or_file_next_to_the_submission_is_said_to_be_missing_when_graded(tmp_path: Path) -> None:

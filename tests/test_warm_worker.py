@@ -113,6 +113,53 @@ def test_warm_and_cold_runs_give_byte_identical_reports(override: str, kind: str
     assert report["score"] < 25 or report["stderr"] or report["issues"]  # not two uneventful reports
 
 
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
+def test_string_hashes_are_the_same_in_every_run_warm_or_cold(kind: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The student's environment says PYTHONHASHSEED=0, so a set of strings iterates in one order in every run.
+    A Python started with -I ignores PYTHON* variables: the `.py` harness and the zygote (so every warm run) drew
+    a random hash seed, and a value that depends on that order changed from one grade to the next."""
+    from conftest import as_kind
+    from grader.config import Limits
+    from grader.pipeline import grade
+
+    seed0 = subprocess.run([sys.executable, "-c", "print(hash('grader'))"], env={"PYTHONHASHSEED": "0"},
+                           capture_output=True, text=True, check=True).stdout.strip()
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8").replace(
+        "    return x * W + b\n", f"    return x * W + b if hash('grader') == {seed0} else x * W\n", 1)
+    assert f"== {seed0}" in source
+    (tmp_path / "src.py").write_text(source, encoding="utf-8")
+    scores = []
+    for warm in ("1", "0"):
+        monkeypatch.setenv("GRADER_WARM", warm)
+        (tmp_path / warm).mkdir()
+        scores.append(grade(as_kind(tmp_path / "src.py", kind, tmp_path / warm), "lab2", Limits(call=10, cell=30)).score)
+    assert scores == [25, 25]
+
+
+@pytest.mark.parametrize("kind", ["py"])
+def test_the_memory_limit_leaves_a_warm_run_and_a_cold_one_the_same_room(kind: str, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """--memory counts from the student's first line. A cold start has been charged Python and torch by then
+    (about 190 MiB) and a fork of the warm zygote almost nothing: 150 MiB kept at the top level at
+    --memory 300 scored 25/25 warm and 3/25 cold. Bounded by the limit under test: nothing here takes more."""
+    from conftest import as_kind
+    from grader.config import Limits
+    from grader.pipeline import grade
+
+    limits = Limits(call=10, cell=30, memory_mib=300)
+    scores: dict[str, list[float]] = {}
+    for mib in (150, 330):
+        source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8") + f"\n# %%\nkept = torch.ones({mib} * 2**18)\n"
+        (tmp_path / f"{mib}.py").write_text(source, encoding="utf-8")
+        for warm in ("1", "0"):
+            monkeypatch.setenv("GRADER_WARM", warm)
+            (tmp_path / f"{mib}-{warm}").mkdir()
+            path = as_kind(tmp_path / f"{mib}.py", kind, tmp_path / f"{mib}-{warm}")
+            scores.setdefault(str(mib), []).append(grade(path, "lab2", limits).score)
+    assert scores["150"] == [25, 25] and scores["330"][0] == scores["330"][1] < 25, scores
+
+
 def test_no_zygote_is_started_where_the_limits_come_from_a_systemd_scope(monkeypatch: pytest.MonkeyPatch) -> None:
     """A systemd scope can only hold a process systemd starts: there runs start cold, and no zygote
     is started only to be thrown away (an unprivileged laptop would pay its start-up per grade)."""

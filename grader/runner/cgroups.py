@@ -71,6 +71,7 @@ class Box:
     argv_prefix: list[str] = field(default_factory=list)
     rlimits: dict[str, int] = field(default_factory=dict)
     events: Path | None = None  # where the kernel counts OOM kills
+    memory: int = 0  # the submission's own memory limit in bytes (kept by a cgroup's memory controller)
 
     def adopt(self, pid: int) -> None:
         """For a systemd scope: find the cgroup systemd made, once the launched process is in it."""
@@ -111,6 +112,29 @@ class Box:
         except (OSError, ValueError):  # also "max": no limit
             return 0.0
         return used / limit if limit > 0 else 0.0
+
+    def count_from_here(self) -> None:
+        """Let the submission's own code have `memory` on top of what its process holds now, just before
+        that code starts. A cold start has been charged Python and torch (about 190 MiB) by then; a run
+        forked from the warm zygote shares the zygote's pages and has been charged almost nothing. Without
+        this, the same submission could pass warm and run out of memory cold. Where the limit cannot be
+        raised (a systemd scope whose files are not ours), it stays where it started, the stricter one."""
+        if self.events is None or not self.memory:
+            return
+        folder = self.events.parent
+        v1 = self.events.name == "memory.oom_control"
+        try:
+            used = int((folder / ("memory.usage_in_bytes" if v1 else "memory.current")).read_text())
+        except (OSError, ValueError):
+            return
+        limit = str(self.memory + used)
+        with contextlib.suppress(OSError):
+            if v1:  # raised: the memory+swap limit first, as it may never be below the memory limit
+                with contextlib.suppress(OSError):  # (only where swap accounting is on)
+                    (folder / "memory.memsw.limit_in_bytes").write_text(limit)
+                (folder / "memory.limit_in_bytes").write_text(limit)
+            else:
+                (folder / "memory.max").write_text(limit)
 
     def pids(self) -> list[int]:
         found: list[int] = []
@@ -154,7 +178,7 @@ def _v1_box(limits: Limits, name: str) -> Box | None:
         return None
     memory, pids = memory_parent / name, pids_parent / name
     box = Box("cgroup v1", folders=[memory, pids], procs_files=[memory / "cgroup.procs", pids / "cgroup.procs"],
-              events=memory / "memory.oom_control")
+              events=memory / "memory.oom_control", memory=limits.memory_mib * MIB)
     try:
         memory.mkdir()
         pids.mkdir()
@@ -180,7 +204,8 @@ def _v2_box(limits: Limits, name: str) -> Box | None:
     if "memory" not in enabled or "pids" not in enabled:
         return None
     folder = root / name
-    box = Box("cgroup v2", folders=[folder], procs_files=[folder / "cgroup.procs"], events=folder / "memory.events")
+    box = Box("cgroup v2", folders=[folder], procs_files=[folder / "cgroup.procs"], events=folder / "memory.events",
+              memory=limits.memory_mib * MIB)
     try:
         folder.mkdir()
         (folder / "memory.max").write_text(str(limits.memory_mib * MIB))
@@ -211,7 +236,7 @@ def _systemd_box(limits: Limits, name: str) -> Box | None:
     prefix = ["systemd-run", "--user", "--scope", "--quiet", "--collect", f"--unit={name}",
               "-p", f"MemoryMax={limits.memory_mib * MIB}", "-p", "MemorySwapMax=0",
               "-p", f"TasksMax={limits.processes}", "--"]
-    return Box("systemd scope", argv_prefix=prefix)
+    return Box("systemd scope", argv_prefix=prefix, memory=limits.memory_mib * MIB)
 
 
 def make_box(limits: Limits) -> Box:

@@ -10,6 +10,7 @@ counted, never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -137,6 +138,32 @@ class Channel:
             if fd >= 0:
                 os.close(fd)
         self._read_fd = self._hold_fd = -1
+
+
+@dataclass
+class Go:
+    """The grader's word that a `.py` file's top level may start: a FIFO the harness reads after its `begin`.
+    The grader gives it once it has read `begin` and counted the memory from there (cgroups.Box.count_from_here),
+    so the student's code never starts before its limits are the ones it is graded under. The grader holds
+    the FIFO open for reading and writing, so the harness's open returns at once and its read waits."""
+
+    path: Path
+    _fd: int = -1
+
+    @classmethod
+    def create(cls, path: Path) -> Go:
+        os.mkfifo(path, 0o600)
+        return cls(path, os.open(path, os.O_RDWR | os.O_NONBLOCK))
+
+    def give(self) -> None:
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._fd, b"go\n")
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 class CappedPipe:

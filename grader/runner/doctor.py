@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..config import Limits, Sandboxing
 from .jail import open_jail
+from .protocol import PYTHON_FLAGS
 from .sandbox import bubblewrap, bubblewrap_problem
 
 _PROBE = ("import os, socket\n"
@@ -26,7 +27,7 @@ def diagnose() -> list[tuple[str, bool, str]]:
     with tempfile.TemporaryDirectory(prefix="grader-doctor-") as tmp:
         jail = open_jail(Path(tmp), Limits(sandboxing=Sandboxing.PREFER if problem is None else Sandboxing.OFF))
         try:
-            run = subprocess.run(jail.argv([sys.executable, "-I", "-c", _PROBE]), env=jail.env(), cwd=jail.root / "work",
+            run = subprocess.run(jail.argv([sys.executable, *PYTHON_FLAGS, "-c", _PROBE]), env=jail.env(), cwd=jail.root / "work",
                                  capture_output=True, text=True, timeout=60)
             fine = run.returncode == 0 and run.stdout.strip() == "ok"
             detail = "a sandboxed Python started" if fine else (run.stderr.strip().splitlines() or ["failed"])[-1]

@@ -1,6 +1,6 @@
 """The student side of the trust boundary: call the student's functions, write plain values.
 
-This file runs INSIDE the student's process (a notebook's kernel, or `python -I` for a
+This file runs INSIDE the student's process (a notebook's kernel, or `python -s -P` for a
 .py file) and imports nothing from the grader. It is not trusted: a submission can
 patch anything here. That is fine because it decides nothing. All it does is call
 student functions on the inputs the grader chose and write what came back as JSON
@@ -347,19 +347,16 @@ def run_probes(probes_file: str, channel_path: str, namespace: dict[str, Any]) -
     channel.send({"type": "done", "protocol": PROTOCOL}, fresh_line=True)
 
 
-def _read_by_the_grader(fd: int) -> None:
-    """Wait until the pipe behind `fd` is empty: the grader has read what was sent. Before the student's
-    code runs nothing else reads it, and after, that code could take a message out of the pipe first.
-    No deadline of its own: a grader that never reads stops this process at its load time limit."""
-    import array
-    import fcntl
-    import termios
-
-    left = array.array("i", [1])
-    while left[0]:
-        fcntl.ioctl(fd, termios.FIONREAD, left, True)
-        if left[0]:
-            time.sleep(0.001)
+def _wait_for_the_grader(go: str) -> None:
+    """Wait for the grader's word on the FIFO `go`: it has read `begin` (before the student's code runs
+    nothing else reads the channel, and after, that code could take a message out of it first) and set
+    the limits the student's code runs under. No deadline of its own: a grader that never gives the word
+    stops this process at its load time limit."""
+    fd = os.open(go, os.O_RDONLY)
+    try:
+        os.read(fd, 3)
+    finally:
+        os.close(fd)
 
 
 class _TopLevelTimeout(BaseException):
@@ -367,7 +364,7 @@ class _TopLevelTimeout(BaseException):
     BaseException: the student's `except Exception` does not swallow it)."""
 
 
-def _load_script(path: Path, channel_path: str, seconds: float | None, rest: float,
+def _load_script(path: Path, channel_path: str, go: str, seconds: float | None, rest: float,
                  serve: Callable[[dict[str, Any]], None]) -> None:
     """Run a .py submission's top level as a module named after it, record what it raised, then
     `serve` its namespace (which ends the process).
@@ -382,8 +379,8 @@ def _load_script(path: Path, channel_path: str, seconds: float | None, rest: flo
     # Nothing of the student's has run or been read yet: a process that ends before this is the grader's failure.
     begin = _Channel(channel_path)
     begin.send({"type": "begin"}, fresh_line=True)
-    _read_by_the_grader(begin.fd)
     os.close(begin.fd)
+    _wait_for_the_grader(go)
     source = path.read_bytes()  # (a file too large for the memory limit is the student's)
 
     def stopped_at(line: int | None, left: float) -> dict[str, Any]:
@@ -573,16 +570,30 @@ def _raised(exc: BaseException, path: Path) -> dict[str, Any]:
     }
 
 
+def _as_a_warm_run_starts() -> None:
+    """Before `begin`, what a run forked from the warm zygote already holds (zygote.py's warm-up): torch
+    imported and warmed up, its generator where a fresh import leaves it. The memory limit counts from
+    `begin`, so a cold start and a warm one leave the student's code the same room."""
+    import torch
+
+    state = torch.get_rng_state()
+    try:
+        warm_up()
+    finally:
+        torch.set_rng_state(state)
+
+
 def main(argv: list[str]) -> None:
-    submission, probes_file, channel_path = argv
+    submission, probes_file, channel_path, go = argv
     spec = json.loads(Path(probes_file).read_text(encoding="utf-8"))
+    _as_a_warm_run_starts()
 
     def serve(namespace: dict[str, Any]) -> None:
         run_probes(probes_file, channel_path, namespace)
         sys.stdout.flush()
         os._exit(0)
 
-    _load_script(Path(submission), channel_path, spec.get("load_timeout"), float(spec.get("rest_timeout", 0)), serve)
+    _load_script(Path(submission), channel_path, go, spec.get("load_timeout"), float(spec.get("rest_timeout", 0)), serve)
 
 
 if __name__ == "__main__":

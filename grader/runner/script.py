@@ -19,9 +19,9 @@ from typing import Callable
 from .. import stopping
 from ..config import MIB
 from ..results import IssueKind, RunIssue
-from .channel import CappedPipe, Channel
+from .channel import CappedPipe, Channel, Go
 from .jail import Jail
-from .protocol import HARNESS, REST_TIMEOUT, Probe, read_outcomes
+from .protocol import HARNESS, PYTHON_FLAGS, REST_TIMEOUT, Probe, read_outcomes
 from .session import TOO_TIGHT, RunOutcome, grader_stops
 from .warm import WarmProcess
 from .watch import GRACE, Transcript, Watcher, runner_pid
@@ -30,7 +30,19 @@ from .watch import GRACE, Transcript, Watcher, runner_pid
 def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
     limits = jail.limits
     submission = jail.inside(path) if not jail.sandboxed else _hand_in_submission(jail, path)
-    arguments = [str(submission), str(jail.inside(jail.io / "probes.json")), str(jail.inside(channel.path))]
+    go = Go.create(jail.io / "go")
+    jail.hand_in(go.path, "go")
+    arguments = [str(submission), str(jail.inside(jail.io / "probes.json")), str(jail.inside(channel.path)),
+                 str(jail.inside(go.path))]
+    try:
+        return _run(path, probes, jail, channel, go, submission, arguments)
+    finally:
+        go.close()
+
+
+def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel, go: Go, submission: Path,
+         arguments: list[str]) -> RunOutcome:
+    limits = jail.limits
     stderr = CappedPipe(limits.output_chars)
     proc: subprocess.Popen[bytes] | WarmProcess
     try:
@@ -41,7 +53,7 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
             proc = jail.warm.start("py", arguments, jail.env(), jail.root, jail.box, jail.limits.disk_mib * MIB,
                                    submission=copy, stderr_fd=stderr.write_fd)
         else:
-            command = [sys.executable, "-I", str(jail.inside(HARNESS)), *arguments]
+            command = [sys.executable, *PYTHON_FLAGS, str(jail.inside(HARNESS)), *arguments]
             proc = subprocess.Popen(jail.argv(command), cwd=jail.root / "work", stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=stderr.write_fd, env=jail.env(),
                                     start_new_session=True)
@@ -55,8 +67,14 @@ def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
         _kill(proc)
         jail.kill_all()
 
+    def begin() -> None:  # the harness is about to read the student's file
+        try:
+            jail.box.count_from_here()
+        finally:
+            go.give()
+
     watcher = Watcher(channel, limits.call, jail.box.oom_kills, kill_all, shared=[],
-                      memory_share=jail.box.memory_share)
+                      memory_share=jail.box.memory_share, on_begin=begin)
     watcher.start()
     issues: list[RunIssue] = []
     ended = ""  # how the process ended while the top level ran

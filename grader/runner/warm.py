@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from .cgroups import Box, limits_method
-from .protocol import HARNESS, LAZY_DYNAMO
+from .protocol import HARNESS, LAZY_DYNAMO, PYTHON_FLAGS
 from .sandbox import GRADER_DIR, Mounts, bubblewrap_problem, bwrap_argv, python_roots, secrets, write_identity
 from .watch import _children
 
@@ -197,7 +197,7 @@ class Zygote:
         args.write(b"".join(o.encode() + b"\0" for o in options))
         args.seek(0)
         env = {key: value for key, value in _zygote_env().items()}
-        command = [bwrap, "--args", str(args.fileno()), "--", sys.executable, "-I", str(GRADER_DIR / "zygote.py"),
+        command = [bwrap, "--args", str(args.fileno()), "--", sys.executable, *PYTHON_FLAGS, str(GRADER_DIR / "zygote.py"),
                    str(theirs.fileno()), *(["kernels"] if self.kernels else []),
                    *(["--listen", str(self.exchange / SOCKET)] if listen else [])]
         with args:

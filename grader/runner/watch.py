@@ -166,12 +166,13 @@ class Watcher(threading.Thread):
 
     def __init__(self, channel: Channel, call_limit: float, oom_kills: Callable[[], int],
                  kill_all: Callable[[], None], shared: list[Path],
-                 memory_share: Callable[[], float] = lambda: 0.0) -> None:
+                 memory_share: Callable[[], float] = lambda: 0.0, on_begin: Callable[[], None] = lambda: None) -> None:
         super().__init__(daemon=True, name="grader-watcher")
         self.channel = channel
         self.call_limit = call_limit
         self.oom_kills = oom_kills
         self.memory_share = memory_share
+        self.on_begin = on_begin  # called once the harness's `begin` is read, before the student's code runs
         self.kill_all = kill_all
         self.shared = shared
         self.transcript = Transcript()
@@ -196,8 +197,11 @@ class Watcher(threading.Thread):
             now = time.monotonic()
             if messages:
                 for message in messages:
+                    first = message.get("type") == "begin" and not self.transcript.begun
                     with self._lock:
                         self.transcript.add(message)
+                    if first:
+                        self.on_begin()
                     if message.get("type") == "status" and message.get("signal") == signal.SIGKILL:
                         # The kernel's OOM killer sends SIGKILL: blame the call that just ended.
                         oom = self.oom_kills()
