@@ -134,7 +134,8 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
                    help="time the sandboxed Python or the notebook's kernel gets to start, before the student's code "
                         f"runs; past it every check is a grader error, not the student's (default {Limits.startup:g} s)")
     p.add_argument("--memory", type=_memory, default=Limits.memory_mib, metavar="MIB",
-                   help=f"memory for the submission's whole process tree, in MiB, at least {MIN_MEMORY_MIB} "
+                   help=f"memory for the submission's whole process tree, in MiB, at least {MIN_MEMORY_MIB}, "
+                        "counted from its first line (on top of the Python and torch the grader starts it with) "
                         f"(default {Limits.memory_mib} MiB)")
     p.add_argument("--processes", type=_count, default=Limits.processes, metavar="N",
                    help=f"processes and threads the submission may have at once (default {Limits.processes})")

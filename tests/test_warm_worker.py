@@ -137,12 +137,13 @@ def test_string_hashes_are_the_same_in_every_run_warm_or_cold(kind: str, tmp_pat
     assert scores == [25, 25]
 
 
-@pytest.mark.parametrize("kind", ["py"])
+@pytest.mark.parametrize("kind", ["py", "ipynb"])
 def test_the_memory_limit_leaves_a_warm_run_and_a_cold_one_the_same_room(kind: str, tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """--memory counts from the student's first line. A cold start has been charged Python and torch by then
-    (about 190 MiB) and a fork of the warm zygote almost nothing: 150 MiB kept at the top level at
-    --memory 300 scored 25/25 warm and 3/25 cold. Bounded by the limit under test: nothing here takes more."""
+    """--memory counts from the student's first line (a notebook's first cell). A cold start has been charged
+    Python and torch by then (about 190 MiB) and a fork of the warm zygote almost nothing: 150 MiB kept at the
+    top level at --memory 300 scored 25/25 warm and 3/25 cold; a notebook's cold kernel imported torch only in
+    the student's first cell, and failed at 200. Bounded by the limit under test: nothing here takes more."""
     from conftest import as_kind
     from grader.config import Limits
     from grader.pipeline import grade

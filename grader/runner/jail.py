@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..config import MIB, Limits, Sandboxing
 from ..errors import SandboxUnavailable
 from .cgroups import Box, make_box
-from .protocol import HARNESS, LAZY_DYNAMO
+from .protocol import HARNESS, KERNEL, LAZY_DYNAMO
 from .sandbox import GRADER_DIR, WORKDIR, Mounts, bubblewrap_problem, bwrap_argv, write_identity
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def open_jail(root: Path, limits: Limits, warm: Zygote | None = None) -> Jail:
     jail.hand_in(HARNESS, "harness.py")
     if jail.warm is None:  # (a warm run's zygote has its own, already loaded)
         jail.hand_in(LAZY_DYNAMO, "lazy_dynamo.py")
+        jail.hand_in(KERNEL, "kernel.py")
     return jail
 
 

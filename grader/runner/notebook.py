@@ -42,7 +42,7 @@ from ..sources import ANSI_ESCAPE, notebook_text
 from .channel import Channel
 from .kernelchannels import ReconnectingIOPub, ReplyDropped, WatchedShell
 from .jail import Jail
-from .protocol import HARNESS, Probe, read_outcomes
+from .protocol import HARNESS, KERNEL, PYTHON_FLAGS, Probe, read_outcomes
 from .session import TOO_TIGHT, RunOutcome, grader_stops
 from .warm import WarmProcess
 from .watch import GRACE, Watcher, runner_pid
@@ -302,7 +302,10 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
     ipc.mkdir()
     jail.share(ipc)
     watcher.shared.append(ipc)
-    command = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # A warm kernel is a fork of the zygote (_WarmProvisioner reads only the arguments); a cold one starts
+    # from kernel.py, which first loads what the zygote holds.
+    start = [sys.executable, *PYTHON_FLAGS, str(jail.inside(KERNEL))] if jail.warm is None else []
+    command = [*start, "ipykernel_launcher", "-f", "{connection_file}"]
     if jail.sandboxed:  # its parent is the sandbox's init (pid 1 inside): don't poll for it
         command.append("--IPKernelApp.parent_handle=1")
     specs = _kernel_specs(jail.root, command if jail.warm is not None else jail.argv(command))
@@ -332,6 +335,7 @@ async def _attempt_once(nb: nbformat.NotebookNode, skipped: dict[int, RunIssue],
             process = getattr(km.provisioner, "process", None)
             if process is not None and not isinstance(process, WarmProcess):
                 jail.box.adopt(process.pid)
+            jail.box.count_from_here()  # the student's memory counts from the first cell
             watcher.kill_all = _killer(process, jail)
             return await _execute(client, nb, skipped, watcher, process, jail.sandboxed, timeout, limits, n_probes)
     finally:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 HARNESS = Path(__file__).with_name("harness.py")
 LAZY_DYNAMO = HARNESS.with_name("lazy_dynamo.py")  # beside the harness wherever it runs: see that file
+KERNEL = HARNESS.with_name("kernel.py")  # a cold notebook kernel's start (beside the harness too)
 # How the sandboxed Pythons start: `-I` without its `-E`. No user site folder and no script folder on sys.path,
 # but the environment is read: it is the grader's own (jail.student_env), and its PYTHONHASHSEED=0 gives every
 # run the same string hashes (the order a set of strings iterates in), which `-I` left to chance.
