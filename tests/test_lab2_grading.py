@@ -39,6 +39,9 @@ def test_the_stub_notebooks_try_it_cell_raises_no_cell_error(tmp_path: Path) -> 
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "sum_instead_of_mean": ({"mse_cost"}, "mse_cost", "sum instead of mean"),
     "missing_square": ({"mse_cost"}, "mse_cost", "missing square"),
+    "cost_absolute_error": ({"mse_cost"}, "mse_cost", "absolute error"),
+    "cost_halved": ({"mse_cost"}, "mse_cost", "half the mean squared error"),
+    "cost_mean_then_squared": ({"mse_cost"}, "mse_cost", "mean error squared"),
     "cost_not_reduced": ({"mse_cost", "train_step", "train"}, "mse_cost", "0-dim"),
     "forgets_zero_grad": ({"train_step"}, "train_step", "zero_grad"),
     "cost_after_step": ({"train_step"}, "train_step", "after optimizer.step()"),
@@ -110,10 +113,10 @@ def test_a_mistake_is_carried_forward_only_where_it_was_called(tmp_path: Path) -
     assert_reads_in_korean(graded.report)
 
 
-@pytest.mark.parametrize("name", ["cost_halved", "trains_to_overflow"])
+@pytest.mark.parametrize("name", ["cost_plus_one", "trains_to_overflow"])
 def test_a_wrong_cost_or_a_made_up_train_is_not_called_a_random_start(name: str, tmp_path: Path) -> None:
     """The start hint is for a first cost that only a start elsewhere explains: not for a cost that is
-    wrong at W = b = 0 too (half the MSE, not a simulated mistake), nor for costs that never go down."""
+    wrong at W = b = 0 too (the MSE plus one, not a simulated mistake), nor for costs that never go down."""
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides" / f"{name}.py", "py", tmp_path), *FAST, cwd=tmp_path)
     failed = [c for c in graded.checks_of("train") if c["status"] != "passed"]
     assert failed, "train should lose points: the test proves nothing"

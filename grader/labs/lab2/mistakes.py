@@ -14,6 +14,10 @@ import torch
 SUM = "looks like sum instead of mean: the MSE cost divides by m (torch.mean), it does not add the squared errors up"
 NO_SQUARE = "looks like a missing square: the MSE averages (H(x) - y) ** 2, not H(x) - y"
 ABSOLUTE = "looks like the absolute error |H(x) - y| instead of the squared error (H(x) - y) ** 2"
+HALVED = ("looks like half the mean squared error (a convention some books use): the lesson's cost is "
+          "torch.mean((H(x) - y) ** 2), without the / 2")
+MEAN_SQUARED = ("looks like the mean error squared, torch.mean(H(x) - y) ** 2, instead of the mean of the squared "
+                "errors, torch.mean((H(x) - y) ** 2)")
 BROADCAST = ("looks like an (m,) prediction broadcast against the (m, 1) target: (m,) - (m, 1) makes an (m, m) "
              "matrix and the mean is silently wrong; keep predictions (m, 1), as x * W + b does")
 ZERO_GRAD = ("looks like a forgotten optimizer.zero_grad(): gradients pile up, so the first step is right "
@@ -48,7 +52,7 @@ SHAPE_M = ("the prediction has shape (m,) instead of (m, 1): x @ W with W of sha
 
 @dataclass(frozen=True)
 class Variant:
-    cost: str = "mean"  # mean | sum | nosquare | broadcast
+    cost: str = "mean"  # mean | sum | nosquare | abs | half | meansquared | broadcast
     zero_grad: bool = True
     zero_before_step: bool = False  # zero_grad() between backward() and step()
     bias: bool = True
@@ -58,6 +62,9 @@ class Variant:
 VARIANTS = {
     SUM: Variant(cost="sum"),
     NO_SQUARE: Variant(cost="nosquare"),
+    ABSOLUTE: Variant(cost="abs"),
+    HALVED: Variant(cost="half"),
+    MEAN_SQUARED: Variant(cost="meansquared"),
     BROADCAST: Variant(cost="broadcast"),
     ZERO_GRAD: Variant(zero_grad=False),
     NO_MOVE: Variant(zero_before_step=True),
@@ -74,6 +81,10 @@ def cost_of(pred: torch.Tensor, y: torch.Tensor, kind: str = "mean") -> torch.Te
         return torch.mean(pred - y)
     if kind == "abs":
         return torch.mean((pred - y).abs())
+    if kind == "half":
+        return torch.mean((pred - y) ** 2) / 2
+    if kind == "meansquared":
+        return torch.mean(pred - y) ** 2
     if kind == "broadcast":
         return torch.mean((pred.reshape(-1) - y) ** 2)
     return torch.mean((pred - y) ** 2)

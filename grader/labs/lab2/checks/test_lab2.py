@@ -70,7 +70,8 @@ def test_hypothesis_other_shapes(observed: Any, reference: Any) -> None:
 
 def cost_mistakes(pred: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
     return {hint: M.cost_of(pred, y, kind) for hint, kind in
-            ((M.SUM, "sum"), (M.NO_SQUARE, "nosquare"), (M.ABSOLUTE, "abs"), (M.BROADCAST, "broadcast"))}
+            ((M.SUM, "sum"), (M.NO_SQUARE, "nosquare"), (M.ABSOLUTE, "abs"), (M.HALVED, "half"),
+             (M.MEAN_SQUARED, "meansquared"), (M.BROADCAST, "broadcast"))}
 
 
 def cost_value(observed: Any, probe: str, what: str, expected: torch.Tensor, atol: float, rtol: float,
