@@ -164,6 +164,8 @@ def extract_zip(archive: Path, dest: Path) -> Path:
     try:
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
+            if not members:
+                raise UnreadableSubmission(archive, "the zip is empty")
             if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
                 raise UnreadableSubmission(archive, "the zip is too large to unpack")
             for m in members:
