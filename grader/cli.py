@@ -431,6 +431,11 @@ def run() -> None:
     (`main` stays free of this: tests call it in their own process.)"""
     if sys.stdout is not None:
         sys.stdout = cast(TextIO, _Reader(sys.stdout))
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):  # (not a job started with it ignored)
+        # SIGTERM (`timeout`, `kill`, a cancelled CI job) stops as Ctrl-C does, through whatever handles SIGINT
+        # now: a batch then kills its workers and removes its folders (before, the whole class stayed in $TMPDIR).
+        signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
     code = main()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -223,6 +223,7 @@ def awkward_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.
     (klass / "kim" / "lab2.py").symlink_to(klass / "kim" / "drafts" / "final.py")  # inside the class folder: fine
     (klass / "liz.ipynb").write_text("{not json", encoding="utf-8")  # unreadable, in the worker's scratch copy
     (klass / "max.zip").write_bytes(b"not a zip at all\n")  # unreadable, unzipped in the worker
+    zipfile.ZipFile(klass / "ned.zip", "w").close()  # a zip with nothing in it
     shutil.copy(SOLUTION, klass / "alice.py")
     nothing_gradable(klass / "bob")
     nothing_gradable(klass / "carl")
@@ -244,6 +245,8 @@ def test_links_out_of_the_class_folder_are_not_followed(awkward_class: tuple[sub
     assert found["liz"]["verdict"] == "unreadable" and found["liz"]["message"].startswith("cannot read liz.ipynb: ")
     assert found["max"]["verdict"] == "unreadable" and found["max"]["message"].startswith("cannot read max.zip: not a "
                                                                                           "readable zip"), found["max"]
+    # An empty zip was a grader error (exit 3 on every run, never remembered) naming a random scratch folder.
+    assert (found["ned"]["verdict"], found["ned"]["message"]) == ("unreadable", "cannot read ned.zip: the zip is empty")
     assert "grader-entry" not in (out / "results.json").read_text(encoding="utf-8")
 
 
@@ -350,11 +353,13 @@ def test_entries_past_their_deadline_are_stopped_and_leave_nothing() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def test_ctrl_c_on_a_batch_of_notebooks_says_one_line_and_leaves_nothing() -> None:
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_ctrl_c_on_a_batch_of_notebooks_says_one_line_and_leaves_nothing(stop: str) -> None:
     """Ctrl-C while two workers grade notebooks: the batch says it was interrupted, in one line (no
     asyncio or import traceback from a worker or the fork server), and no folder of the grader stays.
     A check that the stop lands in (pytest takes what a check raises for its failure) must not keep
-    the worker grading until the batch kills it."""
+    the worker grading until the batch kills it. SIGTERM to `grade` alone (what `timeout`, `kill` and a
+    cancelled CI job send) is the same stop: it left a copy of the whole class in $TMPDIR."""
     scratch = Path(tempfile.mkdtemp(prefix="gbi-", dir="/tmp"))
     try:
         klass, out, temporary = scratch / "class", scratch / "out", scratch / "t"
@@ -369,12 +374,15 @@ def test_ctrl_c_on_a_batch_of_notebooks_says_one_line_and_leaves_nothing() -> No
         while time.monotonic() < deadline and not list(out.glob("students/*/record.json")):
             time.sleep(0.1)
         time.sleep(0.5)  # into the next students' grading
-        os.killpg(proc.pid, signal.SIGINT)
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr and "interrupted; results written so far are kept" in stderr, stderr
         assert len(list(out.glob("students/*/record.json"))) < 16, "the interruption should land mid-batch"
-        assert sorted(p.name for p in temporary.iterdir() if p.name.startswith("grader")) == []
+        assert sorted(p.name for p in temporary.iterdir() if p.name.startswith(("grader", "pymp"))) == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
