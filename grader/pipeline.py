@@ -139,7 +139,7 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
     code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
     observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code,
                                 why_missing(submission.kind, code, outcome.issues))
-    checks = run_checks(submission.lab.suite, observations, reference, probes)
+    checks = _demo_names_told(submission, run_checks(submission.lab.suite, observations, reference, probes))
     if outcome.not_run:  # none of the student's code ran, and not through their doing: nothing is scored
         checks = [grader_error(c, outcome.not_run) for c in checks]
     return GradeResult(
@@ -180,6 +180,40 @@ def _neighbours_named(path: Path, issues: tuple[RunIssue, ...]) -> tuple[RunIssu
                                                f"{there[0]}, next to it, is not there (put what it holds into the file)")
         told.append(issue)
     return tuple(told)
+
+
+_UNDEFINED = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def _demo_names_told(submission: Submission, checks: list[CheckResult]) -> list[CheckResult]:
+    """A function that uses a variable made only in a cell tagged `demo` (the stub's "Try it" cell, which
+    grading skips) works in Jupyter and raises a bare NameError when graded: the hint says why."""
+    if submission.kind != "ipynb" or not any(c.status == Status.ERROR and _UNDEFINED.search(c.message) for c in checks):
+        return checks
+    import ast
+
+    import nbformat
+
+    from .runner.notebook import is_demo
+    from .sources import notebook_text, parse_code
+
+    try:
+        cells = nbformat.reads(notebook_text(submission.path.read_bytes()), as_version=4).cells
+    except Exception:  # (the run already said what is wrong with the file)
+        return checks
+    made: set[str] = set()
+    for cell in cells:
+        tree = parse_code(str(cell.get("source", ""))) if cell.get("cell_type") == "code" and is_demo(cell) else None
+        if tree is not None:
+            made |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    told = []
+    for check in checks:
+        found = _UNDEFINED.search(check.message) if check.status == Status.ERROR and not check.hint else None
+        if found and found[1] in made:
+            check = replace(check, hint=f"{found[1]} is made only in a cell tagged demo (a \"Try it\" cell), which "
+                                        "grading skips: use the function's arguments, or make it in a cell without that tag")
+        told.append(check)
+    return told
 
 
 def lab_checks(name: str) -> list[CheckResult]:

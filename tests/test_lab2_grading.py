@@ -503,3 +503,23 @@ def test_a_py_that_is_not_utf8_is_told_which_line(tmp_path: Path) -> None:
     assert graded.report["score"] == 0
     loading = [i for i in graded.report["issues"] if i["kind"] == "load_error"]
     assert loading and "SyntaxError" in loading[0]["message"] and "line " in loading[0]["traceback"] + loading[0]["message"], loading
+
+
+def test_a_variable_made_only_in_a_demo_cell_is_said_to_be_skipped(tmp_path: Path) -> None:
+    """train_step using x_train and y_train, made only in the "Try it" cell (tagged demo): it works in Jupyter,
+    and when graded it raised a bare NameError. The hint says that grading skips that cell, in Korean too."""
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    step = next(c for c in nb.cells if c.cell_type == "code" and "def train_step" in c.source)
+    assert "cost = mse_cost(hypothesis(x, W, b), y)" in step.source
+    step.source = step.source.replace("cost = mse_cost(hypothesis(x, W, b), y)",
+                                      "cost = mse_cost(hypothesis(x_train, W, b), y_train)")
+    demo = nbformat.v4.new_code_cell("x_train = torch.FloatTensor([[1], [2], [3]])\ny_train = torch.FloatTensor([[2], [4], [6]])")
+    demo.metadata["tags"] = ["demo"]
+    nb.cells.append(demo)
+    nbformat.write(nb, str(tmp_path / "lab2.ipynb"))
+    graded = run_grade(tmp_path / "lab2.ipynb", *FAST, cwd=tmp_path)
+    raised = [c for c in graded.checks_of("train_step") if "NameError" in c["message"]]
+    assert raised and all(c["hint"].startswith("x_train is made only in a cell tagged demo") for c in raised), raised
+    assert_reads_in_korean(graded.report)
