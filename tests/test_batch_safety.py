@@ -266,7 +266,7 @@ def test_an_entry_that_cannot_be_written_is_a_grader_error_and_the_batch_goes_on
     assert [v["verdict"] for k, v in found.items() if k != "bob"].count("grader error") == 0
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
         assert [row["student"] for row in csv.DictReader(f)] == ["alice", "bob", "carl", "eve", "fay", "gus", "hal",
-                                                                 "jay", "kim", "liz", "max"]
+                                                                 "jay", "kim", "liz", "max", "ned"]
 
 
 def test_an_entry_the_grader_could_not_run_is_graded_again_by_the_next_run(tmp_path: Path) -> None:

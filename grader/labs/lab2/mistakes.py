@@ -62,15 +62,17 @@ class Variant:
 VARIANTS = {
     SUM: Variant(cost="sum"),
     NO_SQUARE: Variant(cost="nosquare"),
-    ABSOLUTE: Variant(cost="abs"),
-    HALVED: Variant(cost="half"),
-    MEAN_SQUARED: Variant(cost="meansquared"),
     BROADCAST: Variant(cost="broadcast"),
     ZERO_GRAD: Variant(zero_grad=False),
     NO_MOVE: Variant(zero_before_step=True),
     AFTER_STEP: Variant(report_after=True),
     NO_BIAS: Variant(bias=False),
     SHAPE_M: Variant(cost="broadcast"),  # hypothesis's word for the same training (carried forward, grader.checks)
+    # Last: a value two mistakes give alike is named by the first that matches, and from W = b = 0 the mean error
+    # squared takes the broadcast's first step (both follow mean(x) * mean(y)).
+    ABSOLUTE: Variant(cost="abs"),
+    HALVED: Variant(cost="half"),
+    MEAN_SQUARED: Variant(cost="meansquared"),
 }
 
 
