@@ -111,16 +111,26 @@ def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> boo
 
 def _differs_from_stub(path: Path, lab: Lab) -> bool:
     """Whether `path`'s code differs from every stub as shipped (never from a working copy)."""
-    shipped = released(lab.name, path.suffix)
-    if not lab.builtin and lab.stub(path.suffix).is_file():  # an instructor's lab: the stub in its folder
-        shipped |= {code_hash(lab.stub(path.suffix))}
+    suffix = path.suffix.lower()
+    shipped = released(lab.name, suffix)
+    if not lab.builtin and lab.stub(suffix).is_file():  # an instructor's lab: the stub in its folder
+        shipped |= {code_hash(lab.stub(suffix))}
     if not shipped:
-        raise GraderError(f"no released {lab.stem}{path.suffix} stub is recorded for {lab.name}; "
+        raise GraderError(f"no released {lab.stem}{suffix} stub is recorded for {lab.name}; "
                           f"run `{RERECORD}` in the grader's source tree")
     try:
         return code_hash(path) not in shipped
     except (OSError, ValueError, RecursionError):  # unreadable or not JSON: not the stub, whatever it is
         return True
+
+
+def unchanged_stub(path: Path, lab: Lab) -> bool:
+    """Whether `path` holds one of the lab's stubs as shipped, unchanged; False when it cannot be read or
+    no stub of its format is known."""
+    try:
+        return not _differs_from_stub(path, lab)
+    except GraderError:
+        return False
 
 
 def _submission(path: Path, lab: Lab, selection: str) -> Submission:

@@ -361,14 +361,29 @@ def test_a_zip_without_its_utf8_flag_keeps_korean_names(tmp_path: Path) -> None:
 
 
 def test_why_a_file_was_graded_names_the_files_the_student_handed_in(tmp_path: Path) -> None:
-    """dave handed in dave.py and dave.ipynb: the reason names them, not the working copies (lab2.py...)."""
+    """dave handed in dave.py and dave.ipynb: the reason names them, not the working copies (lab2.py...).
+    ben kept the kit's lab2.py beside his lab2_done.ipynb: his notebook is graded, and the reason says
+    why the stub was not (it was graded, 0/25 and "ok", before)."""
     klass, out = tmp_path / "class", tmp_path / "out"
     (klass / "dave").mkdir(parents=True)
     shutil.copy(ROOT / "solutions/lab2/lab2.py", klass / "dave/dave.py")
-    shutil.copy(ROOT / "exercises/lab2/lab2.ipynb", klass / "dave/dave.ipynb")
+    tried = json.loads((ROOT / "exercises/lab2/lab2.ipynb").read_text(encoding="utf-8"))
+    tried["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                           "source": "print('trying')"})
+    (klass / "dave/dave.ipynb").write_text(json.dumps(tried), encoding="utf-8")
+    (klass / "ben").mkdir()
+    shutil.copy(ROOT / "exercises/lab2/lab2.py", klass / "ben/lab2.py")
+    shutil.copy(ROOT / "solutions/lab2/lab2.ipynb", klass / "ben/lab2_done.ipynb")
     done = batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1")
     assert done.returncode == 0, done.stderr
-    result = json.loads((out / "students/dave/result.json").read_text(encoding="utf-8"))
-    assert result["submission"]["selection"] == (
-        "dave/dave.py was graded (dave/dave.py differs from the released stub; dave/dave.ipynb does not)"), \
-        result["submission"]
+    dave = json.loads((out / "students/dave/result.json").read_text(encoding="utf-8"))
+    assert dave["submission"]["selection"] == (
+        "dave/dave.py was graded (both dave/dave.py and dave/dave.ipynb differ from the released stubs; dave/dave.py "
+        "was graded: 6 of the lab's 6 functions are written in it, against 0 in dave/dave.ipynb)"), dave["submission"]
+    ben = json.loads((out / "students/ben/result.json").read_text(encoding="utf-8"))
+    assert ben["submission"]["selection"] == (
+        "ben/lab2_done.ipynb was graded (ben/lab2.py: the kit's untouched stub, set aside)"), ben["submission"]
+    assert ben["score"] == ben["max_score"] == 25
+    korean = out / "ko"
+    assert batch(klass, "--lab", "lab2", "--out", korean, "--jobs", "1", "--lang", "ko").returncode == 0
+    assert "ben/lab2.py: 배포된 그대로의 실습 파일이라 제외했습니다" in (korean / "students/ben/report.html").read_text("utf-8")

@@ -15,11 +15,13 @@ import shutil
 import stat
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import GraderError, UnreadableSubmission
+from ..labs import Lab
+from ..submission import unchanged_stub
 from .folders import folder_names
 
 GRADABLE = (".ipynb", ".py")
@@ -62,12 +64,19 @@ def student_id(name: str, pattern: re.Pattern[str] | None) -> str:
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
-    if pattern is not None:
-        match = pattern.search(name)
-        if match:
-            groups = match.groupdict()
-            return str(groups.get("id") or (match.group(1) if match.groups() else match.group(0)))
-    return stem
+    return _found_id(name, pattern) or stem
+
+
+def _found_id(name: str, pattern: re.Pattern[str] | None) -> str:
+    """The id `pattern` finds in `name` (its group `id`, else its first group, else the match), or "" for
+    none: an empty match is no id (`\\d*` matches every name), or students without one would be merged."""
+    match = pattern.search(name) if pattern is not None else None
+    if not match:
+        return ""
+    groups = match.groupdict()
+    if "id" in groups:
+        return groups["id"] or ""
+    return (match.group(1) if match.groups() else match.group(0)) or ""
 
 
 def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
@@ -79,7 +88,7 @@ def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
     for item in sorted(root.iterdir()):
         if _skipped(item.name):
             continue
-        if pattern is not None and not pattern.search(item.name):
+        if pattern is not None and not _found_id(item.name, pattern):
             unmatched.append(item.name)
         by_student.setdefault(student_id(item.name, pattern), []).append(item)
     if unmatched:  # the instructor said where the id is; these names do not have it there
@@ -198,14 +207,15 @@ def _member_name(member: zipfile.ZipInfo) -> str:
     return member.filename
 
 
-def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]]:
+def gather(entry: Entry, lab: Lab, scratch: Path) -> tuple[Path, dict[str, str], list[str]]:
     """Copy the entry's gradable files into `scratch` as <stem>.py / <stem>.ipynb.
 
-    Returns the folder to grade and, for each copy, the path it came from inside the entry.
+    Returns the folder to grade, for each copy the path it came from inside the entry, and the kit's
+    untouched stubs set aside.
     """
     candidates: list[tuple[Path, str]] = []  # (file, path shown to the instructor)
     for i, (path, shown) in enumerate(entry.files):
-        if _is_zip(shown):  # a top-level zip: one student's files
+        if _is_zip(shown):  # a zip of one student's files (the entry itself, or in the student's folder)
             try:
                 unzipped = scratch / f"unzipped{i}"
                 inner = extract_zip(path, unzipped)
@@ -215,7 +225,8 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
             candidates += files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
         else:
             candidates.append((path, shown))
-    chosen = _choose(candidates, stem)
+    stem = lab.stem
+    chosen, aside = _choose(candidates, stem, lambda path: unchanged_stub(path, lab))
     folder = scratch / "submission"
     folder.mkdir()
     origins: dict[str, str] = {}
@@ -225,41 +236,74 @@ def gather(entry: Entry, stem: str, scratch: Path) -> tuple[Path, dict[str, str]
         except OSError as exc:  # the student's file, not the grader: a permission, a FIFO, a vanished file
             raise EntryProblem("unreadable", f"cannot read {shown}: {exc.strerror or exc}") from None
         origins[name] = shown
-    return folder, origins
+    return folder, origins, aside
 
 
-def settle(entry: Entry, stem: str) -> EntryProblem | None:
+def settle(entry: Entry, lab: Lab) -> EntryProblem | None:
     """Why the entry has nothing to grade, known without running anything (no worker needed), or
     None. An entry holding a zip is left to `gather`, which unpacks it in a worker."""
     if any(_is_zip(shown) for _, shown in entry.files):
         return None
     try:
-        _choose(list(entry.files), stem)
+        _choose(list(entry.files), lab.stem, lambda path: unchanged_stub(path, lab))
     except EntryProblem as problem:
         return problem
     return None
 
 
 def _is_zip(shown: str) -> bool:
-    return "/" not in shown and shown.lower().endswith(".zip")
+    return shown.lower().endswith(".zip")
 
 
-def _choose(candidates: list[tuple[Path, str]], stem: str) -> dict[str, tuple[Path, str]]:
-    """The file to grade for each format, as {<stem>.py / <stem>.ipynb: (file, shown path)}:
-    the one named <stem>, the shallowest first, or the only one of its format."""
+def _choose(candidates: list[tuple[Path, str]], stem: str,
+            is_stub: Callable[[Path], bool]) -> tuple[dict[str, tuple[Path, str]], list[str]]:
+    """The file to grade for each format, as {<stem>.py / <stem>.ipynb: (file, shown path)}: the one
+    named <stem> (in any case) at the shallowest depth, or the only one of its format; and the stubs
+    set aside.
+
+    The kit's untouched stubs are set aside while the entry holds a file of its own: a student who
+    kept `lab2.py` from the kit and wrote `lab2_done.ipynb` handed in the notebook. Two files that
+    differ and could each be the one (`draft/lab2.ipynb`, `final/lab2.ipynb`) are not picked between.
+    """
+    gradable = [c for c in candidates if c[1].lower().endswith(GRADABLE)]
+    written = [c for c in gradable if not is_stub(c[0])]
+    aside = [shown for path, shown in gradable if (path, shown) not in written] if written else []
+    if written:
+        gradable = written
     chosen: dict[str, tuple[Path, str]] = {}
     ambiguous: list[str] = []
+    tied: list[str] = []
     for suffix in GRADABLE:
-        found = [(f, shown) for f, shown in candidates if shown.lower().endswith(suffix)]
-        named = sorted((f for f in found if PurePosixPath(f[1]).name == stem + suffix), key=lambda f: len(f[1].split("/")))
-        pick = named[0] if named else (found[0] if len(found) == 1 else None)
-        if pick is None:
+        found = [c for c in gradable if c[1].lower().endswith(suffix)]
+        named = [c for c in found if PurePosixPath(c[1]).name.lower() == stem.lower() + suffix]
+        if named:
+            depth = min(_depth(shown) for _, shown in named)
+            shallowest = [c for c in named if _depth(c[1]) == depth]
+            if len({_content(path) for path, _ in shallowest}) > 1:
+                tied += [shown for _, shown in shallowest]
+                continue
+            chosen[f"{stem}{suffix}"] = shallowest[0]
+        elif len(found) == 1:
+            chosen[f"{stem}{suffix}"] = found[0]
+        else:
             ambiguous += [shown for _, shown in found]
-            continue
-        chosen[f"{stem}{suffix}"] = pick
     if not chosen:
+        if tied:
+            raise EntryProblem("no gradable file", "several different files could each be the one to grade; keep one: "
+                                                   + ", ".join(tied[:5]))
         if ambiguous:
             raise EntryProblem("no gradable file", f"several candidate files and none named {stem}.ipynb or {stem}.py: "
                                                    + ", ".join(ambiguous[:5]))
         raise EntryProblem("no gradable file", "no .ipynb or .py file in this entry")
-    return chosen
+    return chosen, aside
+
+
+def _depth(shown: str) -> int:
+    return len(shown.split("/"))
+
+
+def _content(path: Path) -> bytes:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return str(path).encode()  # (unreadable: unlike any other; copying it says why)

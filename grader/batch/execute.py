@@ -128,7 +128,7 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
                      shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None)
     keys = {entry.student: cache_key(entry.sha256, lab, grading, limits) for entry in entries}
     checks = LabChecks(lab, grading)
-    stem = load_lab(lab).stem
+    the_lab = load_lab(lab)
     records: dict[str, StudentRecord] = {}
     todo: list[tuple[Entry, str]] = []
     problems: list[Entry] = []
@@ -145,7 +145,7 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
                 records[entry.student] = previous
             else:
                 stale.append(previous)
-        elif (problem := settle(entry, stem)) is not None:
+        elif (problem := settle(entry, the_lab)) is not None:
             settled.append((entry, problem))
         else:
             todo.append((entry, key))

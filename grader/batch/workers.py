@@ -68,6 +68,7 @@ class Job:
     limits: Limits
     deadline: float  # seconds per entry
     zygote: str | None = None  # the exchange folder of the warm sandbox the workers share, if any
+    scratch: str | None = None  # the batch's folder for the entries' working copies (the main process removes it)
 
 
 def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
@@ -79,8 +80,8 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     base = blank_record(entry, key)
     try:
         lab = load_lab(job.lab)
-        with tempfile.TemporaryDirectory(prefix="grader-entry-") as scratch:
-            folder, origins = gather(entry, lab.stem, Path(scratch))
+        with tempfile.TemporaryDirectory(prefix="grader-entry-", dir=job.scratch) as scratch:
+            folder, origins, aside = gather(entry, lab, Path(scratch))
             try:
                 submission = resolve(folder, job.lab)
                 copy = submission.path.name  # <stem>.py or <stem>.ipynb, as `origins` knows it
@@ -99,7 +100,9 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     why = result.selection
     for copy, handed_in in sorted(origins.items(), key=lambda o: -len(o[0])):  # (the copies' names: lab3.py...)
         why = why.replace(copy, handed_in)
-    result = replace(result, graded_file=shown, selection=f"{shown} was graded" + ("" if len(origins) == 1 else f" ({why})"))
+    reasons = ([] if len(origins) == 1 else [why]) + ([f"{', '.join(aside)}: the kit's untouched stub, set aside"] if aside else [])
+    result = replace(result, graded_file=shown,
+                     selection=f"{shown} was graded" + (f" ({'; '.join(reasons)})" if reasons else ""))
     verdict, message = verdict_of(result)
     return replace(base, verdict=verdict, message=message, result=result, max_score=result.max_score,
                    seconds=time.monotonic() - started)
@@ -205,10 +208,13 @@ def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Generator
     pending = deque((entry, key, 0) for entry, key in todo)
     workers: list[_Worker] = []
     context = _context(jobs)
-    shared = _shared_zygote(job, min(jobs, len(todo)))
-    if shared is not None:
-        job = replace(job, zygote=str(shared.exchange))
+    # The entries' working copies go into a folder of the batch's, which this process removes whatever
+    # happens to a worker (killed after its grace, mid-way through removing its own).
+    scratch = tempfile.mkdtemp(prefix="grader-batch-")
+    shared = None
     try:
+        shared = _shared_zygote(job, min(jobs, len(todo)))
+        job = replace(job, scratch=scratch, zygote=None if shared is None else str(shared.exchange))
         while pending or any(w.task for w in workers):
             idle = [w for w in workers if w.task is None and w.kill_at is None]
             while pending and (idle or sum(w.kill_at is None for w in workers) < jobs):
@@ -230,6 +236,7 @@ def run_entries(todo: list[tuple[Entry, str]], job: Job, jobs: int) -> Generator
         _shut_down(workers)
         if shared is not None:
             shared.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _shared_zygote(job: Job, workers: int) -> Zygote | None:

@@ -34,7 +34,7 @@ def code_lines(text: str, suffix: str) -> list[str]:
     Raises ValueError for a notebook that is not JSON; a malformed but readable one (a cell
     without `source`, a source that is not text) contributes what code it has.
     """
-    if suffix == ".ipynb":
+    if suffix.lower() == ".ipynb":
         data = json.loads(text)
         cells = data.get("cells") if isinstance(data, dict) else None
         text = "\n".join(_source(c) for c in (cells if isinstance(cells, list) else [])

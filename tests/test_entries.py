@@ -1,0 +1,138 @@
+"""Which file of a student's entry a batch grades, read from real files on disk (nothing is run here)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from grader.batch.entries import EntryProblem, discover, gather, settle
+from grader.labs import load_lab
+
+SOLUTION, STUB = ROOT / "solutions" / "lab2", ROOT / "exercises" / "lab2"
+LAB2 = load_lab("lab2")
+
+
+def put(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, dest)
+
+
+def wrong_notebook(dest: Path) -> None:
+    """The solution notebook with one number changed: a student's own file, unlike the solution."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8").replace("0.01", "0.02", 1), encoding="utf-8")
+
+
+def only_entry(klass: Path, pattern: str | None = None) -> list:
+    return discover(klass, re.compile(pattern) if pattern else None)
+
+
+def gathered(klass: Path, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
+    """{working copy: the file it came from} for the class's one entry, as a worker gathers it, and the
+    stubs set aside."""
+    (entry,) = only_entry(klass)
+    assert settle(entry, LAB2) is None
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    folder, origins, aside = gather(entry, LAB2, scratch)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(origins)
+    return origins, aside
+
+
+def graded_files(klass: Path, tmp_path: Path) -> dict[str, str]:
+    origins, aside = gathered(klass, tmp_path)
+    assert aside == []
+    return origins
+
+
+def problem_of(klass: Path, tmp_path: Path) -> EntryProblem:
+    (entry,) = only_entry(klass)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(EntryProblem) as raised:
+        gather(entry, LAB2, scratch)
+    settled = settle(entry, LAB2)
+    assert settled is None or settled.message == raised.value.message  # (settle leaves zips to gather)
+    return raised.value
+
+
+def test_two_different_files_named_for_the_lab_at_one_depth_are_not_picked_between(tmp_path: Path) -> None:
+    """amy/draft/lab2.ipynb sorted before amy/final/lab2.ipynb and was graded, the final one ignored."""
+    klass = tmp_path / "class"
+    wrong_notebook(klass / "amy/draft/lab2.ipynb")
+    put(SOLUTION / "lab2.ipynb", klass / "amy/final/lab2.ipynb")
+    problem = problem_of(klass, tmp_path)
+    assert problem.verdict == "no gradable file"
+    assert problem.message == ("several different files could each be the one to grade; keep one: "
+                               "amy/draft/lab2.ipynb, amy/final/lab2.ipynb")
+
+
+def test_the_same_file_twice_or_a_shallower_one_is_no_tie(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.ipynb", klass / "amy/draft/lab2.ipynb")
+    put(SOLUTION / "lab2.ipynb", klass / "amy/final/lab2.ipynb")
+    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "amy/draft/lab2.ipynb"}
+    shutil.rmtree(klass)
+    put(SOLUTION / "lab2.ipynb", klass / "amy/lab2.ipynb")
+    wrong_notebook(klass / "amy/old/lab2.ipynb")
+    shutil.rmtree(tmp_path / "scratch")
+    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "amy/lab2.ipynb"}
+
+
+def test_the_kits_untouched_stub_is_set_aside_for_the_students_own_file(tmp_path: Path) -> None:
+    """ben kept the kit's lab2.py and wrote lab2_done.ipynb (and kept the kit's notebook as scratch.ipynb):
+    the stub was graded, 0/25, verdict ok, his notebook never looked at."""
+    klass = tmp_path / "class"
+    put(STUB / "lab2.py", klass / "ben/lab2.py")
+    put(SOLUTION / "lab2.ipynb", klass / "ben/lab2_done.ipynb")
+    put(STUB / "lab2.ipynb", klass / "ben/scratch.ipynb")
+    assert gathered(klass, tmp_path) == ({"lab2.ipynb": "ben/lab2_done.ipynb"}, ["ben/lab2.py", "ben/scratch.ipynb"])
+
+
+def test_set_aside_stubs_leave_an_ambiguity_said_not_a_stub_graded(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    put(STUB / "lab2.py", klass / "ben/lab2.py")
+    put(SOLUTION / "lab2.ipynb", klass / "ben/lab2_done.ipynb")
+    wrong_notebook(klass / "ben/attempt.ipynb")
+    problem = problem_of(klass, tmp_path)
+    assert problem.message == ("several candidate files and none named lab2.ipynb or lab2.py: "
+                               "ben/attempt.ipynb, ben/lab2_done.ipynb")
+
+
+def test_an_entry_of_stubs_only_is_graded_as_the_stub(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    put(STUB / "lab2.py", klass / "cy/lab2.py")
+    put(STUB / "lab2.ipynb", klass / "cy/lab2.ipynb")
+    assert graded_files(klass, tmp_path) == {"lab2.py": "cy/lab2.py", "lab2.ipynb": "cy/lab2.ipynb"}
+
+
+def test_a_name_in_another_case_is_the_labs(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.ipynb", klass / "eve/Lab2.ipynb")
+    wrong_notebook(klass / "eve/Untitled.ipynb")
+    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "eve/Lab2.ipynb"}
+
+
+def test_a_zip_in_a_students_folder_is_opened(tmp_path: Path) -> None:
+    """Moodle gives each student a folder holding what they uploaded: dan's lab2.zip scored 0 with
+    "no .ipynb or .py file in this entry"."""
+    klass = tmp_path / "class"
+    (klass / "dan_12345_assignsubmission_file_").mkdir(parents=True)
+    with zipfile.ZipFile(klass / "dan_12345_assignsubmission_file_/lab2.zip", "w") as zf:
+        zf.write(SOLUTION / "lab2.ipynb", "lab2.ipynb")
+    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "dan_12345_assignsubmission_file_/lab2.zip/lab2.ipynb"}
+
+
+def test_an_empty_id_is_no_id(tmp_path: Path) -> None:
+    """`(?P<id>\\d*)_lab2` matches every name: lee and park became one entry with an empty id."""
+    klass = tmp_path / "class"
+    for name in ("kim_12345_lab2.py", "lee_lab2.py", "park_lab2.py"):
+        put(SOLUTION / "lab2.py", klass / name)
+    with pytest.warns(UserWarning, match=r"found no id in 2 of the class's names.*lee_lab2.py, park_lab2.py"):
+        entries = only_entry(klass, r"(?P<id>\d*)_lab2")
+    assert [e.student for e in entries] == ["12345", "lee_lab2", "park_lab2"]
