@@ -589,6 +589,73 @@ def test_merge_refuses_shards_graded_differently(shards: dict[str, Path], tmp_pa
     assert not (tmp_path / "merged").exists()
 
 
+def test_merge_never_writes_into_a_folder_it_merges(shards: dict[str, Path]) -> None:
+    """`grade merge s1 s2 --out s1` (a slip in a glob: `grade merge s*/ --out s1`) turned shard 1 into a
+    whole batch holding shard 2's students; a later merge then said s1 was "a whole batch"."""
+    first = shards["1"]
+    before = _tree(first)
+    for out in (first, first / "merged", first.parent):
+        proc = merge(first, shards["3"], out=out)
+        assert proc.returncode == 2, proc.stderr
+        assert one_line_of_stderr(proc) == (f"grade: error: cannot merge into {out}: it is, holds or lies inside "
+                                            f"{first}, one of the folders merged; choose another --out")
+    assert _tree(first) == before
+
+
+def test_another_labs_batch_is_never_overwritten(tmp_path: Path) -> None:
+    """`--lab lab3` over a lab 2 output folder replaced every file of it with lab 3's 0/20s, without a word."""
+    klass, out = tmp_path / "class", tmp_path / "out"
+    klass.mkdir()
+    nothing_gradable(klass / "ann")
+    assert batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1").returncode == 0
+    before = _tree(out)
+    proc = batch(klass, "--lab", "lab3", "--out", out, "--jobs", "1")
+    assert proc.returncode == 2
+    assert one_line_of_stderr(proc) == (f"grade: error: --out {out} holds a batch of lab2; grading lab3 into it "
+                                        "would replace that batch's files: choose another folder")
+    assert _tree(out) == before
+    assert batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1").returncode == 0  # its own lab: fine
+
+
+def test_an_empty_class_folder_is_warned_about(tmp_path: Path) -> None:
+    """An empty class folder (a wrong path, a download that failed) gave "graded 0 submissions", exit 0,
+    without a word."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    (klass / ".DS_Store").write_text("", encoding="utf-8")
+    proc = batch(klass, "--lab", "lab2", "--out", tmp_path / "out", "--jobs", "1")
+    assert proc.returncode == 0
+    assert f"grade: warning: {klass} holds no submissions" in proc.stderr.splitlines()
+    nothing_gradable(klass / "ann")
+    proc = batch(klass, "--lab", "lab2", "--out", tmp_path / "out", "--jobs", "1", "--shard", "1/2")
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr  # an empty shard of a class is fine
+
+
+def test_merge_renders_every_students_files_in_the_language_asked(tmp_path: Path) -> None:
+    """`grade merge --lang ko` rendered only the class files in Korean: the students' reports stayed as
+    the shards had them (English)."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    shutil.copy(ROOT / "solutions/lab2/lab2.py", klass / "amy.py")
+    for name in ("ben", "cat", "dan"):
+        nothing_gradable(klass / name)
+    for k in (1, 2):
+        assert batch(klass, "--lab", "lab2", "--out", tmp_path / f"s{k}", "--shard", f"{k}/2", "--jobs", "1",
+                     *LIMITS).returncode == 0
+    proc = subprocess.run([str(GRADE), "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out",
+                           str(tmp_path / "ko"), "--lang", "ko"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    ko = tmp_path / "ko"
+    assert '<html lang="ko"' in (ko / "students/amy/report.html").read_text(encoding="utf-8")
+    for name in ("amy", "ben", "cat", "dan"):
+        assert json.loads((ko / "students" / name / "record.json").read_text("utf-8"))["rendering"].endswith(":ko")
+        assert "채점" in (ko / "students" / name / "gradescope_results.json").read_text("utf-8"), name
+    assert students(ko)["amy"]["score"] == 25
+    english = tmp_path / "en"
+    assert merge(tmp_path / "s1", tmp_path / "s2", out=english).returncode == 0
+    assert '<html lang="en"' in (english / "students/amy/report.html").read_text(encoding="utf-8")
+
+
 # --- the documented CI workflow -------------------------------------------------------------------
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from grader.batch.entries import EntryProblem, discover, gather, settle
+from grader.batch.entries import EntryProblem, OtherLabWarning, discover, gather, named_for_another_lab, settle
 from grader.labs import load_lab
 
 SOLUTION, STUB = ROOT / "solutions" / "lab2", ROOT / "exercises" / "lab2"
@@ -136,3 +137,22 @@ def test_an_empty_id_is_no_id(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match=r"found no id in 2 of the class's names.*lee_lab2.py, park_lab2.py"):
         entries = only_entry(klass, r"(?P<id>\d*)_lab2")
     assert [e.student for e in entries] == ["12345", "lee_lab2", "park_lab2"]
+
+
+def test_entries_named_for_another_lab_are_warned_about(tmp_path: Path) -> None:
+    """`grade batch --lab lab3` over a class of lab2 files graded every one 0/20 without a word
+    (`grade FILE --lab` warns)."""
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.ipynb", klass / "carol/lab2.ipynb")
+    put(SOLUTION / "lab2.py", klass / "dave/Lab2.py")
+    put(SOLUTION / "lab2.py", klass / "erin.py")  # named for no lab
+    put(SOLUTION / "lab2.py", klass / "fay/lab3.py")  # named for the lab graded
+    put(SOLUTION / "lab2.py", klass / "fay/lab2.py")
+    with pytest.warns(OtherLabWarning) as warned:
+        named_for_another_lab(only_entry(klass), "lab3")
+    assert [str(w.message) for w in warned] == [
+        "2 of the class's entries hold files named for lab2, none for lab3; they are graded against it as --lab asks: "
+        "carol, dave"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        named_for_another_lab(only_entry(klass), "lab2")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import GraderError, UnreadableSubmission
-from ..labs import Lab
+from ..labs import Lab, load_lab
 from ..submission import unchanged_stub
 from .folders import folder_names
 
@@ -77,6 +77,30 @@ def _found_id(name: str, pattern: re.Pattern[str] | None) -> str:
     if "id" in groups:
         return groups["id"] or ""
     return (match.group(1) if match.groups() else match.group(0)) or ""
+
+
+class OtherLabWarning(UserWarning):
+    """Entries hold files named for another lab than --lab."""
+
+
+def named_for_another_lab(entries: list[Entry], lab: str) -> None:
+    """Warn when entries hold files named for another known lab and none for `lab` (`carol/lab2.ipynb`
+    graded with --lab lab3), as `grade FILE --lab` does for one file."""
+    from ..labs import known_labs
+
+    stems = {load_lab(name).stem.lower(): name for name in known_labs()}
+    ours = load_lab(lab).stem.lower()
+    named: dict[str, list[str]] = {}
+    for entry in entries:
+        found = {PurePosixPath(shown).name.lower().rsplit(".", 1)[0] for _, shown in entry.files
+                 if shown.lower().endswith(GRADABLE)}
+        others = sorted(stems[stem] for stem in found if stem in stems and stem != ours)
+        if others and ours not in found:
+            named.setdefault(others[0], []).append(entry.name)
+    for other, names in sorted(named.items()):
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        warnings.warn(OtherLabWarning(f"{len(names)} of the class's entries hold files named for {other}, none for "
+                                      f"{lab}; they are graded against it as --lab asks: {shown}"), stacklevel=2)
 
 
 def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable
 from contextlib import closing
@@ -31,7 +32,7 @@ from ..config import Limits, grader_version
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
 from ..i18n import Messages
 from ..labs import load_lab
-from .entries import Entry, EntryProblem, discover, extract_zip, settle
+from .entries import Entry, EntryProblem, discover, extract_zip, named_for_another_lab, settle
 from .records import LabChecks, StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
 from .workers import Job, blank_record, entry_deadline, run_entries
 from .writing import ClassInfo, check_out, set_aside, write_class_outputs, write_student_outputs
@@ -62,6 +63,10 @@ class BatchOptions:
     lang: str = "en"  # the reports' language
 
 
+class EmptyClassWarning(UserWarning):
+    """The class folder holds no entries at all."""
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
@@ -88,7 +93,7 @@ def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:
         raise SubmissionNotFound(options.submissions)
     lab = load_lab(options.lab)
     pattern = _compile(options.id_pattern)
-    check_out(options.out, options.submissions)
+    check_out(options.out, options.submissions, lab.name)
     made = [folder for folder in (options.out, options.out / "students") if not folder.exists()]
     try:
         options.out.mkdir(parents=True, exist_ok=True)
@@ -102,7 +107,11 @@ def run_batch(options: BatchOptions, console: Console) -> list[StudentRecord]:
                 if not root.is_file() or not zipfile.is_zipfile(root):
                     raise GraderError(f"{root} is neither a folder nor a zip of submissions")
                 root = extract_zip(root, Path(tmp))
-            entries = [e for e in discover(root, pattern) if in_shard(e.student, options.shard)]
+            found = discover(root, pattern)
+            if not found:  # (a wrong folder, or a download that failed): the gradebook would be empty
+                warnings.warn(EmptyClassWarning(f"{options.submissions} holds no submissions"), stacklevel=2)
+            entries = [e for e in found if in_shard(e.student, options.shard)]
+            named_for_another_lab(entries, lab.name)
             return _grade_all(entries, lab.name, options, console)
     except BaseException:  # the folders this batch made go again if nothing was written into them
         for folder in reversed(made):

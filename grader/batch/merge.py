@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import GraderError, SubmissionNotFound
 from ..reporting.files import write_atomic
-from .records import LabChecks, StudentRecord
-from .writing import ClassInfo, check_out, student_dir, write_class_outputs
+from .records import LabChecks, StudentRecord, rendering_fingerprint
+from .writing import ClassInfo, check_out, student_dir, write_class_outputs, write_student_outputs
 
 _ALIKE = (("lab", "lab"), ("grader_version", "grader version"), ("grading", "grading code or packages"),
           ("limits", "limits"))
@@ -74,9 +74,16 @@ def check_shards(shards: list[tuple[Path, ClassInfo]]) -> None:
 
 def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecord]:
     """Every shard's students in one output folder, as one unsharded batch would have written it."""
+    target = out.resolve()
+    for folder in folders:
+        given = folder.resolve()
+        if target == given or given in target.parents or target in given.parents:
+            raise GraderError(f"cannot merge into {out}: it is, holds or lies inside {folder}, one of the folders "
+                              f"merged; choose another --out")
     check_out(out)
     shards = [(folder, *_read_shard(folder)) for folder in folders]
     check_shards([(folder, info) for folder, info, _ in shards])
+    check_out(out, lab=shards[0][1].lab)  # (not into another lab's batch)
     seen: dict[str, Path] = {}
     records: list[StudentRecord] = []
     for folder, _, shard in shards:
@@ -91,14 +98,18 @@ def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecor
         if folders_used.setdefault(record.folder.casefold(), record.student) != record.student:
             raise GraderError(f"cannot merge: students {folders_used[record.folder.casefold()]!r} and "
                               f"{record.student!r} share the folder {record.folder!r}")
-    for record in records:
+    rendering = f"{rendering_fingerprint()}:{lang}"
+    for i, record in enumerate(records):
         source = seen[record.student] / "students" / record.folder
-        target = student_dir(out, record.folder)
         try:
-            if source.resolve() != target.resolve():
-                for item in sorted(source.iterdir()):
-                    if stat.S_ISREG(item.lstat().st_mode):
-                        write_atomic(target / item.name, item.read_bytes())
+            if record.rendering != rendering:  # a shard rendered in another language, or by other templates
+                records[i] = record = replace(record, rendering=rendering)
+                write_student_outputs(out, record, lang)
+                continue
+            target = student_dir(out, record.folder)
+            for item in sorted(source.iterdir()):
+                if stat.S_ISREG(item.lstat().st_mode):
+                    write_atomic(target / item.name, item.read_bytes())
         except OSError as exc:
             raise GraderError(f"cannot copy {source}: {exc.strerror or exc}") from None
     records.sort(key=lambda r: r.student)

@@ -34,11 +34,15 @@ class ClassInfo:
                 "limits": self.limits, "shard": self.shard}
 
 
-def check_out(out: Path, classroom: Path | None = None) -> None:
+def check_out(out: Path, classroom: Path | None = None, lab: str | None = None) -> None:
     """Refuse, before anything is written, an output folder the batch would grade (inside the class
-    folder, or holding it) or one that already holds files of someone else's, which the class's
-    files would overwrite. A new or empty folder, or a batch's own, is fine; hidden files are ignored."""
+    folder, or holding it), one that already holds files of someone else's, which the class's
+    files would overwrite, or another lab's batch. A new or empty folder, or a batch's own of the same
+    lab, is fine; hidden files are ignored."""
     target = out.resolve()
+    if lab is not None and (other := _lab_of(target)) not in (None, lab):
+        raise GraderError(f"--out {out} holds a batch of {other}; grading {lab} into it would replace that "
+                          f"batch's files: choose another folder")
     if classroom is not None and classroom.is_dir():
         inputs = classroom.resolve()
         if target == inputs or inputs in target.parents:
@@ -56,6 +60,15 @@ def check_out(out: Path, classroom: Path | None = None) -> None:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise GraderError(f"--out {out} already holds files that are not a batch's output ({shown}); "
                           "choose a new or empty folder")
+
+
+def _lab_of(folder: Path) -> str | None:
+    """The lab a batch output folder's results.json says it holds, if it says."""
+    try:
+        data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return str(data["lab"]) if isinstance(data, dict) and isinstance(data.get("lab"), str) else None
 
 
 def _json(data: Any) -> str:
