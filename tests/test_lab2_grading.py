@@ -45,6 +45,12 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "cost_not_reduced": ({"mse_cost", "train_step", "train"}, "mse_cost", "0-dim"),
     "forgets_zero_grad": ({"train_step"}, "train_step", "zero_grad"),
     "cost_after_step": ({"train_step"}, "train_step", "after optimizer.step()"),
+    # train_step on the lesson's x_train, y_train, not its x, y: right on lesson 002's data only. train, right
+    # for it, is carried forward (it was told it "does not start from W = b = 0").
+    "train_step_on_globals": ({"train_step"}, "train_step", "trains on lesson 002's data (x_train, y_train)"),
+    # The update by hand at lr 0.01: right at lr 0.01 only (train was told to pass lr=lr, which it did).
+    "train_step_updates_at_a_fixed_lr": ({"train_step.consecutive", "train_step.lesson003_long_run"}, "train_step",
+                                         "with lr 0.01 whatever optimizer it is given"),
     "gradient_sign_flipped": ({"gradient"}, "gradient", "sign"),
     "gradient_without_factor_two": ({"gradient"}, "gradient", "factor 2"),
     "gradient_sum_instead_of_mean": ({"gradient"}, "gradient", "sum instead of mean"),
@@ -81,7 +87,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
 # Every mistake as a .py file; as a notebook, one per function family and the forged flags
 # (the harness is reached another way in a kernel): the notebook path is the same code after that.
 IN_NOTEBOOKS = ("sum_instead_of_mean", "forgets_zero_grad", "gradient_sign_flipped", "prediction_shape_m",
-                "parameters_by_hand", "cost_cut_off_with_forged_flags", "gradient_by_autograd_in_a_helper")
+                "parameters_by_hand", "cost_cut_off_with_forged_flags", "gradient_by_autograd_in_a_helper",
+                "train_step_on_globals")
 
 
 @pytest.mark.parametrize("name, kind", [(n, "py") for n in sorted(MISTAKES)] + [(n, "ipynb") for n in IN_NOTEBOOKS])

@@ -29,6 +29,10 @@ LR_IGNORED = ("looks like train ignores its lr argument: the optimizer uses lr=0
               "pass lr=lr to optim.SGD")
 EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 epochs whatever it is given; "
                   "loop over range(epochs + 1)")
+LESSON_DATA = ("looks like train_step trains on lesson 002's data (x_train, y_train) whatever x and y it is given: "
+               "compute the cost from its arguments, hypothesis(x, W, b) against y")
+FIXED_LR = ("looks like train_step updates W and b with lr 0.01 whatever optimizer it is given (the update written by "
+            "hand, or the lesson's lr written in): call optimizer.step(), which uses the lr train gave the optimizer")
 START = ("looks like train does not start from W = b = 0: its first cost is not the cost at W = b = 0; create W "
          "and b with torch.zeros(1, requires_grad=True), as the lesson does, not with torch.randn or other values")
 NO_SGD = ("looks like the update written by hand: the exercise trains with torch.optim; make "

@@ -188,9 +188,19 @@ def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.
     return costs, torch.stack(params)
 
 
-def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int) -> Any:
-    """The classic mistakes' training runs, computed once and only if a value is wrong."""
-    return functools.cache(lambda: {h: memo(M.simulate)(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
+def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
+                  fixed_lr: bool = False) -> Any:
+    """The classic mistakes' training runs, computed once and only if a value is wrong. With `fixed_lr` (train_step's
+    own checks), first a step at lr 0.01 whatever the optimizer's: its cost is right, and its W and b are a halved
+    cost's at lr 0.02. Last, training on lesson 002's data whatever the data given (x_train, y_train in the function).
+    (Both are kept where they give the right run, at lr 0.01 and on lesson 002's data: a mistake carried forward
+    is compared with what it gives in every comparison, grader.checks.)"""
+    def runs() -> dict[str, Any]:
+        found = {M.FIXED_LR: memo(M.simulate)(x, y, w0, b0, DEFAULT_LR, steps)} if fixed_lr else {}
+        found.update({h: memo(M.simulate)(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
+        found[M.LESSON_DATA] = memo(M.simulate)(T(d.LESSON_X), T(d.LESSON_Y), w0, b0, lr, steps)
+        return found
+    return functools.cache(runs)
 
 
 def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor,
@@ -201,7 +211,7 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
     # A student kit has no reference solution: there only the lesson's printed steps are compared.
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps) if reference is not None else (None, None)
-    wrong = lazy_variants(x, y, w0, b0, lr, steps)
+    wrong = lazy_variants(x, y, w0, b0, lr, steps, fixed_lr=True)
     for i in range(steps):
         label = f"step {i + 1} {what}"
         lesson = (printed_steps or {}).get(i)
@@ -230,7 +240,7 @@ def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: to
                              dtype=torch.float64)
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
-    wrong = lazy_variants(x, y, w0, b0, lr, steps)
+    wrong = lazy_variants(x, y, w0, b0, lr, steps, fixed_lr=True)
     expect_close(got_costs, torch.tensor(costs, dtype=torch.float64), what=f"the costs of {steps} train_step calls {what}",
                  atol=1e-4, rtol=1e-4, mistakes=lambda: {h: torch.tensor(c, dtype=torch.float64) for h, (c, _) in wrong().items()})
     for j, name in enumerate(("W", "b")):
@@ -262,7 +272,7 @@ def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
     raw = observed.raw("train_step.lesson003")
     returns = [decode(r) for r in raw.get("returns", [])]
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
-    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS)
+    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS, fixed_lr=True)
     # Lesson 003 printed these after 301 steps (docs/values.md, "Lesson 003: the later numbers").
     for j, (name, text) in enumerate((("W", "16.2360"), ("b", "7.0396"))):
         expect_close(params[300][j], printed([text])[0], what=f"{name} after 301 steps from W 0.4963, b 0.7682",
@@ -305,17 +315,31 @@ def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
     return training_result(value, epochs + 1, length_hints=hints)
 
 
-def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) -> Any:
-    """The classic mistakes' training runs from W = b = 0, and a run at the default lr where train was given another."""
+def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, lr_hint: str = M.LR_IGNORED) -> Any:
+    """The classic mistakes' training runs from W = b = 0, and a run at the default lr where train was given another
+    (`lr_hint` names it: train's own mistake, or train_step's, carried forward)."""
     zero = torch.zeros(1)
     steps = lazy_variants(x, y, zero, zero, lr, epochs + 1)
 
     def runs() -> dict[str, Any]:
         found = dict(steps())
-        if lr != DEFAULT_LR:
-            found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)
+        found[lr_hint] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
         return found
     return functools.cache(runs)
+
+
+def lr_hint(observed: Any) -> str:
+    """What a train that trains at lr 0.01 whatever lr it is given does wrong: M.FIXED_LR when the student's
+    train_step steps at lr 0.01 whatever its optimizer's lr (its consecutive steps at lr 0.02 say so), else
+    train's own M.LR_IGNORED."""
+    try:
+        params = [[decode(p) for p in pair] for pair in observed.raw("train_step.hidden_b")["params"]]
+        got = torch.stack([torch.cat([as_tensor(p, what="W or b", shape=(1,)) for p in pair]) for pair in params])
+    except Exception:  # no answer, or not two (1,) tensors a step
+        return M.LR_IGNORED
+    _, fixed = memo(M.simulate)(T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B), DEFAULT_LR, d.STEP_COUNT)
+    right = fixed.shape[0] == got.shape[0] and bool(torch.allclose(got.to(fixed.dtype), fixed.squeeze(-1), atol=1e-4))
+    return M.FIXED_LR if right else M.LR_IGNORED
 
 
 def cost_at_zero(y: torch.Tensor) -> float:
@@ -325,22 +349,28 @@ def cost_at_zero(y: torch.Tensor) -> float:
 
 def start_hint(observed: Any) -> str:
     """M.START where a first cost off the cost at W = b = 0 can only be a start elsewhere: the student's
-    train_step returned the right cost from W = b = 0 (lesson 002's first step), so their cost is right there."""
+    train_step returned the right cost from W = b = 0, on lesson 002's data and on other data (a train_step
+    that reads the lesson's x_train, y_train is right on the first only), so their cost is right there."""
     try:
-        first = float(decode(observed.raw("train_step.lesson002")["returns"][0]))
+        for probe, y in (("train_step.lesson002", d.LESSON_Y), ("train_step.hidden_a", d.A_Y)):
+            first = float(decode(observed.raw(probe)["returns"][0]))
+            if not math.isclose(first, cost_at_zero(T(y)), rel_tol=1e-4, abs_tol=1e-6):
+                return ""
     except Exception:  # no answer, or not one number: the cost itself may be what is wrong
         return ""
-    return M.START if math.isclose(first, cost_at_zero(T(d.LESSON_Y)), rel_tol=1e-4, abs_tol=1e-6) else ""
+    return M.START
 
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
-                    table: dict[int, tuple[str, str, str]] | None = None, start: str = "") -> None:
+                    table: dict[int, tuple[str, str, str]] | None = None, start: str = "",
+                    ignored_lr: str = M.LR_IGNORED) -> None:
     """train's costs, W and b against the lesson's table or the reference; `start` (from start_hint) is the
-    hint for a first cost other than the cost at W = b = 0 that no classic mistake explains."""
+    hint for a first cost other than the cost at W = b = 0 that no classic mistake explains, `ignored_lr`
+    (from lr_hint) the name of training at lr 0.01 whatever lr train is given."""
     w, b, costs = train_parts(value, epochs)
     # With a table the lesson's numbers are the expected values; the reference run is not needed.
     ref_w, ref_b, ref_costs = (None, None, []) if table else memo(reference.train)(x, y, lr=lr, epochs=epochs)
-    wrong = training_variants(x, y, lr, epochs)
+    wrong = training_variants(x, y, lr, epochs, ignored_lr)
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
     if table:
@@ -376,12 +406,12 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
 @check("train", 2, "train with lr 0.01 and 1000 epochs reproduces lesson 002's table, ending at W 0.985, b 0.033, cost 0.000158",
        public=True)
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
-    start = start_hint(observed)
+    start, ignored = start_hint(observed), lr_hint(observed)
     expect_training(observed.get("train.lesson002"), reference, T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
-                    "on lesson 002's data with the default lr and epochs", LESSON_TABLE, start)
+                    "on lesson 002's data with the default lr and epochs", LESSON_TABLE, start, ignored)
     with hidden():
         expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
-                        "on other data with the default lr and epochs", start=start)
+                        "on other data with the default lr and epochs", start=start, ignored_lr=ignored)
 
 
 @check("train", 1, "train trains with optim.SGD, as its docstring asks: it calls torch.optim.SGD", public=True)
@@ -400,23 +430,25 @@ LESSON000_TABLE = {  # lesson 000's six points: the log lines its code prints (r
                    "and trains six other points the same way", public=True)
 def test_train_lesson000(observed: Any, reference: Any) -> None:
     x, y, what = T(d.L000_X), T(d.L000_Y), "on lesson 000's six points"
-    start = start_hint(observed)
+    start, ignored = start_hint(observed), lr_hint(observed)
     expect_training(observed.get("train.lesson000_epoch0"), reference, x, y, d.L000_LR, 0, f"{what}, epochs=0",
-                    {0: LESSON000_TABLE[0]}, start)
+                    {0: LESSON000_TABLE[0]}, start, ignored)
     lesson = observed.get("train.lesson000")
     expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, epochs={d.L000_EPOCHS}", LESSON000_TABLE,
-                    start)
+                    start, ignored)
     with hidden():
-        expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, against the reference", start=start)
+        expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, against the reference", start=start,
+                        ignored_lr=ignored)
         expect_training(observed.get("train.hidden_six"), reference, T(d.S_X), T(d.S_Y), d.S_LR, d.S_EPOCHS,
-                        f"with lr {d.S_LR}, {d.S_EPOCHS} epochs on six other points", start=start)
+                        f"with lr {d.S_LR}, {d.S_EPOCHS} epochs on six other points", start=start,
+                        ignored_lr=ignored)
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
 def test_train_other_data(observed: Any, reference: Any) -> None:
     x, y = T(d.T_X), T(d.T_Y)
     expect_training(observed.get("train.hidden"), reference, x, y, d.T_LR, d.T_EPOCHS, f"with lr {d.T_LR}, {d.T_EPOCHS} epochs on other data",
-                    start=start_hint(observed))
+                    start=start_hint(observed), ignored_lr=lr_hint(observed))
 
 
 # --- LinearRegressionModel -------------------------------------------------------------
