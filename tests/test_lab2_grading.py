@@ -58,6 +58,9 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "hypothesis_ignores_bias": ({"hypothesis"}, "hypothesis", "bias is ignored"),
     "prediction_shape_m": ({"hypothesis"}, "hypothesis", "(m,) instead of (m, 1)"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
+    # torch.manual_seed inside __init__: right after the lesson's seed 1, wrong after any other (it was told
+    # "not built on nn.Linear", with a hint about drawing random numbers before it, in English in Korean reports).
+    "model_seeds_itself": ({"LinearRegressionModel"}, "LinearRegressionModel", "seems to seed torch itself"),
     "zero_grad_between_backward_and_step": ({"train_step"}, "train_step", "zero_grad() between backward() and step()"),
     # A random start cannot be simulated (the student's random numbers): the first cost tells.
     "random_start": ({"train"}, "train", "does not start from W = b = 0"),

@@ -183,6 +183,13 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
      "the grader's own failure)",
      "샌드박스 안의 Python이 60초 안에 제출한 코드까지 가지 못했습니다 (컴퓨터가 너무 바빠 시작하지 못했거나 채점기 자체가 "
      "실패했습니다)"),
+    # "a float" is not 실수 (also "a mistake", which the same report says everywhere: "W: 실수 하나입니다")
+    ("W after training on lesson 002's data with the default lr and epochs is a float, expected a tensor of shape (1,)",
+     "기본 lr과 epochs로 수업 002의 데이터에서 학습한 뒤의 W: 파이썬 float 값입니다 (기대한 것: 모양이 (1,)인 텐서)"),
+    # a hint a check computes (it stayed English in Korean reports)
+    ("create nn.Linear(3, 1) first in __init__, before anything else that draws random numbers, so that "
+     "torch.manual_seed gives it the same weights as the lesson",
+     "__init__에서 다른 난수를 뽑기 전에 nn.Linear(3, 1)를 먼저 만드세요. 그래야 torch.manual_seed가 수업과 같은 가중치를 줍니다"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),

@@ -472,7 +472,8 @@ def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
                                     ("LinearRegressionModel.hidden", d.MODEL_SEED, T(d.A_X), T(d.A_Y), "other data")):
         run = model_run(reference, seed, x, y, d.MODEL_LR, d.MODEL_STEPS)
         expect_linear_model(observed.raw(probe), run, linear="nn.Linear(1, 1)", seed=seed, data=data, by_hand=M.BY_HAND,
-                            shape_hints=pred_shape_hints(x.shape[0]))
+                            shape_hints=pred_shape_hints(x.shape[0]),
+                            reseeded=None if reference is None else lambda s, x=x: model_run(reference, s, x)[0])
 
 
 @check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)",

@@ -205,7 +205,9 @@ def test_model_structure(observed: Any, reference: Any) -> None:
             (f"{MODEL}.hidden", d.MODEL_SEED, d.U_X, d.U_Y, d.MODEL_LR, d.MODEL_STEPS, "other data")):
         raw = answer(observed, probe, len(x))
         expect_linear_model(raw, reference_model(reference, seed, T(x), T(y), lr, steps), linear="nn.Linear(3, 1)",
-                            seed=seed, data=data, by_hand=M.BY_HAND, shape_hints=M.prediction_shape_hints(len(x)))
+                            seed=seed, data=data, by_hand=M.BY_HAND, shape_hints=M.prediction_shape_hints(len(x)),
+                            reseeded=None if reference is None else
+                            lambda s, x=x: reference_model_run(reference, MODEL, s, T(x))[0])
 
 
 @check(MODEL, 2, "after torch.manual_seed(1) the untrained model's cost is the lesson's epoch-0 31667.597656", public=True)
