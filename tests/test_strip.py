@@ -90,6 +90,18 @@ def test_a_lab_without_a_public_check_cannot_be_cut() -> None:
         strip.public_suite(SUITE.replace(", public=True", ""), "grader.labs.lab9.mistakes", {"SUM", "SHAPE"})
 
 
+def test_a_public_check_cut_to_nothing_is_refused() -> None:
+    """A public check whose every line needs a computed mistake was cut to `pass`: it passed every
+    submission in the kit, the stubs too (lab 2's train.lesson_table, caught only by the kit's check
+    that the stubs score 0)."""
+    lesson = '    compare(observed, "cost.lesson", 4.6667, T(d.LESSON_X), T(d.LESSON_Y))\n    observed.raw(f"{MODEL}.lesson")\n'
+    emptied = SUITE.replace(lesson, '    variants = wrong(T(d.LESSON_X), T(d.LESSON_Y))\n'
+                                    '    expect_close(observed.get("cost.lesson"), variants)\n')
+    assert emptied != SUITE
+    with pytest.raises(strip.StripError, match="the public check test_cost_lesson has nothing left to compare"):
+        strip.public_suite(emptied, "grader.labs.lab9.mistakes", {"SUM", "SHAPE"})
+
+
 def test_probes_and_data_keep_what_the_public_checks_use() -> None:
     init = '''
 from grader.runner import Probe

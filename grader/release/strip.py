@@ -256,6 +256,13 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> Pub
     roots = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_check(n)}
     if not roots:
         raise StripError("the lab has no public check")
+    for node in tree.body:  # a check cut down to nothing would pass every submission, the stubs too
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in roots and all(
+                isinstance(n, ast.Pass) or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+                for n in node.body):
+            raise StripError(f"line {node.lineno}: the public check {node.name} has nothing left to compare in the kit: "
+                             "what it needs outside its `with hidden():` blocks uses hidden inputs or a computed "
+                             "mistake; move that into a hidden block")
     tree = prune(tree, roots)
     left = {f"{alias}.{attr}" for alias in aliases for attr in _attributes(tree, alias) if attr not in hint_names}
     if left:
