@@ -55,6 +55,9 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "gradient_without_factor_two": ({"gradient"}, "gradient", "factor 2"),
     "gradient_sum_instead_of_mean": ({"gradient"}, "gradient", "sum instead of mean"),
     "gradient_ignores_bias": ({"gradient"}, "gradient", "bias is ignored"),
+    # The docstring lets W and b require grad and asks for no autograd history: both scored 25/25.
+    "gradient_keeps_history": ({"gradient.other_data"}, "gradient", "carries autograd history"),
+    "gradient_through_numpy": ({"gradient.other_data"}, "gradient", "Can't call numpy() on Tensor that requires grad"),
     "hypothesis_ignores_bias": ({"hypothesis"}, "hypothesis", "bias is ignored"),
     "prediction_shape_m": ({"hypothesis"}, "hypothesis", "(m,) instead of (m, 1)"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
@@ -74,7 +77,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "by_hand_posing_as_linear": ({"LinearRegressionModel"}, "LinearRegressionModel",
                                  "not built on self.linear = nn.Linear(1, 1)"),
     # A cost cut off from autograd, with the harness patched to say it has a grad_fn: no gradient comes back.
-    "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
+    # (The forged flags say gradient's dW and db have a history too: what the student's process says about
+    # itself can only cost it points.)
+    "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train", "gradient.other_data"}, "mse_cost",
+                                       "cut off from autograd"),
     # The right number as a Python float: train_step's backward() raises, and says where that starts.
     "cost_as_a_float": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
     # The right numbers from autograd, where the exercise derives them by hand: read from the source.

@@ -27,7 +27,8 @@ def probes() -> list[Probe]:
         Probe("gradient.lesson003", "gradient", "call", {"args": [t(d.LESSON_X), t(d.STUDY_Y), t(d.W_003), t(d.B_003)]}),
         Probe("gradient.lesson002", "gradient", "call", {"args": [t(d.LESSON_X), t(d.LESSON_Y), t([0.0]), t([0.0])]}),
         Probe("gradient.hidden_a", "gradient", "call", {"args": [t(d.A_X), t(d.A_Y), t(d.A_W), t(d.A_B)]}),
-        Probe("gradient.hidden_b", "gradient", "call", {"args": [t(d.B_X), t(d.B_Y), t(d.B_W), t(d.B_B)]}),
+        Probe("gradient.hidden_b", "gradient", "call",  # W and b require grad, as the docstring allows
+              {"args": [t(d.B_X), t(d.B_Y), t(d.B_W, requires_grad=True), t(d.B_B, requires_grad=True)]}),
         Probe("train_step.lesson002", "train_step", "steps",
               {"x": t(d.LESSON_X), "y": t(d.LESSON_Y), "params": [t([0.0]), t([0.0])], "lr": 0.01, "steps": 2}),
         Probe("train_step.hidden_a", "train_step", "steps",

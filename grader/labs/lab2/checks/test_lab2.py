@@ -20,7 +20,7 @@ from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt,
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
 from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, reference_model_run, training_result
-from grader.values import decode
+from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 
@@ -157,11 +157,24 @@ def test_gradient_lesson_values(observed: Any, reference: Any) -> None:
         expect_gradient(observed, "gradient.hidden_a", "on other data", xa, ya, wa, ba, reference.gradient(xa, ya, wa, ba), **HIDDEN)
 
 
-@check("gradient", 1, "gradient matches the MSE derivative on other data, shaped like W and b")
+@check("gradient", 1, "gradient matches the MSE derivative on other data, shaped like W and b, and returns no "
+                      "autograd history when W and b require grad")
 def test_gradient_other_data(observed: Any, reference: Any) -> None:
     x, y, w, b = T(d.B_X), T(d.B_Y), T(d.B_W), T(d.B_B)
-    expect_gradient(observed, "gradient.hidden_b", "on 7 points with W -0.8, b 2.5", x, y, w, b,
-                    reference.gradient(x, y, w, b), **HIDDEN)
+    where = "on 7 points with W -0.8, b 2.5 requiring grad"
+    expect_gradient(observed, "gradient.hidden_b", where, x, y, w, b, reference.gradient(x, y, w, b), **HIDDEN)
+    # The docstring: W and b may require grad (they do in train_step), and the result has no autograd history.
+    raw = observed.raw("gradient.hidden_b")
+    value = raw.get("value") if isinstance(raw, dict) else None
+    parts = value.get("list") if isinstance(value, dict) else None
+    for name, part in zip(("dW", "db"), parts if isinstance(parts, list) else []):
+        info = tensor_info(part)
+        if info is not None and (info.has_grad_fn or info.requires_grad):
+            raise CheckFailed(f"{name} {where} carries autograd history (it has a grad_fn)",
+                              expected=f"{name} without autograd history", obtained=f"{name} with a grad_fn",
+                              hint="compute dW and db inside torch.no_grad(), or from W.detach() and b.detach(): the "
+                                   "gradient is worked out by hand, and the W and b it is given may require grad, as "
+                                   "they do in train_step")
 
 
 @check("gradient", 1, "gradient derives dW and db by hand, without backward(), torch.autograd or torch.optim", public=True)
