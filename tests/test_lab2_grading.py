@@ -45,6 +45,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "cost_not_reduced": ({"mse_cost", "train_step", "train"}, "mse_cost", "0-dim"),
     "forgets_zero_grad": ({"train_step"}, "train_step", "zero_grad"),
     "cost_after_step": ({"train_step"}, "train_step", "after optimizer.step()"),
+    # `return cost`, not cost.item(): the right numbers, but train's list holds an autograd graph per epoch.
+    "train_step_returns_a_tensor": ({"train_step.lesson_values"}, "train_step", "returned its cost as a tensor"),
     # train_step on the lesson's x_train, y_train, not its x, y: right on lesson 002's data only. train, right
     # for it, is carried forward (it was told it "does not start from W = b = 0").
     "train_step_on_globals": ({"train_step"}, "train_step", "trains on lesson 002's data (x_train, y_train)"),

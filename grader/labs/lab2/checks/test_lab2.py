@@ -267,6 +267,13 @@ def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: to
 def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
     expect_steps(observed, reference, "train_step.lesson002", T(d.LESSON_X), T(d.LESSON_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
                  "from W = b = 0 (lesson 002)", {0: ("4.6667", "0.0933", "0.0400"), 1: ("3.6927", None, None)})
+    # The docstring asks for the cost as a Python float: a tensor keeps its autograd graph alive in train's list.
+    returns = observed.raw("train_step.lesson002").get("returns", [])
+    if returns and tensor_info(returns[0]) is not None:
+        raise CheckFailed("train_step returned its cost as a tensor; its docstring asks for a Python float",
+                          expected="a Python float, e.g. 4.6667", obtained=f"a tensor, {fmt(decode(returns[0]))}",
+                          hint="take .item() of the cost you return: a cost kept as a tensor keeps its whole autograd graph alive, and "
+                               "train's list of costs would hold one graph per epoch")
     with hidden():
         expect_steps(observed, reference, "train_step.hidden_a", T(d.A_X), T(d.A_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
                      "from W = b = 0 on other data")
