@@ -615,6 +615,14 @@ def test_another_labs_batch_is_never_overwritten(tmp_path: Path) -> None:
                                         "would replace that batch's files: choose another folder")
     assert _tree(out) == before
     assert batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1").returncode == 0  # its own lab: fine
+    # A batch stopped before its end has no results.json yet: its students' records say the lab.
+    shutil.copy(ROOT / "solutions/lab2/lab2.py", klass / "amy.py")
+    assert batch(klass, "--lab", "lab2", "--out", out, "--jobs", "1", *LIMITS).returncode == 0
+    (out / "results.json").unlink()
+    before = _tree(out)
+    proc = batch(klass, "--lab", "lab3", "--out", out, "--jobs", "1")
+    assert proc.returncode == 2 and "holds a batch of lab2; grading lab3 into it" in one_line_of_stderr(proc)
+    assert _tree(out) == before
 
 
 def test_an_empty_class_folder_is_warned_about(tmp_path: Path) -> None:
@@ -654,6 +662,15 @@ def test_merge_renders_every_students_files_in_the_language_asked(tmp_path: Path
     english = tmp_path / "en"
     assert merge(tmp_path / "s1", tmp_path / "s2", out=english).returncode == 0
     assert '<html lang="en"' in (english / "students/amy/report.html").read_text(encoding="utf-8")
+    # Merged into an earlier batch's output (another class's): its students move to removed/, as a batch's do.
+    earlier = tmp_path / "earlier"
+    other = tmp_path / "other"
+    other.mkdir()
+    nothing_gradable(other / "zed")
+    assert batch(other, "--lab", "lab2", "--out", earlier, "--jobs", "1").returncode == 0
+    assert merge(tmp_path / "s1", tmp_path / "s2", out=earlier).returncode == 0
+    assert sorted(p.name for p in (earlier / "students").iterdir()) == ["amy", "ben", "cat", "dan"]
+    assert sorted(p.name for p in (earlier / "removed").iterdir()) == ["zed"]
 
 
 # --- the documented CI workflow -------------------------------------------------------------------

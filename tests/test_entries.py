@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import warnings
@@ -24,9 +25,12 @@ def put(source: Path, dest: Path) -> None:
 
 
 def wrong_notebook(dest: Path) -> None:
-    """The solution notebook with one number changed: a student's own file, unlike the solution."""
+    """The solution notebook with a cell more: a student's own file, whose code differs from the solution's."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8").replace("0.01", "0.02", 1), encoding="utf-8")
+    saved = json.loads((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8"))
+    saved["cells"].append({"cell_type": "code", "execution_count": None, "id": "draft", "metadata": {}, "outputs": [],
+                           "source": "print('a draft')"})
+    dest.write_text(json.dumps(saved), encoding="utf-8")
 
 
 def only_entry(klass: Path, pattern: str | None = None) -> list:
@@ -34,20 +38,20 @@ def only_entry(klass: Path, pattern: str | None = None) -> list:
 
 
 def gathered(klass: Path, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
-    """{working copy: the file it came from} for the class's one entry, as a worker gathers it, and the
-    stubs set aside."""
+    """{working copy: the file it came from} for the class's one entry, as a worker gathers it, and what
+    the choice says about the files it did not grade."""
     (entry,) = only_entry(klass)
     assert settle(entry, LAB2) is None
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    folder, origins, aside = gather(entry, LAB2, scratch)
+    folder, origins, choice = gather(entry, LAB2, scratch)
     assert sorted(p.name for p in folder.iterdir()) == sorted(origins)
-    return origins, aside
+    return origins, choice.notes()
 
 
 def graded_files(klass: Path, tmp_path: Path) -> dict[str, str]:
-    origins, aside = gathered(klass, tmp_path)
-    assert aside == []
+    origins, notes = gathered(klass, tmp_path)
+    assert notes == []
     return origins
 
 
@@ -82,7 +86,8 @@ def test_the_same_file_twice_or_a_shallower_one_is_no_tie(tmp_path: Path) -> Non
     put(SOLUTION / "lab2.ipynb", klass / "amy/lab2.ipynb")
     wrong_notebook(klass / "amy/old/lab2.ipynb")
     shutil.rmtree(tmp_path / "scratch")
-    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "amy/lab2.ipynb"}
+    assert gathered(klass, tmp_path) == ({"lab2.ipynb": "amy/lab2.ipynb"},
+                                         ["amy/old/lab2.ipynb: also handed in, not graded"])
 
 
 def test_the_kits_untouched_stub_is_set_aside_for_the_students_own_file(tmp_path: Path) -> None:
@@ -92,7 +97,8 @@ def test_the_kits_untouched_stub_is_set_aside_for_the_students_own_file(tmp_path
     put(STUB / "lab2.py", klass / "ben/lab2.py")
     put(SOLUTION / "lab2.ipynb", klass / "ben/lab2_done.ipynb")
     put(STUB / "lab2.ipynb", klass / "ben/scratch.ipynb")
-    assert gathered(klass, tmp_path) == ({"lab2.ipynb": "ben/lab2_done.ipynb"}, ["ben/lab2.py", "ben/scratch.ipynb"])
+    assert gathered(klass, tmp_path) == ({"lab2.ipynb": "ben/lab2_done.ipynb"},
+                                         ["ben/lab2.py, ben/scratch.ipynb: the kit's untouched stubs, set aside"])
 
 
 def test_set_aside_stubs_leave_an_ambiguity_said_not_a_stub_graded(tmp_path: Path) -> None:
@@ -102,7 +108,7 @@ def test_set_aside_stubs_leave_an_ambiguity_said_not_a_stub_graded(tmp_path: Pat
     wrong_notebook(klass / "ben/attempt.ipynb")
     problem = problem_of(klass, tmp_path)
     assert problem.message == ("several candidate files and none named lab2.ipynb or lab2.py: "
-                               "ben/attempt.ipynb, ben/lab2_done.ipynb")
+                               "ben/attempt.ipynb, ben/lab2_done.ipynb; ben/lab2.py: the kit's untouched stub, set aside")
 
 
 def test_an_entry_of_stubs_only_is_graded_as_the_stub(tmp_path: Path) -> None:
@@ -116,7 +122,8 @@ def test_a_name_in_another_case_is_the_labs(tmp_path: Path) -> None:
     klass = tmp_path / "class"
     put(SOLUTION / "lab2.ipynb", klass / "eve/Lab2.ipynb")
     wrong_notebook(klass / "eve/Untitled.ipynb")
-    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "eve/Lab2.ipynb"}
+    assert gathered(klass, tmp_path) == ({"lab2.ipynb": "eve/Lab2.ipynb"},
+                                         ["eve/Untitled.ipynb: also handed in, not graded"])
 
 
 def test_a_zip_in_a_students_folder_is_opened(tmp_path: Path) -> None:
@@ -156,3 +163,77 @@ def test_entries_named_for_another_lab_are_warned_about(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         named_for_another_lab(only_entry(klass), "lab2")
+
+
+@pytest.mark.parametrize("notebooks", [("amy/draft/lab2.ipynb", "amy/final/lab2.ipynb"), ("amy/a.ipynb", "amy/b.ipynb")])
+def test_a_lone_py_is_not_graded_over_notebooks_not_picked_between(notebooks: tuple[str, str], tmp_path: Path) -> None:
+    """With the notebooks tied or ambiguous, the entry's only .py was graded, whatever it was (a helper):
+    0/25 'ok', the notebooks never named."""
+    klass = tmp_path / "class"
+    wrong_notebook(klass / notebooks[0])
+    put(SOLUTION / "lab2.ipynb", klass / notebooks[1])
+    (klass / "amy/utils.py").write_text("def helper():\n    return 1\n", encoding="utf-8")
+    problem = problem_of(klass, tmp_path)
+    assert problem.verdict == "no gradable file" and ", ".join(notebooks) in problem.message, problem.message
+    assert "utils.py" not in problem.message.split(":")[0]
+
+
+def test_a_file_named_for_the_lab_is_graded_and_the_others_are_named(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.py", klass / "amy/lab2.py")
+    wrong_notebook(klass / "amy/a.ipynb")
+    put(SOLUTION / "lab2.ipynb", klass / "amy/b.ipynb")
+    assert gathered(klass, tmp_path) == ({"lab2.py": "amy/lab2.py"},
+                                         ["amy/a.ipynb, amy/b.ipynb: also handed in, not graded"])
+
+
+def test_notebooks_with_the_same_code_are_the_same_file(tmp_path: Path) -> None:
+    """Two copies of one notebook, saved with other outputs and metadata, were 'different files'."""
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.ipynb", klass / "amy/draft/lab2.ipynb")
+    saved = json.loads((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8"))
+    saved["metadata"]["saved_by"] = "another Jupyter"
+    (klass / "amy/final").mkdir(parents=True)
+    (klass / "amy/final/lab2.ipynb").write_text(json.dumps(saved), encoding="utf-8")
+    assert graded_files(klass, tmp_path) == {"lab2.ipynb": "amy/draft/lab2.ipynb"}
+
+
+@pytest.mark.parametrize("bad", ["empty", "broken"])
+def test_an_unreadable_zip_beside_a_gradable_file_is_passed_over(bad: str, tmp_path: Path) -> None:
+    """An empty or broken zip in a student's folder made the whole entry unreadable, 0/25, beside a right lab2.ipynb."""
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.ipynb", klass / "eve/lab2.ipynb")
+    if bad == "empty":
+        zipfile.ZipFile(klass / "eve/backup.zip", "w").close()
+    else:
+        (klass / "eve/backup.zip").write_bytes(b"PK not a zip")
+    assert gathered(klass, tmp_path) == ({"lab2.ipynb": "eve/lab2.ipynb"},
+                                         ["eve/backup.zip: also handed in, not graded"])
+    (klass / "eve/lab2.ipynb").unlink()  # the zip alone: the entry is unreadable, and says why
+    shutil.rmtree(tmp_path / "scratch")
+    problem = problem_of(klass, tmp_path)
+    assert problem.verdict == "unreadable" and problem.message.startswith("cannot read eve/backup.zip: "), problem.message
+
+
+def test_a_zip_in_a_zip_is_opened(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    klass.mkdir()
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.write(SOLUTION / "lab2.py", "lab2.py")
+    with zipfile.ZipFile(klass / "fay.zip", "w") as zf:
+        zf.write(inner, "inner.zip")
+    assert graded_files(klass, tmp_path) == {"lab2.py": "fay.zip/inner.zip/lab2.py"}
+
+
+def test_one_id_for_different_names_is_warned_about(tmp_path: Path) -> None:
+    """`(\\d+)` finds the 2 of lab2 in every name: the whole class became student "2", without a word."""
+    klass = tmp_path / "class"
+    for name in ("lab2_kim_12345.py", "lab2_lee_12399.py", "alice_777.py", "alice_777.ipynb"):
+        put(SOLUTION / "lab2.py", klass / name)
+    with pytest.warns(UserWarning, match=r"gave one id to items with different names, which are graded as one student: "
+                                         r"2 \(lab2_kim_12345.py, lab2_lee_12399.py\)"):
+        assert [e.student for e in only_entry(klass, r"(\d+)")] == ["2", "777"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # alice_777.py and alice_777.ipynb are one student: no warning
+        only_entry(klass, r"_(\d+)\.")

@@ -16,11 +16,12 @@ import stat
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import GraderError, UnreadableSubmission
 from ..labs import Lab, load_lab
+from ..labs.stubs import code_hash
 from ..submission import unchanged_stub
 from .folders import folder_names
 
@@ -119,6 +120,13 @@ def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
         shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
         warnings.warn(IdPatternWarning(f"--id-pattern found no id in {len(unmatched)} of the class's names, "
                                        f"which are their own ids: {shown}"), stacklevel=2)
+    merged = [(student, items) for student, items in sorted(by_student.items())
+              if pattern is not None and len({student_id(item.name, None) for item in items}) > 1]
+    if merged:  # (`alice.py` and `alice.ipynb` are one student; `lab2_kim_12345` and `lab2_lee_12399` are not)
+        shown = "; ".join(f"{student} ({', '.join(item.name for item in items[:3])}{', ...' if len(items) > 3 else ''})"
+                          for student, items in merged[:3]) + ("; ..." if len(merged) > 3 else "")
+        warnings.warn(IdPatternWarning(f"--id-pattern gave one id to items with different names, which are graded as "
+                                       f"one student: {shown}; check that it finds the student's id"), stacklevel=2)
     folders = folder_names(by_student)
     entries = []
     for student, items in sorted(by_student.items()):
@@ -231,36 +239,74 @@ def _member_name(member: zipfile.ZipInfo) -> str:
     return member.filename
 
 
-def gather(entry: Entry, lab: Lab, scratch: Path) -> tuple[Path, dict[str, str], list[str]]:
+@dataclass(frozen=True)
+class Choice:
+    """What `gather` picked in an entry, and what it left, as the class folder names them."""
+
+    chosen: dict[str, tuple[Path, str]]  # <stem>.py / <stem>.ipynb -> (file, shown path)
+    stubs: tuple[str, ...] = ()  # the kit's untouched stubs, set aside for the student's own files
+    passed: tuple[str, ...] = ()  # other candidates not graded (a file named for the lab was)
+
+    def notes(self) -> list[str]:
+        """The sentences `selection` adds about the files not graded."""
+        notes = []
+        if self.passed:
+            notes.append(f"{', '.join(self.passed[:5])}: also handed in, not graded")
+        if self.stubs:
+            notes.append(f"{', '.join(self.stubs[:5])}: the kit's untouched "
+                         f"{'stub' if len(self.stubs) == 1 else 'stubs'}, set aside")
+        return notes
+
+
+MAX_ZIP_DEPTH = 3  # a zip in a zip in a zip is opened; deeper ones are left as they are
+
+
+def gather(entry: Entry, lab: Lab, scratch: Path) -> tuple[Path, dict[str, str], Choice]:
     """Copy the entry's gradable files into `scratch` as <stem>.py / <stem>.ipynb.
 
-    Returns the folder to grade, for each copy the path it came from inside the entry, and the kit's
-    untouched stubs set aside.
+    Returns the folder to grade, for each copy the path it came from inside the entry, and the choice
+    made (with the files not graded). A zip is opened wherever it is in the entry, zips in zips too;
+    one that cannot be read makes the entry unreadable only when nothing else in it can be graded.
     """
     candidates: list[tuple[Path, str]] = []  # (file, path shown to the instructor)
-    for i, (path, shown) in enumerate(entry.files):
-        if _is_zip(shown):  # a zip of one student's files (the entry itself, or in the student's folder)
-            try:
-                unzipped = scratch / f"unzipped{i}"
-                inner = extract_zip(path, unzipped)
-            except GraderError as exc:  # named as the class folder shows it, like the entry's other problems
-                raise EntryProblem("unreadable", str(exc).replace(str(path), shown)) from None
-            below = inner.relative_to(unzipped).as_posix()
-            candidates += files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
-        else:
+    unreadable: list[tuple[str, str]] = []  # (shown zip, why)
+    pending = [(path, shown, 1) for path, shown in entry.files]
+    opened = 0
+    while pending:
+        path, shown, depth = pending.pop(0)
+        if not _is_zip(shown) or depth > MAX_ZIP_DEPTH:
             candidates.append((path, shown))
+            continue
+        try:
+            unzipped = scratch / f"unzipped{opened}"
+            opened += 1
+            inner = extract_zip(path, unzipped)
+            below = inner.relative_to(unzipped).as_posix()
+            found = files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
+        except (GraderError, EntryProblem) as exc:  # named as the class folder shows it, like the entry's other problems
+            message = exc.message if isinstance(exc, EntryProblem) else str(exc).replace(str(path), shown)
+            unreadable.append((shown, message))
+            continue
+        pending += [(inner_path, inner_shown, depth + 1) for inner_path, inner_shown in found]
     stem = lab.stem
-    chosen, aside = _choose(candidates, stem, lambda path: unchanged_stub(path, lab))
+    try:
+        choice = _choose(candidates, stem, lambda path: unchanged_stub(path, lab))
+    except EntryProblem as problem:
+        if unreadable and not any(shown.lower().endswith(GRADABLE) for _, shown in candidates):
+            raise EntryProblem("unreadable", unreadable[0][1]) from None  # (the zip was all there was)
+        raise problem from None
+    if unreadable:
+        choice = replace(choice, passed=choice.passed + tuple(shown for shown, _ in unreadable))
     folder = scratch / "submission"
     folder.mkdir()
     origins: dict[str, str] = {}
-    for name, (path, shown) in chosen.items():
+    for name, (path, shown) in choice.chosen.items():
         try:
             shutil.copyfile(path, folder / name)
         except OSError as exc:  # the student's file, not the grader: a permission, a FIFO, a vanished file
             raise EntryProblem("unreadable", f"cannot read {shown}: {exc.strerror or exc}") from None
         origins[name] = shown
-    return folder, origins, aside
+    return folder, origins, choice
 
 
 def settle(entry: Entry, lab: Lab) -> EntryProblem | None:
@@ -279,22 +325,23 @@ def _is_zip(shown: str) -> bool:
     return shown.lower().endswith(".zip")
 
 
-def _choose(candidates: list[tuple[Path, str]], stem: str,
-            is_stub: Callable[[Path], bool]) -> tuple[dict[str, tuple[Path, str]], list[str]]:
-    """The file to grade for each format, as {<stem>.py / <stem>.ipynb: (file, shown path)}: the one
-    named <stem> (in any case) at the shallowest depth, or the only one of its format; and the stubs
-    set aside.
+def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Path], bool]) -> Choice:
+    """The file to grade for each format: the one named <stem> (in any case) at the shallowest depth,
+    or the only one of its format.
 
     The kit's untouched stubs are set aside while the entry holds a file of its own: a student who
-    kept `lab2.py` from the kit and wrote `lab2_done.ipynb` handed in the notebook. Two files that
-    differ and could each be the one (`draft/lab2.ipynb`, `final/lab2.ipynb`) are not picked between.
+    kept `lab2.py` from the kit and wrote `lab2_done.ipynb` handed in the notebook. Files that could
+    each be the one (`draft/lab2.ipynb` and `final/lab2.ipynb` with different code, two notebooks
+    none named for the lab) are not picked between, and then a file of the other format is graded
+    only if it is named for the lab (a lone `utils.py` is no answer to the lab).
     """
     gradable = [c for c in candidates if c[1].lower().endswith(GRADABLE)]
     written = [c for c in gradable if not is_stub(c[0])]
-    aside = [shown for path, shown in gradable if (path, shown) not in written] if written else []
+    stubs = tuple(shown for path, shown in gradable if (path, shown) not in written) if written else ()
     if written:
         gradable = written
     chosen: dict[str, tuple[Path, str]] = {}
+    named_for_the_lab = False
     ambiguous: list[str] = []
     tied: list[str] = []
     for suffix in GRADABLE:
@@ -303,31 +350,44 @@ def _choose(candidates: list[tuple[Path, str]], stem: str,
         if named:
             depth = min(_depth(shown) for _, shown in named)
             shallowest = [c for c in named if _depth(c[1]) == depth]
-            if len({_content(path) for path, _ in shallowest}) > 1:
+            if len({_code(path) for path, _ in shallowest}) > 1:
                 tied += [shown for _, shown in shallowest]
                 continue
             chosen[f"{stem}{suffix}"] = shallowest[0]
+            named_for_the_lab = True
         elif len(found) == 1:
             chosen[f"{stem}{suffix}"] = found[0]
         else:
             ambiguous += [shown for _, shown in found]
+    if (tied or ambiguous) and not named_for_the_lab:
+        chosen = {}
     if not chosen:
+        aside = f"; {', '.join(stubs[:5])}: the kit's untouched {'stub' if len(stubs) == 1 else 'stubs'}, set aside" \
+            if stubs else ""
         if tied:
             raise EntryProblem("no gradable file", "several different files could each be the one to grade; keep one: "
-                                                   + ", ".join(tied[:5]))
+                                                   + ", ".join(tied[:5]) + aside)
         if ambiguous:
+            lone = [shown for _, shown in gradable if shown not in ambiguous]
             raise EntryProblem("no gradable file", f"several candidate files and none named {stem}.ipynb or {stem}.py: "
-                                                   + ", ".join(ambiguous[:5]))
+                                                   + ", ".join((ambiguous + lone)[:5]) + aside)
         raise EntryProblem("no gradable file", "no .ipynb or .py file in this entry")
-    return chosen, aside
+    graded = {shown for _, shown in chosen.values()}
+    same = {_code(path) for path, _ in chosen.values()}  # (copies of a graded file are not worth a word)
+    passed = tuple(shown for path, shown in gradable if shown not in graded and _code(path) not in same)
+    return Choice(chosen, stubs, passed)
 
 
 def _depth(shown: str) -> int:
     return len(shown.split("/"))
 
 
-def _content(path: Path) -> bytes:
+def _code(path: Path) -> str:
+    """What tells two files apart: their code (a notebook's outputs and metadata aside), else their bytes."""
     try:
-        return hashlib.sha256(path.read_bytes()).digest()
-    except OSError:
-        return str(path).encode()  # (unreadable: unlike any other; copying it says why)
+        return code_hash(path)
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return str(path)  # (unreadable: unlike any other; copying it says why)

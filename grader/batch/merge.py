@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import GraderError, SubmissionNotFound
 from ..reporting.files import write_atomic
 from .records import LabChecks, StudentRecord, rendering_fingerprint
-from .writing import ClassInfo, check_out, student_dir, write_class_outputs, write_student_outputs
+from .writing import ClassInfo, check_out, set_aside, student_dir, write_class_outputs, write_student_outputs
 
 _ALIKE = (("lab", "lab"), ("grader_version", "grader version"), ("grading", "grading code or packages"),
           ("limits", "limits"))
@@ -83,7 +83,7 @@ def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecor
     check_out(out)
     shards = [(folder, *_read_shard(folder)) for folder in folders]
     check_shards([(folder, info) for folder, info, _ in shards])
-    check_out(out, lab=shards[0][1].lab)  # (not into another lab's batch)
+    check_out(out, lab=shards[0][1].lab, doing="merging")  # (not into another lab's batch)
     seen: dict[str, Path] = {}
     records: list[StudentRecord] = []
     for folder, _, shard in shards:
@@ -113,6 +113,7 @@ def merge(folders: list[Path], out: Path, lang: str = "en") -> list[StudentRecor
         except OSError as exc:
             raise GraderError(f"cannot copy {source}: {exc.strerror or exc}") from None
     records.sort(key=lambda r: r.student)
+    set_aside(out, {record.folder for record in records})  # an earlier class's students, graded into `out`
     merged = replace(shards[0][1], shard=None)
     lab = merged.lab
     checks = LabChecks(lab, merged.grading)

@@ -81,7 +81,7 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     try:
         lab = load_lab(job.lab)
         with tempfile.TemporaryDirectory(prefix="grader-entry-", dir=job.scratch) as scratch:
-            folder, origins, aside = gather(entry, lab, Path(scratch))
+            folder, origins, choice = gather(entry, lab, Path(scratch))
             try:
                 submission = resolve(folder, job.lab)
                 copy = submission.path.name  # <stem>.py or <stem>.ipynb, as `origins` knows it
@@ -100,7 +100,7 @@ def grade_entry(entry: Entry, job: Job, key: str) -> StudentRecord:
     why = result.selection
     for copy, handed_in in sorted(origins.items(), key=lambda o: -len(o[0])):  # (the copies' names: lab3.py...)
         why = why.replace(copy, handed_in)
-    reasons = ([] if len(origins) == 1 else [why]) + ([f"{', '.join(aside)}: the kit's untouched stub, set aside"] if aside else [])
+    reasons = ([] if len(origins) == 1 else [why]) + choice.notes()
     result = replace(result, graded_file=shown,
                      selection=f"{shown} was graded" + (f" ({'; '.join(reasons)})" if reasons else ""))
     verdict, message = verdict_of(result)

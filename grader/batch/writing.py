@@ -34,14 +34,14 @@ class ClassInfo:
                 "limits": self.limits, "shard": self.shard}
 
 
-def check_out(out: Path, classroom: Path | None = None, lab: str | None = None) -> None:
+def check_out(out: Path, classroom: Path | None = None, lab: str | None = None, doing: str = "grading") -> None:
     """Refuse, before anything is written, an output folder the batch would grade (inside the class
     folder, or holding it), one that already holds files of someone else's, which the class's
     files would overwrite, or another lab's batch. A new or empty folder, or a batch's own of the same
     lab, is fine; hidden files are ignored."""
     target = out.resolve()
     if lab is not None and (other := _lab_of(target)) not in (None, lab):
-        raise GraderError(f"--out {out} holds a batch of {other}; grading {lab} into it would replace that "
+        raise GraderError(f"--out {out} holds a batch of {other}; {doing} {lab} into it would replace that "
                           f"batch's files: choose another folder")
     if classroom is not None and classroom.is_dir():
         inputs = classroom.resolve()
@@ -63,12 +63,23 @@ def check_out(out: Path, classroom: Path | None = None, lab: str | None = None) 
 
 
 def _lab_of(folder: Path) -> str | None:
-    """The lab a batch output folder's results.json says it holds, if it says."""
-    try:
-        data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    return str(data["lab"]) if isinstance(data, dict) and isinstance(data.get("lab"), str) else None
+    """The lab a batch output folder holds, as its results.json says, else (a batch stopped before its
+    end writes none) as the first of its students' records with a result says; None if none says."""
+    def lab_in(path: Path, *keys: str) -> str | None:
+        try:
+            data: Any = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+        for key in keys:
+            data = data.get(key) if isinstance(data, dict) else None
+        return data if isinstance(data, str) else None
+
+    found = lab_in(folder / "results.json", "lab")
+    if found is None and (folder / "students").is_dir():
+        for record in sorted((folder / "students").glob("*/record.json")):
+            if (found := lab_in(record, "result", "lab")) is not None:
+                break
+    return found
 
 
 def _json(data: Any) -> str:
