@@ -52,7 +52,11 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "train_step_on_globals": ({"train_step"}, "train_step", "trains on lesson 002's data (x_train, y_train)"),
     # The update by hand at lr 0.01: right at lr 0.01 only (train was told to pass lr=lr, which it did).
     "train_step_updates_at_a_fixed_lr": ({"train_step.consecutive", "train_step.lesson003_long_run"}, "train_step",
-                                         "with lr 0.01 whatever optimizer it is given"),
+                                         "with an lr of its own whatever optimizer it is given"),
+    # The same with an optimizer of its own at lr 0.001: the lr is read from its steps, and train is carried forward.
+    "train_step_makes_its_own_optimizer": ({"train_step"}, "train_step", "with an lr of its own whatever optimizer"),
+    # train handing x_train, y_train to a right train_step: train's own mistake (it was put on train_step).
+    "train_passes_the_lesson_data": ({"train"}, "train", "train trains on lesson 002's data"),
     "gradient_sign_flipped": ({"gradient"}, "gradient", "sign"),
     "gradient_without_factor_two": ({"gradient"}, "gradient", "factor 2"),
     "gradient_sum_instead_of_mean": ({"gradient"}, "gradient", "sum instead of mean"),

@@ -31,8 +31,11 @@ EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 
                   "loop over range(epochs + 1)")
 LESSON_DATA = ("looks like train_step trains on lesson 002's data (x_train, y_train) whatever x and y it is given: "
                "compute the cost from its arguments, hypothesis(x, W, b) against y")
-FIXED_LR = ("looks like train_step updates W and b with lr 0.01 whatever optimizer it is given (the update written by "
-            "hand, or the lesson's lr written in): call optimizer.step(), which uses the lr train gave the optimizer")
+FIXED_LR = ("looks like train_step updates W and b with an lr of its own whatever optimizer it is given (the update "
+            "written by hand, an lr written in, or an optimizer of its own): call optimizer.step() on the optimizer it "
+            "is given, which uses the lr train chose")
+TRAIN_LESSON_DATA = ("looks like train trains on lesson 002's data (x_train, y_train) whatever x and y it is given: "
+                     "pass its arguments x and y to train_step")
 START = ("looks like train does not start from W = b = 0: its first cost is not the cost at W = b = 0; create W "
          "and b with torch.zeros(1, requires_grad=True), as the lesson does, not with torch.randn or other values")
 NO_SGD = ("looks like the update written by hand: the exercise trains with torch.optim; make "

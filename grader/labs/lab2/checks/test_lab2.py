@@ -202,18 +202,41 @@ def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.
 
 
 def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
-                  fixed_lr: bool = False) -> Any:
-    """The classic mistakes' training runs, computed once and only if a value is wrong. With `fixed_lr` (train_step's
-    own checks), first a step at lr 0.01 whatever the optimizer's: its cost is right, and its W and b are a halved
-    cost's at lr 0.02. Last, training on lesson 002's data whatever the data given (x_train, y_train in the function).
-    (Both are kept where they give the right run, at lr 0.01 and on lesson 002's data: a mistake carried forward
-    is compared with what it gives in every comparison, grader.checks.)"""
+                  fixed: float | None = None) -> Any:
+    """The classic mistakes' training runs, computed once and only if a value is wrong. With `fixed` (train_step's
+    own lr, from step_lr), first the run at that lr whatever the optimizer's: its costs are right where the
+    lr is, and at lr 0.01 for 0.02 its W and b are a halved cost's. Last, training on lesson 002's data whatever
+    the data given (x_train, y_train in the function), kept where it is the right run (on lesson 002's data):
+    a mistake carried forward is compared with what it gives in every comparison (grader.checks)."""
     def runs() -> dict[str, Any]:
-        found = {M.FIXED_LR: memo(M.simulate)(x, y, w0, b0, DEFAULT_LR, steps)} if fixed_lr else {}
+        found = {M.FIXED_LR: memo(M.simulate)(x, y, w0, b0, fixed, steps)} if fixed is not None else {}
         found.update({h: memo(M.simulate)(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
         found[M.LESSON_DATA] = memo(M.simulate)(T(d.LESSON_X), T(d.LESSON_Y), w0, b0, lr, steps)
         return found
     return functools.cache(runs)
+
+
+def step_lr(observed: Any) -> float | None:
+    """The lr the student's train_step steps with whatever its optimizer's (an update by hand, an lr written in,
+    an optimizer of its own), read from its first step on lesson 002's data (optimizer at lr 0.01) and on other
+    data (at 0.02): the same lr on both, with the right cost. None when it follows its optimizer."""
+    rates = []
+    for probe, x, y, w, b in (("train_step.lesson002", d.LESSON_X, d.LESSON_Y, [0.0], [0.0]),
+                              ("train_step.hidden_b", d.B_X, d.B_Y, d.STEP_START_W, d.STEP_START_B)):
+        try:
+            raw = observed.raw(probe)
+            cost, w1 = float(decode(raw["returns"][0])), float(decode(raw["params"][0][0]))
+        except Exception:  # no answer, or not numbers
+            return None
+        error = T(x).double() * w[0] + b[0] - T(y).double()
+        slope = float(2 * (error * T(x).double()).mean())
+        if not math.isclose(cost, float((error ** 2).mean()), rel_tol=1e-4, abs_tol=1e-6) or abs(slope) < 1e-6:
+            return None  # the cost itself is wrong: another mistake
+        rates.append((w[0] - w1) / slope)
+    first, other = rates
+    if first <= 0 or not math.isclose(first, other, rel_tol=1e-3):  # (the two optimizers' lrs differ: 0.01, 0.02)
+        return None
+    return float(f"{first:.3g}")
 
 
 def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor,
@@ -224,7 +247,7 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
     # A student kit has no reference solution: there only the lesson's printed steps are compared.
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps) if reference is not None else (None, None)
-    wrong = lazy_variants(x, y, w0, b0, lr, steps, fixed_lr=True)
+    wrong = lazy_variants(x, y, w0, b0, lr, steps, step_lr(observed))
     for i in range(steps):
         label = f"step {i + 1} {what}"
         lesson = (printed_steps or {}).get(i)
@@ -253,7 +276,7 @@ def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: to
                              dtype=torch.float64)
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
-    wrong = lazy_variants(x, y, w0, b0, lr, steps, fixed_lr=True)
+    wrong = lazy_variants(x, y, w0, b0, lr, steps, step_lr(observed))
     expect_close(got_costs, torch.tensor(costs, dtype=torch.float64), what=f"the costs of {steps} train_step calls {what}",
                  atol=1e-4, rtol=1e-4, mistakes=lambda: {h: torch.tensor(c, dtype=torch.float64) for h, (c, _) in wrong().items()})
     for j, name in enumerate(("W", "b")):
@@ -292,7 +315,7 @@ def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
     raw = observed.raw("train_step.lesson003")
     returns = [decode(r) for r in raw.get("returns", [])]
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
-    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS, fixed_lr=True)
+    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS, step_lr(observed))
     # Lesson 003 printed these after 301 steps (docs/values.md, "Lesson 003: the later numbers").
     for j, (name, text) in enumerate((("W", "16.2360"), ("b", "7.0396"))):
         expect_close(params[300][j], printed([text])[0], what=f"{name} after 301 steps from W 0.4963, b 0.7682",
@@ -335,33 +358,32 @@ def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
     return training_result(value, epochs + 1, length_hints=hints)
 
 
-def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, lr_hint: str = M.LR_IGNORED) -> Any:
-    """The classic mistakes' training runs from W = b = 0, and a run at the default lr where train was given another
-    (`lr_hint` names it: train's own mistake, or train_step's, carried forward)."""
+def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, observed: Any = None) -> Any:
+    """The classic mistakes' training runs from W = b = 0, and a run at another lr than train was given: at
+    train_step's own lr (step_lr: its mistake, carried forward), else at the default lr (train's own mistake,
+    an lr it ignores). Training on lesson 002's data whatever the data is train's own mistake when its
+    train_step is right on other data (train passes x_train, y_train to it)."""
     zero = torch.zeros(1)
     steps = lazy_variants(x, y, zero, zero, lr, epochs + 1)
 
     def runs() -> dict[str, Any]:
-        found = dict(steps())
-        at_default = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
-        for hint in sorted((M.LR_IGNORED, M.FIXED_LR), key=lambda h: h != lr_hint):  # (lr_hint first: it names)
-            found[hint] = at_default
+        fixed = step_lr(observed) if observed is not None else None
+        found = {M.FIXED_LR: memo(M.simulate)(x, y, zero, zero, fixed, epochs + 1)} if fixed is not None else {}
+        found.update(steps())
+        if observed is not None and train_step_right_on_other_data(observed):
+            found[M.TRAIN_LESSON_DATA] = found.pop(M.LESSON_DATA)
+        found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
         return found
     return functools.cache(runs)
 
 
-def lr_hint(observed: Any) -> str:
-    """What a train that trains at lr 0.01 whatever lr it is given does wrong: M.FIXED_LR when the student's
-    train_step steps at lr 0.01 whatever its optimizer's lr (its consecutive steps at lr 0.02 say so), else
-    train's own M.LR_IGNORED."""
+def train_step_right_on_other_data(observed: Any) -> bool:
+    """Whether the student's train_step returned the right first cost from W = b = 0 on other data."""
     try:
-        params = [[decode(p) for p in pair] for pair in observed.raw("train_step.hidden_b")["params"]]
-        got = torch.stack([torch.cat([as_tensor(p, what="W or b", shape=(1,)) for p in pair]) for pair in params])
-    except Exception:  # no answer, or not two (1,) tensors a step
-        return M.LR_IGNORED
-    _, fixed = memo(M.simulate)(T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B), DEFAULT_LR, d.STEP_COUNT)
-    right = fixed.shape[0] == got.shape[0] and bool(torch.allclose(got.to(fixed.dtype), fixed.squeeze(-1), atol=1e-4))
-    return M.FIXED_LR if right else M.LR_IGNORED
+        first = float(decode(observed.raw("train_step.hidden_a")["returns"][0]))
+    except Exception:
+        return False
+    return math.isclose(first, cost_at_zero(T(d.A_Y)), rel_tol=1e-4, abs_tol=1e-6)
 
 
 def cost_at_zero(y: torch.Tensor) -> float:
@@ -391,14 +413,14 @@ def start_hint_on_other_data(observed: Any, start: str) -> str:
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
                     table: dict[int, tuple[str, str, str]] | None = None, start: str = "",
-                    ignored_lr: str = M.LR_IGNORED) -> None:
+                    observed: Any = None) -> None:
     """train's costs, W and b against the lesson's table or the reference; `start` (from start_hint) is the
-    hint for a first cost other than the cost at W = b = 0 that no classic mistake explains, `ignored_lr`
-    (from lr_hint) the name of training at lr 0.01 whatever lr train is given."""
+    hint for a first cost other than the cost at W = b = 0 that no classic mistake explains; `observed`, the
+    submission's answers, tell which mistakes train_step made."""
     w, b, costs = train_parts(value, epochs)
     # With a table the lesson's numbers are the expected values; the reference run is not needed.
     ref_w, ref_b, ref_costs = (None, None, []) if table else memo(reference.train)(x, y, lr=lr, epochs=epochs)
-    wrong = training_variants(x, y, lr, epochs, ignored_lr)
+    wrong = training_variants(x, y, lr, epochs, observed)
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
     if table:
@@ -436,11 +458,11 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
     start = start_hint(observed)
     expect_training(observed.get("train.lesson002"), reference, T(d.LESSON_X), T(d.LESSON_Y), 0.01, 1000,
-                    "on lesson 002's data with the default lr and epochs", LESSON_TABLE, start)
+                    "on lesson 002's data with the default lr and epochs", LESSON_TABLE, start, observed)
     with hidden():
-        start, ignored = start_hint_on_other_data(observed, start), lr_hint(observed)
+        start = start_hint_on_other_data(observed, start)
         expect_training(observed.get("train.hidden_defaults"), reference, T(d.T_X), T(d.T_Y), 0.01, 1000,
-                        "on other data with the default lr and epochs", start=start, ignored_lr=ignored)
+                        "on other data with the default lr and epochs", start=start, observed=observed)
 
 
 @check("train", 1, "train trains with optim.SGD, as its docstring asks: it calls torch.optim.SGD", public=True)
@@ -461,24 +483,24 @@ def test_train_lesson000(observed: Any, reference: Any) -> None:
     x, y, what = T(d.L000_X), T(d.L000_Y), "on lesson 000's six points"
     start = start_hint(observed)
     expect_training(observed.get("train.lesson000_epoch0"), reference, x, y, d.L000_LR, 0, f"{what}, epochs=0",
-                    {0: LESSON000_TABLE[0]}, start)
+                    {0: LESSON000_TABLE[0]}, start, observed)
     lesson = observed.get("train.lesson000")
     expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, epochs={d.L000_EPOCHS}", LESSON000_TABLE,
-                    start)
+                    start, observed)
     with hidden():
-        start, ignored = start_hint_on_other_data(observed, start), lr_hint(observed)
+        start = start_hint_on_other_data(observed, start)
         expect_training(lesson, reference, x, y, d.L000_LR, d.L000_EPOCHS, f"{what}, against the reference", start=start,
-                        ignored_lr=ignored)
+                        observed=observed)
         expect_training(observed.get("train.hidden_six"), reference, T(d.S_X), T(d.S_Y), d.S_LR, d.S_EPOCHS,
                         f"with lr {d.S_LR}, {d.S_EPOCHS} epochs on six other points", start=start,
-                        ignored_lr=ignored)
+                        observed=observed)
 
 
 @check("train", 2, "train follows the reference on other data, learning rate and epoch count")
 def test_train_other_data(observed: Any, reference: Any) -> None:
     x, y = T(d.T_X), T(d.T_Y)
     expect_training(observed.get("train.hidden"), reference, x, y, d.T_LR, d.T_EPOCHS, f"with lr {d.T_LR}, {d.T_EPOCHS} epochs on other data",
-                    start=start_hint_on_other_data(observed, start_hint(observed)), ignored_lr=lr_hint(observed))
+                    start=start_hint_on_other_data(observed, start_hint(observed)), observed=observed)
 
 
 # --- LinearRegressionModel -------------------------------------------------------------
