@@ -189,7 +189,7 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
     # a hint a check computes (it stayed English in Korean reports)
     ("create nn.Linear(3, 1) first in __init__, before anything else that draws random numbers, so that "
      "torch.manual_seed gives it the same weights as the lesson",
-     "__init__에서 다른 난수를 뽑기 전에 nn.Linear(3, 1)를 먼저 만드세요. 그래야 torch.manual_seed가 수업과 같은 가중치를 줍니다"),
+     "__init__에서 다른 난수를 뽑기 전에 nn.Linear(3, 1)을(를) 먼저 만드세요. 그래야 torch.manual_seed가 수업과 같은 가중치를 줍니다"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),

@@ -170,8 +170,10 @@ def test_gradient_other_data(observed: Any, reference: Any) -> None:
     for name, part in zip(("dW", "db"), parts if isinstance(parts, list) else []):
         info = tensor_info(part)
         if info is not None and (info.has_grad_fn or info.requires_grad):
-            raise CheckFailed(f"{name} {where} carries autograd history (it has a grad_fn)",
-                              expected=f"{name} without autograd history", obtained=f"{name} with a grad_fn",
+            has = "it has a grad_fn" if info.has_grad_fn else "it requires grad"
+            raise CheckFailed(f"{name} {where} carries autograd history ({has})",
+                              expected=f"{name} without autograd history",
+                              obtained=f"{name} with a grad_fn" if info.has_grad_fn else f"{name} requiring grad",
                               hint="compute dW and db inside torch.no_grad(), or from W.detach() and b.detach(): the "
                                    "gradient is worked out by hand, and the W and b it is given may require grad, as "
                                    "they do in train_step")
@@ -295,8 +297,8 @@ def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
     if returns and tensor_info(returns[0]) is not None:
         raise CheckFailed("train_step returned its cost as a tensor; its docstring asks for a Python float",
                           expected="a Python float, e.g. 4.6667", obtained=f"a tensor, {fmt(decode(returns[0]))}",
-                          hint="take .item() of the cost you return: a cost kept as a tensor keeps its whole autograd graph alive, and "
-                               "train's list of costs would hold one graph per epoch")
+                          hint="take .item() of the cost you return, as the docstring asks: train keeps one cost per epoch, "
+                               "and a cost kept as a tensor keeps its autograd graph alive there (unless detached)")
     with hidden():
         expect_steps(observed, reference, "train_step.hidden_a", T(d.A_X), T(d.A_Y), torch.zeros(1), torch.zeros(1), 0.01, 2,
                      "from W = b = 0 on other data")
