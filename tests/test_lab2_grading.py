@@ -70,6 +70,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # torch.manual_seed inside __init__: right after the lesson's seed 1, wrong after any other (it was told
     # "not built on nn.Linear", with a hint about drawing random numbers before it, in English in Korean reports).
     "model_seeds_itself": ({"LinearRegressionModel"}, "LinearRegressionModel", "seems to seed torch itself"),
+    # ... with a seed no list holds: the model starts from the same weights after the probes' two seeds.
+    "model_seeds_itself_with_3": ({"LinearRegressionModel"}, "LinearRegressionModel", "whatever seed the caller sets"),
     "zero_grad_between_backward_and_step": ({"train_step"}, "train_step", "zero_grad() between backward() and step()"),
     # A random start cannot be simulated (the student's random numbers): the first cost tells.
     "random_start": ({"train"}, "train", "does not start from W = b = 0"),

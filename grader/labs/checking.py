@@ -17,7 +17,7 @@ facts only word a failure (its message or hint), never pass a check. Instead:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -170,7 +170,7 @@ SEEDS_TRIED = (0, 1, 7, 42, 123, 777, 1234, 2020, 2021, 2022, 2023, 2024, 2025, 
 
 def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None], *, linear: str,
                         seed: int, data: str, by_hand: str, shape_hints: Mapping[tuple[int, ...], str],
-                        reseeded: Callable[[int], torch.Tensor] | None = None) -> None:
+                        reseeded: Callable[[int], torch.Tensor] | None = None, seeds_itself: bool = False) -> None:
     """A model built on `self.linear = <linear>` whose forward returns self.linear(x), judged by values only.
 
     `run` is the reference module's `seeded_model_run` on the probe's inputs. self.linear(x) must be
@@ -179,7 +179,8 @@ def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.T
     moves are self.linear's). What the harness says about the module (its type, its parameter
     names) is what the student's process says about itself: it only words the failure.
     `reseeded(s)` is self.linear(x) of the reference after torch.manual_seed(s): a model whose weights
-    are those of another seed in SEEDS_TRIED seeds torch itself.
+    are those of another seed in SEEDS_TRIED seeds torch itself; `seeds_itself` (from same_start) says
+    that it starts from the same weights whatever the caller's seed, which seed it uses unknown.
     """
     structure = _part(raw, "structure")
     s = structure if isinstance(structure, dict) else {}
@@ -198,6 +199,13 @@ def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.T
                               expected=f"self.linear(x) = {fmt(ref_linear)}, from {linear}", obtained=f"{fmt(got)}; {described}",
                               hint=f"do not call torch.manual_seed in the model: the caller seeds torch before making "
                                    f"it, and {linear} takes its first weights from that seed")
+        if seeds_itself and says_nn_linear:
+            raise CheckFailed(f"the model's weights do not come from the caller's torch.manual_seed({seed}): it starts "
+                              f"from the same weights whatever seed the caller sets, so it seems to seed torch itself "
+                              f"(or to set its weights by hand)",
+                              expected=f"self.linear(x) = {fmt(ref_linear)}, from {linear}", obtained=f"{fmt(got)}; {described}",
+                              hint=f"do not call torch.manual_seed in the model: the caller seeds torch before making "
+                                   f"it, and {linear} takes its first weights from that seed")
         problem = ("it has no self.linear module" if got is None else
                    f"self.linear(x) on {data} is not what {linear} gives after torch.manual_seed({seed})")
         raise CheckFailed(f"the model is not built on self.linear = {linear}: {problem}",
@@ -212,6 +220,25 @@ def expect_linear_model(raw: Any, run: tuple[torch.Tensor, torch.Tensor, torch.T
         expect_close(decode(_part(raw, "trained")), ref_trained, atol=1e-4, rtol=1e-4,
                      what=f"model(x) on {data} after SGD steps on model.parameters(), compared with {linear} trained "
                           f"the same way", shape_hints=shape_hints)
+
+
+def same_start(observed: Any, probes: Sequence[tuple[str, torch.Tensor]]) -> bool:
+    """Whether the models two `module` probes made after different seeds start from one and the same linear
+    map: self.linear(x) = [x, 1] @ theta, solved on each probe's inputs (enough rows for its features).
+    A probe without an answer says no (the check's own comparisons then say what went wrong, in order)."""
+    thetas = []
+    for probe, x in probes:
+        try:
+            raw = observed.raw(probe)
+        except Exception:
+            return False
+        got = decode(_part(raw, "linear_output"))
+        rows = x.reshape(x.shape[0], -1).to(torch.float64)
+        if not isinstance(got, torch.Tensor) or got.shape[0] != rows.shape[0] or rows.shape[0] <= rows.shape[1]:
+            return False
+        design = torch.cat([rows, torch.ones(rows.shape[0], 1, dtype=torch.float64)], dim=1)
+        thetas.append(torch.linalg.lstsq(design, got.reshape(rows.shape[0], -1).to(torch.float64)).solution)
+    return len(thetas) == 2 and thetas[0].shape == thetas[1].shape and bool(torch.allclose(thetas[0], thetas[1], atol=1e-4))
 
 
 def _own_seed(got: Any, reseeded: Callable[[int], torch.Tensor] | None, seed: int) -> int | None:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, printed, reference_model_run, training_result
+from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, same_start, printed, reference_model_run, training_result
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -522,11 +522,13 @@ def by_hand_hint(raw: Any) -> str:
 @check("LinearRegressionModel", 1, "LinearRegressionModel holds one nn.Linear(1, 1) named linear and forward returns self.linear(x)")
 def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
     # Judged by values: self.linear(x) and forward(x) after the seed, and the outputs after seeded training.
-    for probe, seed, x, y, data in (("LinearRegressionModel.lesson002", 1, T(d.LESSON_X), None, "the lesson's data"),
-                                    ("LinearRegressionModel.hidden", d.MODEL_SEED, T(d.A_X), T(d.A_Y), "other data")):
+    probes = (("LinearRegressionModel.lesson002", 1, T(d.LESSON_X), None, "the lesson's data"),
+              ("LinearRegressionModel.hidden", d.MODEL_SEED, T(d.A_X), T(d.A_Y), "other data"))
+    itself = same_start(observed, [(probe, x) for probe, _, x, _, _ in probes])  # (whatever the caller's seed)
+    for probe, seed, x, y, data in probes:
         run = model_run(reference, seed, x, y, d.MODEL_LR, d.MODEL_STEPS)
         expect_linear_model(observed.raw(probe), run, linear="nn.Linear(1, 1)", seed=seed, data=data, by_hand=M.BY_HAND,
-                            shape_hints=pred_shape_hints(x.shape[0]),
+                            shape_hints=pred_shape_hints(x.shape[0]), seeds_itself=itself,
                             reseeded=None if reference is None else lambda s, x=x: model_run(reference, s, x)[0])
 
 

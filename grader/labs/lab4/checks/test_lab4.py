@@ -19,7 +19,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
-from grader.labs.checking import T, check, goes_with, expect_by_hand, expect_linear_model, hidden, memo, printed, reference_model_run, training_result
+from grader.labs.checking import T, check, goes_with, expect_by_hand, expect_linear_model, hidden, same_start, memo, printed, reference_model_run, training_result
 from grader.values import decode
 
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
@@ -200,12 +200,14 @@ def expect_model(observed: Any, reference: Any, part: str, lesson_cost: str, rto
 @check(MODEL, 1, "the model holds one nn.Linear(3, 1) named linear and forward returns self.linear(x)")
 def test_model_structure(observed: Any, reference: Any) -> None:
     # Judged by values: self.linear(x) and forward(x) after the seed, and the outputs after seeded training.
-    for probe, seed, x, y, lr, steps, data in (
-            (f"{MODEL}.lesson", d.LESSON_SEED, d.LESSON_X, d.LESSON_Y, d.LESSON_LR, d.LESSON_EPOCHS, "the lesson's data"),
-            (f"{MODEL}.hidden", d.MODEL_SEED, d.U_X, d.U_Y, d.MODEL_LR, d.MODEL_STEPS, "other data")):
+    probes = ((f"{MODEL}.lesson", d.LESSON_SEED, d.LESSON_X, d.LESSON_Y, d.LESSON_LR, d.LESSON_EPOCHS, "the lesson's data"),
+              (f"{MODEL}.hidden", d.MODEL_SEED, d.U_X, d.U_Y, d.MODEL_LR, d.MODEL_STEPS, "other data"))
+    itself = same_start(observed, [(probe, T(x)) for probe, _, x, *_ in probes])  # (whatever the caller's seed)
+    for probe, seed, x, y, lr, steps, data in probes:
         raw = answer(observed, probe, len(x))
         expect_linear_model(raw, reference_model(reference, seed, T(x), T(y), lr, steps), linear="nn.Linear(3, 1)",
                             seed=seed, data=data, by_hand=M.BY_HAND, shape_hints=M.prediction_shape_hints(len(x)),
+                            seeds_itself=itself,
                             reseeded=None if reference is None else
                             lambda s, x=x: reference_model_run(reference, MODEL, s, T(x))[0])
 
