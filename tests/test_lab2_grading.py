@@ -50,6 +50,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # train_step on the lesson's x_train, y_train, not its x, y: right on lesson 002's data only. train, right
     # for it, is carried forward (it was told it "does not start from W = b = 0").
     "train_step_on_globals": ({"train_step"}, "train_step", "trains on lesson 002's data (x_train, y_train)"),
+    # ... holding data of its own: no run to replay (train is charged too), but the hint says what train_step ignores.
+    "train_step_on_globals_of_its_own": ({"train_step", "train"}, "train_step", "ignores its x and y"),
     # The update by hand at lr 0.01: right at lr 0.01 only (train was told to pass lr=lr, which it did).
     "train_step_updates_at_a_fixed_lr": ({"train_step.consecutive", "train_step.lesson003_long_run"}, "train_step",
                                          "with an lr of its own whatever optimizer it is given"),

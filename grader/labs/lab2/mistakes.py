@@ -31,6 +31,9 @@ EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 
                   "loop over range(epochs + 1)")
 LESSON_DATA = ("looks like train_step trains on lesson 002's data (x_train, y_train) whatever x and y it is given: "
                "compute the cost from its arguments, hypothesis(x, W, b) against y")
+DATA_IGNORED = ("looks like train_step ignores its x and y: from W = b = 0 it returns the same costs on lesson 002's data "
+                "and on other data (x_train, y_train read from outside the function?); compute the cost from its arguments "
+                "x and y")
 FIXED_LR = ("looks like train_step updates W and b with an lr of its own whatever optimizer it is given (the update "
             "written by hand, an lr written in, or an optimizer of its own): call optimizer.step() on the optimizer it "
             "is given, which uses the lr train chose")

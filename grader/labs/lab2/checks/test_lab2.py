@@ -304,8 +304,29 @@ def test_train_step_lesson_values(observed: Any, reference: Any) -> None:
                      "from W = b = 0 on other data")
 
 
+def ignores_data(observed: Any) -> bool:
+    """Whether train_step returned the same costs from W = b = 0 at lr 0.01 on lesson 002's data and on other
+    data: it computes them from data of its own, whatever x and y it is given."""
+    try:
+        ours, theirs = ([float(decode(r)) for r in observed.raw(probe)["returns"]]
+                        for probe in ("train_step.lesson002", "train_step.hidden_a"))
+    except Exception:
+        return False
+    return len(ours) == len(theirs) > 0 and all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for a, b in zip(ours, theirs))
+
+
 @check("train_step", 2, "train_step takes several consecutive steps right from a non-zero start")
 def test_train_step_consecutive(observed: Any, reference: Any) -> None:
+    # (A hidden check: what it reads of other probes to word a failure stays out of the student kit.)
+    try:
+        consecutive_steps(observed, reference)
+    except CheckFailed as failure:
+        if not failure.hint and ignores_data(observed):
+            failure.hint = M.DATA_IGNORED
+        raise
+
+
+def consecutive_steps(observed: Any, reference: Any) -> None:
     expect_steps(observed, reference, "train_step.hidden_b", T(d.B_X), T(d.B_Y), T(d.STEP_START_W), T(d.STEP_START_B),
                  d.STEP_LR, d.STEP_COUNT, "from W 0.3, b -0.2 on other data")
 
