@@ -38,7 +38,7 @@ from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
-from .rules import reached
+from .rules import reached, returns_nothing
 from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
@@ -270,9 +270,9 @@ class _Collector:
             public = bool(marker is not None and marker.kwargs.get("public"))
             if self._withhold_hidden and (not public or exc.on_hidden_inputs):
                 return replace(passed, status=Status.FAILED, score=0.0, message=withheld(exc.message),
-                               expected=WITHHELD, obtained=exc.obtained, hint=exc.hint)
+                               expected=WITHHELD, obtained=exc.obtained, hint=self._no_return(passed.function) or exc.hint)
             return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
-                           obtained=exc.obtained, hint=exc.hint)
+                           obtained=exc.obtained, hint=self._no_return(passed.function) or exc.hint)
         if isinstance(exc, StudentError):
             message = exc.message
             if exc.traceback and (earlier := self._failed_earlier(passed.function)):
@@ -286,6 +286,13 @@ class _Collector:
             return grader_error(passed, f"the check itself raised {self._describe(call.excinfo)}")
         return replace(passed, status=Status.ERROR, score=0.0,
                        message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
+
+    def _no_return(self, function: str) -> str:
+        """For a function with no `return` that gives a value (it returns None whatever it computes), the hint that
+        says so, in place of a mistake its None only looks like; else ''."""
+        if not returns_nothing(self.observations.code, function):
+            return ""
+        return f"{function} has no return statement with a value, so it returns None whatever it computes: end it with return"
 
     def _raised_in_grader_only_code(self, tb: TracebackType | None) -> bool:
         while tb is not None:

@@ -184,6 +184,26 @@ def _calls(units: tuple[Unit, ...], function: str) -> tuple[tuple[str, str, str,
     return _walk(units, function)[0]
 
 
+def returns_nothing(units: tuple[Unit, ...], function: str) -> bool:
+    """Whether every definition of the submission's function `function` lacks a `return` with a value (and
+    a `yield`): it always returns None. False for a class, a name bound otherwise, or one not found."""
+    found = _program(units).functions.get(function)
+    if found is None or not found[0]:
+        return False
+    for node in found[0]:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        pending: list[ast.AST] = list(node.body)
+        while pending:
+            item = pending.pop()
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue  # (their returns are their own)
+            if isinstance(item, ast.Return) and item.value is not None or isinstance(item, (ast.Yield, ast.YieldFrom)):
+                return False
+            pending.extend(ast.iter_child_nodes(item))
+    return True
+
+
 def reached(units: tuple[Unit, ...], function: str) -> set[str]:
     """The submission's functions and classes `function` calls or names, itself or through the ones
     it names (not `function` itself)."""

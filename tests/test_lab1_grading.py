@@ -32,6 +32,8 @@ def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "forgets_requires_grad": ({"quadratic_grad"}, "quadratic_grad", "forgotten requires_grad=True"),
     "returns_z_not_its_gradient": ({"quadratic_grad"}, "quadratic_grad", "instead of its derivative"),
+    # No `return`: it was told ".grad read from the wrong tensor", a mistake its None only looks like.
+    "forgets_the_return": ({"quadratic_grad"}, "quadratic_grad", "has no return statement with a value"),
     "zeroes_the_gradient_each_call": ({"accumulated_grads"}, "accumulated_grads", "every entry is 2"),
     "appends_the_grad_tensor": ({"accumulated_grads"}, "accumulated_grads", "the same tensor each time"),
     "one_backward_call_too_many": ({"accumulated_grads"}, "accumulated_grads", "one backward() call too many"),
