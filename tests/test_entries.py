@@ -155,11 +155,14 @@ def test_entries_named_for_another_lab_are_warned_about(tmp_path: Path) -> None:
     put(SOLUTION / "lab2.py", klass / "erin.py")  # named for no lab
     put(SOLUTION / "lab2.py", klass / "fay/lab3.py")  # named for the lab graded
     put(SOLUTION / "lab2.py", klass / "fay/lab2.py")
+    (klass / "gil").mkdir()  # Moodle's layout: the student's zip in their folder (its names are read, not unpacked)
+    with zipfile.ZipFile(klass / "gil/handin.zip", "w") as zf:
+        zf.write(SOLUTION / "lab2.ipynb", "work/lab2.ipynb")
     with pytest.warns(OtherLabWarning) as warned:
         named_for_another_lab(only_entry(klass), "lab3")
     assert [str(w.message) for w in warned] == [
-        "2 of the class's entries hold files named for lab2, none for lab3; they are graded against it as --lab asks: "
-        "carol, dave"]
+        "3 of the class's entries hold files named for lab2, none for lab3; they are graded against it as --lab asks: "
+        "carol, dave, gil"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         named_for_another_lab(only_entry(klass), "lab2")

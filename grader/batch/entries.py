@@ -93,8 +93,9 @@ def named_for_another_lab(entries: list[Entry], lab: str) -> None:
     ours = load_lab(lab).stem.lower()
     named: dict[str, list[str]] = {}
     for entry in entries:
-        found = {PurePosixPath(shown).name.lower().rsplit(".", 1)[0] for _, shown in entry.files
-                 if shown.lower().endswith(GRADABLE)}
+        names = [shown for _, shown in entry.files] + [inner for path, shown in entry.files if _is_zip(shown)
+                                                      for inner in _member_names(path)]
+        found = {PurePosixPath(name).name.lower().rsplit(".", 1)[0] for name in names if name.lower().endswith(GRADABLE)}
         others = sorted(stems[stem] for stem in found if stem in stems and stem != ours)
         if others and ours not in found:
             named.setdefault(others[0], []).append(entry.name)
@@ -102,6 +103,15 @@ def named_for_another_lab(entries: list[Entry], lab: str) -> None:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         warnings.warn(OtherLabWarning(f"{len(names)} of the class's entries hold files named for {other}, none for "
                                       f"{lab}; they are graded against it as --lab asks: {shown}"), stacklevel=2)
+
+
+def _member_names(archive: Path) -> list[str]:
+    """The names of a zip's members, as read from its directory (nothing is unpacked); none if it cannot be read."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            return [_member_name(m) for m in zf.infolist()[:MAX_ZIP_MEMBERS]]
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError):
+        return []
 
 
 def discover(root: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
