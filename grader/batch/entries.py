@@ -8,6 +8,7 @@ folder before grading.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -263,9 +264,12 @@ class Choice:
         if self.passed:
             notes.append(f"{', '.join(self.passed[:5])}: also handed in, not graded")
         if self.stubs:
-            notes.append(f"{', '.join(self.stubs[:5])}: the kit's untouched "
-                         f"{'stub' if len(self.stubs) == 1 else 'stubs'}, set aside")
+            notes.append(_set_aside(self.stubs))
         return notes
+
+
+def _set_aside(stubs: tuple[str, ...]) -> str:
+    return f"{', '.join(stubs[:5])}: the kit's untouched {'stub' if len(stubs) == 1 else 'stubs'}, set aside"
 
 
 MAX_ZIP_DEPTH = 3  # a zip in a zip in a zip is opened; deeper ones are left as they are
@@ -345,6 +349,7 @@ def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Pa
     none named for the lab) are not picked between, and then a file of the other format is graded
     only if it is named for the lab (a lone `utils.py` is no answer to the lab).
     """
+    code = functools.cache(_code)  # (each file's code is read once)
     gradable = [c for c in candidates if c[1].lower().endswith(GRADABLE)]
     written = [c for c in gradable if not is_stub(c[0])]
     stubs = tuple(shown for path, shown in gradable if (path, shown) not in written) if written else ()
@@ -360,7 +365,7 @@ def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Pa
         if named:
             depth = min(_depth(shown) for _, shown in named)
             shallowest = [c for c in named if _depth(c[1]) == depth]
-            if len({_code(path) for path, _ in shallowest}) > 1:
+            if len({code(path) for path, _ in shallowest}) > 1:
                 tied += [shown for _, shown in shallowest]
                 continue
             chosen[f"{stem}{suffix}"] = shallowest[0]
@@ -372,8 +377,7 @@ def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Pa
     if (tied or ambiguous) and not named_for_the_lab:
         chosen = {}
     if not chosen:
-        aside = f"; {', '.join(stubs[:5])}: the kit's untouched {'stub' if len(stubs) == 1 else 'stubs'}, set aside" \
-            if stubs else ""
+        aside = f"; {_set_aside(stubs)}" if stubs else ""
         if tied:
             raise EntryProblem("no gradable file", "several different files could each be the one to grade; keep one: "
                                                    + ", ".join(tied[:5]) + aside)
@@ -383,8 +387,8 @@ def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Pa
                                                    + ", ".join((ambiguous + lone)[:5]) + aside)
         raise EntryProblem("no gradable file", "no .ipynb or .py file in this entry")
     graded = {shown for _, shown in chosen.values()}
-    same = {_code(path) for path, _ in chosen.values()}  # (copies of a graded file are not worth a word)
-    passed = tuple(shown for path, shown in gradable if shown not in graded and _code(path) not in same)
+    same = {code(path) for path, _ in chosen.values()}  # (copies of a graded file are not worth a word)
+    passed = tuple(shown for path, shown in gradable if shown not in graded and code(path) not in same)
     return Choice(chosen, stubs, passed)
 
 

@@ -28,7 +28,6 @@ from .watch import GRACE, Transcript, Watcher, runner_pid
 
 
 def run_script(path: Path, probes: list[Probe], jail: Jail, channel: Channel) -> RunOutcome:
-    limits = jail.limits
     submission = jail.inside(path) if not jail.sandboxed else _hand_in_submission(jail, path)
     go = Go.create(jail.io / "go")
     jail.hand_in(go.path, "go")

@@ -204,13 +204,15 @@ def reference_steps(reference: Any, x: torch.Tensor, y: torch.Tensor, w0: torch.
 
 
 def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
-                  fixed: float | None = None) -> Any:
-    """The classic mistakes' training runs, computed once and only if a value is wrong. With `fixed` (train_step's
-    own lr, from step_lr), first the run at that lr whatever the optimizer's: its costs are right where the
-    lr is, and at lr 0.01 for 0.02 its W and b are a halved cost's. Last, training on lesson 002's data whatever
-    the data given (x_train, y_train in the function), kept where it is the right run (on lesson 002's data):
-    a mistake carried forward is compared with what it gives in every comparison (grader.checks)."""
+                  observed: Any = None) -> Any:
+    """The classic mistakes' training runs, computed once and only if a value is wrong. Given the submission's
+    answers (train_step's own checks), first the run at train_step's own lr whatever the optimizer's (step_lr):
+    its costs are right where the lr is, and at lr 0.01 for 0.02 its W and b are a halved cost's. Last,
+    training on lesson 002's data whatever the data given (x_train, y_train in the function), kept where it is
+    the right run (on lesson 002's data): a mistake carried forward is compared with what it gives in every
+    comparison (grader.checks)."""
     def runs() -> dict[str, Any]:
+        fixed = step_lr(observed) if observed is not None else None
         found = {M.FIXED_LR: memo(M.simulate)(x, y, w0, b0, fixed, steps)} if fixed is not None else {}
         found.update({h: memo(M.simulate)(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
         found[M.LESSON_DATA] = memo(M.simulate)(T(d.LESSON_X), T(d.LESSON_Y), w0, b0, lr, steps)
@@ -249,7 +251,7 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
     # A student kit has no reference solution: there only the lesson's printed steps are compared.
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps) if reference is not None else (None, None)
-    wrong = lazy_variants(x, y, w0, b0, lr, steps, step_lr(observed))
+    wrong = lazy_variants(x, y, w0, b0, lr, steps, observed)
     for i in range(steps):
         label = f"step {i + 1} {what}"
         lesson = (printed_steps or {}).get(i)
@@ -278,7 +280,7 @@ def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: to
                              dtype=torch.float64)
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
-    wrong = lazy_variants(x, y, w0, b0, lr, steps, step_lr(observed))
+    wrong = lazy_variants(x, y, w0, b0, lr, steps, observed)
     expect_close(got_costs, torch.tensor(costs, dtype=torch.float64), what=f"the costs of {steps} train_step calls {what}",
                  atol=1e-4, rtol=1e-4, mistakes=lambda: {h: torch.tensor(c, dtype=torch.float64) for h, (c, _) in wrong().items()})
     for j, name in enumerate(("W", "b")):
@@ -338,7 +340,7 @@ def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
     raw = observed.raw("train_step.lesson003")
     returns = [decode(r) for r in raw.get("returns", [])]
     params = [[decode(p) for p in pair] for pair in raw.get("params", [])]
-    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS, step_lr(observed))
+    wrong = lazy_variants(x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS, observed)
     # Lesson 003 printed these after 301 steps (docs/values.md, "Lesson 003: the later numbers").
     for j, (name, text) in enumerate((("W", "16.2360"), ("b", "7.0396"))):
         expect_close(params[300][j], printed([text])[0], what=f"{name} after 301 steps from W 0.4963, b 0.7682",
@@ -427,11 +429,7 @@ def start_hint(observed: Any) -> str:
 def start_hint_on_other_data(observed: Any, start: str) -> str:
     """`start` (from start_hint) where train_step's first cost from W = b = 0 is right on other data too: one
     that reads the lesson's x_train, y_train instead of its x, y is right on lesson 002's data only."""
-    try:
-        first = float(decode(observed.raw("train_step.hidden_a")["returns"][0]))
-    except Exception:
-        return ""
-    return start if math.isclose(first, cost_at_zero(T(d.A_Y)), rel_tol=1e-4, abs_tol=1e-6) else ""
+    return start if train_step_right_on_other_data(observed) else ""
 
 
 def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, what: str,
@@ -549,8 +547,7 @@ def test_LinearRegressionModel_structure(observed: Any, reference: Any) -> None:
     for probe, seed, x, y, data in probes:
         run = model_run(reference, seed, x, y, d.MODEL_LR, d.MODEL_STEPS)
         expect_linear_model(observed.raw(probe), run, linear="nn.Linear(1, 1)", seed=seed, data=data, by_hand=M.BY_HAND,
-                            shape_hints=pred_shape_hints(x.shape[0]), seeds_itself=itself,
-                            reseeded=None if reference is None else lambda s, x=x: model_run(reference, s, x)[0])
+                            shape_hints=pred_shape_hints(x.shape[0]), seeds_itself=itself)
 
 
 @check("LinearRegressionModel", 2, "after torch.manual_seed(1) the model predicts lesson 002's 0.0739, 0.5891, 1.1044 (cost 2.1471)",
