@@ -50,6 +50,19 @@ def _services(tmp_path: Path) -> list[int]:
     return found
 
 
+def _mentioning(folder: Path) -> set[int]:
+    """Every process whose command line names something under `folder` (a service, its warm sandbox)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if str(folder).encode() in (proc / "cmdline").read_bytes():
+                    found.add(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
 def _descendants(pid: int) -> set[int]:
     below, frontier = set(), [pid]
     while frontier:
@@ -199,6 +212,35 @@ def test_a_grade_that_goes_away_stops_its_grading_and_the_service(env: dict[str,
         # bound stays generous: in one fresh-clone run under the suite's load, 30 s was not enough (when the
         # zygotes' starter was a ThreadPoolExecutor, whose thread Python joins at exit before atexit handlers).
         assert _gone(below, 90), {p: _comm(p) for p in below if Path(f"/proc/{p}").exists()}
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert not list(temporary.rglob("*.sock"))
+
+
+def test_a_ctrl_c_while_the_service_starts_stops_the_service_this_grade_started(
+        env: dict[str, str], temporary: Path, tmp_path: Path) -> None:
+    """A student who presses Ctrl-C during a first grade, while the service it started still imports torch,
+    gets nothing left running: the service goes as it does when the Ctrl-C comes during the grading (it was
+    left warm for ten minutes, and this grade had not yet said that one runs)."""
+    (tmp_path / "sub").mkdir()
+    shutil.copy(ROOT / "solutions/lab2/lab2.py", tmp_path / "sub" / "lab2.py")
+    client = subprocess.Popen([str(GRADE), str(tmp_path / "sub" / "lab2.py")], cwd=tmp_path, env=env,
+                              preexec_fn=interruptible, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        limit = time.monotonic() + 60
+        while time.monotonic() < limit and not _services(temporary) and client.poll() is None:
+            time.sleep(0.01)
+        services = set(_services(temporary))
+        assert services, "no service started"
+        assert not list(temporary.rglob("*.sock")), "the service listened already: too late to test its start"
+        client.send_signal(signal.SIGINT)  # Ctrl-C
+        _, stderr = client.communicate(timeout=60)
+        assert client.returncode == 130, stderr
+        assert NOTICE not in stderr
+        assert _gone(services, 60), "the service this grade started is still running"
+        assert _gone(_mentioning(temporary), 60), "its warm sandbox is still running"
     finally:
         if client.poll() is None:
             client.kill()

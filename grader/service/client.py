@@ -68,11 +68,10 @@ def _grade(submission: Submission, limits: Limits, meanwhile: Callable[[], objec
         "limits": {**dataclasses.asdict(limits), "sandboxing": str(limits.sandboxing)},
     }
     for _ in range(2):  # a second time after a stale service left
-        started = False
+        service: subprocess.Popen[bytes] | None = None  # the one this grade started, if it did
         conn = _connect(path)
         if conn is None:
-            conn = _start(where, name, path, submission.kind)
-            started = True
+            conn, service = _start(where, name, path, submission.kind)
         if conn is None:
             return None
         with conn:
@@ -84,6 +83,10 @@ def _grade(submission: Submission, limits: Limits, meanwhile: Callable[[], objec
                 reply = receive(conn)
             except (OSError, ValueError):  # it died or was stopped: grade here instead
                 return None
+            except BaseException:  # Ctrl-C before the reply: what this grade started goes with it
+                if service is not None:  # (one that has the request stops anyway: server._watch)
+                    _end(service)
+                raise
         if reply.get("stale"):
             continue
         shown = tuple(str(w) for w in reply.get("warnings", ()))
@@ -91,7 +94,7 @@ def _grade(submission: Submission, limits: Limits, meanwhile: Callable[[], objec
             raise ServiceFailed(str(reply["error"]), shown)
         if "internal" in reply:
             raise ServiceFailed(str(reply["internal"]), shown, internal=True)
-        return Served(GradeResult.from_dict(reply["result"]), shown, started)
+        return Served(GradeResult.from_dict(reply["result"]), shown, service is not None)
     return None
 
 
@@ -119,31 +122,42 @@ def _connect(path: Path) -> socket.socket | None:
     return conn
 
 
-def _start(where: Path, name: str, path: Path, kind: str) -> socket.socket | None:
-    """Start the service (one `grade` at a time does it) and connect to it; None if it does not come up.
-    It starts its warm sandbox for a submission of this `kind` at once, before it reads the request."""
+def _start(where: Path, name: str, path: Path, kind: str) -> tuple[socket.socket | None, subprocess.Popen[bytes] | None]:
+    """Start the service (one `grade` at a time does it) and connect to it: the connection (None if it
+    does not come up) and the service's process if this call started it. It starts its warm sandbox for
+    a submission of this `kind` at once, before it reads the request."""
     with open(where / f"{name}.lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         conn = _connect(path)  # another `grade` may have started it meanwhile
         if conn is not None:
-            return conn
+            return conn, None
         # -P: no folder of the command line on sys.path (the sandbox shows the student every folder there).
         with open(where / f"{name}.log", "wb") as log:
             process = subprocess.Popen([sys.executable, "-P", "-m", "grader.service.server", str(path),
                                         "--prestart", kind], cwd="/",
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                        env=_service_env())
-        limit = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < limit:
-            conn = _connect(path)
-            if conn is not None:
-                return conn
-            if process.poll() is not None:
-                return None
-            time.sleep(0.02)
+        try:
+            limit = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < limit:
+                conn = _connect(path)
+                if conn is not None:
+                    return conn, process
+                if process.poll() is not None:
+                    return None, None
+                time.sleep(0.02)
+        except BaseException:  # Ctrl-C while it starts: it must not stay warm unannounced
+            _end(process)
+            raise
         with contextlib.suppress(OSError):
             process.kill()
-        return None
+        return None, None
+
+
+def _end(service: subprocess.Popen[bytes]) -> None:
+    """Ask a service this `grade` started to leave (SIGTERM: it stops its sandbox and removes its socket)."""
+    with contextlib.suppress(OSError):
+        service.terminate()
 
 
 def _service_env() -> dict[str, str]:
