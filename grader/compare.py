@@ -115,7 +115,7 @@ def as_tensor(value: Any, *, what: str, shape: Sequence[int] | None = None,
     if not isinstance(value, torch.Tensor):
         expected = f"a tensor of shape {tuple(shape)}" if shape is not None else "a tensor"
         raise CheckFailed(f"{what} is {type_description(value)}, expected {expected}",
-                          expected=expected, obtained=fmt(value))
+                          expected=expected, obtained=fmt(value), hint=_numpy_hint(value))
     if shape is not None and tuple(value.shape) != tuple(shape):
         hint = (shape_hints or {}).get(tuple(value.shape), "")
         raise CheckFailed(f"{what} has shape {tuple(value.shape)}, expected {tuple(shape)}",
@@ -130,8 +130,17 @@ NUMPY = ("a numpy value is neither a torch tensor nor a Python number: compute i
 ORDINARY = "return an ordinary torch.Tensor (not a subclass or another type)"
 
 
-def _numpy_hint(value: Any) -> str:
-    return NUMPY if isinstance(value, Unsupported) and str(value).startswith("numpy") else ""
+WRAPPED = "the value is wrapped in a list or tuple: return it alone (no [...] or (...,) around it)"
+
+
+def _numpy_hint(value: Any, wanted: tuple[type, ...] = (torch.Tensor,)) -> str:
+    """The hint for a value of the wrong type that is a classic slip: a numpy value, or the `wanted`
+    kind of value wrapped in a list or tuple of one."""
+    if isinstance(value, Unsupported) and str(value).startswith("numpy"):
+        return NUMPY
+    if isinstance(value, (list, tuple)) and len(value) == 1 and isinstance(value[0], wanted):
+        return WRAPPED
+    return ""
 
 
 def as_number(value: Any, *, what: str) -> float:
@@ -144,7 +153,8 @@ def as_number(value: Any, *, what: str) -> float:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.reshape(-1)[0].item())
     raise CheckFailed(f"{what} is {type_description(value)}, expected a number",
-                      expected="a number (a float or a one-element tensor)", obtained=fmt(value), hint=_numpy_hint(value))
+                      expected="a number (a float or a one-element tensor)", obtained=fmt(value),
+                      hint=_numpy_hint(value, (int, float, torch.Tensor)))
 
 
 def close(obtained: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float = 0.0) -> bool:

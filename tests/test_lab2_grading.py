@@ -320,6 +320,28 @@ def test_an_error_that_starts_in_a_function_already_failed_says_so(tmp_path: Pat
     assert korean is not None and "train_step이(가) 사용하는 mse_cost이(가) 앞선 검사에서 이미 실패했습니다" in korean
 
 
+def test_a_cost_as_a_numpy_value_is_told_so_where_its_backward_fails(tmp_path: Path) -> None:
+    """mse_cost returning `.detach().numpy()`: train_step's `cost.backward()` raises AttributeError on a numpy
+    array. Its hint named "a Python number" and ".item(), float(...)", which the student never wrote."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/cost_as_numpy.py", "py", tmp_path), *FAST,
+                       cwd=tmp_path)
+    assert_loses_exactly(graded, {"mse_cost", "train_step", "train"})
+    assert all("a numpy value" in c["hint"] for c in graded.checks_of("mse_cost")), graded.checks_of("mse_cost")
+    for function in ("train_step", "train"):
+        for check in graded.checks_of(function):
+            assert check["hint"].startswith("looks like backward() called on a numpy value or a list"), check
+            assert ".numpy()" in check["hint"], check
+    assert_reads_in_korean(graded.report)
+    wrapped = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/cost_in_a_list.py", "py", tmp_path), *FAST,
+                        cwd=tmp_path)
+    assert_loses_exactly(wrapped, {"mse_cost", "train_step", "train"})
+    for check in wrapped.checks_of("mse_cost"):  # (no hint at all: "is a list, expected a number")
+        assert check["hint"].startswith("the value is wrapped in a list or tuple"), check
+    assert all(c["hint"].startswith("looks like backward() called on a numpy value or a list")
+               for c in wrapped.checks_of("train_step")), wrapped.checks_of("train_step")
+    assert_reads_in_korean(wrapped.report)
+
+
 def test_a_rule_s_point_withheld_for_wrong_values_says_so_not_that_the_rule_was_broken(tmp_path: Path) -> None:
     """A gradient by hand with its sign flipped keeps the rule (no autograd) but not the values the rule's
     point goes with: gradient.by_hand, titled "without backward()...", says that it was not judged and
