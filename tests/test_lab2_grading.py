@@ -80,6 +80,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # Only the checks that give train another lr, or other epochs, than its defaults can tell.
     "train_ignores_lr": ({"train.lesson000", "train.other_data"}, "train", "ignores its lr argument"),
     "train_ignores_epochs": ({"train.lesson000", "train.other_data"}, "train", "ignores its epochs argument"),
+    # An lr written into optim.SGD (0.1): every check tells, and the first step tells which lr (it had no hint).
+    "train_at_its_own_lr": ({"train"}, "train", "trains at an lr of its own"),
     # SGD's update written by hand, where train's docstring asks for optim.SGD: read from the source.
     "train_updates_by_hand": ({"train.sgd"}, "train", "never calls torch.optim.SGD"),
     "parameters_by_hand": ({"LinearRegressionModel"}, "LinearRegressionModel", "nn.Linear"),

@@ -27,6 +27,8 @@ NO_MOVE = ("looks like the parameters never move: optimizer.zero_grad() between 
            "gradients step() needs, or step() is missing; the order is zero_grad(), cost, backward(), step()")
 LR_IGNORED = ("looks like train ignores its lr argument: the optimizer uses lr=0.01 whatever train is given; "
               "pass lr=lr to optim.SGD")
+OWN_LR = ("looks like train trains at an lr of its own whatever lr it is given (a number written into optim.SGD): "
+          "pass lr=lr to optim.SGD")
 EPOCHS_IGNORED = ("looks like train ignores its epochs argument: it trains 1000 epochs whatever it is given; "
                   "loop over range(epochs + 1)")
 LESSON_DATA = ("looks like train_step trains on lesson 002's data (x_train, y_train) whatever x and y it is given: "

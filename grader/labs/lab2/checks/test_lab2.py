@@ -383,11 +383,13 @@ def train_parts(value: Any, epochs: int) -> tuple[Any, Any, list[float]]:
     return training_result(value, epochs + 1, length_hints=hints)
 
 
-def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, observed: Any = None) -> Any:
+def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, observed: Any = None,
+                      given: tuple[Any, list[float]] | None = None) -> Any:
     """The classic mistakes' training runs from W = b = 0, and a run at another lr than train was given: at
     train_step's own lr (step_lr: its mistake, carried forward), else at the default lr (train's own mistake,
-    an lr it ignores). Training on lesson 002's data whatever the data is train's own mistake when its
-    train_step is right on other data (train passes x_train, y_train to it)."""
+    an lr it ignores), else at the lr train's first step shows (`given`: its W and costs; train_lr). Training
+    on lesson 002's data whatever the data is train's own mistake when its train_step is right on other data
+    (train passes x_train, y_train to it)."""
     zero = torch.zeros(1)
     steps = lazy_variants(x, y, zero, zero, lr, epochs + 1)
 
@@ -398,8 +400,36 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
         if observed is not None and train_step_right_on_other_data(observed):
             found[M.TRAIN_LESSON_DATA] = found.pop(M.LESSON_DATA)
         found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
+        own = train_lr(x, y, *given) if given is not None and fixed is None else None
+        if own is not None and own not in (lr, DEFAULT_LR):
+            found[M.OWN_LR] = memo(M.simulate)(x, y, zero, zero, own, epochs + 1)
         return found
     return functools.cache(runs)
+
+
+def train_lr(x: torch.Tensor, y: torch.Tensor, w: Any, costs: list[float]) -> float | None:
+    """The lr the student's train stepped with, read from its first step from W = b = 0 (its first cost the
+    cost there): W after it where that step is the only one (epochs=0), else the cost after it, a quadratic in
+    the lr (of two roots, the one whose second step gives the third cost). None where that cannot be read."""
+    x, y = x.to(torch.float64), y.to(torch.float64)
+    if not costs or not math.isclose(costs[0], cost_at_zero(y), rel_tol=1e-4, abs_tol=1e-6):
+        return None
+    slope_w, slope_b = 2 * float((x * y).mean()), 2 * float(y.mean())  # minus d cost/dW and d cost/db at W = b = 0
+    try:
+        if len(costs) == 1:
+            rates = [float(w.reshape(-1)[0]) / slope_w]
+        else:
+            u = slope_w * x + slope_b  # after one step at lr: H(x) = lr * u
+            a, b, c = float((u * u).mean()), -2 * float((u * y).mean()), float((y * y).mean()) - costs[1]
+            root = math.sqrt(max(b * b - 4 * a * c, 0.0))
+            rates = [(-b - root) / (2 * a), (-b + root) / (2 * a)]
+    except (ZeroDivisionError, TypeError, ValueError, AttributeError, IndexError, RuntimeError):
+        return None
+    rates = [float(f"{r:.3g}") for r in rates if math.isfinite(r) and r > 0]
+    if len(rates) > 1 and len(costs) > 2:
+        rates.sort(key=lambda r: abs(M.simulate(x, y, torch.zeros(1, dtype=torch.float64),
+                                                torch.zeros(1, dtype=torch.float64), r, 3)[0][2] - costs[2]))
+    return rates[0] if rates else None
 
 
 def train_step_right_on_other_data(observed: Any) -> bool:
@@ -441,7 +471,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
     w, b, costs = train_parts(value, epochs)
     # With a table the lesson's numbers are the expected values; the reference run is not needed.
     ref_w, ref_b, ref_costs = (None, None, []) if table else memo(reference.train)(x, y, lr=lr, epochs=epochs)
-    wrong = training_variants(x, y, lr, epochs, observed)
+    wrong = training_variants(x, y, lr, epochs, observed, (w, costs))
     epochs_to_check = sorted(table) if table else sorted({0, 1, epochs // 2, epochs})
     obtained = torch.tensor([costs[e] for e in epochs_to_check], dtype=torch.float64)
     if table:
