@@ -365,6 +365,10 @@ def test_a_failure_on_hidden_inputs_withholds_its_expected_values(tmp_path: Path
     assert hidden["score"] == 0 and hidden["expected"] == WITHHELD and "off by" not in hidden["message"]
     assert hidden["obtained"] and "sum" in hidden["hint"]  # the student's own value, and the mistake it looks like
     assert public["score"] == 0 and public["expected"].startswith("0.6931")
+    # In Korean, the withheld line too (an instructor's lab keeps this default; the course's labs do not).
+    korean = grade(str(lab / "known-mistakes" / "sum_instead_of_mean.py"), "--lab", "logistic", "--lang", "ko",
+                   cwd=tmp_path, env={"GRADER_LABS": str(labs)})
+    assert "기대값" in korean.stdout and "(not shown" not in korean.stdout, korean.stdout
 
 
 def test_a_public_check_s_hidden_block_counts_as_hidden_inputs() -> None:
