@@ -252,6 +252,37 @@ def test_check_lab_names_a_probe_s_unknown_function_and_a_probe_id_given_twice(t
         "logistic: __init__.py: two probes are named hypothesis.lesson"], run.stdout
 
 
+def test_a_probe_s_unknown_recipe_is_the_lab_s_error_not_the_student_s(tmp_path: Path) -> None:
+    """A typo in a probe's recipe ("cal") graded the solution as raising KeyError: 'cal', a student's error
+    (exit 1), in check-lab six times over; it is one line about the lab, and a grade exits 2."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    init = lab / "__init__.py"
+    text = init.read_text(encoding="utf-8")
+    wrong = text.replace('Probe("hypothesis.lesson", "hypothesis", "call",', 'Probe("hypothesis.lesson", "hypothesis", "cal",')
+    assert wrong != text
+    init.write_text(wrong, encoding="utf-8")
+    checked = grade("check-lab", str(lab), cwd=tmp_path)
+    assert checked.returncode == 1 and len(checked.stdout.strip().splitlines()) == 1, checked.stdout
+    assert "probe hypothesis.lesson has an unknown recipe 'cal'" in checked.stdout, checked.stdout
+    graded = grade(str(lab / "solution" / "logistic.py"), "--lab", "logistic", cwd=tmp_path,
+                   env={"GRADER_LABS": str(labs)})
+    assert graded.returncode == 2 and "unknown recipe 'cal'" in graded.stderr, (graded.stdout, graded.stderr)
+    assert "KeyError" not in graded.stdout + graded.stderr
+
+
+def test_the_grader_and_the_harness_know_the_same_recipes() -> None:
+    import ast
+
+    from grader.runner.protocol import HARNESS, RECIPES
+
+    tree = ast.parse(HARNESS.read_text(encoding="utf-8"))
+    [table] = [n.value for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+               and n.target.id == "RECIPES"]
+    assert isinstance(table, ast.Dict)
+    assert {k.value for k in table.keys if isinstance(k, ast.Constant)} == set(RECIPES)
+
+
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
     """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
     and check-lab said 'sound'."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..edition import public_only
 from ..errors import GraderError, UnknownLab
 from ..runner import Probe
+from ..runner.protocol import RECIPES
 from .manifest import MANIFEST, Manifest, read_manifest
 
 if TYPE_CHECKING:
@@ -155,13 +156,18 @@ def _said_in_one_line(probes: Callable[[], list[Probe]], folder: Path) -> Callab
     """The lab's probes(); an exception in it (the instructor's code) is one line naming its file and line."""
     def make() -> list[Probe]:
         try:
-            return probes()
+            made = probes()
         except GraderError:
             raise
         except Exception as exc:
             frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(folder)]
             where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(folder / "__init__.py")
             raise GraderError(f"{where}: probes() raised {type(exc).__name__}: {exc}") from None
+        for probe in made:  # (in the student's process it would raise there, and look like the student's error)
+            if probe.recipe not in RECIPES:
+                raise GraderError(f"{folder / '__init__.py'}: probe {probe.id} has an unknown recipe {probe.recipe!r} "
+                                  f"(the recipes are {', '.join(RECIPES)})")
+        return made
     return make
 
 

@@ -30,6 +30,9 @@ KERNEL = HARNESS.with_name("kernel.py")  # a cold notebook kernel's start (besid
 PYTHON_FLAGS = ("-s", "-P")
 
 
+RECIPES = ("call", "call_backward", "steps", "module")  # how the harness can call a function (its RECIPES)
+
+
 @dataclass(frozen=True)
 class Probe:
     """One call of one student function, chosen by the grader.
