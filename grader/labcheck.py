@@ -97,8 +97,8 @@ def check_lab(name: str, limits: Limits) -> Findings:
         for path in role.values():
             if not path.is_file():
                 found(f"{_show(path, lab)} is missing")
-            else:
-                _signatures(path, lab.manifest, found, lab)
+            elif not _signatures(path, lab.manifest, found, lab) and path == files["solution"][".py"]:
+                return found  # (the checks run it: every file graded would fail on it)
     _numbers(lab, found)
     _rules_checked(lab, found)
     solution = [(path, _grade(path, lab, limits, found)) for path in files["solution"].values() if path.is_file()]
@@ -155,11 +155,19 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"({ast.unparse(node.args)})"
 
 
-def _signatures(path: Path, manifest: Manifest, found: Findings, lab: Lab) -> None:
+def _signatures(path: Path, manifest: Manifest, found: Findings, lab: Lab) -> bool:
+    """Whether the file defines the manifest's functions as it says (problems to `found`); False where a
+    `.py` does not compile (its functions are then not said missing one by one)."""
     units = read_units(path, "ipynb" if path.suffix == ".ipynb" else "py")
     if not units:
         found(f"{_show(path, lab)} cannot be read as {'a notebook' if path.suffix == '.ipynb' else 'Python'}")
-        return
+        return False
+    if path.suffix == ".py":
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            found(f"{_show(path, lab)} does not compile: line {exc.lineno}: {exc.msg}")
+            return False
     defined = {name: nodes[0] for name, (nodes, _) in Program(units).functions.items()  # defs, not `name = value`
                if isinstance(nodes[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for function in manifest.functions:
@@ -169,6 +177,7 @@ def _signatures(path: Path, manifest: Manifest, found: Findings, lab: Lab) -> No
         else:
             for problem in _compare(node, function):
                 found(f"{_show(path, lab)}: {problem}")
+    return True
 
 
 def _compare(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, function: Function) -> Iterator[str]:

@@ -283,6 +283,22 @@ def test_the_grader_and_the_harness_know_the_same_recipes() -> None:
     assert {k.value for k in table.keys if isinstance(k, ast.Constant)} == set(RECIPES)
 
 
+def test_a_reference_solution_that_does_not_compile_is_one_line_naming_it(tmp_path: Path) -> None:
+    """A syntax error in the solution was "internal error (SyntaxError: ...); set GRADER_DEBUG=1"."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    solution = lab / "solution" / "logistic.py"
+    text = solution.read_text(encoding="utf-8")
+    solution.write_text(text.replace("    return torch.sigmoid(x @ W + b)\n", "    return torch.sigmoid(x @ W + b))\n", 1),
+                        encoding="utf-8")
+    checked = grade("check-lab", str(lab), cwd=tmp_path)
+    assert checked.returncode == 1 and checked.stdout.strip().splitlines() == [
+        "logistic: solution/logistic.py does not compile: line 21: unmatched ')'"], checked.stdout
+    graded = grade(str(lab / "exercise" / "logistic.py"), "--lab", "logistic", cwd=tmp_path, env={"GRADER_LABS": str(labs)})
+    assert graded.returncode == 2 and graded.stderr.strip() == (
+        "grade: error: logistic's reference solution solution/logistic.py does not compile: line 21: unmatched ')'"), graded.stderr
+
+
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
     """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
     and check-lab said 'sound'."""

@@ -87,7 +87,15 @@ class Lab:
         path = self.solution(".py")
         if not path.is_file():
             raise GraderError(f"the reference solution for {self.name} is missing ({path})")
-        return SimpleNamespace(**runpy.run_path(str(path), run_name=f"reference_{self.name}"))
+        shown = f"{self.solution_dir.name}/{path.name}"
+        try:
+            return SimpleNamespace(**runpy.run_path(str(path), run_name=f"reference_{self.name}"))
+        except SyntaxError as exc:  # the instructor's file: one line naming it, not a grader bug
+            raise GraderError(f"{self.name}'s reference solution {shown} does not compile: line {exc.lineno}: "
+                              f"{exc.msg}") from None
+        except Exception as exc:
+            raise GraderError(f"{self.name}'s reference solution {shown} raised {type(exc).__name__} as it loaded: "
+                              f"{exc}") from None
 
 
 def lab_roots() -> tuple[Path, ...]:
