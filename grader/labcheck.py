@@ -88,6 +88,12 @@ def check_lab(name: str, limits: Limits) -> Findings:
 
     for problem in problems(lab):
         found(problem)
+    from .release.kit import cut_suite
+
+    try:  # what `grade release` would refuse (or carry: a probe on hidden inputs), said now
+        cut_suite(lab)
+    except GraderError as exc:
+        found(f"grade release would refuse it: {exc}")
     if found.problems:  # (every file graded below would fail on it)
         return found
     assert lab.manifest is not None

@@ -299,6 +299,30 @@ def test_a_reference_solution_that_does_not_compile_is_one_line_naming_it(tmp_pa
         "grade: error: logistic's reference solution solution/logistic.py does not compile: line 21: unmatched ')'"), graded.stderr
 
 
+def test_a_public_check_asking_for_a_hidden_probe_is_found_by_check_lab_and_refused_by_release(tmp_path: Path) -> None:
+    """An instructor review: a public check comparing a probe on hidden inputs outside `with hidden():` put
+    the hidden inputs, the probe and the formula into the kit; check-lab said "sound" and release exit 0."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    checks = lab / "checks" / "test_logistic.py"
+    text = checks.read_text(encoding="utf-8")
+    anchor = "def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:\n    x = T(d.LESSON_X)\n"
+    leak = ('    expect_close(observed.get("hypothesis.hidden_a"), T(d.LESSON_Y)[:5], what="hypothesis on other data", '
+            'atol=1e-4)\n')
+    assert anchor in text
+    checks.write_text(text.replace(anchor, anchor + leak), encoding="utf-8")
+    line = text[:text.index(anchor)].count("\n") + 3
+    said = (f"logistic's checks cannot go into a kit: checks/test_logistic.py: line {line}: the public check "
+            "test_hypothesis_lesson_values asks for hypothesis.hidden_a, a probe on hidden inputs, outside its "
+            "`with hidden():` blocks; move that into a hidden block")
+    checked = grade("check-lab", str(lab), cwd=tmp_path)
+    assert checked.returncode == 1 and f"logistic: grade release would refuse it: {said}" in checked.stdout.splitlines(), \
+        checked.stdout
+    released = grade("release", "--labs", str(labs), "--lab", "logistic", "--out", str(tmp_path / "kit"), cwd=tmp_path)
+    assert released.returncode == 2 and released.stderr.strip() == f"grade: error: {said}", released.stderr
+    assert not (tmp_path / "kit").exists()
+
+
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
     """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
     and check-lab said 'sound'."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
@@ -121,3 +122,57 @@ def probes():
     data = 'LESSON_X = [[1.0]]\nHIDDEN_PAIR = ([[2.5]], [[7.5]])\n\ndef helper():\n    return 1\nUSES = helper()\n'
     kit_data = strip.public_data(data, strip.attribute_names(kit_init))
     assert "LESSON_X" in kit_data and "HIDDEN_PAIR" not in kit_data and "helper" not in kit_data
+
+
+INIT = '''
+from grader.runner import Probe
+from . import data as d
+
+
+def probes():
+    a, b = d.A_X, d.A_Y
+    return [Probe("cost.lesson", "cost", "call", {"args": [d.LESSON_X, d.LESSON_Y]}),
+            Probe("cost.hidden_a", "cost", "call", {"args": [a, b]}),
+            Probe("cost.hidden_b", "cost", "call", {"args": [d.B_X, d.LESSON_Y]})]
+'''
+
+
+def test_the_probes_on_hidden_inputs_and_the_names_only_they_use() -> None:
+    ids, names = strip.hidden_probes(INIT)
+    assert ids == {"cost.hidden_a", "cost.hidden_b"}
+    assert {"A_X", "A_Y", "B_X"} <= names and not {"LESSON_X", "LESSON_Y", "Probe", "d"} & names
+
+
+LESSON_LINE = '    compare(observed, "cost.lesson", 4.6667, T(d.LESSON_X), T(d.LESSON_Y))\n'
+
+
+@pytest.mark.parametrize("added, refused", [
+    # An instructor review's leak: the kit carried the hidden probe, its inputs and the formula, and release said yes.
+    ('    expect_close(observed.get("cost.hidden_a"), 1.0)\n', "asks for cost.hidden_a, a probe on hidden inputs"),
+    ('    expect_close(observed.get("cost.lesson"), T(d.B_X))\n', "uses B_X, an input only probes on hidden inputs use"),
+    # These two were refused only by the kit's own run, as "could not use what the function returned".
+    ('    expect_close(observed.get("cost.lesson"), reference.cost(T(d.LESSON_X), T(d.LESSON_Y)))\n',
+     "uses reference.cost outside its `with hidden():` blocks"),
+    ('    with hidden():\n        want = 4.6667\n    expect_close(observed.get("cost.lesson"), want)\n',
+     "reads want, which only its `with hidden():` blocks set"),
+])
+def test_a_public_check_using_what_the_kit_cannot_carry_is_refused_by_line(added: str, refused: str) -> None:
+    _, hints = strip.mistake_texts(MISTAKES)
+    ids, names = strip.hidden_probes(INIT)
+    suite = SUITE.replace("from grader.labs.lab9 import mistakes as M\n",
+                          "from grader.labs.lab9 import mistakes as M\nfrom grader.labs.checking import expect_close\n")
+    assert strip.public_suite(suite, "grader.labs.lab9.mistakes", hints, ids, names).source  # as written: fine
+    changed = suite.replace(LESSON_LINE, LESSON_LINE + added)
+    assert changed != suite
+    line = changed.splitlines().index(added.splitlines()[-1]) + 1
+    with pytest.raises(strip.StripError, match=f"^line {line}: the public check test_cost_lesson {re.escape(refused)}"):
+        strip.public_suite(changed, "grader.labs.lab9.mistakes", hints, ids, names)
+
+
+def test_a_public_check_all_inside_hidden_is_refused_as_such() -> None:
+    """Its message said that what it needs outside its hidden blocks uses hidden inputs: nothing was outside."""
+    body = LESSON_LINE + '    observed.raw(f"{MODEL}.lesson")\n'
+    changed = SUITE.replace(body, "")
+    assert changed != SUITE
+    with pytest.raises(strip.StripError, match="the public check test_cost_lesson has all its code inside `with hidden"):
+        strip.public_suite(changed, "grader.labs.lab9.mistakes", {"SUM", "SHAPE"})

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..edition import KIT_FILE
 from ..errors import GraderError
-from ..labs import ENV, known_labs, load_lab
+from ..labs import ENV, Lab, known_labs, load_lab
 from ..labs.manifest import MANIFEST
 from ..labs.stubs import RECORD, code_hash
 from . import strip
@@ -70,12 +70,7 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
     for name in names:
         lab = load_lab(name)
         source, target = lab.folder, package / "labs" / name
-        suite_file = next((source / "checks").glob("test_*.py"))
-        texts, hint_names = strip.mistake_texts((source / "mistakes.py").read_text(encoding="utf-8"))
-        try:
-            suite = strip.public_suite(suite_file.read_text(encoding="utf-8"), f"grader.labs.{name}.mistakes", hint_names)
-        except strip.StripError as error:
-            raise GraderError(f"{name}'s checks cannot go into a kit: {error}") from None
+        suite_file, suite, texts = cut_suite(lab)
         init = strip.public_lab((source / "__init__.py").read_text(encoding="utf-8"), suite.probes)
         data = strip.public_data((source / "data.py").read_text(encoding="utf-8"),
                                  strip.attribute_names(suite.source) | strip.attribute_names(init))
@@ -103,6 +98,24 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
         text = (_TEMPLATES / template).read_text(encoding="utf-8")
         _write_text(kit / template, text.replace("{first_lab}", "lab2" if "lab2" in names else names[0]))
     return summary
+
+
+def cut_suite(lab: Lab) -> tuple[Path, strip.PublicSuite, str]:
+    """The lab's checks file, its kit's copy and the kit's mistakes module; a GraderError where the lab's
+    checks cannot go into a kit (`grade check-lab` asks too)."""
+    suite_file = next((lab.folder / "checks").glob("test_*.py"), None)
+    if suite_file is None:
+        raise GraderError(f"{lab.name}'s checks folder holds no test_*.py file")
+    texts, hint_names = strip.mistake_texts((lab.folder / "mistakes.py").read_text(encoding="utf-8"))
+    try:
+        suite = strip.public_suite(suite_file.read_text(encoding="utf-8"), f"grader.labs.{lab.name}.mistakes", hint_names,
+                                   *strip.hidden_probes((lab.folder / "__init__.py").read_text(encoding="utf-8")))
+    except strip.StripError as error:
+        raise GraderError(f"{lab.name}'s checks cannot go into a kit: checks/{suite_file.name}: {error}") from None
+    except SyntaxError as error:
+        raise GraderError(f"{lab.name}'s checks, mistakes.py or __init__.py do not compile: line {error.lineno}: "
+                          f"{error.msg}") from None
+    return suite_file, suite, texts
 
 
 def _ignore(names: list[str]) -> Callable[[str, list[str]], set[str]]:

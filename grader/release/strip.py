@@ -15,6 +15,7 @@ input and expected number in the kit, and finds none.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -219,9 +220,18 @@ def _points(node: ast.stmt, decorator: ast.Call) -> float:
     return float(points.value)
 
 
-def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> PublicSuite:
-    """Cut a lab's suite for the kit (see the module's docstring for what goes)."""
+def public_suite(source: str, mistakes_module: str, hint_names: set[str], hidden_ids: Iterable[str] = (),
+                 hidden_data: Iterable[str] = ()) -> PublicSuite:
+    """Cut a lab's suite for the kit (see the module's docstring for what goes). `hidden_ids` and
+    `hidden_data` (from hidden_probes) are what no public check may use outside its hidden blocks."""
     tree = ast.parse(source)
+    for node in tree.body:
+        decorator = _is_check(node)
+        if decorator is not None and _is_public(decorator) and all(
+                _is_hidden_block(n) or _is_docstring(n) for n in node.body):  # type: ignore[attr-defined]
+            raise StripError(f"line {node.lineno}: the public check {node.name} has all its code inside "  # type: ignore[attr-defined]
+                             "`with hidden():`, so nothing is left for the kit to compare: compare the lesson's "
+                             "values outside the block, or make it a hidden check (no public=True)")
     aliases: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -256,6 +266,11 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> Pub
     roots = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_check(n)}
     if not roots:
         raise StripError("the lab has no public check")
+    known = set().union(*(_bound(n) for n in tree.body)) | set(dir(builtins))
+    star = any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in tree.body)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in roots:
+            _refuse_leftovers(node, set(hidden_ids), set(hidden_data), None if star else known)
     for node in tree.body:  # a check cut down to nothing would pass every submission, the stubs too
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in roots and all(
                 isinstance(n, ast.Pass) or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
@@ -270,6 +285,95 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str]) -> Pub
     probes = _strings(tree)
     _set_docstring(tree, "The lab's public checks. (Student kit: the hidden checks and inputs stay with the instructor.)")
     return PublicSuite(ast.unparse(tree) + "\n", probes, tuple(public), tuple(hidden))
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _refuse_leftovers(check: ast.FunctionDef | ast.AsyncFunctionDef, hidden_ids: set[str], hidden_data: set[str],
+                      known: set[str] | None) -> None:
+    """What a public check kept for the kit may not use: a probe on hidden inputs or an input only those
+    probes use (the kit would carry them), the reference solution (the kit has none: passing `reference`
+    on to a helper is fine, it is None there), or a name only its hidden blocks set (`known`: the module's
+    names and builtins; None where a star import hides them)."""
+    where = f"the public check {check.name}"
+    for n in ast.walk(check):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in hidden_ids:
+            raise StripError(f"line {n.lineno}: {where} asks for {n.value}, a probe on hidden inputs, outside its "
+                             "`with hidden():` blocks; move that into a hidden block")
+        if isinstance(n, ast.Attribute) and n.attr in hidden_data:
+            raise StripError(f"line {n.lineno}: {where} uses {n.attr}, an input only probes on hidden inputs use, "
+                             "outside its `with hidden():` blocks; move that into a hidden block")
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "reference":
+            raise StripError(f"line {n.lineno}: {where} uses reference.{n.attr} outside its `with hidden():` blocks, "
+                             "and the kit has no reference solution; move that into a hidden block")
+    if known is None:
+        return
+    bound = known | _bound_in(check)
+    for n in ast.walk(check):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
+            raise StripError(f"line {n.lineno}: {where} reads {n.id}, which only its `with hidden():` blocks set: "
+                             "the kit has no value for it; set it outside the block, or move its use into one")
+
+
+def _bound_in(function: ast.AST) -> set[str]:
+    """Every name a function binds, in its nested scopes too (arguments, assignments, loops, imports...)."""
+    names: set[str] = set()
+    for n in ast.walk(function):
+        if isinstance(n, ast.arg):
+            names.add(n.arg)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in n.names}
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+        elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+            names.add(n.name)
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            names.add(n.rest)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            names |= set(n.names)
+    return names
+
+
+def hidden_probes(init_source: str) -> tuple[set[str], set[str]]:
+    """A lab's probes on hidden inputs (named `<function>.hidden...`, the labs' rule) and the names only
+    they use (`d.A_X`, also through the probes' local variables): what a kit must not carry."""
+    tree = ast.parse(init_source)
+    uses: dict[str, set[str]] = {}  # a variable: the names and attributes its value uses
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                    uses.setdefault(name, set()).update(_reads(node.value))
+    hidden_ids: set[str] = set()
+    hidden: set[str] = set()
+    other: set[str] = set()
+    for node in ast.walk(tree):
+        probe = _probe_id(node)
+        if probe is None:
+            continue
+        read = _reads(node)
+        todo = list(read)
+        while todo:  # through the variables the probe's inputs were built in
+            for more in uses.get(todo.pop(), set()) - read:
+                read.add(more)
+                todo.append(more)
+        if probe.partition(".")[2].startswith("hidden"):
+            hidden_ids.add(probe)
+            hidden |= read
+        else:
+            other |= read
+    return hidden_ids, hidden - other
+
+
+def _reads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
 
 
 def _strings(tree: ast.Module) -> set[str]:
