@@ -323,6 +323,34 @@ def test_a_public_check_asking_for_a_hidden_probe_is_found_by_check_lab_and_refu
     assert not (tmp_path / "kit").exists()
 
 
+def test_a_released_exercise_notebook_carries_no_outputs_or_cell_metadata_but_its_tags(tmp_path: Path) -> None:
+    """An instructor review: a stub notebook made from the solved one went into the kit byte for byte, its
+    saved outputs (the solution's printout) and cell metadata too; nothing warned."""
+    import nbformat
+
+    from grader.labs.stubs import code_hash
+
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    stub = lab / "exercise" / "logistic.ipynb"
+    notebook = nbformat.read(stub, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    code[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="return torch.sigmoid(x @ W + b)  # LEAK\n")]
+    code[0].execution_count = 7
+    code[0].metadata["solution_note"] = "LEAK in metadata"
+    tagged = [c for c in code if c.metadata.get("tags")]
+    assert tagged, "the example's stub has a tagged (demo) cell"
+    nbformat.write(notebook, stub)
+    released = grade("release", "--labs", str(labs), "--lab", "logistic", "--out", str(tmp_path / "kit"), cwd=tmp_path)
+    assert released.returncode == 0, released.stderr
+    shipped = tmp_path / "kit" / "exercises" / "logistic" / "logistic.ipynb"
+    assert "LEAK" not in shipped.read_text(encoding="utf-8")
+    cells = [c for c in nbformat.read(shipped, as_version=4).cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in cells)
+    assert [c.metadata.get("tags") for c in cells] == [c.metadata.get("tags") for c in code]  # (the demo tags stay)
+    assert code_hash(shipped) == code_hash(stub)  # the kit still knows it as the untouched stub
+
+
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
     """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
     and check-lab said 'sound'."""

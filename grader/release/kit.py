@@ -87,7 +87,10 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
         exercises.mkdir(parents=True)
         shipped = record.get(name, {})
         for suffix in (".py", ".ipynb"):
-            shutil.copy2(lab.stub(suffix), exercises / lab.stub(suffix).name)
+            if suffix == ".ipynb":
+                _write_text(exercises / lab.stub(suffix).name, _handed_out(lab.stub(suffix)))
+            else:
+                shutil.copy2(lab.stub(suffix), exercises / lab.stub(suffix).name)
             # An instructor's lab has no recorded hashes: the stub handed out is the one recorded.
             shipped[suffix] = sorted({*shipped.get(suffix, []), code_hash(lab.stub(suffix))})
         record[name] = shipped
@@ -132,6 +135,26 @@ def _ignore(names: list[str]) -> Callable[[str, list[str]], set[str]]:
         return skip
 
     return ignored
+
+
+def _handed_out(stub: Path) -> str:
+    """A stub notebook as the kit hands it out: no saved outputs or execution counts, and of each cell's
+    metadata only its tags (the grader's `demo`). A stub made from the solved notebook keeps the solution's
+    printout in its outputs otherwise; the grader ignores them anyway."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(stub, as_version=4)
+    except Exception as exc:  # (nbformat's errors have no common base)
+        raise GraderError(f"cannot read the stub notebook {stub}: {exc}") from None
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags")
+        cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    text: str = nbformat.writes(notebook)
+    return text
 
 
 def _write_text(path: Path, text: str) -> None:
