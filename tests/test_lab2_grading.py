@@ -347,13 +347,16 @@ def test_a_cost_as_a_numpy_value_is_told_so_where_its_backward_fails(tmp_path: P
 def test_a_rule_s_point_withheld_for_wrong_values_says_so_not_that_the_rule_was_broken(tmp_path: Path) -> None:
     """A gradient by hand with its sign flipped keeps the rule (no autograd) but not the values the rule's
     point goes with: gradient.by_hand, titled "without backward()...", says that it was not judged and
-    why, not the value failure alone as if the rule were broken."""
+    why, not the value failure alone as if the rule were broken. It points at that check rather than
+    repeating its failure (a student review: "not judged yet" read as unfinished, and the expected and
+    obtained values came a second time)."""
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/gradient_sign_flipped.py", "py", tmp_path), *FAST,
                        cwd=tmp_path)
     [rule] = [c for c in graded.checks_of("gradient") if c["name"] == "gradient.by_hand"]
-    assert rule["score"] == 0 and rule["message"].startswith(
-        "not judged yet: this point goes with gradient.lesson_values, which fails: "), rule
-    assert "sign" in rule["hint"], rule
+    assert rule["score"] == 0 and rule["message"] == (
+        "withheld: this point goes with gradient.lesson_values above, which fails; the rule is judged once it "
+        "passes"), rule
+    assert not rule["expected"] and not rule["obtained"] and "sign" in rule["hint"], rule
     assert_reads_in_korean(graded.report)
 
 

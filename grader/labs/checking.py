@@ -236,8 +236,8 @@ def goes_with(check: str) -> Iterator[None]:
     try:
         yield
     except CheckFailed as exc:
-        again = CheckFailed(f"not judged yet: this point goes with {check}, which fails: {exc.message}",
-                            expected=exc.expected, obtained=exc.obtained, hint=exc.hint)
+        again = CheckFailed(f"withheld: this point goes with {check} above, which fails; the rule is judged once "
+                            "it passes", hint=exc.hint)  # (its values and failure are said there)
         again.on_hidden_inputs = exc.on_hidden_inputs
         raise again from None
 
