@@ -38,7 +38,7 @@ from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
-from .rules import reached, returns_nothing
+from .rules import forward_returns_nothing, reached, returns_nothing
 from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
@@ -287,7 +287,7 @@ class _Collector:
                 message += f"; an earlier check failed on {', '.join(earlier)}, which {passed.function} uses: the error may start there"
                 self._started_elsewhere.add(passed.function)
             return replace(passed, status=Status.ERROR, score=0.0, message=message, traceback=exc.traceback,
-                           hint=exc.hint)
+                           hint=self._no_return(passed.function) or exc.hint)
         if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
             return grader_error(passed, f"the hidden suite skipped this check ({exc})")
         if self._raised_in_grader_only_code(exc.__traceback__) or not self._passes_on_reference(item):
@@ -298,9 +298,12 @@ class _Collector:
     def _no_return(self, function: str) -> str:
         """For a function with no `return` that gives a value (it returns None whatever it computes), the hint that
         says so, in place of a mistake its None only looks like; else ''."""
-        if not returns_nothing(self.observations.code, function):
-            return ""
-        return f"{function} has no return statement with a value, so it returns None whatever it computes: end it with return"
+        if returns_nothing(self.observations.code, function):
+            return f"{function} has no return statement with a value, so it returns None whatever it computes: end it with return"
+        if forward_returns_nothing(self.observations.code, function):
+            return (f"{function}'s forward has no return statement with a value, so the model gives None whatever it "
+                    "computes: end forward with return")
+        return ""
 
     def _raised_in_grader_only_code(self, tb: TracebackType | None) -> bool:
         while tb is not None:

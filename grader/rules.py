@@ -190,17 +190,34 @@ def returns_nothing(units: tuple[Unit, ...], function: str) -> bool:
     found = _program(units).functions.get(function)
     if found is None or not found[0]:
         return False
+    return all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _gives_nothing(node) for node in found[0])
+
+
+def forward_returns_nothing(units: tuple[Unit, ...], cls: str) -> bool:
+    """Whether every definition of the submission's class `cls` has a `forward` method that lacks a `return`
+    with a value: the model gives None. False for a function, a class without `forward`, or one not found."""
+    found = _program(units).functions.get(cls)
+    if found is None or not found[0]:
+        return False
     for node in found[0]:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if not isinstance(node, ast.ClassDef):
             return False
-        pending: list[ast.AST] = list(node.body)
-        while pending:
-            item = pending.pop()
-            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue  # (their returns are their own)
-            if isinstance(item, ast.Return) and item.value is not None or isinstance(item, (ast.Yield, ast.YieldFrom)):
-                return False
-            pending.extend(ast.iter_child_nodes(item))
+        forwards = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "forward"]
+        if not forwards or not _gives_nothing(forwards[-1]):
+            return False
+    return True
+
+
+def _gives_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """No `return` with a value (and no `yield`) in the function's own body."""
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # (their returns are their own)
+        if isinstance(item, ast.Return) and item.value is not None or isinstance(item, (ast.Yield, ast.YieldFrom)):
+            return False
+        pending.extend(ast.iter_child_nodes(item))
     return True
 
 

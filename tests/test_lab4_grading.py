@@ -46,6 +46,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # By hand, posing as nn.Linear(3, 1) (its type, names and features, as the harness reports them): the values tell.
     "by_hand_posing_as_linear": ({MODEL}, MODEL, "not built on self.linear = nn.Linear(3, 1)"),
     "linear_one_input": ({MODEL}, MODEL, "nn.Linear(1, 1): three input features need"),
+    # forward computing without a return: the grader's own loss on the None it gives raised, with no hint.
+    "forward_without_return": ({MODEL}, MODEL, "forward has no return statement with a value"),
     "other_correct_spellings": (set(), "", ""),
 }
 
