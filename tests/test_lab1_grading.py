@@ -38,6 +38,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "appends_the_grad_tensor": ({"accumulated_grads"}, "accumulated_grads", "the same tensor each time"),
     "one_backward_call_too_many": ({"accumulated_grads"}, "accumulated_grads", "one backward() call too many"),
     "gradients_by_hand": ({"quadratic_grad.autograd", "accumulated_grads.autograd"}, "quadratic_grad", "worked out by hand"),
+    # Autograd through torch.autograd.grad, not backward(): it was told "the derivative worked out by hand".
+    "quadratic_grad_by_autograd_grad": ({"quadratic_grad.autograd"}, "quadratic_grad", "torch.autograd.grad in place of"),
     # train_l1 trains with the student's own l1_cost: right for it, so carried forward (a mistake costs once).
     "l1_squared_error": ({"l1_cost"}, "l1_cost", "squared error"),
     "l1_sum_instead_of_mean": ({"l1_cost"}, "l1_cost", "sum instead of mean"),

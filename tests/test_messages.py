@@ -83,7 +83,9 @@ def _lab_hints() -> set[str]:
 
     from grader.compare import NUMPY, ORDINARY, WRAPPED
 
-    found: set[str] = {*RAISE_HINTS.values(), NUMPY, ORDINARY, WRAPPED}  # PyTorch errors any lab's check may name; a numpy value
+    from grader.labs.checking import AUTOGRAD_GRAD
+
+    found: set[str] = {*RAISE_HINTS.values(), NUMPY, ORDINARY, WRAPPED, AUTOGRAD_GRAD}  # PyTorch errors any lab's check may name; a numpy value
     for lab in known_labs():
         mistakes = importlib.import_module(f"grader.labs.{lab}.mistakes")
         found |= {v for k, v in vars(mistakes).items() if k.isupper() and isinstance(v, str)}

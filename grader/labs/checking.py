@@ -242,6 +242,10 @@ def goes_with(check: str) -> Iterator[None]:
         raise again from None
 
 
+AUTOGRAD_GRAD = ("looks like torch.autograd.grad in place of backward(): the numbers are autograd's, but the "
+                 "exercise is about backward(), which fills the tensor's .grad: call backward() on the result and "
+                 "read .grad")
+
 #: The rule of the by-hand exercises, and of any `expect_by_hand` whose function has no [rules] in the manifest.
 BY_HAND = ("backward", "torch.autograd", "torch.func", "functorch", "torch.optim")
 
@@ -282,6 +286,8 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
                           hint=hint)
     missing = missing_calls(observed.code, function, rule.require)
     if missing:
+        if missing[0] == "backward" and not missing_calls(observed.code, function, ("torch.autograd.grad",)):
+            hint = AUTOGRAD_GRAD  # autograd all the same: not the by-hand work the lab's hint supposes
         raise CheckFailed(f"{function} never calls {missing[0]}, itself or through the functions it calls; the exercise asks for it",
                           expected=f"a call to {missing[0]} in {function} or the functions it calls",
                           obtained=f"no call to {missing[0]}", hint=hint)
