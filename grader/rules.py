@@ -316,6 +316,8 @@ def computed_names(units: tuple[Unit, ...], function: str, skip: frozenset[str] 
 def _matches(written: str, resolved: str, name: str) -> bool:
     if name == "backward":
         return any(n.endswith(".backward") or n == "backward" for n in (written, resolved))
+    if name.startswith("."):  # a method of that name, on whatever object (".step": optimizer.step())
+        return any(n.endswith(name) for n in (written, resolved))
     return resolved == name or resolved.startswith(name + ".")
 
 

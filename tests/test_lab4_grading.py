@@ -42,6 +42,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     # SGD's update written by hand, where train's docstring asks for optim.SGD: read from the source.
     "train_updates_by_hand": ({"train.sgd"}, "train", "never calls torch.optim.SGD"),
+    # optim.SGD made and never stepped, the update by hand: 14/14 (the rule looked for the constructor only).
+    "train_with_an_unused_optimizer": ({"train.sgd"}, "train", "never calls .step"),
     "parameters_by_hand": ({MODEL}, MODEL, "instead of nn.Linear"),
     # By hand, posing as nn.Linear(3, 1) (its type, names and features, as the harness reports them): the values tell.
     "by_hand_posing_as_linear": ({MODEL}, MODEL, "not built on self.linear = nn.Linear(3, 1)"),

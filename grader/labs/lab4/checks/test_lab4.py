@@ -129,7 +129,8 @@ def test_train_lesson_costs(observed: Any, reference: Any) -> None:
                         "on other quiz scores with the default lr and epochs")
 
 
-@check("train", 1, "train trains with optim.SGD, as its docstring asks: it calls torch.optim.SGD", public=True)
+@check("train", 1, "train trains with optim.SGD, as its docstring asks: it makes torch.optim.SGD and calls its step()",
+       public=True)
 def test_train_sgd(observed: Any, reference: Any) -> None:
     with goes_with("train.lesson_costs"):  # the rule's point goes with values that work
         test_train_lesson_costs(observed, reference)
