@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import assert_loses_exactly, assert_reference_files_graded, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
+from conftest import assert_reads_in_korean, assert_loses_exactly, assert_reference_files_graded, ROOT, SUBMISSIONS, Graded, apply_override, as_kind, run_grade
 
 MAX_SCORE = 14
 FAST = ("--call-timeout", "10", "--cell-timeout", "30")
@@ -45,10 +45,15 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "l1_sum_instead_of_mean": ({"l1_cost"}, "l1_cost", "sum instead of mean"),
     "l1_abs_of_mean": ({"l1_cost"}, "l1_cost", "absolute value of the mean"),
     "l1_cost_not_reduced": ({"l1_cost", "train_l1"}, "l1_cost", "0-dim"),
+    # (m,) against (m, 1): train_l1, right for it, was charged too (6/14), told to fix its seeding.
+    "l1_broadcast": ({"l1_cost"}, "l1_cost", "prediction"),  # (which words where: in the test)
     "trains_with_mse_loss": ({"train_l1"}, "train_l1", "nn.MSELoss"),
     "forgets_zero_grad": ({"train_l1"}, "train_l1", "zero_grad"),
     "one_epoch_too_many": ({"train_l1"}, "train_l1", "one epoch too many"),
     "model_not_seeded": ({"train_l1"}, "train_l1", "torch.manual_seed(seed)"),
+    # torch.manual_seed(1), a number of its own: it was told "W and b started at 0" (a diagnosis at the goal's
+    # room, 0.5), and "expected 3.0000" where the reference ends at 2.613.
+    "seeds_its_own_number": ({"train_l1"}, "train_l1", "started from other parameters"),
 }
 
 
@@ -67,6 +72,14 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, tmp_path: Path) 
     if name == "returns_z_not_its_gradient":  # a failed check shows both numbers
         check = graded.checks_of("quadratic_grad")[0]
         assert "8.0000" in check["expected"] and "13.0000" in check["obtained"]
+    if name == "l1_broadcast":  # on the lesson's (m, 1) data it broadcasts; on a (2, 3) block view(-1) raises
+        hints = {c["name"]: c["hint"] for c in graded.checks_of("l1_cost")}
+        assert "broadcast against the (m, 1) target" in hints["l1_cost.lesson_value"], hints
+        assert "prediction reshaped (view(-1)" in hints["l1_cost.all_elements_and_autograd"], hints
+    if name == "seeds_its_own_number":  # the goal shown as a goal, with its room, in Korean too
+        [near] = [c for c in graded.checks_of("train_l1") if c["name"] == "train_l1.lesson_data"]
+        assert near["expected"] == "3 ± 0.5 (the lesson's goal)", near
+        assert_reads_in_korean(graded.report)
 
 
 @pytest.mark.parametrize("name", ["appends_the_grad_tensor", "l1_squared_error"])

@@ -427,9 +427,18 @@ def train_lr(x: torch.Tensor, y: torch.Tensor, w: Any, costs: list[float]) -> fl
         return None
     rates = [float(f"{r:.3g}") for r in rates if math.isfinite(r) and r > 0]
     if len(rates) > 1 and len(costs) > 2:
-        rates.sort(key=lambda r: abs(M.simulate(x, y, torch.zeros(1, dtype=torch.float64),
-                                                torch.zeros(1, dtype=torch.float64), r, 3)[0][2] - costs[2]))
+        rates.sort(key=lambda r: abs(_cost_after_two_steps(x, y, r) - costs[2]))
     return rates[0] if rates else None
+
+
+def _cost_after_two_steps(x: torch.Tensor, y: torch.Tensor, lr: float) -> float:
+    """The MSE cost after two gradient steps at `lr` from W = b = 0, worked out here (no optimizer: a grade
+    whose runs are remembered trains nothing on the grader's side)."""
+    w = b = 0.0
+    for _ in range(2):
+        error = x * w + b - y
+        w, b = w - lr * 2 * float((error * x).mean()), b - lr * 2 * float(error.mean())
+    return float(((x * w + b - y) ** 2).mean())
 
 
 def train_step_right_on_other_data(observed: Any) -> bool:

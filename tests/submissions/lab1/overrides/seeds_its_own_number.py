@@ -1,0 +1,12 @@
+def train_l1(x, y, lr=0.01, epochs=500, seed=0):
+    torch.manual_seed(1)  # a seed of its own, not the argument
+    model = nn.Linear(1, 1)
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    costs = []
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        cost = l1_cost(model(x), y)
+        cost.backward()
+        optimizer.step()
+        costs.append(cost.item())
+    return model.weight.item(), model.bias.item(), costs
