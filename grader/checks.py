@@ -17,6 +17,7 @@ lines, is still taken for the student's: the known limit of this rule.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import inspect
 import io
@@ -38,7 +39,7 @@ from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
-from .rules import forward_returns_nothing, reached, returns_nothing
+from .rules import defined_names, forward_returns_nothing, reached, returns_nothing
 from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
@@ -151,8 +152,26 @@ class Observations:
         self.touched.append(probe_id)
         outcome = self._outcomes[probe_id]
         if outcome.outcome is not Outcome.OK:
-            raise describe_failure(self._functions[probe_id], outcome, self._missing)
+            failure = describe_failure(self._functions[probe_id], outcome, self._missing)
+            if outcome.outcome is Outcome.MISSING and (near := self._near_miss(self._functions[probe_id])):
+                failure.message += f"; the submission defines {near}: is that it, misspelt?"
+            raise failure
         return outcome.result
+
+    def _near_miss(self, function: str) -> str:
+        """A name the submission defines that looks like `function` misspelt (`l1_cots` for `l1_cost`), else ''."""
+        try:
+            names = defined_names(self.code)
+        except Exception:  # (the grader's reading of the source: never a reason to fail the check)
+            return ""
+        if function in names:  # written, but not run (a top level stopped above it): not a misspelling
+            return ""
+        found = difflib.get_close_matches(function, sorted(names - set(self._functions.values())), n=1, cutoff=0.8)
+        return found[0] if found else ""
+
+    def lab_functions(self) -> set[str]:
+        """The functions and classes the lab's probes call."""
+        return set(self._functions.values())
 
     def get(self, probe_id: str, part: str = "value") -> Any:
         raw = self.raw(probe_id)
@@ -286,6 +305,10 @@ class _Collector:
             if exc.traceback and (earlier := self._failed_earlier(passed.function)):
                 message += f"; an earlier check failed on {', '.join(earlier)}, which {passed.function} uses: the error may start there"
                 self._started_elsewhere.add(passed.function)
+            elif exc.traceback and (missing := self._undefined_lab_function(exc.message, passed.function)):
+                message += (f"; {missing} is not defined in the submission (its own checks say so), and "
+                            f"{passed.function} calls it: the error starts there")
+                self._started_elsewhere.add(passed.function)
             return replace(passed, status=Status.ERROR, score=0.0, message=message, traceback=exc.traceback,
                            hint=self._no_return(passed.function) or exc.hint)
         if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
@@ -330,6 +353,14 @@ class _Collector:
                     return replace(passed, message=f"passed, carried forward: right for this submission's own {function}; "
                                                    "its mistake costs points only in that function's checks")
         return None
+
+    def _undefined_lab_function(self, message: str, function: str) -> str:
+        """The lab's function a NameError in `function` names, when that one failed its own checks first (a
+        typo in its def, a notebook cell that did not run), else ''."""
+        named = re.search(r"NameError: name '(\w+)' is not defined", message)
+        if named is None or named[1] == function or named[1] not in self.observations.lab_functions():
+            return ""
+        return named[1] if any(r.function == named[1] and r.status is not Status.PASSED for r in self.results) else ""
 
     def _failed_earlier(self, function: str) -> list[str]:
         """The submission's functions that `function` uses (read from the source), in the order they were

@@ -178,6 +178,11 @@ def _program(units: tuple[Unit, ...]) -> Program:
     return Program(units)
 
 
+def defined_names(units: tuple[Unit, ...]) -> set[str]:
+    """Every function, class and top-level name the submission defines."""
+    return set(_program(units).functions)
+
+
 def _calls(units: tuple[Unit, ...], function: str) -> tuple[tuple[str, str, str, str, bool], ...]:
     """(as written, resolved, in which function, where, whether called) for every name `function`
     uses, itself or through the submission's functions and classes it names."""

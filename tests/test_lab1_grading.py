@@ -115,3 +115,20 @@ def test_documented_values_are_reproduced() -> None:
         assert len(costs) == 500
     finally:
         torch.set_num_threads(threads)
+
+
+def test_a_misspelt_function_is_named_and_the_errors_it_causes_point_to_it(tmp_path: Path) -> None:
+    """`def l1_cots(`: l1_cost's checks said "no l1_cost found (check its name)" without the near miss, and
+    train_l1's NameError for l1_cost said nothing of where it starts (6/14, from a student review)."""
+    source = (ROOT / "solutions/lab1/lab1.py").read_text(encoding="utf-8")
+    misspelt = tmp_path / "lab1.py"
+    misspelt.write_text(source.replace("def l1_cost(", "def l1_cots(", 1), encoding="utf-8")
+    graded = run_grade(misspelt, *FAST, cwd=tmp_path)
+    assert_loses_exactly(graded, {"l1_cost", "train_l1"})
+    for check in graded.checks_of("l1_cost"):
+        assert check["message"].endswith("; the submission defines l1_cots: is that it, misspelt?"), check
+    for check in graded.checks_of("train_l1"):
+        assert "NameError" in check["message"] and check["message"].endswith(
+            "; l1_cost is not defined in the submission (its own checks say so), and train_l1 calls it: the error "
+            "starts there"), check
+    assert_reads_in_korean(graded.report)
