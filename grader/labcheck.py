@@ -107,6 +107,7 @@ def check_lab(name: str, limits: Limits) -> Findings:
                 return found  # (the checks run it: every file graded would fail on it)
     _numbers(lab, found)
     _rules_checked(lab, found)
+    _check_definitions(lab, found)
     solution = [(path, _grade(path, lab, limits, found)) for path in files["solution"].values() if path.is_file()]
     for path, result in solution:
         if result is not None and result.score != result.max_score:
@@ -213,17 +214,41 @@ def _points(result: GradeResult, manifest: Manifest, found: Findings) -> None:
     for c in result.checks:
         checks.setdefault(c.function, []).append(c)
         if c.max_score <= 0:
-            found(f"the check {c.name} has no points")
+            found(f"the check {c.name} has no points ({c.max_score:g}): give it more than 0")
     for function in manifest.functions:
         own = checks.pop(function.name, [])
         if not own:
             found(f"{function.name} has no check")
         elif sum(c.max_score for c in own) != function.points:
-            found(f"{function.name}'s checks give {sum(c.max_score for c in own):g} points; "
+            given = sum(c.max_score for c in own)
+            found(f"{function.name}'s checks give {given:g} point{'' if given == 1 else 's'}; "
                   f"the manifest says {function.points:g}")
     for graded, own in checks.items():
         found(f"the check {own[0].name} grades {graded}, which the manifest's [functions] does not name")
     found.facts.append(f"{len(result.checks)} checks of {len(manifest.functions)} functions, {result.max_score:g} points")
+
+
+def _check_definitions(lab: Lab, found: Findings) -> None:
+    """A `@check` function pytest never collects (not named test_...), and a second one of the same name
+    (it replaces the first): both only showed as points that do not add up."""
+    for file in sorted(lab.suite.glob("test_*.py")):
+        try:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue  # (the grades below say why)
+        seen: set[str] = set()
+        where = f"{lab.suite.name}/{file.name}"
+        for node in tree.body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            is_check = any(isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "check"
+                           for d in node.decorator_list)
+            if is_check and not node.name.startswith("test"):
+                found(f"{where}:{node.lineno}: the check {node.name} is not named test_...: pytest never runs it")
+            if node.name.startswith("test") and node.name in seen:
+                found(f"{where}:{node.lineno}: a second check named {node.name} replaces the first one (a copy left "
+                      "with its old name?)")
+            seen.add(node.name)
 
 
 def _rules_checked(lab: Lab, found: Findings) -> None:

@@ -351,6 +351,27 @@ def test_a_released_exercise_notebook_carries_no_outputs_or_cell_metadata_but_it
     assert code_hash(shipped) == code_hash(stub)  # the kit still knows it as the untouched stub
 
 
+def test_check_lab_names_a_check_pytest_never_runs_and_one_a_second_replaces(tmp_path: Path) -> None:
+    """A check not named test_... is never collected, and a second def of the same name replaces the first:
+    both were told only as a points mismatch ("hypothesis's checks give 2 points; the manifest says 3")."""
+    lab = copy_example(tmp_path / "labs")
+    checks = lab / "checks" / "test_logistic.py"
+    text = checks.read_text(encoding="utf-8")
+    text = text.replace("def test_hypothesis_other_data(", "def check_hypothesis_other_data(", 1)
+    text = text.replace("def test_train_step_consecutive(", "def test_bce_cost_autograd(", 1)
+    checks.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    said = run.stdout.splitlines()
+    assert run.returncode == 1
+    assert (f"logistic: checks/test_logistic.py:{lines.index('def check_hypothesis_other_data(observed: Any, reference: Any) -> None:') + 1}: "
+            "the check check_hypothesis_other_data is not named test_...: pytest never runs it") in said, said
+    second = [i for i, line in enumerate(lines) if line.startswith("def test_bce_cost_autograd(")][1] + 1
+    assert (f"logistic: checks/test_logistic.py:{second}: a second check named test_bce_cost_autograd replaces the "
+            "first one (a copy left with its old name?)") in said, said
+    assert "logistic: hypothesis's checks give 2 points; the manifest says 3" in said, said
+
+
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
     """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
     and check-lab said 'sound'."""
