@@ -42,6 +42,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     # SGD's update written by hand, where train's docstring asks for optim.SGD: read from the source.
     "train_updates_by_hand": ({"train.sgd"}, "train", "never calls torch.optim.SGD"),
+    # optim.SGD(..., lr=1e-5) written in: only the checks at other lrs tell, with no hint ("train counts its steps").
+    "train_at_its_own_lr": ({"train.step_count", "train.other_data"}, "train", "trains at an lr of its own"),
+    # The lesson's x_data, y_data (a notebook's global) in place of its arguments: right on the lesson only.
+    "train_on_the_lesson_data": ({"train"}, "train", "trains on the lesson's quiz scores"),
     # optim.SGD made and never stepped, the update by hand: 14/14 (the rule looked for the constructor only).
     "train_with_an_unused_optimizer": ({"train.sgd"}, "train", "never calls .step"),
     "parameters_by_hand": ({MODEL}, MODEL, "instead of nn.Linear"),

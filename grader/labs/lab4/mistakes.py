@@ -19,6 +19,10 @@ SUM = ("looks like sum instead of mean: the cost is torch.mean((H - y) ** 2), th
 ZERO_GRAD = ("looks like a forgotten optimizer.zero_grad(): gradients pile up, so the first step is right "
              "and every later one is too big")
 AFTER_STEP = "looks like the cost is recorded after optimizer.step(); record the cost computed before the step"
+OWN_LR = ("looks like train trains at an lr of its own whatever lr it is given (a number written into optim.SGD): "
+          "pass lr=lr to optim.SGD")
+LESSON_DATA = ("looks like train trains on the lesson's quiz scores (x_data, y_data) whatever x and y it is given "
+               "(a notebook's globals?): compute the cost from its arguments, hypothesis(x, W, b) against y")
 NO_SGD = ("looks like the update written by hand: the exercise trains with torch.optim, as the lesson does; make "
           "the optimizer with optim.SGD over W and b and train's lr before the loop, then call optimizer.zero_grad(), cost.backward() "
           "and optimizer.step() in each epoch")

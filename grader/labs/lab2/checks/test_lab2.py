@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, gradient_from_autograd, same_start, printed, reference_model_run, training_result
+from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, first_step_lr, gradient_from_autograd, same_start, printed, reference_model_run, training_result
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -387,7 +387,7 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
                       given: tuple[Any, list[float]] | None = None) -> Any:
     """The classic mistakes' training runs from W = b = 0, and a run at another lr than train was given: at
     train_step's own lr (step_lr: its mistake, carried forward), else at the default lr (train's own mistake,
-    an lr it ignores), else at the lr train's first step shows (`given`: its W and costs; train_lr). Training
+    an lr it ignores), else at the lr train's first step shows (`given`: its W and costs; first_step_lr). Training
     on lesson 002's data whatever the data is train's own mistake when its train_step is right on other data
     (train passes x_train, y_train to it)."""
     zero = torch.zeros(1)
@@ -400,45 +400,11 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
         if observed is not None and train_step_right_on_other_data(observed):
             found[M.TRAIN_LESSON_DATA] = found.pop(M.LESSON_DATA)
         found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
-        own = train_lr(x, y, *given) if given is not None and fixed is None else None
+        own = first_step_lr(x, y, *given) if given is not None and fixed is None else None
         if own is not None and own not in (lr, DEFAULT_LR):
             found[M.OWN_LR] = memo(M.simulate)(x, y, zero, zero, own, epochs + 1)
         return found
     return functools.cache(runs)
-
-
-def train_lr(x: torch.Tensor, y: torch.Tensor, w: Any, costs: list[float]) -> float | None:
-    """The lr the student's train stepped with, read from its first step from W = b = 0 (its first cost the
-    cost there): W after it where that step is the only one (epochs=0), else the cost after it, a quadratic in
-    the lr (of two roots, the one whose second step gives the third cost). None where that cannot be read."""
-    x, y = x.to(torch.float64), y.to(torch.float64)
-    if not costs or not math.isclose(costs[0], cost_at_zero(y), rel_tol=1e-4, abs_tol=1e-6):
-        return None
-    slope_w, slope_b = 2 * float((x * y).mean()), 2 * float(y.mean())  # minus d cost/dW and d cost/db at W = b = 0
-    try:
-        if len(costs) == 1:
-            rates = [float(w.reshape(-1)[0]) / slope_w]
-        else:
-            u = slope_w * x + slope_b  # after one step at lr: H(x) = lr * u
-            a, b, c = float((u * u).mean()), -2 * float((u * y).mean()), float((y * y).mean()) - costs[1]
-            root = math.sqrt(max(b * b - 4 * a * c, 0.0))
-            rates = [(-b - root) / (2 * a), (-b + root) / (2 * a)]
-    except (ZeroDivisionError, TypeError, ValueError, AttributeError, IndexError, RuntimeError):
-        return None
-    rates = [float(f"{r:.3g}") for r in rates if math.isfinite(r) and r > 0]
-    if len(rates) > 1 and len(costs) > 2:
-        rates.sort(key=lambda r: abs(_cost_after_two_steps(x, y, r) - costs[2]))
-    return rates[0] if rates else None
-
-
-def _cost_after_two_steps(x: torch.Tensor, y: torch.Tensor, lr: float) -> float:
-    """The MSE cost after two gradient steps at `lr` from W = b = 0, worked out here (no optimizer: a grade
-    whose runs are remembered trains nothing on the grader's side)."""
-    w = b = 0.0
-    for _ in range(2):
-        error = x * w + b - y
-        w, b = w - lr * 2 * float((error * x).mean()), b - lr * 2 * float(error.mean())
-    return float(((x * w + b - y) ** 2).mean())
 
 
 def train_step_right_on_other_data(observed: Any) -> bool:

@@ -10,6 +10,7 @@ Fixtures: `observed` (what the student's functions returned, see grader.checks) 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import torch
@@ -19,7 +20,8 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
-from grader.labs.checking import T, check, goes_with, expect_by_hand, expect_linear_model, hidden, same_start, memo, printed, reference_model_run, training_result
+from grader.labs.checking import (T, check, goes_with, expect_by_hand, expect_linear_model, first_step_lr, hidden, same_start, memo,
+                                  printed, reference_model_run, training_result)
 from grader.values import decode
 
 HIDDEN_TOL = 1e-4  # absolute and relative: float32 work done in another order may differ this much
@@ -98,7 +100,18 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
     m = len(x)
     w, b, costs = train_parts(value(observed, probe, m), epochs, m)
     tx, ty = T(x), T(y)
-    wrong = functools.cache(lambda: {h: memo(M.simulate)(tx, ty, lr, epochs + 1, v) for h, v in M.VARIANTS.items()})
+
+    def runs() -> dict[str, Any]:
+        """The classic mistakes' runs; then training on the lesson's data whatever the data given (where this
+        is other data), and at the lr train's first step shows where it is not the lr train was given."""
+        found = {h: memo(M.simulate)(tx, ty, lr, epochs + 1, v) for h, v in M.VARIANTS.items()}
+        if x != d.LESSON_X:
+            found[M.LESSON_DATA] = memo(M.simulate)(T(d.LESSON_X), T(d.LESSON_Y), lr, epochs + 1)
+        own = first_step_lr(tx, ty, w, costs)
+        if own is not None and not math.isclose(own, lr, rel_tol=1e-3):
+            found[M.OWN_LR] = memo(M.simulate)(tx, ty, own, epochs + 1)
+        return found
+    wrong = functools.cache(runs)
 
     def at(epochs_to_check: list[int], source: list[float]) -> torch.Tensor:
         return torch.tensor([source[e] for e in epochs_to_check], dtype=torch.float64)
