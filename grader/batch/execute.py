@@ -186,7 +186,7 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
             shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
             note = (f"moved the folders of {len(moved)} student(s) not in this class from {options.out / 'students'} "
                     f"to {options.out / 'removed'}: {shown}")
-            console.print(Messages(options.lang).detail(note), markup=False, highlight=False)
+            console.print(Messages(options.lang).detail(note), markup=False, highlight=False, soft_wrap=True)
     return ordered
 
 
