@@ -161,12 +161,13 @@ class Observations:
     def _near_miss(self, function: str) -> str:
         """A name the submission defines that looks like `function` misspelt (`l1_cots` for `l1_cost`), else ''."""
         try:
-            names = defined_names(self.code)
+            names, definitions = defined_names(self.code)
         except Exception:  # (the grader's reading of the source: never a reason to fail the check)
             return ""
         if function in names:  # written, but not run (a top level stopped above it): not a misspelling
             return ""
-        found = difflib.get_close_matches(function, sorted(names - set(self._functions.values())), n=1, cutoff=0.8)
+        # Only functions and classes: `train` is close to the lesson's y_train.
+        found = difflib.get_close_matches(function, sorted(definitions - set(self._functions.values())), n=1, cutoff=0.8)
         return found[0] if found else ""
 
     def lab_functions(self) -> set[str]:
@@ -309,8 +310,11 @@ class _Collector:
                 message += (f"; {missing} is not defined in the submission (its own checks say so), and "
                             f"{passed.function} calls it: the error starts there")
                 self._started_elsewhere.add(passed.function)
+            # A None used later (the grader's own loss on a forward that returns nothing): the missing return,
+            # where nothing better is known (not a stub's NotImplementedError, nor an error of its own).
+            none_used = "'NoneType'" in message and not message.startswith("not implemented")
             return replace(passed, status=Status.ERROR, score=0.0, message=message, traceback=exc.traceback,
-                           hint=self._no_return(passed.function) or exc.hint)
+                           hint=exc.hint or (self._no_return(passed.function) if none_used else ""))
         if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
             return grader_error(passed, f"the hidden suite skipped this check ({exc})")
         if self._raised_in_grader_only_code(exc.__traceback__) or not self._passes_on_reference(item):

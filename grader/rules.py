@@ -178,9 +178,11 @@ def _program(units: tuple[Unit, ...]) -> Program:
     return Program(units)
 
 
-def defined_names(units: tuple[Unit, ...]) -> set[str]:
-    """Every function, class and top-level name the submission defines."""
-    return set(_program(units).functions)
+def defined_names(units: tuple[Unit, ...]) -> tuple[set[str], set[str]]:
+    """Every top-level name the submission defines, and those of them a def or class defines."""
+    functions = _program(units).functions
+    return set(functions), {name for name, (nodes, _) in functions.items()
+                            if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in nodes)}
 
 
 def _calls(units: tuple[Unit, ...], function: str) -> tuple[tuple[str, str, str, str, bool], ...]:

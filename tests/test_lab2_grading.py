@@ -576,3 +576,27 @@ def test_a_variable_made_only_in_a_demo_cell_is_said_to_be_skipped(tmp_path: Pat
     raised = [c for c in graded.checks_of("train_step") if "NameError" in c["message"]]
     assert raised and all(c["hint"].startswith("x_train is made only in a cell tagged demo") for c in raised), raised
     assert_reads_in_korean(graded.report)
+
+
+def test_the_no_return_and_misspelt_hints_stay_where_they_belong(tmp_path: Path) -> None:
+    """A review of the change that added them: the stubs (raising NotImplementedError, no return) were told to
+    end with return; a train_step raising on .item() before backward() lost its own hint to the no-return one;
+    a train cell that did not compile was asked whether the lesson's y_train was train misspelt."""
+    stub = run_grade(ROOT / "exercises/lab2/lab2.py", *FAST, cwd=tmp_path)
+    assert not [c for c in stub.report["checks"] if "no return statement" in c["hint"]], stub.report["checks"]
+    source = (ROOT / "solutions/lab2/lab2.py").read_text(encoding="utf-8")
+    step = ("    cost = mse_cost(hypothesis(x, W, b), y)\n    cost.backward()\n    optimizer.step()\n"
+            "    return cost.item()\n")
+    assert step in source
+    (tmp_path / "lab2.py").write_text(source.replace(step, "    cost = mse_cost(hypothesis(x, W, b), y).item()\n"
+                                                           "    cost.backward()\n    optimizer.step()\n"), encoding="utf-8")
+    graded = run_grade(tmp_path / "lab2.py", *FAST, cwd=tmp_path)
+    assert all(c["hint"].startswith("looks like backward() called on a Python number") for c in graded.checks_of("train_step")), \
+        graded.checks_of("train_step")
+    notebook = nbformat.read(ROOT / "solutions/lab2/lab2.ipynb", as_version=4)
+    [cell] = [c for c in notebook.cells if c.cell_type == "code" and "def train(" in c.source]
+    cell.source = cell.source.replace("def train(x, y,", "def train(x y,", 1)
+    nbformat.write(notebook, tmp_path / "broken.ipynb")
+    broken = run_grade(tmp_path / "broken.ipynb", "--lab", "lab2", *FAST, cwd=tmp_path)
+    assert broken.checks_of("train") and not [c for c in broken.checks_of("train") if "misspelt" in c["message"]], \
+        broken.checks_of("train")
