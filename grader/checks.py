@@ -92,15 +92,15 @@ _COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
 _NOT_A_TENSOR_COST = (
-    "looks like backward() called on a numpy value or a list: a cost turned into one on the way (.numpy(), "
-    ".tolist(), numpy functions, [cost]), in your other functions too, cannot be differentiated; keep the cost "
-    "a torch tensor, and take .item() only of the value you return")
+    "looks like backward() called on a numpy value, a list or a tuple: a cost turned into one on the way (.numpy(), "
+    ".tolist(), numpy functions, [cost], (cost,)), in your other functions too, cannot be differentiated; keep the "
+    "cost a torch tensor, and take .item() only of the value you return")
 
 #: PyTorch errors that name a classic mistake whatever the lab (a lab's checks may name a closer one).
 #: The first needle found in the error's message gives the hint.
 RAISE_HINTS = {
     **{f"'{kind}' object has no attribute 'backward'": _NOT_A_TENSOR_COST
-       for kind in ("numpy.ndarray", "numpy.float32", "numpy.float64", "list")},
+       for kind in ("numpy.ndarray", "numpy.float32", "numpy.float64", "list", "tuple")},
     "does not require grad and does not have a grad_fn":
         "looks like backward() on a cost autograd did not record: create the parameters with requires_grad=True, "
         "and keep every step from them to the cost in torch (no .item(), .detach(), torch.tensor(...) or numpy), "

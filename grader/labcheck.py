@@ -88,12 +88,6 @@ def check_lab(name: str, limits: Limits) -> Findings:
 
     for problem in problems(lab):
         found(problem)
-    from .release.kit import cut_suite
-
-    try:  # what `grade release` would refuse (or carry: a probe on hidden inputs), said now
-        cut_suite(lab)
-    except GraderError as exc:
-        found(f"grade release would refuse it: {exc}")
     if found.problems:  # (every file graded below would fail on it)
         return found
     assert lab.manifest is not None
@@ -123,6 +117,12 @@ def check_lab(name: str, limits: Limits) -> Findings:
         if path.is_file() and (result := _grade(path, lab, limits, found)) is not None:
             _stub_scores_nothing(result, path, lab, found)
     _known_mistakes(lab, limits, found)
+    from .release.kit import cut_suite
+
+    try:  # what `grade release` would refuse (or carry: a probe on hidden inputs), said now
+        cut_suite(lab)
+    except GraderError as exc:
+        found(f"grade release would refuse it: {exc}")
     return found
 
 

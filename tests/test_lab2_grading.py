@@ -331,7 +331,7 @@ def test_a_cost_as_a_numpy_value_is_told_so_where_its_backward_fails(tmp_path: P
     assert all("a numpy value" in c["hint"] for c in graded.checks_of("mse_cost")), graded.checks_of("mse_cost")
     for function in ("train_step", "train"):
         for check in graded.checks_of(function):
-            assert check["hint"].startswith("looks like backward() called on a numpy value or a list"), check
+            assert check["hint"].startswith("looks like backward() called on a numpy value, a list or a tuple"), check
             assert ".numpy()" in check["hint"], check
     assert_reads_in_korean(graded.report)
     wrapped = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/cost_in_a_list.py", "py", tmp_path), *FAST,
@@ -339,7 +339,7 @@ def test_a_cost_as_a_numpy_value_is_told_so_where_its_backward_fails(tmp_path: P
     assert_loses_exactly(wrapped, {"mse_cost", "train_step", "train"})
     for check in wrapped.checks_of("mse_cost"):  # (no hint at all: "is a list, expected a number")
         assert check["hint"].startswith("the value is wrapped in a list or tuple"), check
-    assert all(c["hint"].startswith("looks like backward() called on a numpy value or a list")
+    assert all(c["hint"].startswith("looks like backward() called on a numpy value, a list or a tuple")
                for c in wrapped.checks_of("train_step")), wrapped.checks_of("train_step")
     assert_reads_in_korean(wrapped.report)
 

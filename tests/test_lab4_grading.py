@@ -47,7 +47,7 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # The lesson's x_data, y_data (a notebook's global) in place of its arguments: right on the lesson only.
     "train_on_the_lesson_data": ({"train"}, "train", "trains on the lesson's quiz scores"),
     # optim.SGD made and never stepped, the update by hand: 14/14 (the rule looked for the constructor only).
-    "train_with_an_unused_optimizer": ({"train.sgd"}, "train", "never calls .step"),
+    "train_with_an_unused_optimizer": ({"train.sgd"}, "train", "never calls .step()"),
     "parameters_by_hand": ({MODEL}, MODEL, "instead of nn.Linear"),
     # By hand, posing as nn.Linear(3, 1) (its type, names and features, as the harness reports them): the values tell.
     "by_hand_posing_as_linear": ({MODEL}, MODEL, "not built on self.linear = nn.Linear(3, 1)"),

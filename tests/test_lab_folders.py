@@ -372,6 +372,16 @@ def test_check_lab_names_a_check_pytest_never_runs_and_one_a_second_replaces(tmp
     assert "logistic: hypothesis's checks give 2 points; the manifest says 3" in said, said
 
 
+def test_check_lab_of_a_lab_without_mistakes_py_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """A review: the kit cut check-lab now runs read mistakes.py unconditionally: 'internal error
+    (FileNotFoundError)', exit 2, where a one-line finding and exit 1 came before."""
+    lab = copy_example(tmp_path / "labs")
+    (lab / "mistakes.py").unlink()
+    run = grade("check-lab", str(lab), cwd=tmp_path)
+    assert run.returncode == 1 and "internal error" not in run.stdout + run.stderr, (run.stdout, run.stderr)
+    assert "logistic: " in run.stdout and "mistakes" in run.stdout, run.stdout
+
+
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
     """The stub's "try it" cell without its demo tag: every student grading the stub saw a cell error,
     and check-lab said 'sound'."""

@@ -176,3 +176,35 @@ def test_a_public_check_all_inside_hidden_is_refused_as_such() -> None:
     assert changed != SUITE
     with pytest.raises(strip.StripError, match="the public check test_cost_lesson has all its code inside `with hidden"):
         strip.public_suite(changed, "grader.labs.lab9.mistakes", {"SUM", "SHAPE"})
+
+
+def test_a_hidden_probe_reached_through_a_constant_or_a_helper_is_found_over_the_whole_cut() -> None:
+    """A review: a hidden probe's id in a module constant, an f-string of one, or a helper the public check
+    calls passed the by-line refusal, and the kit kept the probe and its inputs."""
+    _, hints = strip.mistake_texts(MISTAKES)
+    ids, names = strip.hidden_probes(INIT)
+    variants = [
+        ('HID = "cost.hidden_a"\n', '    observed.get(HID)\n'),
+        ('FN = "cost"\n', '    observed.get(f"{FN}.hidden_a")\n'),
+        ('def both(observed):\n    return observed.get("cost.hidden_b")\n', '    both(observed)\n'),
+    ]
+    for module_line, check_line in variants:
+        suite = SUITE.replace("MODEL = \"Model\"\n", "MODEL = \"Model\"\n" + module_line).replace(LESSON_LINE, LESSON_LINE + check_line)
+        cut = strip.public_suite(suite, "grader.labs.lab9.mistakes", hints, ids, names)
+        leak = strip.kit_leaks(cut, strip.public_lab(INIT, cut.probes), ids, names)
+        assert leak.startswith("the public checks ask for cost.hidden_"), (module_line, leak)
+    clean = strip.public_suite(SUITE, "grader.labs.lab9.mistakes", hints, ids, names)
+    assert strip.kit_leaks(clean, strip.public_lab(INIT, clean.probes), ids, names) == ""
+
+
+def test_what_a_sound_public_check_may_use_is_not_refused() -> None:
+    """A review: __file__, a name imported under a top-level `try:`, and a method a hidden probe also calls
+    (`.tolist()`: hidden data is only what data.py defines) were refused as hidden leftovers."""
+    _, hints = strip.mistake_texts(MISTAKES)
+    ids, used = strip.hidden_probes(INIT.replace("a, b = d.A_X, d.A_Y", "a, b = d.A_X, torch.tensor(d.A_Y).tolist()"))
+    data = strip.defined_names("LESSON_X = [[1.0]]\nLESSON_Y = [[2.0]]\nA_X = [[3.0]]\nA_Y = [[4.0]]\nB_X = [[5.0]]\n")
+    assert "tolist" in used and "tolist" not in used & data
+    suite = SUITE.replace("MODEL = \"Model\"\n", "MODEL = \"Model\"\ntry:\n    import numpy as np\nexcept ImportError:\n    np = None\n")
+    suite = suite.replace(LESSON_LINE, LESSON_LINE + "    print(__file__, np, T(d.LESSON_X).tolist())\n")
+    cut = strip.public_suite(suite, "grader.labs.lab9.mistakes", hints, ids, used & data)
+    assert "__file__" in cut.source and strip.kit_leaks(cut, strip.public_lab(INIT, cut.probes), ids, used & data) == ""

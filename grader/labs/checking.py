@@ -289,9 +289,10 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
     if missing:
         if missing[0] == "backward" and not missing_calls(observed.code, function, ("torch.autograd.grad",)):
             hint = AUTOGRAD_GRAD  # autograd all the same: not the by-hand work the lab's hint supposes
-        raise CheckFailed(f"{function} never calls {missing[0]}, itself or through the functions it calls; the exercise asks for it",
-                          expected=f"a call to {missing[0]} in {function} or the functions it calls",
-                          obtained=f"no call to {missing[0]}", hint=hint)
+        call = f"{missing[0]}()" if missing[0].startswith(".") else missing[0]  # (".step": a method of any object)
+        raise CheckFailed(f"{function} never calls {call}, itself or through the functions it calls; the exercise asks for it",
+                          expected=f"a call to {call} in {function} or the functions it calls",
+                          obtained=f"no call to {call}", hint=hint)
 
 
 def first_step_lr(x: torch.Tensor, y: torch.Tensor, w: Any, costs: list[float]) -> float | None:

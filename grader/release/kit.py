@@ -106,18 +106,28 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
 def cut_suite(lab: Lab) -> tuple[Path, strip.PublicSuite, str]:
     """The lab's checks file, its kit's copy and the kit's mistakes module; a GraderError where the lab's
     checks cannot go into a kit (`grade check-lab` asks too)."""
-    suite_file = next((lab.folder / "checks").glob("test_*.py"), None)
+    suite_file = next(iter(sorted((lab.folder / "checks").glob("test_*.py"))), None)
     if suite_file is None:
         raise GraderError(f"{lab.name}'s checks folder holds no test_*.py file")
-    texts, hint_names = strip.mistake_texts((lab.folder / "mistakes.py").read_text(encoding="utf-8"))
+    mistakes = lab.folder / "mistakes.py"  # (optional: a lab may name no mistakes)
     try:
+        texts, hint_names = strip.mistake_texts(mistakes.read_text(encoding="utf-8") if mistakes.is_file() else "")
+        init = (lab.folder / "__init__.py").read_text(encoding="utf-8")
+        ids, used = strip.hidden_probes(init)
+        data = lab.folder / "data.py"
+        hidden_data = used & strip.defined_names(data.read_text(encoding="utf-8")) if data.is_file() else set()
         suite = strip.public_suite(suite_file.read_text(encoding="utf-8"), f"grader.labs.{lab.name}.mistakes", hint_names,
-                                   *strip.hidden_probes((lab.folder / "__init__.py").read_text(encoding="utf-8")))
+                                   ids, hidden_data)
+        leak = strip.kit_leaks(suite, strip.public_lab(init, suite.probes), ids, hidden_data)
+        if leak:
+            raise strip.StripError(leak)
     except strip.StripError as error:
         raise GraderError(f"{lab.name}'s checks cannot go into a kit: checks/{suite_file.name}: {error}") from None
     except SyntaxError as error:
-        raise GraderError(f"{lab.name}'s checks, mistakes.py or __init__.py do not compile: line {error.lineno}: "
-                          f"{error.msg}") from None
+        raise GraderError(f"{lab.name}'s checks, data.py, mistakes.py or __init__.py do not compile: line "
+                          f"{error.lineno}: {error.msg}") from None
+    except OSError as error:
+        raise GraderError(f"{lab.name} cannot go into a kit: {error.strerror or error}: {error.filename}") from None
     return suite_file, suite, texts
 
 
@@ -138,15 +148,17 @@ def _ignore(names: list[str]) -> Callable[[str, list[str]], set[str]]:
 
 
 def _handed_out(stub: Path) -> str:
-    """A stub notebook as the kit hands it out: no saved outputs or execution counts, and of each cell's
-    metadata only its tags (the grader's `demo`). A stub made from the solved notebook keeps the solution's
-    printout in its outputs otherwise; the grader ignores them anyway."""
+    """A stub notebook as the kit hands it out: no saved outputs or execution counts, of each cell's metadata
+    only its tags (the grader's `demo`), of the notebook's only its kernel and language. A stub made from
+    the solved notebook keeps the solution's printout in its outputs otherwise; the grader ignores them."""
     import nbformat
 
     try:
         notebook = nbformat.read(stub, as_version=4)
     except Exception as exc:  # (nbformat's errors have no common base)
         raise GraderError(f"cannot read the stub notebook {stub}: {exc}") from None
+    notebook.metadata = nbformat.NotebookNode({k: v for k, v in notebook.metadata.items()
+                                               if k in ("kernelspec", "language_info")})  # (no widget state)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags")
         cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})

@@ -266,7 +266,9 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str], hidden
     roots = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_check(n)}
     if not roots:
         raise StripError("the lab has no public check")
-    known = set().union(*(_bound(n) for n in tree.body)) | set(dir(builtins))
+    # Every name the module binds anywhere (imports under `try:` or `if TYPE_CHECKING:` too; a same name bound
+    # elsewhere hides a leftover, whose NameError the kit's own run then finds), builtins and module dunders.
+    known = _bound_in(tree) | set(dir(builtins)) | _MODULE_NAMES
     star = any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in tree.body)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in roots:
@@ -285,6 +287,24 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str], hidden
     probes = _strings(tree)
     _set_docstring(tree, "The lab's public checks. (Student kit: the hidden checks and inputs stay with the instructor.)")
     return PublicSuite(ast.unparse(tree) + "\n", probes, tuple(public), tuple(hidden))
+
+
+_MODULE_NAMES = frozenset({"__file__", "__name__", "__doc__", "__spec__", "__package__", "__loader__", "__builtins__",
+                           "__annotations__", "__cached__", "__path__"})
+
+
+def kit_leaks(suite: PublicSuite, init: str, hidden_ids: Iterable[str], hidden_data: Iterable[str]) -> str:
+    """Behind `_refuse_leftovers`, over the whole cut (helpers, constants and f-strings of them included):
+    a probe on hidden inputs the kit would keep, or hidden data its code would need; '' if none."""
+    probes = sorted(set(hidden_ids) & suite.probes)
+    if probes:
+        return (f"the public checks ask for {probes[0]}, a probe on hidden inputs, outside their `with hidden():` "
+                "blocks (through a helper, a constant or an f-string); move that into a hidden block")
+    data = sorted(set(hidden_data) & (attribute_names(suite.source) | attribute_names(init)))
+    if data:
+        return (f"the public checks use {data[0]}, an input only probes on hidden inputs use, outside their "
+                "`with hidden():` blocks (through a helper); move that into a hidden block")
+    return ""
 
 
 def _is_docstring(node: ast.stmt) -> bool:
@@ -437,3 +457,8 @@ def attribute_names(source: str) -> set[str]:
     """Every attribute and name a module's code reads (what the data module must keep for it)."""
     tree = ast.parse(source)
     return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | _used_names(tree)
+
+
+def defined_names(source: str) -> set[str]:
+    """The names a module's top level defines (a data module's inputs)."""
+    return set().union(*(_bound(n) for n in ast.parse(source).body))

@@ -37,8 +37,8 @@ NO_ABS = ("looks like a missing absolute value: mean(prediction - y) lets positi
           "take torch.abs first")
 ABS_OF_MEAN = ("looks like the absolute value of the mean error, |mean(prediction - y)|: take the absolute value "
                "of each error first, then the mean")
-RESHAPED = ("looks like the prediction reshaped (view(-1), reshape, squeeze()) before it meets y: on a (2, 3) "
-            "block the shapes no longer match; keep prediction and y as they come, the same shape")
+RESHAPED = ("looks like the prediction reshaped (view(-1), reshape, squeeze()) before it meets y: on inputs of "
+            "another shape they no longer match; keep prediction and y as they come, the same shape")
 BROADCAST = ("looks like an (m,) prediction broadcast against the (m, 1) target: (m,) - (m, 1) makes an (m, m) "
              "matrix and the mean is silently wrong; keep both (m, 1)")
 NOT_SCALAR = ("backward() needs a single number: the cost must be reduced to a 0-dim tensor with torch.mean "

@@ -25,8 +25,8 @@ EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
 # L1 training jitters around the optimum (each step follows the signs of the errors), so a correct
 # run in another operation order or dtype can end up this far from the reference: docs/values.md (lab 1).
 TRAINED = {"atol": 1e-3, "rtol": 1e-3}
-RAISE_HINTS = {"does not require grad": M.REQUIRES_GRAD, "only for scalar outputs": M.NOT_SCALAR,
-               "must match the size of tensor": M.RESHAPED}
+RAISE_HINTS = {"does not require grad": M.REQUIRES_GRAD, "only for scalar outputs": M.NOT_SCALAR}
+COST_RAISE_HINTS = {**RAISE_HINTS, "must match the size of tensor": M.RESHAPED}  # l1_cost's own probes
 
 
 def get(observed: Any, probe: str) -> Any:
@@ -34,7 +34,8 @@ def get(observed: Any, probe: str) -> Any:
     try:
         return observed.get(probe)
     except StudentError as error:
-        hint = next((h for needle, h in RAISE_HINTS.items() if needle in error.message), "")
+        hints = COST_RAISE_HINTS if probe.startswith("l1_cost.") else RAISE_HINTS
+        hint = next((h for needle, h in hints.items() if needle in error.message), "")
         if hint:
             raise StudentError(error.message, error.traceback, hint=hint) from None
         raise

@@ -401,7 +401,7 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
             found[M.TRAIN_LESSON_DATA] = found.pop(M.LESSON_DATA)
         found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
         own = first_step_lr(x, y, *given) if given is not None and fixed is None else None
-        if own is not None and own not in (lr, DEFAULT_LR):
+        if own is not None and not any(math.isclose(own, rate, rel_tol=1e-3) for rate in (lr, DEFAULT_LR)):
             found[M.OWN_LR] = memo(M.simulate)(x, y, zero, zero, own, epochs + 1)
         return found
     return functools.cache(runs)
