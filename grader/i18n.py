@@ -65,16 +65,73 @@ def _looks_like_stripped(text: str) -> str:
     return hint(text).strip()
 
 
-@cache
+SECTIONS = ("titles", "hints", "details")
+LABS_ENV = "GRADER_LABS"  # (grader.labs.ENV: the instructor's lab folders, whose own words join the course's)
+
+
 def _labs_table(lang: str) -> dict[str, Any]:
-    """`{lang}_labs.toml`, read once: the labs' words keyed by their English ({} for English itself)."""
-    file = resources.files("grader").joinpath("messages", f"{lang}_labs.toml")
-    return tomllib.loads(file.read_text(encoding="utf-8")) if lang != "en" and file.is_file() else {}
+    """The labs' words keyed by their English ({} for English itself): `{lang}_labs.toml`, and each lab's
+    own `{lang}.toml` in its folder (an instructor's lab brings its titles, hints and patterns)."""
+    return _labs_table_for(lang, os.environ.get(LABS_ENV, ""))
 
 
 @cache
+def _labs_table_for(lang: str, _labs: str) -> dict[str, Any]:
+    if lang == "en":
+        return {}
+    file = resources.files("grader").joinpath("messages", f"{lang}_labs.toml")
+    merged: dict[str, Any] = {k: dict(v) for k, v in tomllib.loads(file.read_text(encoding="utf-8")).items()} \
+        if file.is_file() else {}
+    for own in lab_words(lang).values():
+        for section in SECTIONS:
+            merged.setdefault(section, {}).update(own.get(section, {}))
+    return merged
+
+
+def lab_words(lang: str) -> dict[str, dict[str, dict[str, str]]]:
+    """Each lab's own `{lang}.toml` (sections titles, hints, details), by lab; a file that cannot be read is
+    left out here (`grade check-lab` says why: read_lab_words)."""
+    from .errors import GraderError
+    from .labs import lab_folders
+
+    try:
+        folders = lab_folders()
+    except GraderError:  # (a broken GRADER_LABS: said where the labs are looked up)
+        return {}
+    found = {}
+    for name, folder in folders.items():
+        try:
+            found[name] = read_lab_words(folder, lang)
+        except ValueError:
+            continue
+    return {k: v for k, v in found.items() if v}
+
+
+def read_lab_words(folder: Any, lang: str) -> dict[str, dict[str, str]]:
+    """A lab folder's `{lang}.toml` ({} if it has none); ValueError saying what is wrong with it."""
+    file = folder / f"{lang}.toml"
+    if not file.is_file():
+        return {}
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{file.name} cannot be read: {exc}") from None
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"{file.name} has [{unknown[0]}]; its sections are {', '.join(f'[{s}]' for s in SECTIONS)}")
+    for section, words in data.items():
+        if not isinstance(words, dict) or not all(isinstance(v, str) for v in words.values()):
+            raise ValueError(f"{file.name}: [{section}] must hold \"English\" = \"translation\" lines")
+    return {section: dict(words) for section, words in data.items()}
+
+
 def lab_texts(lang: str) -> dict[str, dict[str, str]]:
     """The labs' titles and hints in `lang`, by their English text ({} for English itself)."""
+    return _lab_texts(lang, os.environ.get(LABS_ENV, ""))
+
+
+@cache
+def _lab_texts(lang: str, _labs: str) -> dict[str, dict[str, str]]:
     data = _labs_table(lang)
     return {"titles": dict(data.get("titles", {})),
             "hints": {_looks_like_stripped(k): v for k, v in data.get("hints", {}).items()}}
@@ -136,9 +193,13 @@ class Details:
     patterns: tuple[Pattern, ...]  # in the table's order: whole sentences first, then their parts
 
 
-@cache
 def details(lang: str) -> Details:
     """The `[details]` patterns of `lang` (none for English)."""
+    return _details(lang, os.environ.get(LABS_ENV, ""))
+
+
+@cache
+def _details(lang: str, _labs: str) -> Details:
     table = _labs_table(lang).get("details", {})
     exact = {k: v for k, v in table.items() if not _PLACEHOLDER.search(k)}
     patterns = [Pattern.parse(k, v) for k, v in table.items() if _PLACEHOLDER.search(k)]
@@ -155,9 +216,13 @@ def looks_like_code(text: str) -> bool:
     return not any(c.isspace() for c in text)
 
 
-@lru_cache(maxsize=4096)
 def translate_detail(lang: str, english: str) -> str | None:
     """`english` read through `lang`'s patterns, or None when some part of it has no translation."""
+    return _translate(lang, english, os.environ.get(LABS_ENV, ""))
+
+
+@lru_cache(maxsize=4096)
+def _translate(lang: str, english: str, _labs: str) -> str | None:
     table = details(lang)
     if english in table.exact:
         return table.exact[english]

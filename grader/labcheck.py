@@ -113,6 +113,7 @@ def check_lab(name: str, limits: Limits) -> Findings:
     reference = next((r for _, r in solution if r is not None), None)
     if reference is not None:
         _points(reference, lab.manifest, found)
+        _translations(lab, reference, found)
     for path in files["stub"].values():
         if path.is_file() and (result := _grade(path, lab, limits, found)) is not None:
             _stub_scores_nothing(result, path, lab, found)
@@ -226,6 +227,24 @@ def _points(result: GradeResult, manifest: Manifest, found: Findings) -> None:
     for graded, own in checks.items():
         found(f"the check {own[0].name} grades {graded}, which the manifest's [functions] does not name")
     found.facts.append(f"{len(result.checks)} checks of {len(manifest.functions)} functions, {result.max_score:g} points")
+
+
+def _translations(lab: Lab, result: GradeResult, found: Findings) -> None:
+    """The lab's own Korean (`ko.toml`): readable, and how many of its check titles it gives."""
+    from .i18n import read_lab_words
+
+    try:
+        words = read_lab_words(lab.folder, "ko")
+    except ValueError as exc:
+        found(str(exc))
+        return
+    if lab.builtin and not words:  # (the course's labs are in grader/messages/ko_labs.toml)
+        return
+    titles = {c.title for c in result.checks}
+    if not words:
+        found.facts.append("no ko.toml: its titles and hints stay English in Korean reports")
+        return
+    found.facts.append(f"ko.toml gives {len(titles & set(words.get('titles', {})))} of {len(titles)} check titles in Korean")
 
 
 def _check_definitions(lab: Lab, found: Findings) -> None:

@@ -209,6 +209,29 @@ def test_check_lab_accepts_the_example_lab(tmp_path: Path) -> None:
     run = grade("check-lab", str(lab), cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("logistic is sound: ") and "5 known mistakes" in run.stdout
+    assert "ko.toml gives 6 of 6 check titles in Korean" in run.stdout, run.stdout
+
+
+def test_an_instructors_lab_brings_its_own_korean(tmp_path: Path) -> None:
+    """An instructor review: a lab folder had no way to give its titles and hints in Korean. Its ko.toml
+    does, in the report, in check-lab's count, and in the kit; a ko.toml that cannot be read is a finding."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
+    korean = grade(str(lab / "known-mistakes" / "sum_instead_of_mean.py"), "--lab", "logistic", "--lang", "ko",
+                   cwd=tmp_path, env={"GRADER_LABS": str(labs)})
+    said = " ".join(korean.stdout.split())
+    assert "bce_cost가 모든 예측이 0.5일 때 수업의 0.6931을" in said, korean.stdout  # a title
+    assert "mean 대신 sum을 쓴 것 같습니다. 이진 교차 엔트로피는" in said, korean.stdout  # a hint
+    kit = tmp_path / "kit"
+    assert grade("release", "--labs", str(labs), "--lab", "logistic", "--out", str(kit), cwd=tmp_path).returncode == 0
+    assert (kit / "grader/labs/logistic/ko.toml").read_bytes() == (lab / "ko.toml").read_bytes()
+    (lab / "ko.toml").write_text('[titles]\n"a" = "b"\n[words]\n', encoding="utf-8")
+    broken = grade("check-lab", str(lab), cwd=tmp_path)
+    assert broken.returncode == 1 and ("logistic: ko.toml has [words]; its sections are [titles], [hints], [details]"
+                                       in broken.stdout.splitlines()), broken.stdout
+    english = grade(str(lab / "known-mistakes" / "sum_instead_of_mean.py"), "--lab", "logistic", "--lang", "ko",
+                    cwd=tmp_path, env={"GRADER_LABS": str(labs)})
+    assert english.returncode == 1 and "bce_cost gives the lesson's 0.6931" in " ".join(english.stdout.split())
 
 
 def test_check_lab_finds_draws_that_cannot_be_drawn_without_the_secret(tmp_path: Path) -> None:

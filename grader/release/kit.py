@@ -80,6 +80,8 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
         _write_text(target / "data.py", data)
         _write_text(target / "mistakes.py", texts)
         shutil.copy2(source / MANIFEST, target / MANIFEST)
+        for words in sorted(source.glob("??.toml")):  # the lab's own translations (ko.toml)
+            shutil.copy2(words, target / words.name)
         summary.append(LabInKit(name, len(suite.public_points), sum(suite.public_points),
                                 len(suite.hidden_points), sum(suite.hidden_points)))
         hidden[name] = {"checks": len(suite.hidden_points), "points": sum(suite.hidden_points)}
