@@ -225,13 +225,11 @@ def test_an_instructors_lab_brings_its_own_korean(tmp_path: Path) -> None:
     kit = tmp_path / "kit"
     assert grade("release", "--labs", str(labs), "--lab", "logistic", "--out", str(kit), cwd=tmp_path).returncode == 0
     assert (kit / "grader/labs/logistic/ko.toml").read_bytes() == (lab / "ko.toml").read_bytes()
+    from grader.i18n import read_lab_words  # (what check-lab reports, and what a report leaves out)
+
     (lab / "ko.toml").write_text('[titles]\n"a" = "b"\n[words]\n', encoding="utf-8")
-    broken = grade("check-lab", str(lab), cwd=tmp_path)
-    assert broken.returncode == 1 and ("logistic: ko.toml has [words]; its sections are [titles], [hints], [details]"
-                                       in broken.stdout.splitlines()), broken.stdout
-    english = grade(str(lab / "known-mistakes" / "sum_instead_of_mean.py"), "--lab", "logistic", "--lang", "ko",
-                    cwd=tmp_path, env={"GRADER_LABS": str(labs)})
-    assert english.returncode == 1 and "bce_cost gives the lesson's 0.6931" in " ".join(english.stdout.split())
+    with pytest.raises(ValueError, match=r"^ko.toml has \[words\]; its sections are \[titles\], \[hints\], \[details\]$"):
+        read_lab_words(lab, "ko")
 
 
 def test_check_lab_finds_draws_that_cannot_be_drawn_without_the_secret(tmp_path: Path) -> None:
@@ -395,14 +393,17 @@ def test_check_lab_names_a_check_pytest_never_runs_and_one_a_second_replaces(tmp
     assert "logistic: hypothesis's checks give 2 points; the manifest says 3" in said, said
 
 
-def test_check_lab_of_a_lab_without_mistakes_py_is_a_finding_not_a_crash(tmp_path: Path) -> None:
-    """A review: the kit cut check-lab now runs read mistakes.py unconditionally: 'internal error
-    (FileNotFoundError)', exit 2, where a one-line finding and exit 1 came before."""
-    lab = copy_example(tmp_path / "labs")
+def test_a_lab_without_mistakes_py_is_cut_for_a_kit_without_a_crash(tmp_path: Path) -> None:
+    """A review: the kit cut (which check-lab runs too) read mistakes.py unconditionally: 'internal error
+    (FileNotFoundError)', exit 2, where check-lab had given a one-line finding and exit 1. Release runs the
+    same cut: the kit is cut with no mistake texts (check-lab says the lab's own checks cannot import them)."""
+    labs = tmp_path / "labs"
+    lab = copy_example(labs)
     (lab / "mistakes.py").unlink()
-    run = grade("check-lab", str(lab), cwd=tmp_path)
-    assert run.returncode == 1 and "internal error" not in run.stdout + run.stderr, (run.stdout, run.stderr)
-    assert "logistic: " in run.stdout and "mistakes" in run.stdout, run.stdout
+    run = grade("release", "--labs", str(labs), "--lab", "logistic", "--out", str(tmp_path / "kit"), cwd=tmp_path)
+    said = run.stdout + run.stderr
+    assert run.returncode == 0 and "internal error" not in said and "FileNotFoundError" not in said, said
+    assert (tmp_path / "kit/grader/labs/logistic/mistakes.py").is_file()
 
 
 def test_check_lab_finds_a_stub_notebook_that_raises_as_handed_out(tmp_path: Path) -> None:
