@@ -416,6 +416,7 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
         if _ended_by_grader(watcher):
             return True, []
         kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
+        watcher.transcript.died_in_call = kind == "died"
         return True, [RunIssue(IssueKind.DIED, "notebook",
                                f"the kernel {kind} while the grader called the functions; "
                                "the calls still pending were not graded")]

@@ -85,14 +85,21 @@ def write_probes(path: Path, probes: list[Probe], call_timeout: float, output_ch
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
+DIED_IN_CALL = ("the process calling the functions died during this call (a signal to its parent, sys.exit, "
+                "os._exit or a crash), so none of its answers are kept")
+
+
 def read_outcomes(transcript: Transcript, probes: list[Probe], output_chars: int) -> dict[str, ProbeOutcome]:
     """One outcome per probe, from what the student's process said and what the grader saw."""
     outcomes: dict[str, ProbeOutcome] = {}
+    died_in = transcript.current if transcript.died_in_call else None  # (no call starts after that death)
     for probe in probes:
         status = transcript.statuses.get(probe.function)
         output = str(status.get("output", ""))[: output_chars + 40] if status else ""
         answer = transcript.answers.get(probe.id)
-        if answer is not None:
+        if probe.function == died_in:
+            outcomes[probe.id] = ProbeOutcome(Outcome.CRASHED, output=output, message=DIED_IN_CALL)
+        elif answer is not None:
             outcomes[probe.id] = _from_answer(answer, output)
         elif probe.function in transcript.killed:
             outcomes[probe.id] = ProbeOutcome(Outcome.TIMEOUT, seconds=transcript.killed[probe.function], output=output)

@@ -99,6 +99,7 @@ def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel, go: Go, 
             issues.extend(_load_issue(watcher.transcript.loaded, path, limits.load))
             budget = len(probes) * (limits.call + GRACE + 1.0) + 10.0
             if not _wait(proc, watcher, lambda t: t.done, budget) and not _ended_by_grader(watcher.transcript):
+                watcher.transcript.died_in_call = proc.poll() is not None  # (else the budget ran out)
                 issues.append(RunIssue(IssueKind.DIED, path.name,
                                        f"the process ended while the grader called its functions ({_status(proc)})"))
     finally:

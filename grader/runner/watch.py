@@ -41,6 +41,9 @@ class Transcript:
     memory_exceeded: str = ""  # the function or stage running when memory ran out
     overflow: bool = False  # a shared folder grew: the run was ended
     stalled: bool = False  # the harness stopped answering between calls: the run was ended
+    # The process calling the functions (a notebook's kernel) died in a call: that function's answers, as
+    # many as came before the grader ended the run, are a matter of timing and are not kept.
+    died_in_call: bool = False
 
     def add(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
