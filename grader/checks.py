@@ -167,7 +167,7 @@ class Observations:
         if function in names:  # written, but not run (a top level stopped above it): not a misspelling
             return ""
         # Only functions and classes: `train` is close to the lesson's y_train.
-        found = difflib.get_close_matches(function, sorted(definitions - set(self._functions.values())), n=1, cutoff=0.8)
+        found = difflib.get_close_matches(function, sorted(definitions - self.lab_functions()), n=1, cutoff=0.8)
         return found[0] if found else ""
 
     def lab_functions(self) -> set[str]:

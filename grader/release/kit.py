@@ -70,8 +70,7 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
     for name in names:
         lab = load_lab(name)
         source, target = lab.folder, package / "labs" / name
-        suite_file, suite, texts = cut_suite(lab)
-        init = strip.public_lab((source / "__init__.py").read_text(encoding="utf-8"), suite.probes)
+        suite_file, suite, init, texts = cut_suite(lab)
         data = strip.public_data((source / "data.py").read_text(encoding="utf-8"),
                                  strip.attribute_names(suite.source) | strip.attribute_names(init))
         (target / "checks").mkdir(parents=True)
@@ -105,9 +104,9 @@ def _write(kit: Path, names: list[str]) -> list[LabInKit]:
     return summary
 
 
-def cut_suite(lab: Lab) -> tuple[Path, strip.PublicSuite, str]:
-    """The lab's checks file, its kit's copy and the kit's mistakes module; a GraderError where the lab's
-    checks cannot go into a kit (`grade check-lab` asks too)."""
+def cut_suite(lab: Lab) -> tuple[Path, strip.PublicSuite, str, str]:
+    """The lab's checks file, and the kit's copies of it, of `__init__.py` and of the mistakes module; a
+    GraderError where the lab's checks cannot go into a kit (`grade check-lab` asks too)."""
     suite_file = next(iter(sorted((lab.folder / "checks").glob("test_*.py"))), None)
     if suite_file is None:
         raise GraderError(f"{lab.name}'s checks folder holds no test_*.py file")
@@ -120,7 +119,8 @@ def cut_suite(lab: Lab) -> tuple[Path, strip.PublicSuite, str]:
         hidden_data = used & strip.defined_names(data.read_text(encoding="utf-8")) if data.is_file() else set()
         suite = strip.public_suite(suite_file.read_text(encoding="utf-8"), f"grader.labs.{lab.name}.mistakes", hint_names,
                                    ids, hidden_data)
-        leak = strip.kit_leaks(suite, strip.public_lab(init, suite.probes), ids, hidden_data)
+        kit_init = strip.public_lab(init, suite.probes)
+        leak = strip.kit_leaks(suite, kit_init, ids, hidden_data)
         if leak:
             raise strip.StripError(leak)
     except strip.StripError as error:
@@ -130,7 +130,7 @@ def cut_suite(lab: Lab) -> tuple[Path, strip.PublicSuite, str]:
                           f"{error.lineno}: {error.msg}") from None
     except OSError as error:
         raise GraderError(f"{lab.name} cannot go into a kit: {error.strerror or error}: {error.filename}") from None
-    return suite_file, suite, texts
+    return suite_file, suite, kit_init, texts
 
 
 def _ignore(names: list[str]) -> Callable[[str, list[str]], set[str]]:

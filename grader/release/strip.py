@@ -226,10 +226,9 @@ def public_suite(source: str, mistakes_module: str, hint_names: set[str], hidden
     `hidden_data` (from hidden_probes) are what no public check may use outside its hidden blocks."""
     tree = ast.parse(source)
     for node in tree.body:
-        decorator = _is_check(node)
-        if decorator is not None and _is_public(decorator) and all(
-                _is_hidden_block(n) or _is_docstring(n) for n in node.body):  # type: ignore[attr-defined]
-            raise StripError(f"line {node.lineno}: the public check {node.name} has all its code inside "  # type: ignore[attr-defined]
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (decorator := _is_check(node)) is not None
+                and _is_public(decorator) and all(_is_hidden_block(n) or _is_docstring(n) for n in node.body)):
+            raise StripError(f"line {node.lineno}: the public check {node.name} has all its code inside "
                              "`with hidden():`, so nothing is left for the kit to compare: compare the lesson's "
                              "values outside the block, or make it a hidden check (no public=True)")
     aliases: set[str] = set()

@@ -416,7 +416,9 @@ async def _execute(client: NotebookClient, nb: nbformat.NotebookNode, skipped: d
         if _ended_by_grader(watcher):
             return True, []
         kind = "timed out" if isinstance(exc, CellTimeoutError) else "died"
-        watcher.transcript.died_in_call = kind == "died"
+        # (a reply dropped for its size from a kernel that lives on is not a death)
+        watcher.transcript.died_in_call = isinstance(exc, DeadKernelError) or (
+            isinstance(exc, ReplyDropped) and not await _outlives(client, DEATH_SEEN_WITHIN))
         return True, [RunIssue(IssueKind.DIED, "notebook",
                                f"the kernel {kind} while the grader called the functions; "
                                "the calls still pending were not graded")]

@@ -10,6 +10,7 @@ Fixtures: `observed` (what the student's functions returned, see grader.checks) 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import torch
@@ -190,11 +191,10 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                 failure.expected = f"{goal:g} ± {tol:g} (the lesson's goal)"
                 with hidden():  # the mistake it looks like, told from the whole run at the reference's tolerance
                     # (at the goal's, a run of another seed matched "started at 0")
-                    failure.hint = failure.hint or diagnose(
-                        torch.tensor([w, b, *costs], dtype=torch.float64),
-                        {h: torch.tensor([run[0], run[1], *run[2]], dtype=torch.float64) for h, run in wrong().items()},
-                        **TRAINED) or start_hint(observed, costs, memo(reference.train_l1)(x, y, lr=lr, epochs=epochs,
-                                                                                            seed=seed)[2])
+                    whole = torch.tensor([w, b, *costs], dtype=torch.float64)
+                    runs = {h: torch.tensor([run[0], run[1], *run[2]], dtype=torch.float64) for h, run in wrong().items()}
+                    ref_costs = memo(reference.train_l1)(x, y, lr=lr, epochs=epochs, seed=seed)[2]
+                    failure.hint = failure.hint or diagnose(whole, runs, **TRAINED) or start_hint(observed, costs, ref_costs)
                 raise
     with hidden():
         ref_w, ref_b, ref_costs = memo(reference.train_l1)(x, y, lr=lr, epochs=epochs, seed=seed)
@@ -223,7 +223,8 @@ def start_hint(observed: Any, costs: list[float], ref_costs: list[float]) -> str
     except Exception:  # no answer, or not a number
         return ""
     right = float(torch.nn.L1Loss()(T(d.L1_LINE), T(d.L1_Y)))
-    if abs(cost - right) > 1e-4 * max(1.0, abs(right)) or abs(costs[0] - ref_costs[0]) <= 1e-4 * max(1.0, abs(ref_costs[0])):
+    if not math.isclose(cost, right, rel_tol=1e-4, abs_tol=1e-4) or math.isclose(costs[0], ref_costs[0], rel_tol=1e-4,
+                                                                                 abs_tol=1e-4):
         return ""
     return M.START
 
