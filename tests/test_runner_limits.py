@@ -163,7 +163,12 @@ def test_notebook_after_notebook_leaves_no_connections_or_threads_behind(tmp_pat
 
 
 def test_hostile_data_on_the_result_channel_is_dropped_not_trusted(tmp_path: Path) -> None:
+    """Lines too deep, too long or not an object are dropped and the honest answers that follow are read.
+    The attack must reach the channel (its writes end; a write into the wrong FIFO blocked until the
+    top level timed out, and the test passed on the definitions replayed after it)."""
     graded = run_grade(with_attack("forges_answers.py", "py", tmp_path), *FAST, cwd=tmp_path, timeout=120)
+    assert "hostile lines written to 1 channel(s)" in graded.report["stderr"], graded.report["stderr"][-2000:]
+    assert graded.report["issues"] == [], graded.report["issues"]
     assert graded.returncode == 0 and graded.report["score"] == 25, graded.stderr[-2000:]
 
 

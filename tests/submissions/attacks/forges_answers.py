@@ -1,27 +1,15 @@
-# %% attack: write hostile data where the grader reads answers (a .py's last argument).
-# Old layout: a folder of result files (make FIFOs, links to /dev/zero, deep JSON);
-# new layout: the result channel (send deep JSON, an oversized line, junk), and try to
-# replace the channel with a link to /dev/zero.
-import json as _json
+# %% attack: write hostile data where the grader reads answers: the result channel, a FIFO whose
+# path is among the harness's arguments (any FIFO there but the "go" one, which nobody reads after
+# the start, so writing to it would only block). Send deep JSON, an oversized line and junk, then
+# try to replace the channel with a link to /dev/zero. The last line tells the test it got through.
 import os as _os
+import stat as _stat
 import sys as _sys
 
-_target = _sys.argv[-1] if len(_sys.argv) > 1 else ""
 _deep = "[" * 200_000 + "]" * 200_000
-if _os.path.isdir(_target):
-    for _name in ("hypothesis.lesson002", "hypothesis", "mse_cost.lesson002"):
-        for _suffix, _make in ((".json", "fifo"), (".status", "zero"), (".log", "zero")):
-            _path = _os.path.join(_target, _name + _suffix)
-            try:
-                if _make == "fifo":
-                    _os.mkfifo(_path)
-                else:
-                    _os.symlink("/dev/zero", _path)
-            except OSError:
-                pass
-    with open(_os.path.join(_target, "mse_cost.status"), "w") as _f:
-        _f.write(_deep)
-elif _target:
+_channels = [a for a in _sys.argv[1:] if _os.path.basename(a) != "go" and _os.path.exists(a)
+             and _stat.S_ISFIFO(_os.stat(a).st_mode)]
+for _target in _channels:
     _fd = _os.open(_target, _os.O_WRONLY)
     for _line in (_deep, '{"type": "answer", "id": ' + "[" * 5000 + "]" * 5000 + "}", "z" * (10 << 20), "not json", '"a string"'):
         _os.write(_fd, (_line + "\n").encode())
@@ -30,3 +18,4 @@ elif _target:
             _how()
         except OSError:
             pass
+print(f"hostile lines written to {len(_channels)} channel(s)", file=_sys.stderr, flush=True)
