@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                 "Also: `grade batch` (a whole class), `grade merge` (shards), `grade labs` (what each lab checks), "
                 "`grade check-lab` (is a lab sound), `grade release` (the student kit), `grade doctor` (the sandbox).")
     p.add_argument("path", type=Path, help="a lab folder (e.g. exercises/lab2), a .py file or a .ipynb notebook")
-    p.add_argument("--lab", help="the lab to grade against, when the file's name does not tell (e.g. lab2)")
+    p.add_argument("--lab", help="the lab to grade against, when the file's name does not tell: a name (lab2) or a lab's folder")
     p.add_argument("--html", type=_file_name, metavar="FILE", help="also write a self-contained HTML report")
     p.add_argument("--json", type=_file_name, metavar="FILE", help="also write the result as JSON (docs/report-json.md)")
     _add_limits(p)
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 def _batch_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="grade batch", description="Grade a whole class and write a gradebook, reports and CI files.")
     p.add_argument("submissions", type=Path, help="a folder (or a zip of one) with one entry per student")
-    p.add_argument("--lab", required=True, help="the lab every entry is graded against")
+    p.add_argument("--lab", required=True, help="the lab every entry is graded against: a name or a lab's folder")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where the gradebook and reports go")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="submissions graded at a time (default: the number of CPUs)")
@@ -186,13 +186,18 @@ def _add_labs(p: argparse.ArgumentParser) -> None:
 
 def _use_labs(args: argparse.Namespace) -> None:
     """--labs goes into GRADER_LABS, where every part of the grader (and every worker) reads it."""
-    from .labs import add_lab_roots
+    from .labs import add_lab_roots, resolve_lab
 
     for folder in args.labs:
         if not folder.is_dir():
             raise GraderError(f"--labs {folder}: no such folder")
     if args.labs:
         add_lab_roots(args.labs)
+    lab = getattr(args, "lab", None)  # a name, or a lab's folder as check-lab takes (release: a list of them)
+    if isinstance(lab, str):
+        args.lab = resolve_lab(lab)
+    elif isinstance(lab, list):
+        args.lab = [resolve_lab(one) for one in lab]
 
 
 def _limits(args: argparse.Namespace, sandboxing: Sandboxing = Sandboxing.PREFER, lab: str | None = None) -> Limits:
@@ -307,7 +312,7 @@ def _run_release(argv: list[str]) -> int:
     p = _Parser(prog="grade release", description="Write the student kit: the exercises and a grader with the public "
                 "checks only (no solutions, hidden checks, hidden inputs or computed mistakes).")
     p.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
-    p.add_argument("--lab", action="append", default=[], metavar="NAME", help="a lab to release (repeat; default: all)")
+    p.add_argument("--lab", action="append", default=[], metavar="LAB", help="a lab to release, by name or folder (repeat; default: all)")
     _add_labs(p)
     _add_lang(p)
     args = p.parse_args(argv)
@@ -334,7 +339,8 @@ def _run_check_lab(argv: list[str]) -> int:
     _add_lang(p)
     args = p.parse_args(argv)
     _use_labs(args)
-    from .labcheck import check_lab, resolve_lab
+    from .labcheck import check_lab
+    from .labs import resolve_lab
 
     name = resolve_lab(args.lab)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .config import Limits
 from .errors import GraderError, SubmissionNotFound
-from .labs import BUILTIN, Lab, add_lab_roots, course_root, known_labs, load_lab
+from .labs import Lab, course_root, load_lab
 from .labs.manifest import MANIFEST, Function, Manifest
 from .results import CheckResult, GradeResult, IssueKind, Status
 from .rules import Program
@@ -48,23 +48,6 @@ class Findings:
         index, line, others = self.said[cause]
         self.said[cause] = (index, line, others + 1)
         self.problems[index] = f"{line} (the same in {others + 1} more file{'s' * (others > 0)})"
-
-
-def resolve_lab(target: str) -> str:
-    """A lab's name from a name or a lab folder; a folder joins the labs the grader searches."""
-    path = Path(target).expanduser()
-    if (path / MANIFEST).is_file():
-        path = path.resolve()
-        if path.parent != BUILTIN:  # an instructor's lab
-            add_lab_roots([path])
-        return path.name
-    if path.is_dir():
-        raise GraderError(f"{target} is a folder without a {MANIFEST}: not a lab")
-    if not path.exists() and ("/" in target or target.startswith(("~", "."))):  # meant as a folder
-        raise SubmissionNotFound(path)
-    if target not in known_labs():
-        load_lab(target)  # UnknownLab, naming the known ones
-    return target
 
 
 def check_lab(name: str, limits: Limits) -> Findings:

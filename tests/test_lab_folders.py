@@ -136,6 +136,29 @@ def test_an_instructors_lab_is_found_from_labs_or_the_environment(tmp_path: Path
     assert "logistic" not in known_labs()  # without the folder named, no such lab (nothing leaked in here)
 
 
+def test_lab_takes_a_lab_s_folder_as_check_lab_does(tmp_path: Path) -> None:
+    """`grade check-lab path/to/lab` works, so an instructor tries `--lab path/to/lab` next: it said
+    "unknown lab '/.../logistic' (known labs: lab1, ...)" for a single grade and a batch alike."""
+    lab = copy_example(tmp_path / "course")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(lab / "solution/logistic.py", subs / "kim.py")
+    one = grade(str(subs / "kim.py"), "--lab", str(lab), "--json", str(tmp_path / "kim.json"), cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    report = json.loads((tmp_path / "kim.json").read_text(encoding="utf-8"))
+    assert (report["lab"], report["score"], report["max_score"]) == ("logistic", 10, 10)
+    batch = grade("batch", str(subs), "--lab", str(lab), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert batch.returncode == 0, batch.stderr
+    record = json.loads((tmp_path / "out/students/kim/record.json").read_text(encoding="utf-8"))
+    assert record["result"]["score"] == 10, record
+    (tmp_path / "lab2").mkdir()  # a student's folder named for a lab: --lab lab2 is still the lab
+    named = grade(str(subs / "kim.py"), "--lab", "lab2", "--json", str(tmp_path / "named.json"), cwd=tmp_path)
+    assert named.returncode == 1 and json.loads((tmp_path / "named.json").read_text(encoding="utf-8"))["lab"] == "lab2"
+    not_a_lab = grade(str(subs / "kim.py"), "--lab", str(subs), cwd=tmp_path)
+    assert not_a_lab.returncode == 2 and not_a_lab.stderr.strip() == (
+        f"grade: error: {subs} is a folder without a lab.toml: not a lab"), not_a_lab.stderr
+
+
 @pytest.mark.parametrize("case", ["missing", "empty", "twice", "broken", "no-probes", "probes-raise"])
 def test_a_bad_lab_folder_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
     labs = tmp_path / "labs"

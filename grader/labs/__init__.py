@@ -23,7 +23,7 @@ from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..edition import public_only
-from ..errors import GraderError, UnknownLab
+from ..errors import GraderError, SubmissionNotFound, UnknownLab
 from ..runner import Probe
 from ..runner.protocol import RECIPES
 from .manifest import MANIFEST, Manifest, read_manifest
@@ -114,6 +114,25 @@ def add_lab_roots(folders: list[Path]) -> None:
     """Search `folders` first for labs, here and in every process started from here (GRADER_LABS)."""
     before = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
     os.environ[ENV] = os.pathsep.join([*(str(f.resolve()) for f in folders), *before])
+
+
+def resolve_lab(target: str) -> str:
+    """A lab's name from a name or a lab's folder (`--lab`, `check-lab`); a folder joins the labs the grader
+    searches, here and in every process started from here."""
+    path = Path(target).expanduser()
+    if target and (path / MANIFEST).is_file():
+        path = path.resolve()
+        if path.parent != BUILTIN:  # an instructor's lab
+            add_lab_roots([path])
+        return path.name
+    if target in known_labs():  # (a name, even where a student's folder of that name is at hand)
+        return target
+    if target and path.is_dir():
+        raise GraderError(f"{target} is a folder without a {MANIFEST}: not a lab")
+    if not path.exists() and ("/" in target or target.startswith(("~", "."))):  # meant as a folder
+        raise SubmissionNotFound(path)
+    load_lab(target)  # UnknownLab, naming the known ones
+    return target
 
 
 def lab_folders() -> dict[str, Path]:
