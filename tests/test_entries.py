@@ -229,6 +229,32 @@ def test_a_zip_in_a_zip_is_opened(tmp_path: Path) -> None:
     assert graded_files(klass, tmp_path) == {"lab2.py": "fay.zip/inner.zip/lab2.py"}
 
 
+def test_zips_in_a_zip_share_one_budget_for_the_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each zip was held to the unpacking cap on its own, so an entry of small zips of zeros, each under
+    it, wrote their sum to the grader's disk (a 0.9 MB entry, three zips: 901 MiB). The cap is one
+    budget for the whole entry: here 1 MiB (patched, so that the test writes little), three inner
+    zips of 400 KiB each: the third is not unpacked, and the student's file is still graded."""
+    import grader.batch.entries as entries
+
+    monkeypatch.setattr(entries, "MAX_ZIP_BYTES", 1 << 20)
+    klass = tmp_path / "class"
+    klass.mkdir()
+    inner = []
+    for name in "abc":
+        inner.append(tmp_path / f"{name}.zip")
+        with zipfile.ZipFile(inner[-1], "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("pad.bin", bytes(400 << 10))
+    with zipfile.ZipFile(klass / "mal.zip", "w") as zf:
+        zf.write(SOLUTION / "lab2.py", "lab2.py")
+        for path in inner:
+            zf.write(path, path.name)
+    origins, notes = gathered(klass, tmp_path)
+    assert origins == {"lab2.py": "mal.zip/lab2.py"}
+    assert notes == ["mal.zip/c.zip: also handed in, not graded"], notes
+    written = sum(p.stat().st_size for p in (tmp_path / "scratch").rglob("*") if p.is_file())
+    assert written < (1 << 20) + (100 << 10), written
+
+
 def test_one_id_for_different_names_is_warned_about(tmp_path: Path) -> None:
     """`(\\d+)` finds the 2 of lab2 in every name: the whole class became student "2", without a word."""
     klass = tmp_path / "class"

@@ -211,15 +211,30 @@ def _hash(files: list[tuple[Path, str]]) -> str:
     return digest.hexdigest()
 
 
-def extract_zip(archive: Path, dest: Path) -> Path:
-    """Unpack a zip safely (no absolute or `..` paths, bounded size); the folder it holds."""
+@dataclass
+class Room:
+    """What unpacking may still write: one budget for an entry's zips, zips in zips included (each held
+    to the cap alone, small zips of zeros inside one wrote their sum)."""
+
+    bytes_left: int = MAX_ZIP_BYTES
+    members_left: int = MAX_ZIP_MEMBERS
+
+
+def extract_zip(archive: Path, dest: Path, room: Room | None = None) -> Path:
+    """Unpack a zip safely (no absolute or `..` paths, bounded size, taken from `room`); the folder it holds."""
+    room = room if room is not None else Room(MAX_ZIP_BYTES, MAX_ZIP_MEMBERS)
     try:
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
             if not members:
                 raise UnreadableSubmission(archive, "the zip is empty")
-            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise UnreadableSubmission(archive, "the zip is too large to unpack")
+            size = sum(m.file_size for m in members)
+            if len(members) > room.members_left or size > room.bytes_left:
+                raise UnreadableSubmission(archive, "the zip is too large to unpack" if room.bytes_left == MAX_ZIP_BYTES else
+                                           f"the zip is too large to unpack (with the other zips of this entry, "
+                                           f"more than {MAX_ZIP_BYTES >> 20} MiB)")
+            room.bytes_left -= size
+            room.members_left -= len(members)
             for m in members:
                 m.filename = _member_name(m)
                 parts = PurePosixPath(m.filename).parts
@@ -286,6 +301,7 @@ def gather(entry: Entry, lab: Lab, scratch: Path) -> tuple[Path, dict[str, str],
     unreadable: list[tuple[str, str]] = []  # (shown zip, why)
     pending = [(path, shown, 1) for path, shown in entry.files]
     opened = 0
+    room = Room(MAX_ZIP_BYTES, MAX_ZIP_MEMBERS)  # (read here: a test lowers the cap)
     while pending:
         path, shown, depth = pending.pop(0)
         if not _is_zip(shown) or depth > MAX_ZIP_DEPTH:
@@ -294,7 +310,7 @@ def gather(entry: Entry, lab: Lab, scratch: Path) -> tuple[Path, dict[str, str],
         try:
             unzipped = scratch / f"unzipped{opened}"
             opened += 1
-            inner = extract_zip(path, unzipped)
+            inner = extract_zip(path, unzipped, room)
             below = inner.relative_to(unzipped).as_posix()
             found = files_of(inner, shown if below == "." else f"{shown}/{below}", Path(os.path.realpath(unzipped)))
         except (GraderError, EntryProblem) as exc:  # named as the class folder shows it, like the entry's other problems
