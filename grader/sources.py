@@ -47,6 +47,30 @@ class Unit:
     text: str
 
 
+# The grader parses a submission's code on its own side (its rules, the sources it shows), outside the
+# sandbox's limits, at some 550 bytes of memory per byte of code: these caps bound that (about 0.3 GB),
+# far above any lab's code. A file past them is refused before it is parsed.
+MAX_CODE_BYTES = 512 * 1024
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024  # (outputs included: pictures)
+
+
+def too_much_code(size: int) -> str | None:
+    """Why `size` bytes of code are not read, or None."""
+    if size <= MAX_CODE_BYTES:
+        return None
+    return f"too much code ({-(-size // 1024)} KiB; a submission holds at most {MAX_CODE_BYTES // 1024} KiB of code)"
+
+
+def too_large(path: Path) -> str | None:
+    """Why the file `path` is not read, by its size (a notebook's code is counted once read), or None."""
+    size = path.stat().st_size
+    if path.suffix.lower() != ".ipynb":
+        return too_much_code(size)
+    if size > MAX_NOTEBOOK_BYTES:
+        return f"too large ({-(-size // (1 << 20))} MiB; a notebook file is at most {MAX_NOTEBOOK_BYTES >> 20} MiB)"
+    return None
+
+
 def python_text(data: bytes) -> str:
     """A .py file's text as Python reads it (a byte-order mark, a `# -*- coding: ... -*-` line);
     UTF-8 with replacement characters where that fails (Python then refuses to run it anyway)."""
@@ -63,13 +87,20 @@ def notebook_text(data: bytes) -> str:
 
 def submission_units(path: Path, kind: str) -> tuple[Unit, ...]:
     """The submission's code as it runs: the file, or the notebook's code cells in order."""
+    problem = too_large(path)  # (`resolve` refuses such a file; nothing past the caps is parsed here either)
+    if problem is not None:
+        raise ValueError(problem)
     if kind == "py":
         return (Unit("", python_text(path.read_bytes())),)
     import nbformat
 
     notebook = nbformat.reads(notebook_text(path.read_bytes()), as_version=4)
-    return tuple(Unit(f"cell {i + 1}", str(cell.get("source", "")))
-                 for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code")
+    units = tuple(Unit(f"cell {i + 1}", str(cell.get("source", "")))
+                  for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code")
+    problem = too_much_code(sum(len(unit.text.encode("utf-8", errors="replace")) for unit in units))
+    if problem is not None:
+        raise ValueError(problem)
+    return units
 
 
 def read_units(path: Path, kind: str) -> tuple[Unit, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import AmbiguousSubmission, GraderError, SubmissionNotFound, UnreadableSubmission
 from .labs import Lab, known_labs, load_lab
 from .labs.stubs import RERECORD, code_hash, released
-from .sources import notebook_text, parse_code, submission_units
+from .sources import notebook_text, parse_code, submission_units, too_large, too_much_code
 
 KINDS = {".py": "py", ".ipynb": "ipynb"}
 
@@ -36,8 +36,18 @@ def resolve(path: Path, lab_name: str | None = None) -> Submission:
     if path.is_file():
         if path.suffix not in KINDS:
             raise UnreadableSubmission(path, "a submission is a .py file or a .ipynb notebook")
+        _refuse_if_too_large(path)
         return _submission(path, lab, f"{path.name} was given")
     return _pick_in_folder(path, lab)
+
+
+def _refuse_if_too_large(path: Path) -> None:
+    try:
+        problem = too_large(path)
+    except OSError as exc:
+        raise UnreadableSubmission(path, exc.strerror or str(exc)) from None
+    if problem is not None:
+        raise UnreadableSubmission(path, problem)
 
 
 def _infer_lab(path: Path) -> Lab:
@@ -57,6 +67,8 @@ def _pick_in_folder(folder: Path, lab: Lab) -> Submission:
     present = [p for p in (nb, py) if p.is_file()]
     if not present:
         raise AmbiguousSubmission(folder, f"no {py.name} or {nb.name} in it")
+    for path in present:  # (before they are read to pick one)
+        _refuse_if_too_large(path)
     if len(present) == 1:
         return _submission(present[0], lab, f"{present[0].name} is the only {lab.name} file in the folder")
     changed = [p for p in present if _differs_from_stub(p, lab)]
@@ -179,3 +191,7 @@ def _check_notebook(path: Path, data: bytes) -> None:
             raise UnreadableSubmission(path, f"not a valid notebook (cell {number} has no cell_type)")
         if not isinstance(cell.get("source", ""), str):
             raise UnreadableSubmission(path, f"not a valid notebook (the source of cell {number} is not text)")
+    problem = too_much_code(sum(len(cell.get("source", "").encode("utf-8", errors="replace")) for cell in nb.cells
+                                if cell.get("cell_type") == "code"))
+    if problem is not None:
+        raise UnreadableSubmission(path, problem)

@@ -135,6 +135,29 @@ def _a_pipe(d: Path) -> Path:  # was taken for a folder: "no lab2.py or lab2.ipy
     return d / "lab2.py"
 
 
+def _too_much_code(d: Path) -> Path:
+    """The grader reads a submission's code on its side too (its rules, its sources), outside the sandbox's
+    limits: 5 MB of `a = 1` lines took it 3 GB and 30 s. Code is refused past 512 KiB, before it is parsed."""
+    (d / "lab2.py").write_text((SOLUTION / "lab2.py").read_text(encoding="utf-8") + "if False:\n" + " a = 1\n" * 90_000,
+                               encoding="utf-8")
+    return d / "lab2.py"
+
+
+def _notebook_with_too_much_code(d: Path) -> Path:
+    nb = json.loads((SOLUTION / "lab2.ipynb").read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "code", "id": "big", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "if False:\n" + " a = 1\n" * 90_000})
+    (d / "lab2.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return d / "lab2.ipynb"
+
+
+def _folder_with_too_much_code(d: Path) -> Path:  # (the folder's files are read to pick one: not past the cap)
+    (d / "lab2").mkdir()
+    _too_much_code(d / "lab2")
+    shutil.copy(ROOT / "exercises/lab2/lab2.ipynb", d / "lab2/lab2.ipynb")
+    return d / "lab2"
+
+
 def _empty_lab_folder(d: Path) -> Path:
     (d / "lab2").mkdir()
     return d / "lab2"
@@ -158,8 +181,12 @@ def _cell_source_not_text(d: Path) -> Path:
         (_empty_lab_folder, None, AmbiguousSubmission),
         (_cell_source_not_text, None, UnreadableSubmission),
         (_a_pipe, "lab2", UnreadableSubmission),
+        (_too_much_code, None, UnreadableSubmission),
+        (_notebook_with_too_much_code, None, UnreadableSubmission),
+        (_folder_with_too_much_code, None, UnreadableSubmission),
     ],
-    ids=["missing-file", "unknown-lab", "empty-lab", "wrong-suffix", "broken-notebook", "empty-folder", "cell-source-not-text", "a-pipe"],
+    ids=["missing-file", "unknown-lab", "empty-lab", "wrong-suffix", "broken-notebook", "empty-folder", "cell-source-not-text", "a-pipe",
+         "too-much-code", "notebook-with-too-much-code", "folder-with-too-much-code"],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable[[Path], Path], lab: str | None,
                                           error: type[Exception]) -> None:
