@@ -40,8 +40,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _say(message: str) -> str:
-    """A one-line message of the grader's in the language asked for (English where none reads it)."""
-    return _words().detail(message)
+    """A one-line message of the grader's in the language asked for (English where none reads it), its
+    control characters shown, not sent (a file name from a student's zip may hold an escape sequence)."""
+    from .reporting._view import plain
+
+    return plain(_words().detail(message))
 
 
 def _words() -> Messages:

@@ -402,3 +402,29 @@ def test_output_past_the_limit_is_told_as_such_not_as_stderr() -> None:
     warned = replace(full_marks_result(), stderr="UserWarning: something\n")
     assert "wrote warnings or other text to stderr" in " ".join(terminal_text(warned).split())
     assert "printed more than the output limit" not in render_html(warned)
+
+
+# What a submission puts in any text the terminal shows: an OSC 52 clipboard write, a window title, an
+# OSC 8 link, a full reset, a cursor move up, a DCS, an 8-bit CSI, a bell, a right-to-left override.
+HOSTILE = ("\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x1b\\\x1b]0;25/25 full marks\x07\x1b]8;;https://evil.example/\x1b\\link"
+           "\x1b]8;;\x1b\\\x1bc\x1bM\x1b7\x1bP1$r\x1b\\\x9b2J\x07\u202eskram lluf")
+
+
+def test_the_terminal_shows_control_characters_from_a_submission_and_never_sends_them() -> None:
+    """Only colour codes (CSI ... m) were taken out of a submission's text; an OSC 52 in an exception's
+    message wrote the clipboard of an instructor grading a handed-in file in a real terminal, and an
+    ESC c cleared the report. Every control character is now shown as an escape, never sent."""
+    result = replace(mixed_result(), graded_file=f"lab2{HOSTILE}.py", selection=f"given {HOSTILE}",
+                     stderr=f"printed {HOSTILE}\n",
+                     checks=tuple(replace(c, message=f"raised ValueError: {HOSTILE}", expected=HOSTILE, obtained=HOSTILE,
+                                          traceback=f"Traceback\nValueError: {HOSTILE}", output=HOSTILE,
+                                          status=Status.ERROR, score=0) for c in mixed_result().checks),
+                     issues=(RunIssue(IssueKind.CELL_ERROR, f"cell {HOSTILE}", f"ValueError: {HOSTILE}",
+                                      traceback=f"ValueError: {HOSTILE}", source=HOSTILE),))
+    stream = io.StringIO()
+    render_terminal(result, Console(file=stream, width=100, force_terminal=True, color_system="standard"))
+    sent = stream.getvalue()
+    assert "\x1b[" in sent  # (a terminal: rich's own colours are there)
+    leftover = re.sub(r"\x1b\[[0-9;]*m", "", sent)  # rich's colours, and nothing else, may be escapes
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", leftover), repr(leftover[:400])
+    assert "raised ValueError: \\x1b]52;c;" in leftover and "\\u202e" in leftover, leftover

@@ -32,6 +32,7 @@ from ..config import Limits, grader_version
 from ..errors import GraderError, ReportWriteError, SubmissionNotFound
 from ..i18n import Messages
 from ..labs import load_lab
+from ..reporting._view import plain
 from .entries import Entry, EntryProblem, discover, extract_zip, named_for_another_lab, settle
 from .records import LabChecks, StudentRecord, cache_key, grading_fingerprint, rendering_fingerprint
 from .workers import Job, blank_record, entry_deadline, run_entries
@@ -186,7 +187,7 @@ def _grade_all(entries: list[Entry], lab: str, options: BatchOptions, console: C
             shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
             note = (f"moved the folders of {len(moved)} student(s) not in this class from {options.out / 'students'} "
                     f"to {options.out / 'removed'}: {shown}")
-            console.print(Messages(options.lang).detail(note), markup=False, highlight=False, soft_wrap=True)
+            console.print(plain(Messages(options.lang).detail(note)), markup=False, highlight=False, soft_wrap=True)
     return ordered
 
 

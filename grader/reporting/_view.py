@@ -86,9 +86,21 @@ def percent(score: float, max_score: float) -> int:
     return max(0, min(100, round(100 * score / max_score)))
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides: what starts a
+# terminal's escape sequences (a clipboard write, a window title, a reset) or turns text around.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def plain(text: str) -> str:
-    """Text without terminal colour codes."""
-    return ANSI_ESCAPE.sub("", text)
+    """Text to show: colour codes taken out, line ends made newlines, and every other control character
+    shown as an escape (`\\x1b`), never sent to a terminal."""
+    text = ANSI_ESCAPE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(_shown, text)
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def is_diagnosis(text: str) -> bool:

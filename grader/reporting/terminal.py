@@ -74,11 +74,11 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
 
 def _header(result: GradeResult, t: Messages) -> Group:
     title = Text.assemble((t("terminal.lab") + " ", "bold"), (result.lab, "bold cyan"), ("  ·  ", "dim"))
-    title.append(result.graded_file, style="bold")
+    title.append(plain(result.graded_file), style="bold")
     if not result.selection:
         return Group(title)
     why = Text("  " + t("terminal.graded_because"), style="dim")
-    return Group(title, _Row([(why, why.cell_len)], Text(t.detail(result.selection))))
+    return Group(title, _Row([(why, why.cell_len)], Text(plain(t.detail(result.selection)))))
 
 
 def _section_heading(section: Section) -> Text:
@@ -149,7 +149,7 @@ def _details(check: CheckResult, t: Messages) -> list[tuple[Text, int, Text]]:
     if check.obtained:
         details.append((t("terminal.obtained"), "dim", _short(t.detail(check.obtained), t)))
     if check.hint:
-        details.append((t.hint_label(check.hint, "terminal"), "bold yellow", Text(t.hint(check.hint))))
+        details.append((t.hint_label(check.hint, "terminal"), "bold yellow", Text(plain(t.hint(check.hint)))))
     if check.traceback:
         details.append((t("terminal.raised"), "dim", Text(last_line(check.traceback))))
     width = max((cell_len(label) for label, _, _ in details), default=0)
@@ -168,7 +168,7 @@ def _short(value: str, t: Messages) -> Text:
 def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
     words = ["! " + t("terminal.timeout" if issue.kind in _TIMEOUTS else "terminal.error") for issue in issues]
     word_width = max(cell_len(word) for word in words)
-    where_width = max(cell_len(t.detail(issue.where)) for issue in issues)
+    where_width = max(cell_len(plain(t.detail(issue.where))) for issue in issues)
     rows: list[RenderableType] = [Text(t("report.problems"), style="bold red")]
     for word, issue in zip(words, issues):
         detail = Text()
@@ -177,12 +177,12 @@ def _issues(issues: tuple[RunIssue, ...], t: Messages) -> Group:
         detail.append(raised if raised and not issue.message.startswith(raised + ";") else plain(t.detail(issue.message)))
         place = error_place(issue.traceback)
         if place is not None:
-            detail.append("\n" + t("terminal.at_line", line=place[0], code=place[1]), style="dim")
+            detail.append("\n" + t("terminal.at_line", line=place[0], code=plain(place[1])), style="dim")
         rows.append(
             _Row(
                 [
                     (Text("  " + word, style="bold red"), word_width + 2),
-                    (Text(t.detail(issue.where), style="bold"), where_width),
+                    (Text(plain(t.detail(issue.where)), style="bold"), where_width),
                 ],
                 detail,
             )
