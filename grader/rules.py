@@ -13,7 +13,15 @@ parse fails the rule (it cannot be read). A name looked up from a string is read
 is written out (`getattr(cost, "backward")` is a `.backward` call, `__import__("torch.autograd")`
 and `importlib.import_module(...)` name that module); where it is computed
 (`getattr(x, "back" + "ward")`), or code is run from text (`eval`, `exec`, `compile`), the rule
-cannot be read and fails with that line (`computed_names`).
+cannot be read and fails with that line (`computed_names`); so does a namespace read as a table
+(`vars(torch)["autograd"]`, `sys.modules[...]`, `globals()[...]`, `x.__getattribute__(...)`).
+What the top level stores where a function may look is read as part of it: into an object of its
+own (`_T["g"] = ...`, `_T.update(...)`, and a class's attributes when the function uses the class),
+onto an attribute anywhere (`torch.Tensor.bw = ...`, `setattr(builtins, "g", ...)`: read wherever
+`.bw`, or a bare `g`, is used), and through a table or text (`globals()["g"] = ...`, `exec(...)`:
+read for every function). A required call counts only in code that can run: not under `if False:`,
+after a `return`, or in a function defined inside and never named. It says the function calls it,
+not that the call does the work (a dummy optimizer stepped beside a hand-written update passes).
 """
 
 from __future__ import annotations
@@ -54,6 +62,11 @@ class Program:
         self.functions: dict[str, tuple[list[ast.AST], Unit]] = {}  # name -> what it is bound to, where
         self.methods: dict[str, set[str]] = {}  # method name -> the submission's classes that define it
         self.aliases: dict[str, str] = {}
+        # What the top level stores where a function may find it by a name the rule does not bind:
+        # `_T["g"] = v` and `_T.update(g=v)` under "_T", `torch.Tensor.bw = v` and `setattr(x, "bw", v)`
+        # under "torch"/"x" and ".bw" (any `.bw`, and a bare `bw` when it names nothing else: builtins).
+        self.attached: dict[str, list[tuple[ast.AST, Unit]]] = {}
+        self.imported: set[str] = set()  # names bound by imports: modules, whose own calls store nothing of the submission's
         self.unreadable: list[str] = []  # units too deeply nested to parse here ("cell 4", "" for a .py)
         for unit in units:
             try:
@@ -68,9 +81,11 @@ class Program:
                     for name in node.names:  # `import a.b` binds a; `import a.b as c` binds c to a.b
                         top = name.name.split(".")[0]
                         self.aliases[name.asname or top] = name.name if name.asname else top
+                        self.imported.add(name.asname or top)
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     for name in node.names:
                         self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
+                        self.imported.add(name.asname or name.name)
             for statement, nested in _statements(tree.body):
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     self._define(statement.name, statement, unit, nested)
@@ -82,6 +97,8 @@ class Program:
                     self._define(target, value, unit, nested)
                     if _dotted(value):
                         self.aliases[target] = _dotted(value)
+                for key, value in _stores(statement, self.imported):
+                    self.attached.setdefault(key, []).append((value, unit))
 
     def _define(self, name: str, node: ast.AST, unit: Unit, nested: bool) -> None:
         """`name` bound to `node`: a definition replaces those of earlier units and the unit's own
@@ -136,6 +153,54 @@ def _bindings(node: ast.AST) -> list[tuple[str, ast.expr]]:
     return []
 
 
+def _base(node: ast.expr) -> str:
+    """The name an attribute and subscript chain starts from (`_T` for `_T["g"].x`), or ''."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _stores(statement: ast.stmt, imported: set[str]) -> list[tuple[str, ast.expr]]:
+    """(key, value) for what a top-level statement stores into an object rather than binds to a name:
+    under the name the target starts from (unless an import bound it: `torch.zeros(1)` stores nothing),
+    under ".attr" for an attribute, and under "*" (every function may reach it) for a store through a
+    namespace read as a table (`globals()["g"] = ...`) or code run from text (see Program.attached)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return []
+    found: list[tuple[str, ast.expr]] = []
+    targets: list[tuple[ast.expr, ast.expr]] = []
+    if isinstance(statement, ast.Assign):
+        targets = [(t, statement.value) for t in statement.targets]
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)) and statement.value is not None:
+        targets = [(statement.target, statement.value)]
+    for target, value in targets:
+        for part in ast.walk(target):  # (`a.b, c[0] = ...`: each element)
+            if not isinstance(part, (ast.Attribute, ast.Subscript)) or not isinstance(part.ctx, ast.Store):
+                continue
+            if _base(part) and _base(part) not in imported:
+                found.append((_base(part), value))
+            if isinstance(part, ast.Attribute):
+                found.append(("." + part.attr, value))
+            if any(isinstance(n, ast.Call) or _introspects(_dotted(n), _dotted(n)) for n in ast.walk(part)
+                   if isinstance(n, (ast.Name, ast.Attribute, ast.Call))):
+                found.append(("*", value))
+    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
+        if isinstance(call.func, ast.Name) and call.func.id in ("exec", "eval", "compile", "setattr"):
+            if call.func.id != "setattr" or len(call.args) != 3:
+                found.append(("*", call))
+                continue
+            owner, name, value = call.args
+            if _base(owner) and _base(owner) not in imported:
+                found.append((_base(owner), value))
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                found.append(("." + name.value, value))
+            else:  # an attribute named at run time: any function may reach it
+                found.append(("*", value))
+        elif isinstance(call.func, ast.Attribute) and _base(call.func.value) and _base(call.func.value) not in imported:
+            found.append((_base(call.func.value), call))  # `_T.update(g=v)`, `_L.append(v)`
+    return found
+
+
 def _local_names(node: ast.AST) -> dict[str, str | None]:
     """The names a function binds itself (its parameters, its assignments): to a dotted name
     where that is what they are given (`g = torch.autograd.grad`, `_g=torch.autograd.grad` as a
@@ -156,17 +221,58 @@ def _local_names(node: ast.AST) -> dict[str, str | None]:
     return local
 
 
-def _uses(node: ast.AST) -> Iterator[tuple[ast.expr, bool]]:
+def _falsy(test: ast.expr) -> bool | None:
+    """Whether a test is a constant (`False`, `0`, `None`, `not True`): True if falsy, False if truthy, else None."""
+    try:
+        return not ast.literal_eval(test)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = _falsy(test.operand)
+            return None if inner is None else not inner
+        return None
+
+
+def _live(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk` without the code that never runs: a branch under a constant test (`if False:`, `while 0:`,
+    the `else` of `if True:`), statements after a `return`, `raise`, `break` or `continue` in their block,
+    and functions defined inside that the code around them never names."""
+    named = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    pending = [node]
+    while pending:
+        item = pending.pop(0)
+        yield item
+        for field, value in ast.iter_fields(item):
+            if not isinstance(value, list):
+                if isinstance(value, ast.AST):
+                    pending.append(value)
+                continue
+            if isinstance(item, (ast.If, ast.While)) and field in ("body", "orelse"):
+                falsy = _falsy(item.test)
+                if falsy is not None and falsy == (field == "body"):
+                    continue
+            for child in value:
+                if not isinstance(item, ast.ClassDef) and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and child.name not in named:  # (a class's methods are named as attributes)
+                    continue
+                if isinstance(child, ast.AST):
+                    pending.append(child)
+                if isinstance(child, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
+                    break
+
+
+def _uses(node: ast.AST, live: bool = False) -> Iterator[tuple[ast.expr, bool]]:
     """Every name and attribute chain `node` reads, whole (`torch.autograd.grad`, not also its
-    `torch.autograd`), in `ast.walk` order; with whether it is the function of a call."""
+    `torch.autograd`), in `ast.walk` order (`live`: of the code that can run); with whether it is the
+    function of a call."""
+    walk = _live if live else ast.walk
     inside_chain: set[int] = set()
     called: set[int] = set()
-    for inner in ast.walk(node):
+    for inner in walk(node):
         if isinstance(inner, ast.Attribute):
             inside_chain.add(id(inner.value))
         elif isinstance(inner, ast.Call):
             called.add(id(inner.func))
-    for inner in ast.walk(node):
+    for inner in walk(node):
         if isinstance(inner, (ast.Name, ast.Attribute)) and isinstance(inner.ctx, ast.Load) \
                 and id(inner) not in inside_chain:
             yield inner, id(inner) in called
@@ -235,38 +341,52 @@ def reached(units: tuple[Unit, ...], function: str) -> set[str]:
 
 
 @lru_cache(maxsize=16)
-def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozenset()
+def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozenset(), live: bool = False
           ) -> tuple[tuple[tuple[str, str, str, str, bool], ...], frozenset[str], tuple[tuple[str, str, str], ...]]:
     """`_calls`, the submission's functions and classes it went through (`function` included), and
     the computed look-ups (the call's text, in which function, where). Walked once per function for
-    all of a rule's parts (forbidden, computed, required). The functions in `skip` are not gone into
-    (their own rule judges them)."""
+    all of a rule's parts (forbidden, computed, required; `live`: only the code that can run, for what
+    a rule requires). The functions in `skip` are not gone into (their own rule judges them). What the
+    top level stores where the function may look (Program.attached) is gone into as well."""
     program = _program(units)
     found: list[tuple[str, str, str, str, bool]] = []
     computed: list[tuple[str, str, str]] = []
     seen: set[str] = set()
-    pending = [function]
+    pending = [function, *(["*"] if "*" in program.attached else [])]
     while pending:
         name = pending.pop(0)
-        if name in seen or name not in program.functions or (name in skip and name != function):
+        if name in seen or (name in skip and name != function):
             continue
+        if name in program.functions and not name.startswith((".", "*")):
+            nodes, unit = program.functions[name]
+            parts = [(node, unit, name) for node in nodes]
+        elif name in program.attached:
+            parts = []
+        else:
+            continue
+        parts += [(node, unit, "the top level") for node, unit in program.attached.get(name, [])]
         seen.add(name)
-        nodes, unit = program.functions[name]
-        for node in nodes:
+        for node, unit, shown in parts:
             local = _local_names(node)
-            for use, is_call in _uses(node):
+            for use, is_call in _uses(node, live):
                 written = _dotted(use)
                 if not written:
                     continue
                 line = f"line {use.lineno}"
-                found.append((written, program.resolve(written, local), name,
-                              f"{unit.where}, {line}" if unit.where else line, is_call))
-                if "." not in written:
-                    if written not in local and written in program.functions:
-                        pending.append(written)  # a function or class of the submission, called or passed on
-                else:  # `h.run`: the submission's classes with a method of that name
-                    pending.extend(sorted(program.methods.get(written.rsplit(".", 1)[1], ())))
-            for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+                where = f"{unit.where}, {line}" if unit.where else line
+                resolved = program.resolve(written, local)
+                found.append((written, resolved, shown, where, is_call))
+                if _introspects(written, resolved):
+                    computed.append((written, shown, where))
+                head, _, _ = written.partition(".")
+                last = written.rsplit(".", 1)[-1]
+                if head not in local and (head in program.functions or head in program.attached):
+                    pending.append(head)  # a function, class or object of the submission, called, passed on or looked into
+                if "." + last in program.attached and ("." in written or (head not in local and head not in program.functions)):
+                    pending.append("." + last)  # an attribute the top level set (a bare name: set on builtins)
+                if "." in written:  # `h.run`: the submission's classes with a method of that name
+                    pending.extend(sorted(program.methods.get(last, ())))
+            for call in (n for n in (_live(node) if live else ast.walk(node)) if isinstance(n, ast.Call)):
                 called = _dotted(call.func)
                 looked_up = _by_name(call, program.resolve(called, local)) if called else None
                 if looked_up is None:
@@ -275,10 +395,20 @@ def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozens
                 where = f"{unit.where}, {line}" if unit.where else line
                 text, is_computed = looked_up
                 if is_computed:
-                    computed.append((_shown(call), name, where))
+                    computed.append((_shown(call), shown, where))
                 else:
-                    found.append((text, program.resolve(text, local), name, where, True))
-    return tuple(found), frozenset(seen), tuple(computed)
+                    found.append((text, program.resolve(text, local), shown, where, True))
+    return tuple(found), frozenset(n for n in seen if n in program.functions), tuple(computed)
+
+
+# What reads a namespace as a table, past any name a rule can follow: `vars(torch)["autograd"]`,
+# `sys.modules["torch.autograd"]`, `cost.__getattribute__("backward")`, `globals()["torch"]`.
+_INTROSPECTION = {"vars", "globals", "locals", "sys.modules", "inspect.getattr_static", "inspect.getmembers"}
+_DUNDER_LOOKUPS = {"__getattribute__", "__getattr__", "__dict__", "__globals__", "__builtins__"}
+
+
+def _introspects(written: str, resolved: str) -> bool:
+    return resolved in _INTROSPECTION or written.rsplit(".", 1)[-1] in _DUNDER_LOOKUPS or resolved == "__builtins__"
 
 
 def _shown(node: ast.AST, limit: int = 80) -> str:
@@ -346,5 +476,5 @@ def missing_calls(units: tuple[Unit, ...], function: str, require: tuple[str, ..
     """The calls a rule requires that neither `function` nor any function it calls makes."""
     if not require:
         return []
-    calls = [(written, resolved) for written, resolved, _, _, is_call in _calls(units, function) if is_call]
+    calls = [(written, resolved) for written, resolved, _, _, is_call in _walk(units, function, live=True)[0] if is_call]
     return [r for r in require if not any(_matches(written, resolved, r) for written, resolved in calls)]

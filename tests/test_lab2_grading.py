@@ -101,7 +101,7 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # The same through getattr: a name written out reads as the call; one built at run time cannot be read.
     "gradient_by_autograd_through_getattr": ({"gradient.by_hand"}, "gradient", "calls cost.backward() at line"),
     "gradient_by_autograd_named_at_run_time": ({"gradient.by_hand"}, "gradient",
-                                               "looks a name up from text built at run time"),
+                                               "looks a name up at run time (from text"),
 }
 
 

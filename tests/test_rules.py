@@ -323,3 +323,76 @@ def descent_step_with_helper(x, y, W, lr):
     assert [(b.call, b.function) for b in forbidden_calls(units, "descent_step_with_helper", BY_HAND, judged)] == [
         ("torch.autograd.grad", "helper")]
     assert [b.function for b in forbidden_calls(units, "gradient", BY_HAND, judged)] == ["gradient"]  # itself
+
+
+# A red-team review scored lab 2 at 25/25 with gradient.by_hand passed through each of the first four; the
+# others store autograd where the function finds it by a name the rule did not follow.
+@pytest.mark.parametrize("text", [
+    "class _Tools:\n    bw = torch.Tensor.backward\n\n"
+    "def gradient(x, y, W, b):\n    _Tools.bw(cost(x, y, W, b))\n    return W.grad, b.grad\n",
+    'def gradient(x, y, W, b):\n    cost(x, y, W, b).__getattribute__("backward")()\n    return W.grad, b.grad\n',
+    'import sys\n\ndef gradient(x, y, W, b):\n    return sys.modules["torch.autograd"].grad(cost(x, y, W, b), [W, b])\n',
+    '_T = {}\n_T["g"] = vars(torch)["autograd"].grad\n\n'
+    'def gradient(x, y, W, b):\n    return _T["g"](cost(x, y, W, b), [W, b])\n',
+    "_T = {}\n_T['g'] = torch.autograd.grad\n\ndef gradient(x, y, W, b):\n    return _T['g'](cost(x, y, W, b), [W, b])\n",
+    "torch.Tensor.bw = torch.Tensor.backward\n\ndef gradient(x, y, W, b):\n    cost(x, y, W, b).bw()\n    return W.grad, b.grad\n",
+    "def _bw(c):\n    c.backward()\n\ntorch.Tensor.bw = _bw\n\n"
+    "def gradient(x, y, W, b):\n    cost(x, y, W, b).bw()\n    return W.grad, b.grad\n",
+    'def _bw(c):\n    c.backward()\n\nsetattr(torch.Tensor, "bw", _bw)\n\n'
+    "def gradient(x, y, W, b):\n    cost(x, y, W, b).bw()\n    return W.grad, b.grad\n",
+    "import builtins\nbuiltins.g = torch.autograd.grad\n\ndef gradient(x, y, W, b):\n    return g(cost(x, y, W, b), [W, b])\n",
+    "def gradient(x, y, W, b):\n    return globals()['torch'].autograd.grad(cost(x, y, W, b), [W, b])\n",
+])
+def test_autograd_stored_or_looked_up_where_the_rule_did_not_read_still_fails_it(text: str) -> None:
+    head = "import torch\n\ndef cost(x, y, W, b):\n    return torch.mean((x * W + b - y) ** 2)\n\n"
+    units = (Unit("", head + text),)
+    assert calls(head + text, "gradient") or computed_names(units, "gradient"), "the rule passes"
+
+
+def test_autograd_used_at_the_top_level_to_check_a_gradient_breaks_no_rule() -> None:
+    """A notebook cell comparing the by-hand gradient with autograd's is no breach: only what is stored
+    where the function can reach it is."""
+    text = """
+import torch
+
+def gradient(x, y, W, b):
+    e = x * W + b - y
+    return 2 * torch.mean(e * x), 2 * torch.mean(e)
+
+W = torch.zeros(1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+x = torch.tensor([1.0, 2.0]); y = 2 * x
+torch.mean((x * W + b - y) ** 2).backward()
+print(gradient(x, y, W.detach(), b.detach()), W.grad, torch.autograd.grad)
+"""
+    units = (Unit("", text),)
+    assert calls(text, "gradient") == [] and computed_names(units, "gradient") == []
+
+
+@pytest.mark.parametrize("body", [
+    "    if False:\n        optim.SGD([W], lr=lr)\n",
+    "    while 0:\n        optim.SGD([W], lr=lr)\n",
+    "    if True:\n        pass\n    else:\n        optim.SGD([W], lr=lr)\n",
+    "    def _never():\n        optim.SGD([W], lr=lr)\n",
+    "    return W, b\n    optim.SGD([W], lr=lr)\n",
+])
+def test_a_required_call_in_code_that_never_runs_does_not_count(body: str) -> None:
+    """`if False: optim.SGD()` in a train that updated by hand passed "train trains with optim.SGD" (red team)."""
+    from grader.rules import missing_calls
+
+    text = f"import torch\nfrom torch import optim\n\ndef train(x, y, lr=0.1):\n    W = torch.zeros(1)\n    b = torch.zeros(1)\n{body}" \
+           "    return W, b\n"
+    assert missing_calls((Unit("", text),), "train", ("torch.optim.SGD",)) == ["torch.optim.SGD"]
+    live = text.replace("if False:", "if lr > 0:").replace("while 0:", "while lr < 0:").replace("if True:", "if lr < 0:") \
+        .replace("    def _never():\n        optim", "    optim").replace("    return W, b\n    optim", "    optim")
+    assert missing_calls((Unit("", live),), "train", ("torch.optim.SGD",)) == [], live
+
+
+@pytest.mark.parametrize("store", [
+    'globals()["g"] = torch.autograd.grad', 'import builtins\nbuiltins.__dict__["g"] = torch.autograd.grad',
+    'import builtins\nsetattr(builtins, "g", torch.autograd.grad)', 'exec("g = torch.autograd.grad")',
+])
+def test_a_name_the_top_level_makes_through_a_table_or_text_fails_the_rule(store: str) -> None:
+    text = f"import torch\n\n{store}\n\ndef gradient(x, y, W, b):\n    return g(torch.mean((x * W + b - y) ** 2), [W, b])\n"
+    units = (Unit("", text),)
+    assert calls(text, "gradient") or computed_names(units, "gradient"), "the rule passes"

@@ -280,10 +280,12 @@ def expect_by_hand(observed: Any, function: str, *, hint: str) -> None:
     computed = computed_names(observed.code, function, judged) if rule.forbid else []
     if computed:  # a name built at run time, or code run from text: what it calls cannot be read
         first = computed[0]
-        raise CheckFailed(f"{first.function} looks a name up from text built at run time, or runs code from text, at "
-                          f"{first.where}, so the grader cannot check how {function} computes; write the call out",
+        raise CheckFailed(f"{first.function} looks a name up at run time (from text, or in a table of names such as "
+                          f"globals() or sys.modules), or runs code from text, at {first.where}, so the grader cannot "
+                          f"check how {function} computes; write the call out",
                           expected=f"calls written out in {function} and the functions it calls",
-                          obtained=f"a name or code built from text: {first.call}, in {first.function}, {first.where}",
+                          obtained=f"a name looked up at run time, or code run from text: {first.call}, in {first.function}, "
+                                   f"{first.where}",
                           hint=hint)
     missing = missing_calls(observed.code, function, rule.require)
     if missing:
