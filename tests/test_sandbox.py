@@ -154,6 +154,18 @@ def test_a_fork_bomb_is_contained(tmp_path: Path) -> None:
     assert graded.report["score"] == 25, graded.stdout[-2000:]
 
 
+def test_a_submission_gets_one_cpu_however_many_processes_spin(tmp_path: Path) -> None:
+    """Three processes, each in a session of its own, spin for 2 s: without a CPU limit they took both
+    cores (a red-team review slowed the student graded beside them 4.6x, and a longer spin would have
+    run that student past their time limits). The run's cgroup holds it to one CPU."""
+    if os.cpu_count() == 1:
+        pytest.skip("one core: nothing to share")
+    graded = run_grade(with_attack("spins_every_core.py", "py", tmp_path), *FAST, cwd=tmp_path)
+    found = attack_report(graded)
+    assert found["cpus"] < 1.25, found
+    assert graded.report["score"] == 25, graded.stdout[-2000:]
+
+
 def test_filling_the_disk_stops_at_the_limit(tmp_path: Path) -> None:
     graded = run_grade(with_attack("fills_the_disk.py", "py", tmp_path), *FAST, "--disk", "256", cwd=tmp_path)
     found = attack_report(graded)

@@ -4,12 +4,14 @@ Bubblewrap sets no resource limits, so the kernel's own mechanisms do, in order 
 preference:
 
 1. cgroup v1 (`memory` and `pids` hierarchies writable, e.g. a root grader in CI):
-   a child of the grader's own cgroup in each hierarchy.
+   a child of the grader's own cgroup in each hierarchy, and in `cpu` where it is writable too.
 2. cgroup v2 where the grader may create cgroups (root, or a delegated subtree).
 3. `systemd-run --user --scope` (cgroup v2 and an unprivileged user with a systemd
-   session, a student's laptop): MemoryMax, MemorySwapMax and TasksMax on a scope.
+   session, a student's laptop): MemoryMax, MemorySwapMax, TasksMax and CPUQuota on a scope.
 4. rlimits only (no cgroups at all): RLIMIT_AS at the memory limit plus 1 GiB (torch
-   reserves address space it never touches) and no process limit; documented as weaker.
+   reserves address space it never touches), no process limit and no CPU limit; documented as weaker.
+
+Each holds the run to one CPU where it can (CPU_QUOTA_US).
 
 The launcher writes its own pid into `procs_files` before it execs bubblewrap, so
 everything the submission starts is inside from its first instruction.
@@ -31,6 +33,11 @@ from pathlib import Path
 from ..config import MIB, Limits
 
 _V1 = Path("/sys/fs/cgroup")
+# A run's whole process tree gets one CPU's time, however many processes (or sessions, which the
+# scheduler otherwise shares among) it makes: a submission cannot slow the student graded beside it
+# past their time limits. The sandbox runs student code with one thread (OMP_NUM_THREADS=1).
+CPU_PERIOD_US = 100_000
+CPU_QUOTA_US = 100_000
 
 
 def _own_path(controller: str) -> str | None:
@@ -190,7 +197,28 @@ def _v1_box(limits: Limits, name: str) -> Box | None:
     except OSError:
         box.close()
         return None
+    _v1_cpu(box, name)
     return box
+
+
+def _v1_cpu(box: Box, name: str) -> None:
+    """The CPU limit, where the `cpu` hierarchy is there and writable (without it, the run goes on without)."""
+    own = _own_path("cpu")
+    parent = _V1 / "cpu" / own.lstrip("/") if own is not None else None
+    if parent is None or not _writable_dir(parent):
+        return
+    folder = parent / name
+    try:
+        folder.mkdir()
+    except OSError:
+        return
+    box.folders.append(folder)
+    try:
+        (folder / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+        (folder / "cpu.cfs_quota_us").write_text(str(CPU_QUOTA_US))
+    except OSError:
+        return  # (an empty cgroup with no limit: removed with the others)
+    box.procs_files.append(folder / "cgroup.procs")
 
 
 def _v2_box(limits: Limits, name: str) -> Box | None:
@@ -215,6 +243,9 @@ def _v2_box(limits: Limits, name: str) -> Box | None:
     except OSError:
         box.close()
         return None
+    if "cpu" in enabled:
+        with contextlib.suppress(OSError):
+            (folder / "cpu.max").write_text(f"{CPU_QUOTA_US} {CPU_PERIOD_US}")
     return box
 
 
@@ -235,7 +266,7 @@ def _systemd_box(limits: Limits, name: str) -> Box | None:
         return None
     prefix = ["systemd-run", "--user", "--scope", "--quiet", "--collect", f"--unit={name}",
               "-p", f"MemoryMax={limits.memory_mib * MIB}", "-p", "MemorySwapMax=0",
-              "-p", f"TasksMax={limits.processes}", "--"]
+              "-p", f"TasksMax={limits.processes}", "-p", f"CPUQuota={100 * CPU_QUOTA_US // CPU_PERIOD_US}%", "--"]
     return Box("systemd scope", argv_prefix=prefix, memory=limits.memory_mib * MIB)
 
 
