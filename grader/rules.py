@@ -27,6 +27,8 @@ not that the call does the work (a dummy optimizer stepped beside a hand-written
 from __future__ import annotations
 
 import ast
+import builtins
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,6 +69,7 @@ class Program:
         # under "torch"/"x" and ".bw" (any `.bw`, and a bare `bw` when it names nothing else: builtins).
         self.attached: dict[str, list[tuple[ast.AST, Unit]]] = {}
         self.imported: set[str] = set()  # names bound by imports: modules, whose own calls store nothing of the submission's
+        self.star: list[str] = []  # modules imported with `*`: a name bound nowhere else may come from them
         self.unreadable: list[str] = []  # units too deeply nested to parse here ("cell 4", "" for a .py)
         for unit in units:
             try:
@@ -84,6 +87,9 @@ class Program:
                         self.imported.add(name.asname or top)
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     for name in node.names:
+                        if name.name == "*":
+                            self.star.append(node.module)
+                            continue
                         self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
                         self.imported.add(name.asname or name.name)
             for statement, nested in _statements(tree.body):
@@ -93,12 +99,15 @@ class Program:
                         for item in statement.body:
                             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                                 self.methods.setdefault(item.name, set()).add(statement.name)
-                for target, value in _bindings(statement):
+                plain = _bindings(statement)
+                for target, value in plain:
                     self._define(target, value, unit, nested)
                     if _dotted(value):
                         self.aliases[target] = _dotted(value)
-                for key, value in _stores(statement, self.imported):
-                    self.attached.setdefault(key, []).append((value, unit))
+                for target in sorted(_stored_names(statement) - {t for t, _ in plain}):
+                    self._define(target, statement, unit, True)  # (`for g in (f,)`, `g, = (f,)`, `with f as g`: the whole statement)
+                for key, stored in _stores(statement, self.imported):
+                    self.attached.setdefault(key, []).append((stored, unit))
 
     def _define(self, name: str, node: ast.AST, unit: Unit, nested: bool) -> None:
         """`name` bound to `node`: a definition replaces those of earlier units and the unit's own
@@ -153,6 +162,33 @@ def _bindings(node: ast.AST) -> list[tuple[str, ast.expr]]:
     return []
 
 
+def _stored_names(statement: ast.stmt) -> set[str]:
+    """The names a top-level statement binds by any form (loop and `with` targets, unpacking, `:=`), outside
+    the functions, classes and comprehensions it holds (its own `def` and `class` are bound elsewhere)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return set()
+    found: set[str] = set()
+    pending: list[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        for child in ast.iter_child_nodes(node):
+            if node is not statement and isinstance(node, _BLOCKS):
+                continue  # (a block's own statements are the top level's too, and come one by one)
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+                                      ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                pending.append(child)
+    return found
+
+
+def _touches_table(node: ast.AST) -> bool:
+    """Whether `node` reads a namespace as a table (`globals()`, `vars(x)`, `sys.modules`, `x.__dict__`)."""
+    return any(_introspects(_dotted(n), _dotted(n)) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute)))
+
+
 def _base(node: ast.expr) -> str:
     """The name an attribute and subscript chain starts from (`_T` for `_T["g"].x`), or ''."""
     while isinstance(node, (ast.Attribute, ast.Subscript)):
@@ -160,14 +196,14 @@ def _base(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _stores(statement: ast.stmt, imported: set[str]) -> list[tuple[str, ast.expr]]:
+def _stores(statement: ast.stmt, imported: set[str]) -> list[tuple[str, ast.AST]]:
     """(key, value) for what a top-level statement stores into an object rather than binds to a name:
     under the name the target starts from (unless an import bound it: `torch.zeros(1)` stores nothing),
     under ".attr" for an attribute, and under "*" (every function may reach it) for a store through a
     namespace read as a table (`globals()["g"] = ...`) or code run from text (see Program.attached)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return []
-    found: list[tuple[str, ast.expr]] = []
+    found: list[tuple[str, ast.AST]] = []
     targets: list[tuple[ast.expr, ast.expr]] = []
     if isinstance(statement, ast.Assign):
         targets = [(t, statement.value) for t in statement.targets]
@@ -181,9 +217,10 @@ def _stores(statement: ast.stmt, imported: set[str]) -> list[tuple[str, ast.expr
                 found.append((_base(part), value))
             if isinstance(part, ast.Attribute):
                 found.append(("." + part.attr, value))
-            if any(isinstance(n, ast.Call) or _introspects(_dotted(n), _dotted(n)) for n in ast.walk(part)
-                   if isinstance(n, (ast.Name, ast.Attribute, ast.Call))):
+            if _touches_table(part):  # `globals()["g"] = ...`
                 found.append(("*", value))
+    if _touches_table(statement):  # `globals().update(g=...)`, `sys.modules[...].x = ...`: every function may reach it
+        found.append(("*", statement))
     for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
         if isinstance(call.func, ast.Name) and call.func.id in ("exec", "eval", "compile", "setattr"):
             if call.func.id != "setattr" or len(call.args) != 3:
@@ -218,6 +255,15 @@ def _local_names(node: ast.AST) -> dict[str, str | None]:
                     local[rest.arg] = None
         for name, value in _bindings(inner):
             local[name] = _dotted(value) or None
+    for inner in ast.walk(node):  # bound any other way (unpacking, a loop, `with ... as`, `except ... as`): a value
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+            local.setdefault(inner.id, None)
+        elif isinstance(inner, ast.ExceptHandler) and inner.name:
+            local.setdefault(inner.name, None)
+    for inner in ast.walk(node):  # `global g`: the module's g, not the function's
+        if isinstance(inner, ast.Global):
+            for name in inner.names:
+                local.pop(name, None)
     return local
 
 
@@ -352,10 +398,21 @@ def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozens
     found: list[tuple[str, str, str, str, bool]] = []
     computed: list[tuple[str, str, str]] = []
     seen: set[str] = set()
-    pending = [function, *(["*"] if "*" in program.attached else [])]
+    queued: set[str] = set()
+    expanded: set[str] = set()  # method names whose classes are queued already
+    pending: deque[str] = deque()
+
+    def queue(key: str) -> None:  # (each key once: 2,000 classes naming one method took minutes)
+        if key not in queued:
+            queued.add(key)
+            pending.append(key)
+
+    queue(function)
+    if "*" in program.attached:
+        queue("*")
     while pending:
-        name = pending.pop(0)
-        if name in seen or (name in skip and name != function):
+        name = pending.popleft()
+        if name in skip and name != function:
             continue
         if name in program.functions and not name.startswith((".", "*")):
             nodes, unit = program.functions[name]
@@ -376,19 +433,24 @@ def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozens
                 where = f"{unit.where}, {line}" if unit.where else line
                 resolved = program.resolve(written, local)
                 found.append((written, resolved, shown, where, is_call))
-                if _introspects(written, resolved):
-                    computed.append((written, shown, where))
+                if _introspects(written, resolved) or (not is_call and _lookup(resolved) in _BY_NAME):
+                    computed.append((written, shown, where))  # (a look-up function passed on: `reduce(getattr, ...)`)
                 head, _, _ = written.partition(".")
                 last = written.rsplit(".", 1)[-1]
+                unbound = head not in local and head not in program.functions and head not in program.aliases
+                if unbound and head not in _BUILTINS and head != "(...)":  # from a `*` import, maybe
+                    found += [(written, f"{module}.{written}", shown, where, is_call) for module in program.star]
                 if head not in local and (head in program.functions or head in program.attached):
-                    pending.append(head)  # a function, class or object of the submission, called, passed on or looked into
-                if "." + last in program.attached and ("." in written or (head not in local and head not in program.functions)):
-                    pending.append("." + last)  # an attribute the top level set (a bare name: set on builtins)
-                if "." in written:  # `h.run`: the submission's classes with a method of that name
-                    pending.extend(sorted(program.methods.get(last, ())))
+                    queue(head)  # a function, class or object of the submission, called, passed on or looked into
+                if "." + last in program.attached and ("." in written or unbound):
+                    queue("." + last)  # an attribute the top level set (a bare name: set on builtins)
+                if "." in written and last not in expanded:  # `h.run`: the submission's classes with a method of that name
+                    expanded.add(last)
+                    for owner in sorted(program.methods.get(last, ())):
+                        queue(owner)
             for call in (n for n in (_live(node) if live else ast.walk(node)) if isinstance(n, ast.Call)):
                 called = _dotted(call.func)
-                looked_up = _by_name(call, program.resolve(called, local)) if called else None
+                looked_up = _by_name(call, _lookup(program.resolve(called, local))) if called else None
                 if looked_up is None:
                     continue
                 line = f"line {call.lineno}"
@@ -408,7 +470,16 @@ _DUNDER_LOOKUPS = {"__getattribute__", "__getattr__", "__dict__", "__globals__",
 
 
 def _introspects(written: str, resolved: str) -> bool:
-    return resolved in _INTROSPECTION or written.rsplit(".", 1)[-1] in _DUNDER_LOOKUPS or resolved == "__builtins__"
+    parts = {*written.split("."), *resolved.split(".")}
+    return bool(parts & _DUNDER_LOOKUPS) or any(resolved == n or resolved.startswith(n + ".") for n in _INTROSPECTION)
+
+
+def _lookup(resolved: str) -> str:
+    """A builtin however it is reached (`builtins.getattr` is `getattr`)."""
+    return resolved.removeprefix("builtins.")
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def _shown(node: ast.AST, limit: int = 80) -> str:
@@ -420,7 +491,8 @@ def _shown(node: ast.AST, limit: int = 80) -> str:
 # name written out there reads as code (`None`: the text is code, never read as a name).
 _BY_NAME: dict[str, tuple[int, str] | None] = {
     "getattr": (1, "attribute"), "operator.attrgetter": (0, "attribute"), "operator.methodcaller": (0, "attribute"),
-    "__import__": (0, "module"), "importlib.import_module": (0, "module"),
+    "__import__": (0, "module"), "importlib.import_module": (0, "module"), "importlib.__import__": (0, "module"),
+    "pydoc.locate": (0, "module"), "pkgutil.resolve_name": (0, "module"),
     "eval": None, "exec": None, "compile": None,
 }
 
@@ -458,10 +530,15 @@ def _matches(written: str, resolved: str, name: str) -> bool:
     return resolved == name or resolved.startswith(name + ".")
 
 
+# What autograd and torch.func run on, reached directly: forbidding them forbids these too.
+_ENGINES = {"torch.autograd": ("torch._C", "torch._functorch"), "torch.func": ("torch._functorch",)}
+
+
 def forbidden_calls(units: tuple[Unit, ...], function: str, forbid: tuple[str, ...],
                     skip: frozenset[str] = frozenset()) -> list[Breach]:
     """Calls of `function` (and of the functions it calls, but those in `skip`) that a rule forbids, and
     names of what it forbids passed on without a call (`map(torch.autograd.grad, ...)`)."""
+    forbid = (*forbid, *(engine for f in forbid for engine in _ENGINES.get(f, ())))
     return [Breach(written, name, where) for written, resolved, name, where, _ in _walk(units, function, skip)[0]
             if any(_matches(written, resolved, f) for f in forbid)]
 

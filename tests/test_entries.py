@@ -266,3 +266,19 @@ def test_one_id_for_different_names_is_warned_about(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # alice_777.py and alice_777.ipynb are one student: no warning
         only_entry(klass, r"_(\d+)\.")
+
+
+def test_a_file_too_large_to_grade_is_not_read_to_choose(tmp_path: Path) -> None:
+    """Choosing a student's file read every candidate notebook whole in the batch's main process (a review:
+    a 64 MiB notebook took 1.3 GB there). A file past the grader's caps is not read to tell it from the
+    stub (a sparse 40 MiB file here: nothing is written to disk)."""
+    from grader.labs.stubs import code_hash
+
+    klass = tmp_path / "class"
+    put(SOLUTION / "lab2.py", klass / "amy/lab2.py")
+    with open(klass / "amy/notes.ipynb", "wb") as f:
+        f.truncate(40 << 20)
+    with pytest.raises(ValueError, match="too large"):
+        code_hash(klass / "amy/notes.ipynb")
+    origins, notes = gathered(klass, tmp_path)
+    assert origins == {"lab2.py": "amy/lab2.py"} and notes == ["amy/notes.ipynb: also handed in, not graded"], notes

@@ -90,9 +90,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
                                  "not built on self.linear = nn.Linear(1, 1)"),
     # A cost cut off from autograd, with the harness patched to say it has a grad_fn: no gradient comes back.
     # (The forged flags say gradient's dW and db have a history too: what the student's process says about
-    # itself can only cost it points.)
-    "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train", "gradient.other_data"}, "mse_cost",
-                                       "cut off from autograd"),
+    # itself can only cost it points. Its top level reads the harness's namespace as a table, so the
+    # grader cannot read how gradient computes either: gradient.by_hand goes too.)
+    "cost_cut_off_with_forged_flags": ({"mse_cost.autograd", "train_step", "train", "gradient.other_data",
+                                        "gradient.by_hand"}, "mse_cost", "cut off from autograd"),
     # The right number as a Python float: train_step's backward() raises, and says where that starts.
     "cost_as_a_float": ({"mse_cost.autograd", "train_step", "train"}, "mse_cost", "cut off from autograd"),
     # The right numbers from autograd, where the exercise derives them by hand: read from the source.

@@ -33,8 +33,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "updates_W_in_place_under_no_grad": ({"descent_step.not_in_place"}, "descent_step", "updated in place and returned"),
     # W changed in place, then a copy returned (right value, with a grad_fn): W's values after the call give it away.
     "in_place_then_copy": ({"descent_step.not_in_place"}, "descent_step", "changed the W it was given"),
-    # W changed in place and returned, with the harness patched to say it has a grad_fn: same.
-    "in_place_with_forged_flags": ({"descent_step.not_in_place"}, "descent_step", "changed the W it was given"),
+    # W changed in place and returned, with the harness patched to say it has a grad_fn: same (and its top
+    # level reads the harness's namespace as a table, so the by-hand rules cannot be read: they go too).
+    "in_place_with_forged_flags": ({"descent_step.not_in_place", "gradient.by_hand", "descent_step.by_hand"},
+                                   "descent_step", "changed the W it was given"),
     "cost_sum_instead_of_mean": ({"cost"}, "cost", "sum instead of mean"),
     # cost_curve and train's history use the student's cost: carried forward, including the curve's
     # minimum, which a missing square moves to the grid's edge.

@@ -396,3 +396,72 @@ def test_a_name_the_top_level_makes_through_a_table_or_text_fails_the_rule(store
     text = f"import torch\n\n{store}\n\ndef gradient(x, y, W, b):\n    return g(torch.mean((x * W + b - y) ** 2), [W, b])\n"
     units = (Unit("", text),)
     assert calls(text, "gradient") or computed_names(units, "gradient"), "the rule passes"
+
+
+HEAD = "import torch\n\ndef cost(x, y, W, b):\n    return torch.mean((x * W + b - y) ** 2)\n\n"
+BY_HAND_GRADIENT = ("def gradient(x, y, W, b):\n    error = x * W + b - y\n"
+                    "    return 2 * torch.mean(error * x), 2 * torch.mean(error)\n\n")
+
+
+@pytest.mark.parametrize("top", [
+    # a results table whose keys are computed (a review of the hardening: 24/25 for this honest notebook)
+    "def train(x, y, lr):\n    W = torch.zeros(1, requires_grad=True)\n    opt = torch.optim.SGD([W], lr=lr)\n"
+    "    cost(x, y, W, 0).backward()\n    opt.step()\n    return W\n\nresults = {}\n"
+    "for lr in [0.001, 0.01]:\n    results[str(lr)] = train(torch.ones(2), torch.ones(2), lr)\n",
+    # a name the function binds by unpacking, a loop or `with` is its own, not the top level's
+    "error = cost(torch.ones(2), torch.ones(2), torch.zeros(1, requires_grad=True), 0)\nerror.backward()\n",
+])
+def test_honest_notebooks_keep_the_by_hand_rule(top: str) -> None:
+    gradient = BY_HAND_GRADIENT.replace("    error = x * W + b - y\n", "    (error,) = (x * W + b - y,)\n    for e in [error]:\n        pass\n")
+    text = HEAD + gradient + top
+    assert calls(text, "gradient") == [] and computed_names((Unit("", text),), "gradient") == []
+
+
+@pytest.mark.parametrize("text", [
+    "_ag = lambda x, y, W, b: torch.autograd.grad(cost(x, y, W, b), [W, b])\n" + BY_HAND_GRADIENT + line
+    for line in ["for gradient in (_ag,):\n    pass\n", "gradient, = (_ag,)\n", "(gradient := _ag)\n",
+                 "import contextlib\nwith contextlib.nullcontext(_ag) as gradient:\n    pass\n",
+                 "globals().update(gradient=_ag)\n", "globals().__setitem__('gradient', _ag)\n"]
+] + [
+    "import sys\ndef gradient(x, y, W, b):\n    return sys.modules.get('torch.' + 'autograd').grad(cost(x, y, W, b), [W, b])\n",
+    "def gradient(x, y, W, b):\n    return torch.__dict__.get('auto' + 'grad').grad(cost(x, y, W, b), [W, b])\n",
+    "import builtins\ndef gradient(x, y, W, b):\n    return builtins.getattr(torch, 'auto' + 'grad').grad(cost(x, y, W, b), [W, b])\n",
+    "import functools\ndef gradient(x, y, W, b):\n"
+    "    return functools.reduce(getattr, ['auto' + 'grad', 'grad'], torch)(cost(x, y, W, b), [W, b])\n",
+    "def gradient(x, y, W, b):\n    return [getattr][0](torch, 'auto' + 'grad').grad(cost(x, y, W, b), [W, b])\n",
+    "import importlib\ndef gradient(x, y, W, b):\n"
+    "    return importlib.__import__('torch.autograd', fromlist=['grad']).grad(cost(x, y, W, b), [W, b])\n",
+    "import pydoc\ndef gradient(x, y, W, b):\n    return pydoc.locate('torch.autograd.grad')(cost(x, y, W, b), [W, b])\n",
+    "from torch.autograd import *\ndef gradient(x, y, W, b):\n    return grad(cost(x, y, W, b), [W, b])\n",
+    "def gradient(x, y, W, b):\n    c = cost(x, y, W, b)\n"
+    "    torch._C._ImperativeEngine().run_backward((c,), (torch.ones(()),), False, False, (W, b), False, False)\n",
+    "import torch._functorch.apis as fa\ndef gradient(x, y, W, b):\n"
+    "    return fa.grad(lambda W, b: cost(x, y, W, b), argnums=(0, 1))(W, b)\n",
+])
+def test_autograd_reached_in_other_ways_still_fails_the_rule(text: str) -> None:
+    """A review of the hardening found these sixteen scoring 25/25 on lab 2 with gradient.by_hand passed."""
+    units = (Unit("", HEAD + text),)
+    assert calls(HEAD + text, "gradient") or computed_names(units, "gradient"), "the rule passes"
+
+
+def test_reading_a_rule_takes_time_in_proportion_to_the_code() -> None:
+    """2,000 classes each with a method f using `a.f` (66 KB, far under the size cap) took the grader's rule
+    check over 300 s: every `a.f` queued every class again. A bound far above the honest time (0.1 s)."""
+    import signal
+    import time
+
+    text = "import torch\ndef gradient(x, y, W, b):\n    return a.f\n" + "".join(
+        f"class C{i}:\n def f(s):return a.f\n" for i in range(2000))
+
+    def too_long(*_: object) -> None:
+        raise TimeoutError("the rule check took more than 30 s")
+
+    old = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(30)
+    try:
+        started = time.monotonic()
+        assert calls(text, "gradient") == []
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.monotonic() - started < 30

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import GraderError, UnreadableSubmission
 from ..labs import Lab, load_lab
 from ..labs.stubs import code_hash
+from ..sources import too_large
 from ..submission import unchanged_stub
 from .folders import folder_names
 
@@ -205,7 +206,8 @@ def _hash(files: list[tuple[Path, str]]) -> str:
     for path, shown in files:
         digest.update(shown.encode() + b"\0")
         try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            with path.open("rb") as f:
+                digest.update(hashlib.file_digest(f, "sha256").digest())  # (in pieces: files are not capped here)
         except OSError:
             digest.update(b"<unreadable>")
     return digest.hexdigest()
@@ -367,6 +369,8 @@ def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Pa
     """
     code = functools.cache(_code)  # (each file's code is read once)
     gradable = [c for c in candidates if c[1].lower().endswith(GRADABLE)]
+    too_big = [(c, problem) for c in gradable if (problem := _too_large(c[0])) is not None]  # (never read: passed over)
+    gradable = [c for c in gradable if c not in {big for big, _ in too_big}]
     written = [c for c in gradable if not is_stub(c[0])]
     stubs = tuple(shown for path, shown in gradable if (path, shown) not in written) if written else ()
     if written:
@@ -401,11 +405,21 @@ def _choose(candidates: list[tuple[Path, str]], stem: str, is_stub: Callable[[Pa
             lone = [shown for _, shown in gradable if shown not in ambiguous]
             raise EntryProblem("no gradable file", f"several candidate files and none named {stem}.ipynb or {stem}.py: "
                                                    + ", ".join((ambiguous + lone)[:5]) + aside)
+        if too_big:
+            (path, shown), problem = too_big[0]
+            raise EntryProblem("unreadable", f"cannot read {shown}: {problem}")
         raise EntryProblem("no gradable file", "no .ipynb or .py file in this entry")
     graded = {shown for _, shown in chosen.values()}
     same = {code(path) for path, _ in chosen.values()}  # (copies of a graded file are not worth a word)
     passed = tuple(shown for path, shown in gradable if shown not in graded and code(path) not in same)
-    return Choice(chosen, stubs, passed)
+    return Choice(chosen, stubs, passed + tuple(shown for (_, shown), _ in too_big))
+
+
+def _too_large(path: Path) -> str | None:
+    try:
+        return too_large(path)
+    except OSError:
+        return None  # (unreadable: copying it says why)
 
 
 def _depth(shown: str) -> int:
@@ -418,6 +432,7 @@ def _code(path: Path) -> str:
         return code_hash(path)
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as f:
+                return hashlib.file_digest(f, "sha256").hexdigest()  # (in pieces: a file too large to read whole)
         except OSError:
             return str(path)  # (unreadable: unlike any other; copying it says why)

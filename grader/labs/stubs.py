@@ -50,7 +50,13 @@ def _source(cell: dict[str, Any]) -> str:
 
 
 def code_hash(path: Path) -> str:
-    """SHA-256 of the code `path` holds (see `code_lines`). Raises OSError, ValueError."""
+    """SHA-256 of the code `path` holds (see `code_lines`). Raises OSError, ValueError (also for a file too
+    large to read: no stub is, and a batch asks of every file it is handed)."""
+    from ..sources import too_large
+
+    problem = too_large(path)
+    if problem is not None:
+        raise ValueError(problem)
     lines = code_lines(path.read_text(encoding="utf-8-sig"), path.suffix)  # (a byte-order mark is not code)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 

@@ -86,9 +86,10 @@ def percent(score: float, max_score: float) -> int:
     return max(0, min(100, round(100 * score / max_score)))
 
 
-# Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides: what starts a
+# Control characters (C0 but newline and tab, DEL, C1), the bidirectional marks and overrides and the
+# Unicode line and paragraph separators: what starts a
 # terminal's escape sequences (a clipboard write, a window title, a reset) or turns text around.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def plain(text: str) -> str:

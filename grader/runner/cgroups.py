@@ -250,12 +250,12 @@ def _v2_box(limits: Limits, name: str) -> Box | None:
 
 
 @functools.cache
-def _systemd_scope_works() -> bool:
+def _systemd_scope_works(*properties: str) -> bool:
     exe = shutil.which("systemd-run")
     if exe is None:
         return False
     try:
-        return subprocess.run([exe, "--user", "--scope", "--quiet", "true"], capture_output=True,
+        return subprocess.run([exe, "--user", "--scope", "--quiet", *properties, "true"], capture_output=True,
                               timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -264,9 +264,10 @@ def _systemd_scope_works() -> bool:
 def _systemd_box(limits: Limits, name: str) -> Box | None:
     if not _systemd_scope_works():
         return None
+    cpu = ("-p", f"CPUQuota={100 * CPU_QUOTA_US // CPU_PERIOD_US}%")
     prefix = ["systemd-run", "--user", "--scope", "--quiet", "--collect", f"--unit={name}",
               "-p", f"MemoryMax={limits.memory_mib * MIB}", "-p", "MemorySwapMax=0",
-              "-p", f"TasksMax={limits.processes}", "-p", f"CPUQuota={100 * CPU_QUOTA_US // CPU_PERIOD_US}%", "--"]
+              "-p", f"TasksMax={limits.processes}", *(cpu if _systemd_scope_works(*cpu) else ()), "--"]
     return Box("systemd scope", argv_prefix=prefix, memory=limits.memory_mib * MIB)
 
 
