@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 import builtins
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,7 +106,7 @@ class Program:
                         self.aliases[target] = _dotted(value)
                 for target in sorted(_stored_names(statement) - {t for t, _ in plain}):
                     self._define(target, statement, unit, True)  # (`for g in (f,)`, `g, = (f,)`, `with f as g`: the whole statement)
-                for key, stored in _stores(statement, self.imported):
+                for key, stored in _stores(statement, self.imported, self.resolve):
                     self.attached.setdefault(key, []).append((stored, unit))
 
     def _define(self, name: str, node: ast.AST, unit: Unit, nested: bool) -> None:
@@ -184,9 +184,18 @@ def _stored_names(statement: ast.stmt) -> set[str]:
     return found
 
 
-def _touches_table(node: ast.AST) -> bool:
-    """Whether `node` reads a namespace as a table (`globals()`, `vars(x)`, `sys.modules`, `x.__dict__`)."""
-    return any(_introspects(_dotted(n), _dotted(n)) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute)))
+def _is_table(node: ast.AST, resolve: Callable[[str], str]) -> bool:
+    """Whether `node` is a namespace as a table: `globals()`, `vars(x)`, `locals()`, `sys.modules`, `x.__dict__`."""
+    if isinstance(node, ast.Call):
+        return resolve(_dotted(node.func)) in ("globals", "vars", "locals")
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        written = _dotted(node)
+        return written.rsplit(".", 1)[-1] in ("__dict__", "__builtins__") or resolve(written) == "sys.modules"
+    return False
+
+
+# Methods that change a table they are called on: `globals().update(g=...)`.
+_MUTATORS = {"update", "__setitem__", "setdefault", "__init__", "__ior__"}
 
 
 def _base(node: ast.expr) -> str:
@@ -196,7 +205,7 @@ def _base(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _stores(statement: ast.stmt, imported: set[str]) -> list[tuple[str, ast.AST]]:
+def _stores(statement: ast.stmt, imported: set[str], resolve: Callable[[str], str]) -> list[tuple[str, ast.AST]]:
     """(key, value) for what a top-level statement stores into an object rather than binds to a name:
     under the name the target starts from (unless an import bound it: `torch.zeros(1)` stores nothing),
     under ".attr" for an attribute, and under "*" (every function may reach it) for a store through a
@@ -217,10 +226,14 @@ def _stores(statement: ast.stmt, imported: set[str]) -> list[tuple[str, ast.AST]
                 found.append((_base(part), value))
             if isinstance(part, ast.Attribute):
                 found.append(("." + part.attr, value))
-            if _touches_table(part):  # `globals()["g"] = ...`
+            if any(_is_table(n, resolve) for n in ast.walk(part)):  # `globals()["g"] = ...`, `sys.modules["m"].g = ...`
                 found.append(("*", value))
-    if _touches_table(statement):  # `globals().update(g=...)`, `sys.modules[...].x = ...`: every function may reach it
-        found.append(("*", statement))
+    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):  # a table changed or handed on
+        changed = isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATORS and _is_table(call.func.value, resolve)
+        handed = any(_is_table(a, resolve) for a in [*call.args, *(k.value for k in call.keywords)])
+        if changed or handed:  # (`globals().update(g=...)`, `inject(globals())`: every function may reach it)
+            found.append(("*", statement))
+            break
     for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
         if isinstance(call.func, ast.Name) and call.func.id in ("exec", "eval", "compile", "setattr"):
             if call.func.id != "setattr" or len(call.args) != 3:
