@@ -187,7 +187,7 @@ def _stored_names(statement: ast.stmt) -> set[str]:
 def _is_table(node: ast.AST, resolve: Callable[[str], str]) -> bool:
     """Whether `node` is a namespace as a table: `globals()`, `vars(x)`, `locals()`, `sys.modules`, `x.__dict__`."""
     if isinstance(node, ast.Call):
-        return resolve(_dotted(node.func)) in ("globals", "vars", "locals")
+        return resolve(_dotted(node.func)) in _TABLE_CALLS
     if isinstance(node, (ast.Name, ast.Attribute)):
         written = _dotted(node)
         return written.rsplit(".", 1)[-1] in ("__dict__", "__builtins__") or resolve(written) == "sys.modules"
@@ -228,13 +228,11 @@ def _stores(statement: ast.stmt, imported: set[str], resolve: Callable[[str], st
                 found.append(("." + part.attr, value))
             if any(_is_table(n, resolve) for n in ast.walk(part)):  # `globals()["g"] = ...`, `sys.modules["m"].g = ...`
                 found.append(("*", value))
-    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):  # a table changed or handed on
+    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
         changed = isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATORS and _is_table(call.func.value, resolve)
         handed = any(_is_table(a, resolve) for a in [*call.args, *(k.value for k in call.keywords)])
-        if changed or handed:  # (`globals().update(g=...)`, `inject(globals())`: every function may reach it)
-            found.append(("*", statement))
-            break
-    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
+        if changed or handed:  # a table changed or handed on (`globals().update(g=...)`, `inject(globals())`)
+            found.append(("*", call))
         if isinstance(call.func, ast.Name) and call.func.id in ("exec", "eval", "compile", "setattr"):
             if call.func.id != "setattr" or len(call.args) != 3:
                 found.append(("*", call))
@@ -242,6 +240,8 @@ def _stores(statement: ast.stmt, imported: set[str], resolve: Callable[[str], st
             owner, name, value = call.args
             if _base(owner) and _base(owner) not in imported:
                 found.append((_base(owner), value))
+            if any(_is_table(n, resolve) for n in ast.walk(owner)):  # `setattr(sys.modules[__name__], "g", ...)`
+                found.append(("*", value))
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 found.append(("." + name.value, value))
             else:  # an attribute named at run time: any function may reach it
@@ -296,9 +296,9 @@ def _live(node: ast.AST) -> Iterator[ast.AST]:
     the `else` of `if True:`), statements after a `return`, `raise`, `break` or `continue` in their block,
     and functions defined inside that the code around them never names."""
     named = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    pending = [node]
+    pending = deque([node])
     while pending:
-        item = pending.pop(0)
+        item = pending.popleft()
         yield item
         for field, value in ast.iter_fields(item):
             if not isinstance(value, list):
@@ -323,15 +323,15 @@ def _uses(node: ast.AST, live: bool = False) -> Iterator[tuple[ast.expr, bool]]:
     """Every name and attribute chain `node` reads, whole (`torch.autograd.grad`, not also its
     `torch.autograd`), in `ast.walk` order (`live`: of the code that can run); with whether it is the
     function of a call."""
-    walk = _live if live else ast.walk
+    nodes = list(_live(node) if live else ast.walk(node))
     inside_chain: set[int] = set()
     called: set[int] = set()
-    for inner in walk(node):
+    for inner in nodes:
         if isinstance(inner, ast.Attribute):
             inside_chain.add(id(inner.value))
         elif isinstance(inner, ast.Call):
             called.add(id(inner.func))
-    for inner in walk(node):
+    for inner in nodes:
         if isinstance(inner, (ast.Name, ast.Attribute)) and isinstance(inner.ctx, ast.Load) \
                 and id(inner) not in inside_chain:
             yield inner, id(inner) in called
@@ -348,12 +348,6 @@ def defined_names(units: tuple[Unit, ...]) -> tuple[set[str], set[str]]:
     functions = _program(units).functions
     return set(functions), {name for name, (nodes, _) in functions.items()
                             if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in nodes)}
-
-
-def _calls(units: tuple[Unit, ...], function: str) -> tuple[tuple[str, str, str, str, bool], ...]:
-    """(as written, resolved, in which function, where, whether called) for every name `function`
-    uses, itself or through the submission's functions and classes it names."""
-    return _walk(units, function)[0]
 
 
 def returns_nothing(units: tuple[Unit, ...], function: str) -> bool:
@@ -402,7 +396,8 @@ def reached(units: tuple[Unit, ...], function: str) -> set[str]:
 @lru_cache(maxsize=16)
 def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozenset(), live: bool = False
           ) -> tuple[tuple[tuple[str, str, str, str, bool], ...], frozenset[str], tuple[tuple[str, str, str], ...]]:
-    """`_calls`, the submission's functions and classes it went through (`function` included), and
+    """(as written, resolved, in which function, where, whether called) for every name `function` uses,
+    itself or through the submission's functions and classes it names; those it went through (`function` included); and
     the computed look-ups (the call's text, in which function, where). Walked once per function for
     all of a rule's parts (forbidden, computed, required; `live`: only the code that can run, for what
     a rule requires). The functions in `skip` are not gone into (their own rule judges them). What the
@@ -427,7 +422,7 @@ def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozens
         name = pending.popleft()
         if name in skip and name != function:
             continue
-        if name in program.functions and not name.startswith((".", "*")):
+        if name in program.functions:
             nodes, unit = program.functions[name]
             parts = [(node, unit, name) for node in nodes]
         elif name in program.attached:
@@ -478,7 +473,8 @@ def _walk(units: tuple[Unit, ...], function: str, skip: frozenset[str] = frozens
 
 # What reads a namespace as a table, past any name a rule can follow: `vars(torch)["autograd"]`,
 # `sys.modules["torch.autograd"]`, `cost.__getattribute__("backward")`, `globals()["torch"]`.
-_INTROSPECTION = {"vars", "globals", "locals", "sys.modules", "inspect.getattr_static", "inspect.getmembers"}
+_TABLE_CALLS = {"vars", "globals", "locals"}
+_INTROSPECTION = {*_TABLE_CALLS, "sys.modules", "inspect.getattr_static", "inspect.getmembers"}
 _DUNDER_LOOKUPS = {"__getattribute__", "__getattr__", "__dict__", "__globals__", "__builtins__"}
 
 

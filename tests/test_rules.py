@@ -423,7 +423,8 @@ def test_honest_notebooks_keep_the_by_hand_rule(top: str) -> None:
     "_ag = lambda x, y, W, b: torch.autograd.grad(cost(x, y, W, b), [W, b])\n" + BY_HAND_GRADIENT + line
     for line in ["for gradient in (_ag,):\n    pass\n", "gradient, = (_ag,)\n", "(gradient := _ag)\n",
                  "import contextlib\nwith contextlib.nullcontext(_ag) as gradient:\n    pass\n",
-                 "globals().update(gradient=_ag)\n", "globals().__setitem__('gradient', _ag)\n"]
+                 "globals().update(gradient=_ag)\n", "globals().__setitem__('gradient', _ag)\n",
+                 "import sys\nsetattr(sys.modules[__name__], 'gradient', _ag)\n"]
 ] + [
     "import sys\ndef gradient(x, y, W, b):\n    return sys.modules.get('torch.' + 'autograd').grad(cost(x, y, W, b), [W, b])\n",
     "def gradient(x, y, W, b):\n    return torch.__dict__.get('auto' + 'grad').grad(cost(x, y, W, b), [W, b])\n",

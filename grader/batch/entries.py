@@ -218,8 +218,8 @@ class Room:
     """What unpacking may still write: one budget for an entry's zips, zips in zips included (each held
     to the cap alone, small zips of zeros inside one wrote their sum)."""
 
-    bytes_left: int = MAX_ZIP_BYTES
-    members_left: int = MAX_ZIP_MEMBERS
+    bytes_left: int
+    members_left: int
 
 
 def extract_zip(archive: Path, dest: Path, room: Room | None = None) -> Path:
