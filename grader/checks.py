@@ -40,7 +40,7 @@ from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
 from .rules import defined_names, forward_returns_nothing, reached, returns_nothing
-from .sources import Unit, error_place, parse_code, submission_units
+from .sources import Unit, error_place, function_sources, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
 
@@ -89,12 +89,39 @@ def why_missing(kind: str, code: Sequence[Unit], issues: Sequence[RunIssue]) -> 
 
 
 _COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
+
+
+def broken_cells(issues: Sequence[RunIssue]) -> dict[str, str]:
+    """For a notebook: the message for each function whose own cell Python could not read (a SyntaxError in
+    it), so that nothing of the cell was defined. Its name is right there: "check its name" misleads."""
+    found: dict[str, str] = {}
+    for issue in (i for i in issues if i.kind is IssueKind.CELL_ERROR and i.source):
+        error = issue.message.split(":", 1)[0]
+        if error not in _COMPILE_ERRORS:
+            continue
+        place = error_place(issue.traceback, outermost=True)
+        why = f"{error} at line {place[0]}" if place else error
+        for name in _DEF.findall(issue.source):
+            found.setdefault(name, f"no {name} found: its cell, {issue.where}, could not run ({why}), so nothing "
+                                   "in that cell was defined")
+    return found
 
 
 _NOT_A_TENSOR_COST = (
     "looks like backward() called on a numpy value, a list or a tuple: a cost turned into one on the way (.numpy(), "
     ".tolist(), numpy functions, [cost], (cost,)), in your other functions too, cannot be differentiated; keep the "
     "cost a torch tensor, and take .item() only of the value you return")
+
+NONE_COST = ("looks like backward() called on None: a function on the way returns nothing (it prints the cost, or "
+             "computes it without `return`); end it with return")
+IN_PLACE_LEAF = ("looks like a parameter updated in place by hand (W -= lr * W.grad, W.sub_(...)): autograd refuses "
+                 "it on a tensor that requires grad; let the optimizer update the parameters (optimizer.step())")
+NO_GRAD = ("looks like the cost computed inside `with torch.no_grad():` (in {function}): autograd records nothing "
+           "there, so backward() has nothing to follow; compute the cost and call backward() outside that block")
+UPSTREAM_NONE = ("{other} has no return statement with a value, so it returns None whatever it computes, and "
+                 "{function} uses what it returns: end it with return")
+_NO_GRAD = re.compile(r"\b(no_grad|inference_mode)\b|set_grad_enabled\(\s*False")
 
 #: PyTorch errors that name a classic mistake whatever the lab (a lab's checks may name a closer one).
 #: The first needle found in the error's message gives the hint.
@@ -105,6 +132,8 @@ RAISE_HINTS = {
         "looks like backward() on a cost autograd did not record: create the parameters with requires_grad=True, "
         "and keep every step from them to the cost in torch (no .item(), .detach(), torch.tensor(...) or numpy), "
         "in your other functions too",
+    "'NoneType' object has no attribute 'backward'": NONE_COST,
+    "a leaf Variable that requires grad is being used in an in-place operation": IN_PLACE_LEAF,
     "object has no attribute 'backward'":
         "looks like backward() called on a Python number: a cost turned into a float on the way (.item(), float(...)), "
         "in your other functions too, cannot be differentiated; keep the cost a tensor, and take .item() only of "
@@ -137,10 +166,11 @@ class Observations:
     """What each probe gave back. `get` returns decoded values or raises StudentError."""
 
     def __init__(self, outcomes: dict[str, ProbeOutcome], functions: dict[str, str], code: tuple[Unit, ...] = (),
-                 missing: str = MISSING) -> None:
+                 missing: str = MISSING, broken: Mapping[str, str] | None = None) -> None:
         self._outcomes = outcomes
         self._functions = functions
         self._missing = missing  # the message for a function not found (`why_missing`)
+        self._broken = broken or {}  # a function's own message, where its cell did not compile (`broken_cells`)
         self.code = code  # the submission's source, read by the grader (grader.rules), for rules on how to compute
         self.rules: Mapping[str, Rule] = {}  # the lab manifest's [rules], by function
         self.touched: list[str] = []
@@ -152,7 +182,8 @@ class Observations:
         self.touched.append(probe_id)
         outcome = self._outcomes[probe_id]
         if outcome.outcome is not Outcome.OK:
-            failure = describe_failure(self._functions[probe_id], outcome, self._missing)
+            function = self._functions[probe_id]
+            failure = describe_failure(function, outcome, self._broken.get(function, self._missing))
             if outcome.outcome is Outcome.MISSING and (near := self._near_miss(self._functions[probe_id])):
                 failure.message += f"; the submission defines {near}: is that it, misspelt?"
             raise failure
@@ -313,14 +344,33 @@ class _Collector:
             # A None used later (the grader's own loss on a forward that returns nothing): the missing return,
             # where nothing better is known (not a stub's NotImplementedError, nor an error of its own).
             none_used = "'NoneType'" in message and not message.startswith("not implemented")
+            hint = self._closer_hint(passed.function, exc) or exc.hint
             return replace(passed, status=Status.ERROR, score=0.0, message=message, traceback=exc.traceback,
-                           hint=exc.hint or (self._no_return(passed.function) if none_used else ""))
+                           hint=hint or (self._no_return(passed.function) if none_used else ""))
         if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
             return grader_error(passed, f"the hidden suite skipped this check ({exc})")
         if self._raised_in_grader_only_code(exc.__traceback__) or not self._passes_on_reference(item):
             return grader_error(passed, f"the check itself raised {self._describe(call.excinfo)}")
         return replace(passed, status=Status.ERROR, score=0.0,
                        message=f"the check could not use what the function returned ({type(exc).__name__}: {exc})")
+
+    def _closer_hint(self, function: str, exc: StudentError) -> str:
+        """A hint read from the source where an error's own words fit several causes, else '': backward()
+        on None where a function `function` uses has no return; an unrecorded cost where `function` (or
+        one it uses) holds a torch.no_grad() block."""
+        if not exc.traceback:
+            return ""
+        code = self.observations.code
+        used = [function, *sorted(reached(code, function))]
+        if "'NoneType' object has no attribute" in exc.message:
+            empty = [f for f in used[1:] if returns_nothing(code, f)]
+            if empty and not returns_nothing(code, function):
+                return UPSTREAM_NONE.replace("{other}", empty[0]).replace("{function}", function)
+        if "does not require grad and does not have a grad_fn" in exc.message:
+            for source in function_sources(code, tuple(used)):
+                if _NO_GRAD.search(source.text):
+                    return NO_GRAD.replace("{function}", source.name)
+        return ""
 
     def _no_return(self, function: str) -> str:
         """For a function with no `return` that gives a value (it returns None whatever it computes), the hint that

@@ -115,7 +115,7 @@ def as_tensor(value: Any, *, what: str, shape: Sequence[int] | None = None,
     if not isinstance(value, torch.Tensor):
         expected = f"a tensor of shape {tuple(shape)}" if shape is not None else "a tensor"
         raise CheckFailed(f"{what} is {type_description(value)}, expected {expected}",
-                          expected=expected, obtained=fmt(value), hint=_numpy_hint(value))
+                          expected=expected, obtained=fmt(value), hint=_numpy_hint(value) or _container_hint(value))
     if shape is not None and tuple(value.shape) != tuple(shape):
         hint = (shape_hints or {}).get(tuple(value.shape), "")
         raise CheckFailed(f"{what} has shape {tuple(value.shape)}, expected {tuple(shape)}",
@@ -131,6 +131,22 @@ ORDINARY = "return an ordinary torch.Tensor (not a subclass or another type)"
 
 
 WRAPPED = "the value is wrapped in a list or tuple: return it alone (no [...] or (...,) around it)"
+
+
+A_NUMBER = ("a Python number where a tensor is asked: .item() and float(...) turn a tensor into a number; return "
+            "the tensor itself, and take .item() only where the exercise asks for a number")
+A_LIST = ("a list or tuple of numbers where a tensor is asked: return a tensor, torch.tensor(values) from numbers "
+          "(torch.stack(values) from one-element tensors)")
+
+
+def _container_hint(value: Any) -> str:
+    """The hint for right-looking numbers in the wrong container: a float for a tensor, a list for a tensor."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return A_NUMBER
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return A_LIST
+    return ""
 
 
 def _numpy_hint(value: Any, wanted: tuple[type, ...] = (torch.Tensor,)) -> str:

@@ -134,11 +134,11 @@ def _grade(submission: Submission, limits: Limits) -> GradeResult:
         warm = pool.submit(_warm_up, submission.lab, probes)
         outcome = run_submission(submission.path, submission.kind, probes, limits)
         reference = warm.result()
-    from .checks import Observations, grader_error, run_checks, why_missing
+    from .checks import Observations, broken_cells, grader_error, run_checks, why_missing
 
     code = read_units(submission.path, submission.kind)  # the rules and the report read the same source
     observations = Observations(outcome.probes, {p.id: p.function for p in probes}, code,
-                                why_missing(submission.kind, code, outcome.issues))
+                                why_missing(submission.kind, code, outcome.issues), broken_cells(outcome.issues))
     checks = _demo_names_told(submission, run_checks(submission.lab.suite, observations, reference, probes))
     if outcome.not_run:  # none of the student's code ran, and not through their doing: nothing is scored
         checks = [grader_error(c, outcome.not_run) for c in checks]
@@ -211,7 +211,7 @@ def _demo_names_told(submission: Submission, checks: list[CheckResult]) -> list[
         found = _UNDEFINED.search(check.message) if check.status == Status.ERROR and not check.hint else None
         if found and found[1] in made:
             check = replace(check, hint=f"{found[1]} is made only in a cell tagged demo (a \"Try it\" cell), which "
-                                        "grading skips: use the function's arguments, or make it in a cell without that tag")
+                                        "grading skips; a function that reads it would use that data whatever it is given: use its arguments")
         told.append(check)
     return told
 

@@ -103,6 +103,17 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "gradient_by_autograd_through_getattr": ({"gradient.by_hand"}, "gradient", "calls cost.backward() at line"),
     "gradient_by_autograd_named_at_run_time": ({"gradient.by_hand"}, "gradient",
                                                "looks a name up at run time (from text"),
+    # From a review of the feedback as students meet it: an error's hint names the cause the source shows.
+    # mse_cost prints its cost and returns nothing: train_step's backward() on None says mse_cost lacks a return.
+    "cost_printed_not_returned": ({"mse_cost", "train_step", "train"}, "train_step",
+                                  "mse_cost has no return statement with a value, so it returns None whatever it "
+                                  "computes, and train_step uses what it returns"),
+    "train_step_under_no_grad": ({"train_step", "train"}, "train_step", "inside `with torch.no_grad():` (in train_step)"),
+    "train_step_updates_in_place": ({"train_step", "train"}, "train_step", "a parameter updated in place by hand"),
+    # Lesson 004's gradient (the plain sum, no 2/m) where lab 2 asks for the MSE's derivative: dW -268.44, not -178.96.
+    "gradient_lesson_004_sum": ({"gradient"}, "gradient", "lesson 004's gradient, the plain sum"),
+    # The right numbers as Python floats where train returns (1,) tensors: the contract costs train, and says how.
+    "train_returns_numbers": ({"train"}, "train", "a Python number where a tensor is asked"),
 }
 
 
@@ -582,6 +593,40 @@ def test_a_variable_made_only_in_a_demo_cell_is_said_to_be_skipped(tmp_path: Pat
     graded = run_grade(tmp_path / "lab2.ipynb", *FAST, cwd=tmp_path)
     raised = [c for c in graded.checks_of("train_step") if "NameError" in c["message"]]
     assert raised and all(c["hint"].startswith("x_train is made only in a cell tagged demo") for c in raised), raised
+    # (not "or make it in a cell without that tag": a train_step reading x_train from any cell trains on that
+    # data whatever it is given, and loses its points for that instead)
+    assert all(c["hint"].endswith("use its arguments") for c in raised), raised
+    assert_reads_in_korean(graded.report)
+
+
+@pytest.mark.parametrize("name, look_alike", [("cost_printed_not_returned", "backward() called on a Python number"),
+                                               ("train_step_under_no_grad", "create the parameters with requires_grad=True")])
+def test_an_error_s_hint_names_the_cause_the_source_shows_not_a_look_alike(name: str, look_alike: str,
+                                                                            tmp_path: Path) -> None:
+    """PyTorch's own words fit several causes: backward() on None said "a cost turned into a float (.item())"
+    where mse_cost printed its cost, and an unrecorded cost said "create the parameters with requires_grad=True"
+    where the parameters did and train_step computed its cost under torch.no_grad(). Every check that raised
+    now names what the source shows, and none the look-alike."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides" / f"{name}.py", "py", tmp_path), *FAST, cwd=tmp_path)
+    raised = [c for c in graded.report["checks"] if c["status"] == "error"]
+    assert {c["function"] for c in raised} == {"train_step", "train"}, raised
+    assert not any(look_alike in c["hint"] for c in graded.report["checks"]), raised
+    assert all(c["hint"].startswith(("mse_cost has no return", "looks like the cost computed inside")) for c in raised), raised
+
+
+def test_a_syntax_error_in_a_function_s_own_cell_says_so_not_check_its_name(tmp_path: Path) -> None:
+    """A notebook whose mse_cost cell misses a parenthesis: mse_cost's checks said "no mse_cost found (check its
+    name, or a cell that failed before it)", and the SyntaxError stood only at the bottom of the report."""
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "def mse_cost" in c.source)
+    cell.source = "def mse_cost(prediction, y):\n    return torch.mean((prediction - y) ** 2\n"
+    nbformat.write(nb, str(tmp_path / "lab2.ipynb"))
+    graded = run_grade(tmp_path / "lab2.ipynb", *FAST, cwd=tmp_path)
+    where = next(i["where"] for i in graded.report["issues"] if "SyntaxError" in i["message"])
+    assert {c["message"] for c in graded.checks_of("mse_cost")} == {
+        f"no mse_cost found: its cell, {where}, could not run (SyntaxError at line 2), so nothing in that cell was defined"}
     assert_reads_in_korean(graded.report)
 
 

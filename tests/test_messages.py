@@ -81,11 +81,11 @@ def _lab_hints() -> set[str]:
 
     from grader.checks import RAISE_HINTS
 
-    from grader.compare import NUMPY, ORDINARY, WRAPPED
+    from grader.compare import A_LIST, A_NUMBER, NUMPY, ORDINARY, WRAPPED
 
     from grader.labs.checking import AUTOGRAD_GRAD
 
-    found: set[str] = {*RAISE_HINTS.values(), NUMPY, ORDINARY, WRAPPED, AUTOGRAD_GRAD}  # PyTorch errors any lab's check may name; a numpy value
+    found: set[str] = {*RAISE_HINTS.values(), NUMPY, ORDINARY, WRAPPED, A_NUMBER, A_LIST, AUTOGRAD_GRAD}  # PyTorch errors any lab's check may name; a numpy value
     for lab in known_labs():
         mistakes = importlib.import_module(f"grader.labs.{lab}.mistakes")
         found |= {v for k, v in vars(mistakes).items() if k.isupper() and isinstance(v, str)}

@@ -48,6 +48,9 @@ NO_SGD = ("looks like the update written by hand: the exercise trains with torch
 SIGN = "looks like the gradient's sign is flipped: d cost/dW = 2 * mean((xW + b - y) * x), which is negative when H(x) < y"
 HALF = "looks like the factor 2 is missing: the derivative of (xW + b - y) ** 2 is 2 * (xW + b - y) * (its inner derivative)"
 GRAD_SUM = "looks like sum instead of mean in the gradient: it comes out m times too large"
+LESSON_004_SUM = ("looks like lesson 004's gradient, the plain sum torch.sum((W * x - y) * x): this lab's gradient is the "
+                  "exact derivative of its mean squared error, dW = 2 * mean((xW + b - y) * x) and db = 2 * mean(xW + b - y), "
+                  "2/m times that sum")
 AUTOGRAD = ("looks like autograd doing the exercise's work: gradient is the derivative worked out by hand, "
             "dW = 2 * mean((xW + b - y) * x) and db = 2 * mean(xW + b - y); backward() and the optimizer belong in train_step")
 CUT_OFF = ("looks like the prediction is cut off from autograd: with W and b that require grad, H(x) must stay "
@@ -143,5 +146,6 @@ def gradient_variants(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torc
         SIGN: (-dw, -db),
         HALF: (dw / 2, db / 2),
         GRAD_SUM: (dw * x.shape[0], db * x.shape[0]),
+        LESSON_004_SUM: (dw * x.shape[0] / 2, db * x.shape[0] / 2),
         NO_BIAS: (2 * torch.mean(err_nb * x).reshape(1), 2 * torch.mean(err_nb).reshape(1)),
     }

@@ -88,8 +88,9 @@ def expect_accumulated(observed: Any, probe: str, w: float, calls: int, expected
                           expected=f"a list of {calls} floats", obtained=fmt(value))
     if len(value) != calls:
         hint = {calls + 1: M.ONE_TOO_MANY, calls - 1: M.ONE_TOO_FEW}.get(len(value), "")
-        raise CheckFailed(f"{what} returned {len(value)} gradients; expected {calls}, one per backward() call",
-                          expected=f"{calls} gradients", obtained=f"{len(value)} gradients: {fmt(value, 1)}", hint=hint)
+        got = f"{len(value)} gradient{'s' * (len(value) != 1)}"
+        raise CheckFailed(f"{what} returned {got}; expected {calls}, one per backward() call",
+                          expected=f"{calls} gradient{'s' * (calls != 1)}", obtained=f"{got}: {fmt(value, 1)}", hint=hint)
     if any(v is None for v in value):
         raise CheckFailed(f"{what} holds None", expected="floats", obtained=fmt(value, 1), hint=M.GRAD_NONE)
     got = torch.tensor([as_number(v, what=f"entry {i} of {what}") for i, v in enumerate(value)], dtype=torch.float64)

@@ -1,0 +1,3 @@
+def mse_cost(prediction, y):
+    cost = torch.mean((prediction - y) ** 2)
+    print(cost)
