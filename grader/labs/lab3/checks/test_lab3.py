@@ -70,7 +70,7 @@ def lesson_cost(value: str) -> tuple[torch.Tensor, float]:
     return torch.tensor(float(value), dtype=torch.float64), printed_tolerance(value)
 
 
-@check("cost", 2, "cost gives the lesson's 4.666667 at W = 0 and 0.746666 at W = 1.4, and 0 at W = 1", public=True)
+@check("cost", 2, "cost gives the course notebook's 4.666667 at W = 0 and 0.746666 at W = 1.4, and 0 at W = 1", public=True)
 def test_cost_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     for probe, w, shown in (("cost.lesson_w0", [0.0], "4.666667"), ("cost.lesson_step", d.W_AFTER_ONE_STEP, "0.746666")):
@@ -92,7 +92,7 @@ def autograd_gradient(observed: Any, probe: str, what: str) -> torch.Tensor:
                                        "torch.tensor(...) or numpy on the way")
 
 
-@check("cost", 1, "torch.optim.SGD(lr=0.15) on cost takes the lesson's steps, W 0 -> 1.400 -> 0.840 (lr 0.1 on the sum gradient)", public=True)
+@check("cost", 1, "torch.optim.SGD(lr=0.15) on cost takes the course notebook's steps, W 0 -> 1.400 -> 0.840 (lr 0.1 on the sum gradient)", public=True)
 def test_cost_autograd_sgd(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     for probe, w, shown in (("cost.autograd_w0", [0.0], "1.400"), ("cost.autograd_step", d.W_AFTER_ONE_STEP, "0.840")):
@@ -158,7 +158,7 @@ def expect_step(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, w: torc
                  mistakes=lambda: M.step_variants(x, y, w, lr), shape_hints={(): "return W's new value with W's shape (1,)"})
 
 
-@check("descent_step", 1, "descent_step with lr 0.1 takes the lesson's steps: W 0 -> 1.4 -> 0.840", public=True)
+@check("descent_step", 1, "descent_step with lr 0.1 takes the course notebook's steps: W 0 -> 1.4 -> 0.840", public=True)
 def test_descent_step_lesson_values(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     first, tol = printed(["1.4000"])  # the lesson prints tensor(1.4000)
@@ -229,7 +229,7 @@ def expect_curve(value: Any, what: str, x: torch.Tensor, y: torch.Tensor, ws: to
     return curve
 
 
-@check("cost_curve", 2, "over torch.linspace(-5, 7, 1000) the lesson's cost curve is lowest at the grid point nearest W = 1", public=True)
+@check("cost_curve", 2, "over torch.linspace(-5, 7, 1000) the course notebook's cost curve is lowest at the grid point nearest W = 1", public=True)
 def test_cost_curve_lesson(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     ws = T(d.linspace(d.CURVE_START, d.CURVE_END, d.CURVE_POINTS))
@@ -327,7 +327,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
         raise
 
 
-@check("train", 3, "train with lr 0.1 and 10 epochs prints the lesson's table: W 0.000 -> 1.400 -> 0.840 ... 1.000, cost 4.666667 -> 0.000000", public=True)
+@check("train", 3, "train with lr 0.1 and 10 epochs prints the course notebook's table: W 0.000 -> 1.400 -> 0.840 ... 1.000, cost 4.666667 -> 0.000000", public=True)
 def test_train_lesson_table(observed: Any, reference: Any) -> None:
     x, y = lesson_data()
     expect_training(observed.get("train.lesson"), reference, x, y, d.LESSON_LR, d.LESSON_EPOCHS,
