@@ -39,8 +39,8 @@ from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
 from .results import CheckResult, IssueKind, RunIssue, Status
-from .rules import defined_names, forward_returns_nothing, reached, returns_nothing
-from .sources import Unit, error_place, function_sources, parse_code, submission_units
+from .rules import defined_names, forward_returns_nothing, reached, returns_nothing, turns_grad_off
+from .sources import Unit, error_place, parse_code, submission_units
 from .runner import Outcome, Probe, ProbeOutcome
 from .values import decode
 
@@ -121,7 +121,6 @@ NO_GRAD = ("looks like the cost computed inside `with torch.no_grad():` (in {fun
            "there, so backward() has nothing to follow; compute the cost and call backward() outside that block")
 UPSTREAM_NONE = ("{other} has no return statement with a value, so it returns None whatever it computes, and "
                  "{function} uses what it returns: end it with return")
-_NO_GRAD = re.compile(r"\b(no_grad|inference_mode)\b|set_grad_enabled\(\s*False")
 
 #: PyTorch errors that name a classic mistake whatever the lab (a lab's checks may name a closer one).
 #: The first needle found in the error's message gives the hint.
@@ -184,7 +183,8 @@ class Observations:
         if outcome.outcome is not Outcome.OK:
             function = self._functions[probe_id]
             failure = describe_failure(function, outcome, self._broken.get(function, self._missing))
-            if outcome.outcome is Outcome.MISSING and (near := self._near_miss(self._functions[probe_id])):
+            # (a function whose own cell did not compile is named right there: no other name is "it, misspelt")
+            if outcome.outcome is Outcome.MISSING and function not in self._broken and (near := self._near_miss(function)):
                 failure.message += f"; the submission defines {near}: is that it, misspelt?"
             raise failure
         return outcome.result
@@ -358,19 +358,17 @@ class _Collector:
         """A hint read from the source where an error's own words fit several causes, else '': backward()
         on None where a function `function` uses has no return; an unrecorded cost where `function` (or
         one it uses) holds a torch.no_grad() block."""
-        if not exc.traceback:
+        none = "'NoneType' object has no attribute" in exc.message
+        if not exc.traceback or not (none or "does not require grad and does not have a grad_fn" in exc.message):
             return ""
         code = self.observations.code
         used = [function, *sorted(reached(code, function))]
-        if "'NoneType' object has no attribute" in exc.message:
+        if none:
             empty = [f for f in used[1:] if returns_nothing(code, f)]
-            if empty and not returns_nothing(code, function):
-                return UPSTREAM_NONE.replace("{other}", empty[0]).replace("{function}", function)
-        if "does not require grad and does not have a grad_fn" in exc.message:
-            for source in function_sources(code, tuple(used)):
-                if _NO_GRAD.search(source.text):
-                    return NO_GRAD.replace("{function}", source.name)
-        return ""
+            return UPSTREAM_NONE.replace("{other}", empty[0]).replace("{function}", function) \
+                if empty and not returns_nothing(code, function) else ""
+        off = [f for f in used if turns_grad_off(code, f)]
+        return NO_GRAD.replace("{function}", off[0]) if off else ""
 
     def _no_return(self, function: str) -> str:
         """For a function with no `return` that gives a value (it returns None whatever it computes), the hint that

@@ -359,6 +359,18 @@ def returns_nothing(units: tuple[Unit, ...], function: str) -> bool:
     return all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _gives_nothing(node) for node in found[0])
 
 
+_GRAD_OFF = frozenset({"no_grad", "inference_mode", "set_grad_enabled"})
+
+
+def turns_grad_off(units: tuple[Unit, ...], function: str) -> bool:
+    """Whether a definition of the submission's function `function` names torch.no_grad, inference_mode or
+    set_grad_enabled (read from its code, not its comments or docstring): autograd may record nothing there."""
+    found = _program(units).functions.get(function)
+    return found is not None and any(
+        isinstance(n, ast.Attribute) and n.attr in _GRAD_OFF or isinstance(n, ast.Name) and n.id in _GRAD_OFF
+        for node in found[0] for n in ast.walk(node))
+
+
 def forward_returns_nothing(units: tuple[Unit, ...], cls: str) -> bool:
     """Whether every definition of the submission's class `cls` has a `forward` method that lacks a `return`
     with a value: the model gives None. False for a function, a class without `forward`, or one not found."""

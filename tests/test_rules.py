@@ -468,3 +468,17 @@ def test_reading_a_rule_takes_time_in_proportion_to_the_code() -> None:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert time.monotonic() - started < 30
+
+
+def test_a_no_grad_block_is_read_from_the_code_not_its_comments() -> None:
+    """The hint for an unrecorded cost names a torch.no_grad() block only where the function's code has one:
+    a comment or a docstring that mentions it (the lesson's own notes do) is not one."""
+    from grader.rules import turns_grad_off
+
+    block = "import torch\ndef train_step(x):\n    with torch.no_grad():\n        return x.sum()\n"
+    imported = "from torch import no_grad\ndef train_step(x):\n    with no_grad():\n        return x.sum()\n"
+    said = 'def train_step(x):\n    """Not under torch.no_grad()."""\n    # no_grad would break backward()\n    return x.sum()\n'
+    assert turns_grad_off((Unit("", block),), "train_step")
+    assert turns_grad_off((Unit("", imported),), "train_step")
+    assert not turns_grad_off((Unit("", said),), "train_step")
+    assert not turns_grad_off((Unit("", block),), "hypothesis")
