@@ -206,6 +206,56 @@ def _grade_in_process(argv: list[str], cwd: Path, timeout: float | None = None) 
     return code, stdout.getvalue(), stderr.getvalue()
 
 
+def grade_command(*argv: str, cwd: Path, env: dict[str, str] | None = None,
+                  drop: tuple[str, ...] = ("GRADER_LABS", "GRADER_SECRET")) -> subprocess.CompletedProcess[str]:
+    """`grade ARGV` run by `grader.cli.main` in this test process (as `run_grade` does), with the
+    variables in `drop` unset and `env` set for it alone; with GRADER_TESTS_SUBPROCESS set, the real
+    script. An instructor's lab is loaded from a folder of the test: what this process kept of it
+    (its modules, the grader's caches) is forgotten afterwards, so the next test's lab of the same
+    name, from another folder, loads afresh as it would in a new process."""
+    environ = {k: v for k, v in os.environ.items() if k not in drop}
+    environ.update(env or {})
+    if os.environ.get("GRADER_TESTS_SUBPROCESS"):
+        return subprocess.run([str(GRADE), *argv], cwd=cwd, env=environ, capture_output=True, text=True, timeout=600)
+    before, modules, path = dict(os.environ), set(sys.modules), list(sys.path)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        code, stdout, stderr = _grade_in_process(list(argv), cwd)
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
+        _forget_the_tests_labs(modules, path)
+    return subprocess.CompletedProcess([str(GRADE), *argv], code, stdout, stderr)
+
+
+def _forget_the_tests_labs(modules: set[str], path: list[str]) -> None:
+    """Unload what a grade loaded from outside the grader and the Python installation (an
+    instructor's lab in a test's folder: its package, its checks), and clear what the grader keeps
+    per lab name or per file."""
+    from grader import checks, labs, pipeline
+
+    installed = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix}] + [ROOT]
+    for name in set(sys.modules) - modules:
+        file = getattr(sys.modules[name], "__file__", None)
+        if file and not any(Path(file).resolve().is_relative_to(root) for root in installed):
+            del sys.modules[name]
+    for name in [n for n in sys.modules if n.startswith("grader.labs.")]:  # (a lab package loaded from a folder)
+        file = getattr(sys.modules[name], "__file__", None) or ""
+        if not Path(file).resolve().is_relative_to(ROOT / "grader"):
+            del sys.modules[name]
+            if "." not in name.removeprefix("grader.labs."):
+                vars(labs).pop(name.removeprefix("grader.labs."), None)
+    sys.path[:] = path
+    builtin = set(labs.known_labs())
+    pipeline._primed.intersection_update(builtin)
+    for key in [k for k in pipeline._reference_answers if k[0] not in builtin]:
+        del pipeline._reference_answers[key]
+    labs._load.cache_clear()
+    labs._lab_folders.cache_clear()
+    checks._reference_code.cache_clear()
+
+
 # --- building submissions from the solution ---------------------------------------------
 
 
@@ -337,11 +387,12 @@ def assert_reference_files_graded(lab: str, folder: str, kind: str, max_score: f
 # loadfile, with --no-loadscope-reorder, else it orders them by their number of tests), so the long
 # ones start first and the short ones fill the gaps at the end, instead of one long file running
 # alone at the end.
-_LONGEST_FIRST = ("test_batch_safety.py", "test_lab2_grading.py", "test_sandbox.py", "test_batch.py",
-                  "test_lab_folders.py", "test_service.py", "test_runner_limits.py", "test_warm_worker.py",
-                  "test_lab1_grading.py", "test_release.py", "test_shared_zygote.py", "test_types.py", "test_cli.py",
-                  "test_report_browser.py", "test_lab3_grading.py", "test_lab4_grading.py", "test_remembering.py",
-                  "test_sources.py", "test_memory_pressure.py", "test_released_stubs.py", "test_grader_errors.py")
+_LONGEST_FIRST = ("test_lab2_grading.py", "test_lab_folders.py", "test_batch_safety.py", "test_lazy_dynamo.py",
+                  "test_batch.py", "test_sandbox.py", "test_warm_worker.py", "test_cli.py", "test_runner_limits.py",
+                  "test_service.py", "test_grader_errors.py", "test_release.py", "test_report_browser.py",
+                  "test_types.py", "test_lab1_grading.py", "test_lab3_grading.py", "test_remembering.py",
+                  "test_lab4_grading.py",
+                  "test_memory_pressure.py", "test_released_stubs.py", "test_shared_zygote.py", "test_html_browser.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from conftest import GRADE, ROOT, SUBMISSIONS
+from conftest import ROOT, SUBMISSIONS, grade_command
 from grader import labcheck
 from grader.checks import WITHHELD, withheld
 from grader.labs import known_labs, load_lab
@@ -28,10 +28,10 @@ from grader.labs.manifest import ManifestError, read_manifest
 EXAMPLE = ROOT / "docs" / "example-lab" / "logistic"
 
 
-def grade(*argv: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("GRADER_LABS", "GRADER_SECRET")}
-    return subprocess.run([str(GRADE), *argv], cwd=cwd, env={**environ, **(env or {})}, capture_output=True,
-                          text=True, timeout=timeout)
+def grade(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line in this process (`conftest.grade_command`), with no GRADER_LABS or GRADER_SECRET
+    but what `env` gives."""
+    return grade_command(*argv, cwd=cwd, env=env)
 
 
 def copy_example(root: Path) -> Path:

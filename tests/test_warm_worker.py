@@ -266,3 +266,27 @@ sys.exit(0)  # the interpreter's exit: atexit handlers, and whatever Python join
     exchange, bwrap = stdout.split()
     assert not Path(exchange).exists()
     assert not Path(f"/proc/{bwrap}").exists() or "Z" in Path(f"/proc/{bwrap}/stat").read_text().split(")")[1][:3]
+
+
+def test_a_warm_sandbox_started_before_a_lab_folder_was_named_is_not_reused_for_it(tmp_path: Path) -> None:
+    """A warm sandbox covers the grader and the instructor's labs known when it starts. One process
+    grading a second lab folder (the tests' in-process grades; any caller of the pipeline) took the
+    idle one that did not cover that folder; it now starts one that does."""
+    labs = tmp_path / "labs"
+    labs.mkdir()
+    script = f"""
+import os
+from pathlib import Path
+from grader.runner import warm
+first = warm.acquire()
+warm.release(first, healthy=True)
+assert warm.acquire() is first  # the same labs: reused
+warm.release(first, healthy=True)
+os.environ["GRADER_LABS"] = {str(labs)!r}
+second = warm.acquire()
+assert second is not first and not first.alive(), "the old sandbox was reused"
+assert Path({str(labs)!r}) in second.hidden and Path({str(labs)!r}) not in first.hidden
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr[-3000:]

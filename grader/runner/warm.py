@@ -157,7 +157,8 @@ class Zygote:
         self.host_pid: int | None = None
         # Python folders the run's fresh /tmp, home or /dev/shm would cover: bound back inside it.
         fresh = [Path("/tmp"), Path("/home/student"), Path("/dev/shm")]
-        self.keep = [str(root) for root in python_roots(secrets()) if any(f in root.parents for f in fresh)]
+        self.hidden = tuple(secrets())  # what its sandbox covers: the grader and the labs known now
+        self.keep = [str(root) for root in python_roots(list(self.hidden)) if any(f in root.parents for f in fresh)]
 
     @classmethod
     def attach(cls, exchange: Path, timeout: float = READY_TIMEOUT) -> Zygote:
@@ -500,9 +501,10 @@ def prestart(kernels: bool = False) -> None:
 def acquire() -> Zygote:
     """An idle warm zygote, or a new one (raises ZygoteError if it cannot start)."""
     with _pool_lock:
+        hidden = tuple(secrets())
         while _idle:
             zygote = _idle.pop()
-            if zygote.alive():
+            if zygote.alive() and zygote.hidden == hidden:  # (not one started before more labs were named)
                 return zygote
             zygote.close()
         started = _pending.pop() if _pending else None
