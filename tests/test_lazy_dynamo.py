@@ -38,16 +38,38 @@ print(json.dumps({'numbers': numbers, 'loaded': loaded}))
 """
 
 
+def _side_by_side(*scripts: str) -> list[subprocess.CompletedProcess[str]]:
+    """Each script in a Python of its own, all at once (each mostly waits on its own torch import)."""
+    started = [subprocess.Popen([sys.executable, "-I", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for script in scripts]
+    done = []
+    try:
+        for proc in started:
+            stdout, stderr = proc.communicate(timeout=180)
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    finally:
+        for proc in started:
+            proc.kill()
+            proc.wait()
+    return done
+
+
+def _runs(*scripts: str) -> list[dict[str, object]]:
+    """The last line each script prints, as JSON."""
+    outs = []
+    for proc in _side_by_side(*("import json\n" + script for script in scripts)):
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs.append(dict(json.loads(proc.stdout.splitlines()[-1])))
+    return outs
+
+
 def _run(script: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, "-I", "-c", "import json\n" + script], capture_output=True, text=True,
-                          timeout=180)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return dict(json.loads(proc.stdout.splitlines()[-1]))
+    return _runs(script)[0]
 
 
 def test_training_gives_the_same_bits_without_importing_torch_dynamo() -> None:
-    plain = _run("import sys\nimport torch\n" + TRAIN)
-    deferred = _run(DEFER + "assert lazy_dynamo.defer() and not lazy_dynamo.defer()\n" + TRAIN)
+    plain, deferred = _runs("import sys\nimport torch\n" + TRAIN,
+                            DEFER + "assert lazy_dynamo.defer() and not lazy_dynamo.defer()\n" + TRAIN)
     assert plain["loaded"] is True  # the control: torch.optim imports it
     assert deferred["loaded"] is False
     assert deferred["numbers"] == plain["numbers"]
@@ -168,10 +190,8 @@ print(importer.is_alive(), 'sympy' in sys.modules)
 
 @pytest.mark.parametrize("name", sorted(SAME))
 def test_a_program_prints_the_same_with_the_stand_in(name: str) -> None:
-    plain = subprocess.run([sys.executable, "-I", "-c", DEFER + "\n" + SAME[name]],  # (the same line numbers)
-                           capture_output=True, text=True, timeout=180)
-    deferred = subprocess.run([sys.executable, "-I", "-c", DEFER + "assert lazy_dynamo.defer()\n" + SAME[name]],
-                              capture_output=True, text=True, timeout=180)
+    plain, deferred = _side_by_side(DEFER + "\n" + SAME[name],  # (the same line numbers)
+                                    DEFER + "assert lazy_dynamo.defer()\n" + SAME[name])
     assert plain.returncode == 0 and plain.stdout.strip(), plain.stderr[-3000:]
     assert (deferred.returncode, deferred.stdout) == (0, plain.stdout), deferred.stderr[-3000:]
 
