@@ -428,3 +428,65 @@ def test_the_terminal_shows_control_characters_from_a_submission_and_never_sends
     leftover = re.sub(r"\x1b\[[0-9;]*m", "", sent)  # rich's colours, and nothing else, may be escapes
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", leftover), repr(leftover[:400])
     assert "raised ValueError: \\x1b]52;c;" in leftover and "\\u202e" in leftover, leftover
+
+
+def repeating_result() -> GradeResult:
+    """One error failing three checks of train_step alike; one mistake failing two of mse_cost with
+    different numbers; the JSON keeps all of it."""
+    error = {"message": "train_step raised AttributeError: 'float' object has no attribute 'backward'",
+             "hint": "looks like backward() called on a Python number", "traceback": TRACEBACK}
+    checks = (
+        check("mse_cost.lesson_values", Status.FAILED, 0, 2, message="off by 4.0", expected="2.5", obtained="10.0",
+              hint=MEAN_NOT_SUM_HINT),
+        check("mse_cost.other_data", Status.FAILED, 0, 1, message="off by 1.5", expected="0.5", obtained="2.0",
+              hint=MEAN_NOT_SUM_HINT),
+        check("train_step.first_steps", Status.ERROR, 0, 2, **error),
+        check("train_step.consecutive", Status.ERROR, 0, 2, **error),
+        check("train_step.long_run", Status.ERROR, 0, 2, **error),
+        check("train_step.uses_sgd", Status.ERROR, 0, 1, **{**error, "hint": "create the optimizer once"}),
+    )
+    return GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="b2" * 32, selection="",
+                       checks=checks, grader_version="0.1.0", functions=("mse_cost", "train_step"))
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_what_checks_of_one_function_repeat_is_said_once(lang: str, tmp_path: Path) -> None:
+    """A review: one error repeated its message, hint and traceback under each of a function's checks
+    (seven identical paragraphs); the terminal and HTML reports say it once, then "the same as above"."""
+    result = repeating_result()
+    t = Messages(lang)
+    console = Console(record=True, width=200, color_system=None, file=io.StringIO())
+    render_terminal(result, console, lang=lang)
+    text = console.export_text()
+    page = render_html(result, lang=lang)
+    for shown in (text, page):
+        assert shown.count("object has no attribute") == 2, shown  # first_steps, and uses_sgd with its own hint
+        assert shown.count("a leaf Variable") == (2 if shown is text else 4)  # (the HTML: summary and traceback)
+        assert shown.count(t("report.same_as_above")) == 2  # consecutive and long_run; uses_sgd has its own hint
+        assert shown.count(t("report.same_mistake_as_above")) == 1  # mse_cost's second check: its numbers, no hint again
+        assert "create the optimizer once" in shown
+    assert "1.5" in text and "0.5" in text  # (the second check's own numbers stay)
+    lines = {line.split(" — ")[0].split()[-1]: line for line in text.splitlines() if " — " in line}
+    assert lines["Consecutive"].endswith(t("report.same_as_above"))
+    written = tmp_path / "r.json"
+    write_json(result, written)
+    assert [c["traceback"] for c in json.loads(written.read_text(encoding="utf-8"))["checks"]].count(TRACEBACK) == 4
+
+
+def test_a_file_that_could_not_load_is_said_before_the_checks_it_failed() -> None:
+    """A review: a `.py` with a SyntaxError failed every check with "the file could not run", and the
+    SyntaxError itself came last, under the checks. When the top level failed and nothing passed, the
+    problems come first and the HTML starts there; a load error with points earned keeps them last."""
+    syntax = RunIssue(IssueKind.LOAD_ERROR, "lab2.py", "SyntaxError: expected ':'")
+    failed = tuple(check(f"mse_cost.part_{i}", Status.ERROR, 0, 1, message="no mse_cost found: the file could not run")
+                   for i in range(2))
+    result = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="", selection="",
+                         checks=failed, issues=(syntax,), functions=("mse_cost",))
+    text = terminal_text(result)
+    assert text.index("SyntaxError: expected ':'") < text.index("mse_cost  0/2") < text.index("Part 1")
+    assert text.count("SyntaxError: expected ':'") == 1
+    assert 'Start with <a href="#issues">Problems while your code ran</a>.' in render_html(result)
+    earned = replace(result, checks=(*failed, check("mse_cost.other", Status.PASSED, 1, 1)))
+    text = terminal_text(earned)
+    assert text.index("mse_cost  1/3") < text.index("SyntaxError: expected ':'")
+    assert 'Start with <a href="#check-mse_cost.part_0">' in render_html(earned)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from grader.results import CheckResult, GradeResult, Status
+from grader.results import CheckResult, GradeResult, IssueKind, Status
 from grader.sources import ANSI_ESCAPE  # IPython tracebacks from a kernel carry colour codes
 
 if TYPE_CHECKING:
@@ -68,6 +68,35 @@ def shared_grader_error(checks: tuple[CheckResult, ...] | list[CheckResult]) -> 
     return (top, count) if count >= 2 else ("", 0)
 
 
+def repeated(checks: tuple[CheckResult, ...]) -> dict[str, str]:
+    """What a function's checks repeat of an earlier one of them, by check name: "all" when
+    the message, hint, values and error are those of an earlier check (one error fails the four checks
+    of a function alike), "hint" when only the hint is (one mistake, different numbers). The reports
+    say it once and "the same as above" after; the JSON report keeps every check whole."""
+    seen: set[tuple[str, str, str, str, str]] = set()
+    hints: set[str] = set()
+    found = {}
+    for check in checks:
+        if check.status is Status.GRADER_ERROR or (check.status is Status.PASSED and check.message == "passed"):
+            continue  # (grader errors: `shared_grader_error`; a passed check's own message may say more)
+        whole = (check.message, check.hint, check.expected, check.obtained, last_line(check.traceback))
+        if whole in seen and (check.message or check.hint):
+            found[check.name] = "all"
+        elif check.hint and check.hint in hints:
+            found[check.name] = "hint"
+        seen.add(whole)
+        if check.hint:
+            hints.add(check.hint)
+    return found
+
+
+def nothing_loaded(result: GradeResult) -> bool:
+    """Whether the `.py` file's top level failed and no check passed: its error (a SyntaxError, say)
+    explains every check, and the reports put it first, not after them."""
+    failed = any(i.kind in (IssueKind.LOAD_ERROR, IssueKind.LOAD_TIMEOUT) for i in result.issues)
+    return failed and bool(result.checks) and not any(c.status is Status.PASSED for c in result.checks)
+
+
 def number(value: float) -> str:
     """A score for people: 2, 1.5, 0.33 (never 2.0)."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
@@ -107,6 +136,12 @@ def _shown(match: re.Match[str]) -> str:
 def is_diagnosis(text: str) -> bool:
     """Whether a hint names a mistake ("looks like sum instead of mean") rather than gives advice."""
     return _LOOKS_LIKE.match(plain(text)) is not None
+
+
+def same_hint_key(text: str) -> str:
+    """The words for a hint said above: "the same mistake as above" after "looks like", "the same as
+    above" after "hint"."""
+    return "report.same_mistake_as_above" if is_diagnosis(text) else "report.same_as_above"
 
 
 def labelled_hint(text: str, t: Messages) -> str:

@@ -68,6 +68,9 @@ def render_html(result: GradeResult, lang: str = "en") -> str:
         sources=source_views(result),
         shared_failure=shared,
         shared_count=shared_count,
+        again={name: kind for section in sections for name, kind in _view.repeated(section.checks).items()},
+        same_hint_key=_view.same_hint_key,
+        nothing_loaded=_view.nothing_loaded(result),
     )
 
 

@@ -17,9 +17,12 @@ from grader.i18n import Messages
 from grader.reporting._view import (
     Section,
     last_line,
+    nothing_loaded,
     number,
     plain,
     points,
+    repeated,
+    same_hint_key,
     sections,
     shared_grader_error,
 )
@@ -53,6 +56,10 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
         mark = Text.assemble("  ", (f"! {t('terminal.mark.grader_error')}", "bold yellow"))
         console.print(_Row([(mark, mark.cell_len)], Text(t("terminal.shared_grader_error", count=count,
                                                              message=plain(t.detail(shared))))))
+    first = nothing_loaded(result)  # (the error that explains every check, before them)
+    if first:
+        console.print()
+        console.print(_issues(result.issues, t))
     all_sections = sections(result)
     width = max((len(points(c.score, c.max_score)) for c in result.checks), default=3)
     for section in all_sections:
@@ -61,7 +68,7 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
         console.print(_checks(section.checks, width, t, shared))
     if not all_sections:
         console.print(Text("\n" + t("terminal.no_checks"), style="bold red"))
-    if result.issues:
+    if result.issues and not first:
         console.print()
         console.print(_issues(result.issues, t))
     if result.stderr.strip():
@@ -94,16 +101,23 @@ def _checks(checks: tuple[CheckResult, ...], points_width: int, t: Messages, sha
     rows: list[RenderableType] = []
     words = {status: f"{sign} {t('terminal.mark.' + status.value)}" for status, (sign, _) in _MARKS.items()}
     mark_width = 2 + max(cell_len(word) for word in words.values())
+    again = repeated(checks)
     for check in checks:
         mark = Text.assemble("  ", (words[check.status], f"bold {_MARKS[check.status][1]}"))
         score = Text(points(check.score, check.max_score).rjust(points_width))
         said = check.status is Status.GRADER_ERROR and check.message == shared
+        if again.get(check.name) == "all":
+            line = _headline(check, t, with_message=False)
+            line.append(" — ", style="dim")
+            line.append(t("report.same_as_above"), style="dim")
+            rows.append(_Row([(mark, mark_width), (score, points_width)], line))
+            continue
         rows.append(_Row([(mark, mark_width), (score, points_width)], _headline(check, t, with_message=not said)))
         if check.status is not Status.PASSED:
             indent = Text(" " * (mark_width + 1 + points_width))
             rows.extend(
                 _Row([(indent, len(indent)), (label, label_width)], value)
-                for label, label_width, value in _details(check, t)
+                for label, label_width, value in _details(check, t, hint_again=check.name in again)
             )
     return Group(*rows)
 
@@ -141,15 +155,17 @@ def _headline(check: CheckResult, t: Messages, with_message: bool = True) -> Tex
     return line
 
 
-def _details(check: CheckResult, t: Messages) -> list[tuple[Text, int, Text]]:
-    """(label, label column width, value) for each detail line of a check that did not pass."""
+def _details(check: CheckResult, t: Messages, hint_again: bool = False) -> list[tuple[Text, int, Text]]:
+    """(label, label column width, value) for each detail line of a check that did not pass
+    (`hint_again`: its hint is an earlier check's, said there)."""
     details: list[tuple[str, str, Text]] = []
     if check.expected:
         details.append((t("terminal.expected"), "dim", _short(t.detail(check.expected), t)))
     if check.obtained:
         details.append((t("terminal.obtained"), "dim", _short(t.detail(check.obtained), t)))
     if check.hint:
-        details.append((t.hint_label(check.hint, "terminal"), "bold yellow", Text(plain(t.hint(check.hint)))))
+        said = t(same_hint_key(check.hint)) if hint_again else plain(t.hint(check.hint))
+        details.append((t.hint_label(check.hint, "terminal"), "bold yellow", Text(said)))
     if check.traceback:
         details.append((t("terminal.raised"), "dim", Text(last_line(check.traceback))))
     width = max((cell_len(label) for label, _, _ in details), default=0)
