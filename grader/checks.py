@@ -325,6 +325,11 @@ class _Collector:
             carried = self._carried(item, passed)
             if carried is not None:
                 return carried
+            if exc.goes_with:  # a rule's point waiting on a value check: named by the title the student reads
+                title = next((r.title for r in self.results if r.name == exc.goes_with), exc.goes_with)
+                return replace(passed, status=Status.FAILED, score=0.0,
+                               message=f'withheld: this point goes with "{title}" above, which fails; the rule is '
+                                       "judged once it passes")
             marker = item.get_closest_marker("check")
             public = bool(marker is not None and marker.kwargs.get("public"))
             if self._withhold_hidden and (not public or exc.on_hidden_inputs):

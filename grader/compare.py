@@ -55,6 +55,7 @@ class CheckFailed(AssertionError):
         self.obtained = obtained
         self.hint = hint
         self.on_hidden_inputs = False  # raised inside a public check's `with hidden():` block
+        self.goes_with = ""  # the check whose failure this one's point waits on (`goes_with`)
 
 
 def printed_tolerance(printed: str) -> float:

@@ -244,6 +244,8 @@ def _translate(lang: str, english: str, _labs: str) -> str | None:
 def _part(lang: str, name: str, value: str) -> str | None:
     if name in VERBATIM:
         return value
+    if name == "title":  # a check's title, as the report shows it (as written where the lab gives none)
+        return lab_texts(lang)["titles"].get(value, value)
     if name in TEXT:
         return translate_detail(lang, value)
     return value if looks_like_code(value) else None

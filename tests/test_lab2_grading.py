@@ -371,11 +371,17 @@ def test_a_rule_s_point_withheld_for_wrong_values_says_so_not_that_the_rule_was_
     graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/gradient_sign_flipped.py", "py", tmp_path), *FAST,
                        cwd=tmp_path)
     [rule] = [c for c in graded.checks_of("gradient") if c["name"] == "gradient.by_hand"]
+    [values] = [c for c in graded.checks_of("gradient") if c["name"] == "gradient.lesson_values"]
     assert rule["score"] == 0 and rule["message"] == (
-        "withheld: this point goes with gradient.lesson_values above, which fails; the rule is judged once it "
-        "passes"), rule
-    assert not rule["expected"] and not rule["obtained"] and "sign" in rule["hint"], rule
+        f'withheld: this point goes with "{values["title"]}" above, which fails; the rule is judged once it '
+        "passes"), rule  # (by its title, as the student reads it: a review found the id "gradient.lesson_values")
+    assert not rule["expected"] and not rule["obtained"] and not rule["hint"], rule  # (said on that check)
+    assert "sign" in values["hint"]
     assert_reads_in_korean(graded.report)
+    korean = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/gradient_sign_flipped.py", "py", tmp_path), *FAST,
+                       "--lang", "ko", cwd=tmp_path)
+    said = " ".join(korean.stdout.split())
+    assert '보류: 이 점수는 위의 "gradient가 수업 003의' in said, korean.stdout  # the title in Korean, as above it
 
 
 def test_a_function_name_the_lessons_loop_reuses_is_named(tmp_path: Path) -> None:

@@ -237,9 +237,10 @@ def goes_with(check: str) -> Iterator[None]:
     try:
         yield
     except CheckFailed as exc:
+        # (its values, failure and hint are said there; the grader names it by its title)
         again = CheckFailed(f"withheld: this point goes with {check} above, which fails; the rule is judged once "
-                            "it passes", hint=exc.hint)  # (its values and failure are said there)
-        again.on_hidden_inputs = exc.on_hidden_inputs
+                            "it passes")
+        again.on_hidden_inputs, again.goes_with = exc.on_hidden_inputs, check
         raise again from None
 
 
