@@ -658,3 +658,24 @@ def test_the_no_return_and_misspelt_hints_stay_where_they_belong(tmp_path: Path)
     broken = run_grade(tmp_path / "broken.ipynb", "--lab", "lab2", *FAST, cwd=tmp_path)
     assert broken.checks_of("train") and not [c for c in broken.checks_of("train") if "misspelt" in c["message"]], \
         broken.checks_of("train")
+
+
+def test_a_function_s_traceback_starts_in_the_student_s_code(kind: str, tmp_path: Path) -> None:
+    """A review: the HTML report's traceback of a function that raised began with two frames of the
+    grader's harness (`File "/grader/harness.py", line 205, in _call`), which teach a student nothing.
+    It starts at their function; an error past it (in torch, say) keeps its frames."""
+    override = tmp_path / "override.py"
+    override.write_text("def gradient(x, y, W, b):\n    return torch.mean(undefined_name), W\n", encoding="utf-8")
+    graded = run_grade(apply_override(override, kind, tmp_path), *FAST, cwd=tmp_path)
+    [first, *_] = [c for c in graded.checks_of("gradient") if c["traceback"]]
+    lines = first["traceback"].splitlines()
+    assert "harness" not in first["traceback"], first["traceback"]
+    assert lines[0] == "Traceback (most recent call last):" and "in gradient" in lines[1], lines
+    assert lines[-1] == "NameError: name 'undefined_name' is not defined"
+    override.write_text("def gradient(x, y, W, b):\n    return torch.nn.functional.mse_loss(x, y, reduction='all'), W\n",
+                        encoding="utf-8")
+    (tmp_path / "deeper").mkdir()
+    deeper = run_grade(apply_override(override, kind, tmp_path / "deeper"), *FAST, cwd=tmp_path)
+    [first, *_] = [c for c in deeper.checks_of("gradient") if c["traceback"]]
+    assert "in gradient" in first["traceback"].splitlines()[1] and "functional.py" in first["traceback"], first["traceback"]
+    assert "harness" not in first["traceback"] and "is not a valid value for reduction" in first["traceback"]

@@ -208,8 +208,17 @@ def _call(probe: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
             "outcome": "raised",
             "exception": type(exc).__qualname__,
             "message": _safe_str(exc),
-            "traceback": "".join(traceback.format_exception(exc)),
+            "traceback": "".join(traceback.format_exception(type(exc), exc, _from_their_code(exc.__traceback__))),
         }
+
+
+def _from_their_code(tb: Any) -> Any:  # (a traceback or None)
+    """The traceback from the first frame outside this file: the recipe's calls into the student's
+    function teach nothing. All of it where the error is this file's own (nothing of theirs in it)."""
+    first = tb
+    while first is not None and first.tb_frame.f_code.co_filename == _call.__code__.co_filename:
+        first = first.tb_next
+    return first if first is not None else tb
 
 
 def _run_in_child(group: list[dict[str, Any]], namespace: dict[str, Any], channel: _Channel, log_path: str) -> None:
