@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,24 @@ class FunctionSource:
     name: str
     first_line: int  # the line number of `def` in its file or cell
     text: str
+    where: str = ""  # the notebook cell it is in ("cell 10"); "" in a .py file
+    # The places of the submission's other definitions of it, earlier, that the graded one replaced:
+    # "cell 6" in a notebook, "line 12" in a .py file (a student's scratch cell, say).
+    replaced: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "first_line": self.first_line, "text": self.text}
+        return {"name": self.name, "first_line": self.first_line, "text": self.text, "where": self.where,
+                "replaced": list(self.replaced)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FunctionSource:
-        return cls(str(data["name"]), int(data["first_line"]), str(data["text"]))
+        return cls(str(data["name"]), int(data["first_line"]), str(data["text"]), str(data.get("where", "")),
+                   tuple(str(w) for w in data.get("replaced", ())))
+
+    @property
+    def place(self) -> str:
+        """Where the graded definition is: "cell 10", or "line 40" in a .py file."""
+        return self.where or f"line {self.first_line}"
 
     def lines(self) -> list[tuple[int, str]]:
         return [(self.first_line + i, line) for i, line in enumerate(self.text.splitlines())]
@@ -131,27 +142,34 @@ def parse_code(text: str, strict: bool = False) -> ast.Module | None:
         return None
 
 
-def _definitions(code: str, names: set[str]) -> dict[str, FunctionSource]:
+def _definitions(code: str, names: set[str]) -> list[FunctionSource]:
+    """Every top-level definition of `names` in one unit, in order."""
     tree = parse_code(code)
     if tree is None:
-        return {}
+        return []
     lines = code.splitlines()
-    found: dict[str, FunctionSource] = {}
+    found = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             end = min(node.end_lineno or node.lineno, start + MAX_LINES - 1)
-            found[node.name] = FunctionSource(node.name, start, "\n".join(lines[start - 1:end]))
+            found.append(FunctionSource(node.name, start, "\n".join(lines[start - 1:end])))
     return found
 
 
 def function_sources(units: tuple[Unit, ...], names: tuple[str, ...]) -> tuple[FunctionSource, ...]:
-    """The definitions of `names` in the submission's `units`, in `names` order (a later cell redefines)."""
+    """The definitions of `names` in the submission's `units`, in `names` order: the last of each (a
+    later cell, or a later `def` in the file, redefines), with the places of the ones it replaced."""
     wanted = set(names)
-    found: dict[str, FunctionSource] = {}
+    found: dict[str, list[FunctionSource]] = {}
     for unit in units:
-        found.update(_definitions(unit.text, wanted))
-    return tuple(found[name] for name in names if name in found)
+        for source in _definitions(unit.text, wanted):
+            found.setdefault(source.name, []).append(replace(source, where=unit.where))
+    graded = {}
+    for name, all_of_them in found.items():
+        *earlier, last = all_of_them
+        graded[name] = replace(last, replaced=tuple(dict.fromkeys(s.place for s in earlier if s.place != last.place)))
+    return tuple(graded[name] for name in names if name in graded)
 
 
 def failing_line(traceback: str, source: FunctionSource) -> int | None:

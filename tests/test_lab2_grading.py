@@ -679,3 +679,31 @@ def test_a_function_s_traceback_starts_in_the_student_s_code(kind: str, tmp_path
     [first, *_] = [c for c in deeper.checks_of("gradient") if c["traceback"]]
     assert "in gradient" in first["traceback"].splitlines()[1] and "functional.py" in first["traceback"], first["traceback"]
     assert "harness" not in first["traceback"] and "is not a valid value for reduction" in first["traceback"]
+
+
+def test_a_function_defined_twice_says_which_definition_is_graded(kind: str, tmp_path: Path) -> None:
+    """A review: a scratch cell below the functions redefined train_step without zero_grad. The last
+    definition is graded (what the kernel ran), and the hint sent the student to the first, which had
+    zero_grad: nothing said there were two. The report now says where both are, and which one counts."""
+    scratch = (SUBMISSIONS / "lab2/overrides/forgets_zero_grad.py").read_text(encoding="utf-8")
+    override = tmp_path / "override.py"
+    override.write_text("# %% after train\n" + scratch, encoding="utf-8")
+    graded = run_grade(apply_override(override, kind, tmp_path), *FAST, "--lang", "en", cwd=tmp_path)
+    assert graded.function_scores()["train_step"][0] == 0  # the scratch definition is the one graded
+    [source] = [s for s in graded.report["sources"] if s["name"] == "train_step"]
+    assert "zero_grad" not in source["text"]
+    if kind == "ipynb":
+        (earlier,) = source["replaced"]
+        assert earlier.startswith("cell ") and source["where"].startswith("cell ") and earlier < source["where"]
+        place = source["where"]
+    else:
+        (earlier,) = source["replaced"]
+        assert source["where"] == "" and int(earlier.removeprefix("line ")) < source["first_line"]
+        place = f"line {source['first_line']}"
+    said = " ".join(graded.stdout.split())
+    assert (f"train_step is defined in {earlier} and again in {place}: the last definition, in {place}, is the one "
+            "that ran and is graded") in said, graded.stdout
+    assert [s["replaced"] for s in graded.report["sources"] if s["name"] != "train_step"] == [[]] * (len(graded.report["sources"]) - 1)
+    korean = run_grade(apply_override(override, kind, tmp_path), *FAST, "--lang", "ko", cwd=tmp_path)
+    where = f"셀 {place.split()[1]}" if kind == "ipynb" else f"{place.split()[1]}번째 줄"
+    assert f"{where}에서 다시 정의되었습니다" in " ".join(korean.stdout.split()), korean.stdout

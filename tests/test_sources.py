@@ -71,7 +71,13 @@ def test_sources_come_from_the_file_not_from_the_students_process(tmp_path: Path
     nbformat.write(notebook, str(path))
     found = function_sources(read_units(path, "ipynb"), ("train", "Model", "missing"))
     # The last definition the kernel ran, numbered as in its cell; a cell that does not parse is skipped.
-    assert found == (FunctionSource("train", 4, "def train(x):\n    return 2"), FunctionSource("Model", 7, "class Model:\n    pass"))
+    # Where it is, and the earlier definitions it replaced, are said (a markdown cell's code is not one).
+    assert found == (FunctionSource("train", 4, "def train(x):\n    return 2", "cell 3", ("cell 1",)),
+                     FunctionSource("Model", 7, "class Model:\n    pass", "cell 3"))
+    twice = tmp_path / "twice.py"
+    twice.write_text("def train(x):\n    return 1\n\n\ndef train(x):\n    return 2\n", encoding="utf-8")
+    assert function_sources(read_units(twice, "py"), ("train",)) == (
+        FunctionSource("train", 5, "def train(x):\n    return 2", "", ("line 1",)),)
     assert function_sources(read_units(tmp_path / "nope.py", "py"), ("train",)) == ()
     (tmp_path / "bad.py").write_text("def train(:\n", encoding="utf-8")
     assert function_sources(read_units(tmp_path / "bad.py", "py"), ("train",)) == ()

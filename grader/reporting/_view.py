@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from grader.results import CheckResult, GradeResult, IssueKind, Status
-from grader.sources import ANSI_ESCAPE  # IPython tracebacks from a kernel carry colour codes
+from grader.sources import ANSI_ESCAPE, FunctionSource  # IPython tracebacks from a kernel carry colour codes
 
 if TYPE_CHECKING:
     from grader.i18n import Messages
@@ -95,6 +95,15 @@ def nothing_loaded(result: GradeResult) -> bool:
     explains every check, and the reports put it first, not after them."""
     failed = any(i.kind in (IssueKind.LOAD_ERROR, IssueKind.LOAD_TIMEOUT) for i in result.issues)
     return failed and bool(result.checks) and not any(c.status is Status.PASSED for c in result.checks)
+
+
+def replaced_note(source: FunctionSource, t: Messages) -> str:
+    """What the reports say of a function defined more than once (a scratch cell redefining it): where
+    its other definitions are, and that the last is the one graded; "" for one definition."""
+    if not source.replaced:
+        return ""
+    return t("report.replaced", name=source.name, places=", ".join(t.detail(p) for p in source.replaced),
+             place=t.detail(source.place))
 
 
 def number(value: float) -> str:

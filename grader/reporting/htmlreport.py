@@ -65,7 +65,7 @@ def render_html(result: GradeResult, lang: str = "en") -> str:
         t=t,
         lang=lang,
         pictures=pictures(result, t),
-        sources=source_views(result),
+        sources=source_views(result, t),
         shared_failure=shared,
         shared_count=shared_count,
         again={name: kind for section in sections for name, kind in _view.repeated(section.checks).items()},
@@ -78,15 +78,18 @@ def render_html(result: GradeResult, lang: str = "en") -> str:
 class SourceView:
     lines: list[tuple[int, str, bool]]  # (line number, text, whether a traceback failed there)
     failing: bool
+    where: str  # the cell it is in ("" in a .py file)
+    replaced: str  # what the report says of the other definitions it replaced ("" if none)
 
 
-def source_views(result: GradeResult) -> dict[str, SourceView]:
+def source_views(result: GradeResult, t: Messages) -> dict[str, SourceView]:
     """Each failing function's source as the student wrote it, the line that raised marked."""
     views = {}
     for source in result.sources:
         marked = {line for check in result.checks_for(source.name) if check.traceback
                   for line in [failing_line(check.traceback, source)] if line is not None}
-        views[source.name] = SourceView([(n, text, n in marked) for n, text in source.lines()], bool(marked))
+        views[source.name] = SourceView([(n, text, n in marked) for n, text in source.lines()], bool(marked),
+                                        t.detail(source.where), _view.replaced_note(source, t))
     return views
 
 

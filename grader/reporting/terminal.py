@@ -22,6 +22,7 @@ from grader.reporting._view import (
     plain,
     points,
     repeated,
+    replaced_note,
     same_hint_key,
     sections,
     shared_grader_error,
@@ -62,9 +63,12 @@ def render_terminal(result: GradeResult, console: Console | None = None, lang: s
         console.print(_issues(result.issues, t))
     all_sections = sections(result)
     width = max((len(points(c.score, c.max_score)) for c in result.checks), default=3)
+    notes = {source.name: replaced_note(source, t) for source in result.sources}
     for section in all_sections:
         console.print()
         console.print(_section_heading(section))
+        if notes.get(section.function):
+            console.print(_Row([(Text(""), 1)], Text(plain(notes[section.function]), style="yellow")))
         console.print(_checks(section.checks, width, t, shared))
     if not all_sections:
         console.print(Text("\n" + t("terminal.no_checks"), style="bold red"))
