@@ -25,6 +25,8 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from .korean import particles
+
 LANGUAGES = ("en", "ko")
 
 
@@ -237,7 +239,8 @@ def _translate(lang: str, english: str, _labs: str) -> str | None:
                     break
                 filled[name] = translated
             else:
-                return _PLACEHOLDER.sub(lambda m: filled[m.group(1)], pattern.target)
+                said = _PLACEHOLDER.sub(lambda m: filled[m.group(1)], pattern.target)
+                return particles(said) if lang == "ko" else said
     return english if looks_like_code(english) else None
 
 
@@ -259,7 +262,10 @@ class Messages:
         self._table = table(lang)
 
     def __call__(self, key: str, **values: Any) -> str:
-        return self._table[key].format(**values)
+        return self._fit(self._table[key].format(**values))
+
+    def _fit(self, text: str) -> str:
+        return particles(text) if self.lang == "ko" else text
 
     def count(self, key: str, count: int, **values: Any) -> str:
         """A message about `count` things: `key.one` for exactly one, else `key.other`."""
@@ -267,7 +273,7 @@ class Messages:
 
     def title(self, english: str) -> str:
         """A lab's check title in this language (as written where no translation exists)."""
-        return lab_texts(self.lang)["titles"].get(english, english)
+        return self._fit(lab_texts(self.lang)["titles"].get(english, english))
 
     def hint_label(self, english: str, where: str) -> str:
         """The words before a hint (`where`: "report" or "terminal"): "looks like" for a diagnosis
@@ -282,7 +288,7 @@ class Messages:
         found = lab_texts(self.lang)["hints"].get(text)
         if found is None and self.lang != "en":  # a hint a check computes ("dW must have the shape of W ...")
             found = translate_detail(self.lang, text)
-        return found if found is not None else text
+        return self._fit(found) if found is not None else text
 
     def detail(self, english: str) -> str:
         """A computed message or value in this language, English where no pattern reads it."""

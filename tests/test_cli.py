@@ -64,7 +64,7 @@ def test_when_both_files_differ_the_one_with_its_functions_written_is_graded(tmp
     assert picked.selection == ("both lab2.py and lab2.ipynb differ from the released stubs; lab2.py was graded: "
                                 "6 of the lab's 6 functions are written in it, against 0 in lab2.ipynb")
     assert translate_detail("ko", picked.selection) == (
-        "lab2.py와 lab2.ipynb 모두 배포된 실습 파일과 다르므로, 실습 함수 6개 중 6개를 작성한 lab2.py을(를) "
+        "lab2.py와 lab2.ipynb 모두 배포된 실습 파일과 다르므로, 실습 함수 6개 중 6개를 작성한 lab2.py를 "
         "채점했습니다 (lab2.ipynb에는 0개)")
 
     # Half the notebook written, a comment added to the stub .py: the notebook.

@@ -337,7 +337,7 @@ def test_an_error_that_starts_in_a_function_already_failed_says_so(tmp_path: Pat
     from grader.i18n import translate_detail
 
     korean = translate_detail("ko", graded.checks_of("train_step")[0]["message"])
-    assert korean is not None and "train_step이(가) 사용하는 mse_cost이(가) 앞선 검사에서 이미 실패했습니다" in korean
+    assert korean is not None and "train_step이 사용하는 mse_cost가 앞선 검사에서 이미 실패했습니다" in korean
 
 
 def test_a_cost_as_a_numpy_value_is_told_so_where_its_backward_fails(tmp_path: Path) -> None:

@@ -167,11 +167,11 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
      "채점기가 함수를 호출하는 중에 프로세스가 끝났습니다 (종료 상태 137)"),
     # which file was graded, and a check that passed
     ("lab2.py differs from the released stub; lab2.ipynb does not",
-     "lab2.py은(는) 배포된 실습 파일과 다르고 lab2.ipynb은(는) 그대로입니다"),
-    ("my lab2.py was given", "my lab2.py을(를) 지정했습니다"),
+     "lab2.py는 배포된 실습 파일과 다르고 lab2.ipynb는 그대로입니다"),
+    ("my lab2.py was given", "my lab2.py를 지정했습니다"),
     ("passed", "통과"),
     # a batch's entry problems, named as the class folder shows them
-    ("cannot read big.zip: the zip is too large to unpack", "big.zip을(를) 읽을 수 없습니다: zip 파일이 너무 커서 풀 수 없습니다"),
+    ("cannot read big.zip: the zip is too large to unpack", "big.zip을 읽을 수 없습니다: zip 파일이 너무 커서 풀 수 없습니다"),
     ("could not write the student's files: cannot write out/students/frank: it exists and is not a folder",
      "학생의 파일을 쓸 수 없습니다: out/students/frank에 쓸 수 없습니다: 이미 있는데 폴더가 아닙니다"),
     # grade's one line when the grader failed: every word read, "and 13 more" too
@@ -191,7 +191,7 @@ def test_every_pattern_of_computed_messages_has_korean_with_the_same_placeholder
     # a hint a check computes (it stayed English in Korean reports)
     ("create nn.Linear(3, 1) first in __init__, before anything else that draws random numbers, so that "
      "torch.manual_seed gives it the same weights as the lesson",
-     "__init__에서 다른 난수를 뽑기 전에 nn.Linear(3, 1)을(를) 먼저 만드세요. 그래야 torch.manual_seed가 수업과 같은 가중치를 줍니다"),
+     "__init__에서 다른 난수를 뽑기 전에 nn.Linear(3, 1)을 먼저 만드세요. 그래야 torch.manual_seed가 수업과 같은 가중치를 줍니다"),
     # code is code
     ("F.mse_loss(model(x), y)", "F.mse_loss(model(x), y)"),
     ("[[0.0739], [0.5891], [1.1044]]", "[[0.0739], [0.5891], [1.1044]]"),
@@ -210,3 +210,37 @@ def test_a_message_no_pattern_reads_stays_english_whole() -> None:
                     "mse_cost has shape some words here, expected (3, 1)"]:  # a shape is code, not words
         assert translate_detail("ko", english) is None, english
         assert Messages("ko").detail(english) == english
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("mse_cost을(를) 찾지 못했습니다", "mse_cost를 찾지 못했습니다"),  # 코스트
+    ("train을(를) 찾지 못했습니다", "train을 찾지 못했습니다"),  # 트레인
+    ("train_step이(가) 사용하는", "train_step이 사용하는"),  # 스텝
+    ("gradient이(가) 여전히", "gradient가 여전히"),  # 그레이디언트
+    ("LinearRegressionModel은(는)", "LinearRegressionModel은"),  # 모델
+    ("optimizer은(는)", "optimizer는"),  # 옵티마이저
+    ("lab2.ipynb을(를) 지정했습니다", "lab2.ipynb를 지정했습니다"),  # 비
+    ("lr을(를)", "lr을"),  # 엘알
+    ("dW은(는) W과(와) 같은 모양", "dW는 W와 같은 모양"),  # 더블유
+    ("기대값 0.0933을(를)", "기대값 0.0933을"),  # 삼
+    ("모양 (3, 2)이(가)", "모양 (3, 2)가"),  # 이
+    ('"수업 값"을(를) 보세요', '"수업 값"을 보세요'),
+    ("셀 9이(가) 다시", "셀 9가 다시"),
+    ("…을(를)", "…을(를)"),  # nothing to read: both stay
+])
+def test_korean_particles_fit_the_word_before_them(written: str, read: str) -> None:
+    """A review: "lab2.ipynb을(를) 지정했습니다", "gradient이(가)" everywhere; the particle is picked
+    from how the word before it reads."""
+    from grader.korean import particles
+
+    assert particles(written) == read
+
+
+def test_korean_reports_pick_their_particles() -> None:
+    """Through the tables: a message, a computed detail and a hint in Korean carry one particle, not both."""
+    t = Messages("ko")
+    assert t.detail("my lab2.py was given") == "my lab2.py를 지정했습니다"
+    assert t.detail("not implemented: gradient still raises NotImplementedError") == (
+        "아직 구현하지 않았습니다: gradient가 여전히 NotImplementedError를 냅니다")
+    said = t("report.replaced", name="train", places="셀 6", place="셀 9")
+    assert said.startswith("train은 셀 6에 정의되고") and "(" not in said.split("마지막")[0]
