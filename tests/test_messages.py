@@ -226,6 +226,10 @@ def test_a_message_no_pattern_reads_stays_english_whole() -> None:
     ("모양 (3, 2)이(가)", "모양 (3, 2)가"),  # 이
     ('"수업 값"을(를) 보세요', '"수업 값"을 보세요'),
     ("셀 9이(가) 다시", "셀 9가 다시"),
+    ("torch.mean(으)로 계산", "torch.mean으로 계산"),  # 민
+    ("model(으)로", "model로"),  # 모델: ㄹ takes 로
+    (".reshape(1)(으)로 바꾸세요", ".reshape(1)로 바꾸세요"),  # 일
+    ("0(으)로 시작", "0으로 시작"),  # 영
     ("…을(를)", "…을(를)"),  # nothing to read: both stay
 ])
 def test_korean_particles_fit_the_word_before_them(written: str, read: str) -> None:
