@@ -223,6 +223,9 @@ def grade_command(*argv: str, cwd: Path, env: dict[str, str] | None = None,
     try:
         code, stdout, stderr = _grade_in_process(list(argv), cwd)
     finally:
+        from grader.runner import warm
+
+        warm.shutdown()  # its warm sandboxes end with it, as a process's do at exit (they cover this test's lab)
         os.environ.clear()
         os.environ.update(before)
         _forget_the_tests_labs(modules, path)
