@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from . import stopping
-from .compare import CheckFailed, following
+from .compare import GOES_WITH, CheckFailed, following
 from .errors import GraderError, UnknownProbe
 from .labs.manifest import MANIFEST, Manifest, Rule, read_manifest
 from .labs.remembering import memo
@@ -327,9 +327,7 @@ class _Collector:
                 return carried
             if exc.goes_with:  # a rule's point waiting on a value check: named by the title the student reads
                 title = next((r.title for r in self.results if r.name == exc.goes_with), exc.goes_with)
-                return replace(passed, status=Status.FAILED, score=0.0,
-                               message=f'withheld: this point goes with "{title}" above, which fails; the rule is '
-                                       "judged once it passes")
+                return replace(passed, status=Status.FAILED, score=0.0, message=GOES_WITH.format(title=title))
             marker = item.get_closest_marker("check")
             public = bool(marker is not None and marker.kwargs.get("public"))
             if self._withhold_hidden and (not public or exc.on_hidden_inputs):

@@ -45,6 +45,11 @@ def carried_mistake() -> str:
     return _FOLLOWING.get()
 
 
+#: What a rule check whose point waits on a failing value check says (`grader.labs.checking.goes_with`);
+#: the grader fills in that check's title, as the report shows it.
+GOES_WITH = 'withheld: this point goes with "{title}" above, which fails; the rule is judged once it passes'
+
+
 class CheckFailed(AssertionError):
     """A check's verdict: the student's value is wrong."""
 

@@ -14,7 +14,7 @@ import re
 
 _PAIRS = {"을(를)": ("을", "를"), "이(가)": ("이", "가"), "은(는)": ("은", "는"), "과(와)": ("과", "와"),
           "(으)로": ("으로", "로")}
-_PAIR = re.compile(r"(?<=\S)(을\(를\)|이\(가\)|은\(는\)|과\(와\)|\(으\)로)")
+_PAIR = re.compile(r"(?<=\S)(" + "|".join(map(re.escape, _PAIRS)) + ")")
 _CLOSERS = "\"'`)]}>»”’"  # read past these to the word: `"title"을(를)`, `(1,)은(는)`
 _VOWELS = set("aeiou")
 _RIEUL = 8  # ㄹ among the final consonants: 로 follows it as it follows a vowel (파일로, 1로: 일로)

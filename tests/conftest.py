@@ -206,14 +206,13 @@ def _grade_in_process(argv: list[str], cwd: Path, timeout: float | None = None) 
     return code, stdout.getvalue(), stderr.getvalue()
 
 
-def grade_command(*argv: str, cwd: Path, env: dict[str, str] | None = None,
-                  drop: tuple[str, ...] = ("GRADER_LABS", "GRADER_SECRET")) -> subprocess.CompletedProcess[str]:
-    """`grade ARGV` run by `grader.cli.main` in this test process (as `run_grade` does), with the
-    variables in `drop` unset and `env` set for it alone; with GRADER_TESTS_SUBPROCESS set, the real
+def grade_command(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`grade ARGV` run by `grader.cli.main` in this test process (as `run_grade` does), without the
+    GRADER_LABS and GRADER_SECRET of the test run and with `env` for it alone; with GRADER_TESTS_SUBPROCESS set, the real
     script. An instructor's lab is loaded from a folder of the test: what this process kept of it
     (its modules, the grader's caches) is forgotten afterwards, so the next test's lab of the same
     name, from another folder, loads afresh as it would in a new process."""
-    environ = {k: v for k, v in os.environ.items() if k not in drop}
+    environ = {k: v for k, v in os.environ.items() if k not in ("GRADER_LABS", "GRADER_SECRET")}
     environ.update(env or {})
     if os.environ.get("GRADER_TESTS_SUBPROCESS"):
         return subprocess.run([str(GRADE), *argv], cwd=cwd, env=environ, capture_output=True, text=True, timeout=600)

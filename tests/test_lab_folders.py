@@ -12,26 +12,20 @@ import dataclasses
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, grade_command
+from conftest import ROOT, SUBMISSIONS
+from conftest import grade_command as grade  # (the command line, in this process)
 from grader import labcheck
 from grader.checks import WITHHELD, withheld
 from grader.labs import known_labs, load_lab
 from grader.labs.manifest import ManifestError, read_manifest
 
 EXAMPLE = ROOT / "docs" / "example-lab" / "logistic"
-
-
-def grade(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The command line in this process (`conftest.grade_command`), with no GRADER_LABS or GRADER_SECRET
-    but what `env` gives."""
-    return grade_command(*argv, cwd=cwd, env=env)
 
 
 def copy_example(root: Path) -> Path:

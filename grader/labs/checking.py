@@ -25,7 +25,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ..compare import CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
+from ..compare import GOES_WITH, CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
 from ..rules import computed_names, forbidden_calls, missing_calls, unreadable_units
 from .manifest import Rule
 from .remembering import memo
@@ -238,8 +238,7 @@ def goes_with(check: str) -> Iterator[None]:
         yield
     except CheckFailed as exc:
         # (its values, failure and hint are said there; the grader names it by its title)
-        again = CheckFailed(f"withheld: this point goes with {check} above, which fails; the rule is judged once "
-                            "it passes")
+        again = CheckFailed(GOES_WITH.format(title=check))
         again.on_hidden_inputs, again.goes_with = exc.on_hidden_inputs, check
         raise again from None
 

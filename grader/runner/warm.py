@@ -500,8 +500,8 @@ def prestart(kernels: bool = False) -> None:
 
 def acquire() -> Zygote:
     """An idle warm zygote, or a new one (raises ZygoteError if it cannot start)."""
+    hidden = tuple(secrets())  # (a few stat calls: outside the lock)
     with _pool_lock:
-        hidden = tuple(secrets())
         while _idle:
             zygote = _idle.pop()
             if zygote.alive() and zygote.hidden == hidden:  # (not one started before more labs were named)
