@@ -21,6 +21,7 @@ import difflib
 import functools
 import inspect
 import io
+import itertools
 import json
 import os
 import re
@@ -322,7 +323,8 @@ class _Collector:
         if isinstance(exc, GraderError):
             return grader_error(passed, str(exc))
         if isinstance(exc, CheckFailed):
-            carried = self._carried(item, passed)
+            upstream = self._upstream(passed.function) if self._carry_forward else []
+            carried = self._carried(item, passed, upstream)
             if carried is not None:
                 return carried
             if exc.goes_with:  # a rule's point waiting on a value check: named by the title the student reads
@@ -330,11 +332,15 @@ class _Collector:
                 return replace(passed, status=Status.FAILED, score=0.0, message=GOES_WITH.format(title=title))
             marker = item.get_closest_marker("check")
             public = bool(marker is not None and marker.kwargs.get("public"))
-            if self._withhold_hidden and (not public or exc.on_hidden_inputs):
-                return replace(passed, status=Status.FAILED, score=0.0, message=withheld(exc.message),
-                               expected=WITHHELD, obtained=exc.obtained, hint=self._no_return(passed.function) or exc.hint)
-            return replace(passed, status=Status.FAILED, score=0.0, message=exc.message, expected=exc.expected,
-                           obtained=exc.obtained, hint=self._no_return(passed.function) or exc.hint)
+            hidden = self._withhold_hidden and (not public or exc.on_hidden_inputs)
+            message, hint = withheld(exc.message) if hidden else exc.message, exc.hint
+            if upstream and (not hint or hint in {h for _, h in upstream}):
+                own, after = self._own_mistake(item, upstream)
+                if own:  # the earlier function's mistake was named here: name this one's own instead
+                    message, hint = STILL_WRONG.format(what=message, function=after), own
+            return replace(passed, status=Status.FAILED, score=0.0, message=message,
+                           expected=WITHHELD if hidden else exc.expected, obtained=exc.obtained,
+                           hint=self._no_return(passed.function) or hint)
         if isinstance(exc, StudentError):
             message = exc.message
             if exc.traceback and (earlier := self._failed_earlier(passed.function)):
@@ -390,24 +396,41 @@ class _Collector:
             tb = tb.tb_next
         return False
 
-    def _carried(self, item: pytest.Item, passed: CheckResult) -> CheckResult | None:
+    def _upstream(self, function: str) -> list[tuple[str, str]]:
+        """(function, hint) for each known mistake an earlier check of another function was failed for (its
+        hint), where `function` calls that one (read from the source), in the order they were checked."""
+        called = reached(self.observations.code, function)
+        return list({(r.function, r.hint): None for r in self.results if r.status is Status.FAILED and r.hint
+                     and r.function != function and r.function in called})
+
+    def _carried(self, item: pytest.Item, passed: CheckResult, upstream: Sequence[tuple[str, str]]) -> CheckResult | None:
         """Follow-through marking (the manifest's `carry_forward`): a failed check passes when every value
-        it compares is what a known mistake gives, one that an earlier check of another function was failed
-        for (its hint), where this function calls that one (read from the source). The mistake then costs
-        points once, in the function where it was made."""
-        if not self._carry_forward:
-            return None
-        failed = {(r.function, r.hint): None for r in self.results
-                  if r.status is Status.FAILED and r.hint and r.function != passed.function}
-        if not failed:
-            return None
-        called = reached(self.observations.code, passed.function)
-        for function, hint in (pair for pair in failed if pair[0] in called):
+        it compares is what a known mistake of a function it calls gives (`upstream`), or two of them made
+        together (mse_cost's sum under a train_step without zero_grad). Each mistake then costs points once,
+        in the function where it was made."""
+        for function, hint in upstream:
             with following(hint):
-                if self._passes_with(item, self.observations):
-                    return replace(passed, message=f"passed, carried forward: right for this submission's own {function}; "
-                                                   "its mistake costs points only in that function's checks")
+                if self._rerun(item, self.observations) is None:
+                    return replace(passed, message=CARRIED.format(function=function))
+        for (function, hint), (other, other_hint) in itertools.combinations(upstream, 2):
+            if hint == other_hint:
+                continue
+            with following(hint, other_hint):
+                if self._rerun(item, self.observations) is None:
+                    message = CARRIED.format(function=function) if function == other else \
+                        CARRIED_TWO.format(function=function, other=other)
+                    return replace(passed, message=message)
         return None
+
+    def _own_mistake(self, item: pytest.Item, upstream: Sequence[tuple[str, str]]) -> tuple[str, str]:
+        """(hint, function): the known mistake a failed check's values show on top of `function`'s, carried
+        forward (train_step without zero_grad, on an mse_cost that sums), else ('', '')."""
+        for function, hint in upstream:
+            with following(hint, diagnose=True):
+                failure = self._rerun(item, self.observations)
+            if isinstance(failure, CheckFailed) and failure.hint and failure.hint != hint:
+                return failure.hint, function
+        return "", ""
 
     def _undefined_lab_function(self, message: str, function: str) -> str:
         """The lab's function a NameError in `function` names, when that one failed its own checks first (a
@@ -441,17 +464,21 @@ class _Collector:
 
     def _passes_with(self, item: pytest.Item, observed: Observations) -> bool:
         """Run the check again, on `observed`: whether it passes."""
+        return self._rerun(item, observed) is None
+
+    def _rerun(self, item: pytest.Item, observed: Observations) -> BaseException | None:
+        """Run the check again, on `observed`: what it raised, None when it passes."""
         test = getattr(item, "obj", None)
         funcargs = getattr(item, "funcargs", None)
         if test is None or funcargs is None:
-            return False
+            return GraderError("the check cannot be run again")
         arguments = {name: funcargs[name] for name in inspect.signature(test).parameters if name in funcargs}
         arguments["observed"] = observed
         try:
             test(**arguments)
-        except (Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.fail.Exception):
-            return False
-        return True
+        except (Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.fail.Exception) as exc:
+            return exc
+        return None
 
     def _describe(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
         """`KeyError: 'x' at test_lab2.py:80`: the exception and the grader's line it came from."""
@@ -469,6 +496,11 @@ class _Collector:
 
 
 WITHHELD = "(not shown: a check on hidden inputs)"
+CARRIED = ("passed, carried forward: right for this submission's own {function}; its mistake costs points only in that "
+           "function's checks")
+CARRIED_TWO = ("passed, carried forward: right for this submission's own {function} and {other}; their mistakes cost "
+               "points only in those functions' checks")
+STILL_WRONG = "{what}; with {function}'s mistake carried forward it is still wrong"
 # "... is wrong (off by 7.71)" and "(mismatched elements 2 / 5, max absolute difference ...)": with the
 # student's own values beside them, these would give the expected values away.
 _DIFFERENCE = re.compile(r" \((off by|mismatched elements)[^()]*\)$")

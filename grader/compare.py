@@ -12,6 +12,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Union
 
 import torch
@@ -25,15 +26,23 @@ FLOAT32_SLOP = 8 * torch.finfo(torch.float32).eps
 Mistakes = Union[Mapping[str, Any], Callable[[], Mapping[str, Any]]]
 
 
-_FOLLOWING: ContextVar[str] = ContextVar("following", default="")
+@dataclass(frozen=True)
+class _Following:
+    hints: tuple[str, ...] = ()
+    diagnose: bool = False
+
+
+_FOLLOWING: ContextVar[_Following] = ContextVar("following", default=_Following())
 
 
 @contextlib.contextmanager
-def following(hint: str) -> Iterator[None]:
+def following(*hints: str, diagnose: bool = False) -> Iterator[None]:
     """Follow-through marking (grader.checks): inside, every comparison that names its known mistakes
-    compares with what the mistake `hint` gives instead of the right value, and one that cannot (it
-    names other mistakes only) fails; comparisons that name none compare as usual."""
-    token = _FOLLOWING.set(hint)
+    compares with what the mistakes `hints` give together instead of the right value, and one that cannot
+    (it names other mistakes only, or its table cannot combine these) fails; comparisons that name none
+    compare as usual. A failure says which further mistake of the table it looks like only with `diagnose`
+    (the mistake on top of those carried forward), and names none otherwise."""
+    token = _FOLLOWING.set(_Following(tuple(hints), diagnose))
     try:
         yield
     finally:
@@ -41,8 +50,60 @@ def following(hint: str) -> Iterator[None]:
 
 
 def carried_mistake() -> str:
-    """The known mistake being carried forward (inside `following`), else ''."""
-    return _FOLLOWING.get()
+    """The one known mistake being carried forward (inside `following`), else '' (none, or several at once)."""
+    hints = _FOLLOWING.get().hints
+    return hints[0] if len(hints) == 1 else ""
+
+
+class Combining(Mapping[str, Any]):
+    """A mistake table that also knows what several of its mistakes give together: `combined(hints)`,
+    KeyError where they do not combine (two ways of computing the same cost). Follow-through marking
+    carries two mistakes forward at once through such tables (grader.checks)."""
+
+    def combined(self, hints: tuple[str, ...]) -> Any:
+        raise KeyError(hints)
+
+
+class Derived(Combining):
+    """`f` of each of a table's known wrong outputs, computed when asked for; combined where the table
+    combines (the step-3 cost of each mistake's training run, of two mistakes' run too)."""
+
+    def __init__(self, table: Mapping[str, Any], f: Callable[[Any], Any]) -> None:
+        self._table, self._f = table, f
+
+    def __getitem__(self, hint: str) -> Any:
+        return self._f(self._table[hint])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def combined(self, hints: tuple[str, ...]) -> Any:
+        if not isinstance(self._table, Combining):
+            raise KeyError(hints)
+        return self._f(self._table.combined(hints))
+
+
+def derived(table: Callable[[], Mapping[str, Any]], f: Callable[[Any], Any]) -> Callable[[], Mapping[str, Any]]:
+    """A lazy table (`Mistakes`) of `f` of each of `table()`'s outputs: see Derived."""
+    return lambda: Derived(table(), f)
+
+
+_NOT_KNOWN = object()
+
+
+def _carried_value(table: Mapping[str, Any], hints: tuple[str, ...]) -> Any:
+    """What the mistakes `hints` give together in `table`, else _NOT_KNOWN."""
+    if len(hints) == 1:
+        return table[hints[0]] if hints[0] in table else _NOT_KNOWN
+    if not isinstance(table, Combining) or any(hint not in table for hint in hints):
+        return _NOT_KNOWN
+    try:
+        return table.combined(hints)
+    except KeyError:
+        return _NOT_KNOWN
 
 
 #: What a rule check whose point waits on a failing value check says (`grader.labs.checking.goes_with`);
@@ -199,9 +260,21 @@ def diagnose(obtained: torch.Tensor, variants: Mapping[str, Any], atol: float, r
 
 def _diagnosis(obtained: torch.Tensor, mistakes: Mistakes | None, atol: float, rtol: float) -> str:
     """`diagnose` on the mistake table, computed now if it is lazy. The table is the grader's own
-    work on its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error."""
+    work on its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error.
+    Inside `following`, the mistake that with those carried forward gives `obtained` (with `diagnose`),
+    else none."""
+    carried = _FOLLOWING.get()
+    if carried.hints and not carried.diagnose:
+        return ""
     try:
-        return diagnose(obtained, mistakes() if callable(mistakes) else (mistakes or {}), atol, rtol)
+        table = mistakes() if callable(mistakes) else (mistakes or {})
+        if not carried.hints:
+            return diagnose(obtained, table, atol, rtol)
+        on_top = {}
+        for hint in table:
+            if hint not in carried.hints and (value := _carried_value(table, (*carried.hints, hint))) is not _NOT_KNOWN:
+                on_top[hint] = value
+        return diagnose(obtained, on_top, atol, rtol)
     except Exception as exc:
         raise MistakeTableFailed(f"{type(exc).__name__}: {exc}"[:300]) from exc
 
@@ -220,12 +293,12 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
                  shape_hints: Mapping[tuple[int, ...], str] | None = None,
                  decimals: int = 4) -> None:
     """Compare a returned value with the expected one; raise CheckFailed with a diagnosis."""
-    carried = _FOLLOWING.get()
+    carried = _FOLLOWING.get().hints
     if carried and mistakes is not None:
         table = mistakes() if callable(mistakes) else mistakes
-        if carried not in table:
+        expected = _carried_value(table, carried)
+        if expected is _NOT_KNOWN:
             raise CheckFailed(f"{what} does not follow from the mistake carried forward")
-        expected = table[carried]
     exp = expected if isinstance(expected, torch.Tensor) else torch.tensor(expected, dtype=torch.float64)
     if exp.dim() == 0 and not isinstance(obtained, torch.Tensor):
         number = as_number(obtained, what=what)

@@ -153,6 +153,22 @@ def test_a_mistake_is_carried_forward_only_where_it_was_called(tmp_path: Path) -
     assert_reads_in_korean(graded.report)
 
 
+def test_two_mistakes_are_carried_forward_together(tmp_path: Path) -> None:
+    """mse_cost sums and train_step forgets zero_grad: each costs points in its own function only. train_step
+    is told its own mistake (zero_grad, what is left with mse_cost's sum carried forward), not mse_cost's again;
+    train, right for both, keeps its points and names both, in Korean too."""
+    graded = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/sum_and_no_zero_grad.py", "py", tmp_path), *FAST,
+                       cwd=tmp_path)
+    assert_loses_exactly(graded, {"mse_cost", "train_step"})
+    assert graded.report["score"] == 16, graded.report["score"]
+    for check in graded.checks_of("train_step"):
+        assert "zero_grad" in check["hint"] and "sum instead of mean" not in check["hint"], check
+        assert "with mse_cost's mistake carried forward it is still wrong" in check["message"], check
+    for check in graded.checks_of("train"):
+        assert check["message"].startswith("passed, carried forward: right for this submission's own mse_cost and "
+                                           "train_step;"), check
+
+
 @pytest.mark.parametrize("name", ["cost_plus_one", "trains_to_overflow"])
 def test_a_wrong_cost_or_a_made_up_train_is_not_called_a_random_start(name: str, tmp_path: Path) -> None:
     """The start hint is for a first cost that only a start elsewhere explains: not for a cost that is

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from grader.compare import CheckFailed, as_number, as_tensor, expect_close, fmt, printed_tolerance
+from grader.compare import CheckFailed, as_number, as_tensor, derived, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
 from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, first_step_lr, gradient_from_autograd, same_start, printed, reference_model_run, training_result
@@ -211,12 +211,12 @@ def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.
     training on lesson 002's data whatever the data given (x_train, y_train in the function), kept where it is
     the right run (on lesson 002's data): a mistake carried forward is compared with what it gives in every
     comparison (grader.checks)."""
-    def runs() -> dict[str, Any]:
+    def runs() -> M.Runs:
         fixed = step_lr(observed) if observed is not None else None
-        found = {M.FIXED_LR: memo(M.simulate)(x, y, w0, b0, fixed, steps)} if fixed is not None else {}
-        found.update({h: memo(M.simulate)(x, y, w0, b0, lr, steps, v) for h, v in M.VARIANTS.items()})
-        found[M.LESSON_DATA] = memo(M.simulate)(T(d.LESSON_X), T(d.LESSON_Y), w0, b0, lr, steps)
-        return found
+        changes: dict[str, dict[str, Any]] = {M.FIXED_LR: {"lr": fixed}} if fixed is not None else {}
+        changes.update({h: {"variant": v} for h, v in M.VARIANTS.items()})
+        changes[M.LESSON_DATA] = {"data": (T(d.LESSON_X), T(d.LESSON_Y))}
+        return M.Runs(x, y, w0, b0, lr, steps, changes)
     return functools.cache(runs)
 
 
@@ -259,7 +259,7 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
             exp_cost = torch.tensor(float(lesson[0]) if lesson else costs[i], dtype=torch.float64)
             atol = printed_tolerance(lesson[0]) if lesson else 1e-4
             expect_close(returns[i], exp_cost, what=f"the cost train_step returned at {label}", atol=atol, rtol=1e-4,
-                         mistakes=lambda i=i: {h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong().items()})
+                         mistakes=derived(wrong, lambda run, i=i: torch.tensor(run[0][i], dtype=torch.float64)))
         for j, name in enumerate(("W", "b")):
             if lesson and lesson[j + 1] is not None:
                 exp, tol = printed([str(lesson[j + 1])])
@@ -268,7 +268,7 @@ def expect_steps(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: 
             else:
                 continue
             expect_close(params[i][j], exp, what=f"{name} after {label}", atol=tol, rtol=1e-4,
-                         mistakes=lambda i=i, j=j: {h: p[i][j] for h, (_, p) in wrong().items()})
+                         mistakes=derived(wrong, lambda run, i=i, j=j: run[1][i][j]))
 
 
 def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor,
@@ -282,11 +282,11 @@ def expect_run(observed: Any, reference: Any, probe: str, x: torch.Tensor, y: to
     costs, after = reference_steps(reference, x, y, w0, b0, lr, steps)
     wrong = lazy_variants(x, y, w0, b0, lr, steps, observed)
     expect_close(got_costs, torch.tensor(costs, dtype=torch.float64), what=f"the costs of {steps} train_step calls {what}",
-                 atol=1e-4, rtol=1e-4, mistakes=lambda: {h: torch.tensor(c, dtype=torch.float64) for h, (c, _) in wrong().items()})
+                 atol=1e-4, rtol=1e-4, mistakes=derived(wrong, lambda run: torch.tensor(run[0], dtype=torch.float64)))
     for j, name in enumerate(("W", "b")):
         got = torch.cat([as_tensor(p[j], what=f"{name} after step {i + 1}", shape=(1,)) for i, p in enumerate(params)])
         expect_close(got, torch.cat([p[j] for p in after]), what=f"{name} after each of {steps} steps {what}", atol=1e-4,
-                     rtol=1e-4, mistakes=lambda j=j: {h: torch.cat([q[j] for q in p]) for h, (_, p) in wrong().items()})
+                     rtol=1e-4, mistakes=derived(wrong, lambda run, j=j: torch.cat([q[j] for q in run[1]])))
 
 
 @check("train_step", 2, "train_step reproduces lesson 002's first steps: cost 4.6667, then W 0.0933, b 0.0400, then cost 3.6927",
@@ -344,18 +344,18 @@ def test_train_step_lesson003_long_run(observed: Any, reference: Any) -> None:
     # Lesson 003 printed these after 301 steps (docs/values.md, "Lesson 003: the later numbers").
     for j, (name, text) in enumerate((("W", "16.2360"), ("b", "7.0396"))):
         expect_close(params[300][j], printed([text])[0], what=f"{name} after 301 steps from W 0.4963, b 0.7682",
-                     atol=printed_tolerance(text), mistakes=lambda j=j: {h: p[300][j] for h, (_, p) in wrong().items()})
+                     atol=printed_tolerance(text), mistakes=derived(wrong, lambda run, j=j: run[1][300][j]))
     # Call 302 returns the cost at the parameters after 301 steps (the lesson's loss3), call 301 the
     # cost after 300 steps (the lesson's `loss`, left over from its last loop step).
     for index, text, root in ((301, "9.6839", "3.1119"), (300, None, "3.1200")):
         cost = as_number(returns[index], what=f"the cost train_step returned at call {index + 1}")
-        mistakes = functools.cache(lambda i=index: {h: torch.tensor(c[i], dtype=torch.float64) for h, (c, _) in wrong().items()})
+        mistakes = derived(wrong, lambda run, i=index: torch.tensor(run[0][i], dtype=torch.float64))
         if text:
             expect_close(cost, torch.tensor(float(text), dtype=torch.float64), atol=printed_tolerance(text), mistakes=mistakes,
                          what=f"the cost train_step returned at call {index + 1} (the cost after {index} steps)")
         expect_close(max(cost, 0.0) ** 0.5, torch.tensor(float(root), dtype=torch.float64), atol=printed_tolerance(root),
                      what=f"the square root of the cost after {index} steps",
-                     mistakes=lambda m=mistakes: {h: v.clamp_min(0).sqrt() for h, v in m().items()})
+                     mistakes=derived(mistakes, lambda v: v.clamp_min(0).sqrt()))
     with hidden():
         expect_run(observed, reference, "train_step.lesson003", x, y, w0, b0, d.STUDY_LR, d.STUDY_STEPS,
                    "from lesson 003's start")
@@ -391,19 +391,19 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
     on lesson 002's data whatever the data is train's own mistake when its train_step is right on other data
     (train passes x_train, y_train to it)."""
     zero = torch.zeros(1)
-    steps = lazy_variants(x, y, zero, zero, lr, epochs + 1)
 
-    def runs() -> dict[str, Any]:
+    def runs() -> M.Runs:
         fixed = step_lr(observed) if observed is not None else None
-        found = {M.FIXED_LR: memo(M.simulate)(x, y, zero, zero, fixed, epochs + 1)} if fixed is not None else {}
-        found.update(steps())
-        if observed is not None and train_step_right_on_other_data(observed):
-            found[M.TRAIN_LESSON_DATA] = found.pop(M.LESSON_DATA)
-        found[M.LR_IGNORED] = memo(M.simulate)(x, y, zero, zero, DEFAULT_LR, epochs + 1)  # (the right run at lr 0.01)
+        changes: dict[str, dict[str, Any]] = {M.FIXED_LR: {"lr": fixed}} if fixed is not None else {}
+        changes.update({h: {"variant": v} for h, v in M.VARIANTS.items()})
+        lesson_data = M.TRAIN_LESSON_DATA if observed is not None and train_step_right_on_other_data(observed) \
+            else M.LESSON_DATA
+        changes[lesson_data] = {"data": (T(d.LESSON_X), T(d.LESSON_Y))}
+        changes[M.LR_IGNORED] = {"lr": DEFAULT_LR}  # (the right run at lr 0.01)
         own = first_step_lr(x, y, *given) if given is not None and fixed is None else None
         if own is not None and not any(math.isclose(own, rate, rel_tol=1e-3) for rate in (lr, DEFAULT_LR)):
-            found[M.OWN_LR] = memo(M.simulate)(x, y, zero, zero, own, epochs + 1)
-        return found
+            changes[M.OWN_LR] = {"lr": own}
+        return M.Runs(x, y, zero, zero, lr, epochs + 1, changes)
     return functools.cache(runs)
 
 
@@ -456,8 +456,8 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
         expected, atol, rtol = torch.tensor([ref_costs[e] for e in epochs_to_check], dtype=torch.float64), 1e-4, 1e-3
     try:
         expect_close(obtained, expected, what=f"costs at epochs {epochs_to_check} {what}", atol=atol, rtol=rtol,
-                     decimals=6, mistakes=lambda: {h: torch.tensor([c[e] for e in epochs_to_check], dtype=torch.float64)
-                                                   for h, (c, _) in wrong().items()})
+                     decimals=6, mistakes=derived(wrong, lambda run: torch.tensor([run[0][e] for e in epochs_to_check],
+                                                                        dtype=torch.float64)))
     except CheckFailed as failure:
         # No classic mistake matched, the cost is right at W = b = 0 (`start`) and training went down from a
         # first cost other than that: a start elsewhere (a random one cannot be replayed without the
@@ -475,7 +475,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
             assert ref is not None
             exp, tol = ref.detach(), 1e-3
         expect_close(got, exp, what=f"{name} after training {what}", atol=tol, rtol=1e-3, decimals=3 if table else 4,
-                     mistakes=lambda j=j: {h: p[-1][j] for h, (_, p) in wrong().items()},
+                     mistakes=derived(wrong, lambda run, j=j: run[1][-1][j]),
                      shape_hints={(): f"return {name} with shape (1,) as created by torch.zeros(1)"})
 
 
