@@ -334,10 +334,9 @@ class _Collector:
             public = bool(marker is not None and marker.kwargs.get("public"))
             hidden = self._withhold_hidden and (not public or exc.on_hidden_inputs)
             message, hint = withheld(exc.message) if hidden else exc.message, exc.hint
-            if upstream and (not hint or hint in {h for _, h in upstream}):
-                own, after = self._own_mistake(item, upstream)
-                if own:  # the earlier function's mistake was named here: name this one's own instead
-                    message, hint = STILL_WRONG.format(what=message, function=after), own
+            own, after = self._own_mistake(item, upstream)
+            if own:  # what is left with the earlier function's mistake carried forward: this one's own
+                message, hint = STILL_WRONG.format(what=message, function=after), own
             return replace(passed, status=Status.FAILED, score=0.0, message=message,
                            expected=WITHHELD if hidden else exc.expected, obtained=exc.obtained,
                            hint=self._no_return(passed.function) or hint)
@@ -424,11 +423,12 @@ class _Collector:
 
     def _own_mistake(self, item: pytest.Item, upstream: Sequence[tuple[str, str]]) -> tuple[str, str]:
         """(hint, function): the known mistake a failed check's values show on top of `function`'s, carried
-        forward (train_step without zero_grad, on an mse_cost that sums), else ('', '')."""
+        forward (train_step without zero_grad, on an mse_cost that sums), else ('', ''). Only a mistake a
+        table replayed together with the carried one counts, not a hint a check gives when none matched."""
         for function, hint in upstream:
-            with following(hint, diagnose=True):
+            with following(hint, diagnose=True) as named:
                 failure = self._rerun(item, self.observations)
-            if isinstance(failure, CheckFailed) and failure.hint and failure.hint != hint:
+            if isinstance(failure, CheckFailed) and failure.hint in named and failure.hint != hint:
                 return failure.hint, function
         return "", ""
 

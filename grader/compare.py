@@ -12,7 +12,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import torch
@@ -30,23 +30,31 @@ Mistakes = Union[Mapping[str, Any], Callable[[], Mapping[str, Any]]]
 class _Following:
     hints: tuple[str, ...] = ()
     diagnose: bool = False
+    named: list[str] = field(default_factory=list)  # what `named` was told, inside
 
 
 _FOLLOWING: ContextVar[_Following] = ContextVar("following", default=_Following())
 
 
 @contextlib.contextmanager
-def following(*hints: str, diagnose: bool = False) -> Iterator[None]:
+def following(*hints: str, diagnose: bool = False) -> Iterator[list[str]]:
     """Follow-through marking (grader.checks): inside, every comparison that names its known mistakes
     compares with what the mistakes `hints` give together instead of the right value, and one that cannot
     (it names other mistakes only, or its table cannot combine these) fails; comparisons that name none
     compare as usual. A failure says which further mistake of the table it looks like only with `diagnose`
-    (the mistake on top of those carried forward), and names none otherwise."""
-    token = _FOLLOWING.set(_Following(tuple(hints), diagnose))
+    (the mistake on top of those carried forward), and names none otherwise. Yields the mistakes named
+    from the tables inside (`named`): a check's other hints are not found on top of those carried."""
+    state = _Following(tuple(hints), diagnose)
+    token = _FOLLOWING.set(state)
     try:
-        yield
+        yield state.named
     finally:
         _FOLLOWING.reset(token)
+
+
+def carried_mistakes() -> tuple[str, ...]:
+    """The known mistakes being carried forward together (inside `following`), else ()."""
+    return _FOLLOWING.get().hints
 
 
 def carried_mistake() -> str:
@@ -254,27 +262,37 @@ def diagnose(obtained: torch.Tensor, variants: Mapping[str, Any], atol: float, r
     for hint, variant in variants.items():
         v = variant if isinstance(variant, torch.Tensor) else torch.tensor(variant, dtype=torch.float64)
         if v.shape == obtained.shape and close(obtained, v, atol, rtol):
-            return hint
+            return named(hint)
     return ""
 
 
-def _diagnosis(obtained: torch.Tensor, mistakes: Mistakes | None, atol: float, rtol: float) -> str:
-    """`diagnose` on the mistake table, computed now if it is lazy. The table is the grader's own
-    work on its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error.
-    Inside `following`, the mistake that with those carried forward gives `obtained` (with `diagnose`),
-    else none."""
+def named(hint: str) -> str:
+    """`hint`, a mistake a table's output matched: inside `following`, noted as named from a table."""
+    if hint:
+        _FOLLOWING.get().named.append(hint)
+    return hint
+
+
+def candidates(table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The outputs a failure names its mistake from, by hint: outside `following`, the table's own; inside,
+    with `diagnose`, each further mistake's made together with those carried forward (where the table
+    combines them); else none."""
     carried = _FOLLOWING.get()
-    if carried.hints and not carried.diagnose:
-        return ""
-    try:
-        table = mistakes() if callable(mistakes) else (mistakes or {})
-        if not carried.hints:
-            return diagnose(obtained, table, atol, rtol)
-        on_top = {}
+    if not carried.hints:
+        return table
+    on_top = {}
+    if carried.diagnose:
         for hint in table:
             if hint not in carried.hints and (value := _carried_value(table, (*carried.hints, hint))) is not _NOT_KNOWN:
                 on_top[hint] = value
-        return diagnose(obtained, on_top, atol, rtol)
+    return on_top
+
+
+def _diagnosis(obtained: torch.Tensor, mistakes: Mistakes | None, atol: float, rtol: float) -> str:
+    """`diagnose` on the mistake table's `candidates`, computed now if it is lazy. The table is the grader's
+    own work on its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error."""
+    try:
+        return diagnose(obtained, candidates(mistakes() if callable(mistakes) else (mistakes or {})), atol, rtol)
     except Exception as exc:
         raise MistakeTableFailed(f"{type(exc).__name__}: {exc}"[:300]) from exc
 

@@ -50,6 +50,10 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "curve_averages_everything": ({"cost_curve"}, "cost_curve", "averaged over everything"),
     "one_epoch_too_few": ({"train"}, "train", "one epoch too few"),
     "history_after_update": ({"train"}, "train", "recorded after the update"),
+    # Two mistakes at once: train, right for both, keeps its points (its history follows the student's gradient
+    # and cost together); with only the gradient's mistake made elsewhere, train's own is still named.
+    "cost_sum_and_gradient_two_over_m": ({"cost", "gradient"}, "cost", "sum instead of mean"),
+    "gradient_two_over_m_and_history_after_update": ({"gradient", "train"}, "train", "recorded after the update"),
     # The right numbers from autograd or torch.optim, where the lab asks for them by hand (read from the source);
     # descent_step calls the student's gradient, whose own rule is charged alone: a mistake costs points once.
     "gradient_by_autograd": ({"gradient.by_hand"}, "gradient", "the exercise asks for it by hand"),

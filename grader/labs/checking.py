@@ -17,15 +17,16 @@ facts only word a failure (its message or hint), never pass a check. Instead:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from ..compare import GOES_WITH, CheckFailed, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
+from ..compare import GOES_WITH, CheckFailed, Combining, as_number, as_tensor, close, expect_close, fmt, printed_tolerance
 from ..rules import computed_names, forbidden_calls, missing_calls, unreadable_units
 from .manifest import Rule
 from .remembering import memo
@@ -333,3 +334,43 @@ def _cost_after_two_steps(x: torch.Tensor, y: torch.Tensor, lr: float) -> float:
         error = x.matmul(w) + b - y
         w, b = w - lr * 2 * x.T.matmul(error) / x.shape[0], b - lr * 2 * float(error.mean())
     return float(((x.matmul(w) + b - y) ** 2).mean())
+
+
+_V = TypeVar("_V")
+
+
+def combine_variants(variants: Sequence[_V]) -> _V:
+    """One Variant (a lab's frozen dataclass of a run's settings, defaults right) with the mistakes of all
+    `variants` switched on; KeyError where two set the same setting differently (two ways of computing
+    the cost)."""
+    kind = type(variants[0])
+    default, fields = kind(), dict[str, Any]()
+    for variant in variants:
+        for field in dataclasses.fields(variant):  # type: ignore[arg-type]
+            value = getattr(variant, field.name)
+            if value != getattr(default, field.name) and fields.setdefault(field.name, value) != value:
+                raise KeyError(field.name)
+    return kind(**fields)
+
+
+class VariantRuns(Combining):
+    """The classic mistakes' runs by hint, each made (`run(variant)`) when first asked for; `combined` makes
+    the run with several of them at once (compare.following carries two mistakes forward together)."""
+
+    def __init__(self, run: Callable[[Any], Any], variants: Mapping[str, Any]) -> None:
+        self._run, self._variants = run, dict(variants)
+        self._runs: dict[str, Any] = {}
+
+    def __getitem__(self, hint: str) -> Any:
+        if hint not in self._runs:
+            self._runs[hint] = self._run(self._variants[hint])
+        return self._runs[hint]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variants)
+
+    def __len__(self) -> int:
+        return len(self._variants)
+
+    def combined(self, hints: tuple[str, ...]) -> Any:
+        return self._run(combine_variants([self._variants[hint] for hint in sorted(set(hints))]))

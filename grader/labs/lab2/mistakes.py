@@ -7,7 +7,6 @@ one deliberate error switched on.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import torch
 
 from grader.compare import Combining
+from grader.labs.checking import combine_variants
 from grader.labs.remembering import memo
 
 SUM = "looks like sum instead of mean: the MSE cost divides by m (torch.mean), it does not add the squared errors up"
@@ -97,18 +97,6 @@ VARIANTS = {
 }
 
 
-def combine(variants: list[Variant]) -> Variant:
-    """One run with the mistakes of all `variants` switched on; KeyError where two of them set the same
-    thing differently (two ways of computing the cost)."""
-    default, fields = Variant(), dict[str, Any]()
-    for variant in variants:
-        for field in dataclasses.fields(Variant):
-            value = getattr(variant, field.name)
-            if value != getattr(default, field.name) and fields.setdefault(field.name, value) != value:
-                raise KeyError(field.name)
-    return Variant(**fields)
-
-
 Run = tuple[list[float], torch.Tensor]
 
 
@@ -147,7 +135,7 @@ class Runs(Combining):
                 else:
                     merged[what] = value
         if variants:
-            merged["variant"] = combine(variants)
+            merged["variant"] = combine_variants(variants)
         return self._run(merged)
 
     def _run(self, change: Mapping[str, Any]) -> Run:

@@ -10,15 +10,16 @@ Fixtures: `observed` (what the student's functions returned, see grader.checks) 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from grader.checks import StudentError
-from grader.compare import CheckFailed, as_number, carried_mistake, as_tensor, close, diagnose, expect_close, fmt, printed_tolerance
+from grader.compare import CheckFailed, as_number, candidates, carried_mistake, as_tensor, close, derived, diagnose, expect_close, fmt, named, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
-from grader.labs.checking import T, check, goes_with, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed
+from grader.labs.checking import T, VariantRuns, check, goes_with, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -289,12 +290,13 @@ def history_parts(value: Any, epochs: int) -> tuple[Any, torch.Tensor, torch.Ten
     return w, torch.tensor(columns[0], dtype=torch.float64), torch.tensor(columns[1], dtype=torch.float64)
 
 
-def whole_history_mistake(ws: torch.Tensor, costs: torch.Tensor, wrong: dict[str, Any], w_tol: float, c_tol: float) -> str:
-    """The mistake whose whole history (both columns) matches the student's, else ''."""
-    for hint, (_, history) in wrong.items():
+def whole_history_mistake(ws: torch.Tensor, costs: torch.Tensor, wrong: Mapping[str, Any], w_tol: float, c_tol: float) -> str:
+    """The mistake whose whole history (both columns) matches the student's, else '' (with one carried
+    forward: the mistake made on top of it, compare.candidates)."""
+    for hint, (_, history) in candidates(wrong).items():
         if close(ws, torch.tensor([h[0] for h in history], dtype=torch.float64), w_tol, 1e-4) and \
                 close(costs, torch.tensor([h[1] for h in history], dtype=torch.float64), c_tol, 1e-4):
-            return hint
+            return named(hint)
     return ""
 
 
@@ -303,7 +305,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
     w, ws, costs = history_parts(value, epochs)
     # A student kit has no reference solution: there only the lesson's printed table is compared.
     ref_w, ref_history = reference.train(x, y, lr=lr, epochs=epochs) if reference is not None else (None, None)
-    wrong = functools.cache(lambda: {h: memo(M.simulate)(x, y, lr, epochs, v) for h, v in M.VARIANTS.items()})
+    wrong = functools.cache(lambda: VariantRuns(lambda v: memo(M.simulate)(x, y, lr, epochs, v), M.VARIANTS))
     if table:
         (exp_ws, w_tol), (exp_costs, c_tol), rtol = printed([r[0] for r in table]), printed([r[1] for r in table]), 1e-6
     else:
@@ -315,12 +317,12 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
             raise CheckFailed(f"history[0] has W = {float(ws[0]):.4f} {what}; training starts from W = 0",
                               expected="history[0][0] == 0.0", obtained=fmt(float(ws[0])), hint=M.NOT_FROM_ZERO)
         expect_close(ws, exp_ws, what=f"W in history, epochs 0..{epochs} {what}", atol=w_tol, rtol=rtol, decimals=3 if table else 4,
-                     mistakes=lambda: {h: torch.tensor([e[0] for e in hist]) for h, (_, hist) in wrong().items()})
+                     mistakes=derived(wrong, lambda run: torch.tensor([e[0] for e in run[1]])))
         expect_close(costs, exp_costs, what=f"cost in history, epochs 0..{epochs} {what}", atol=c_tol, rtol=rtol, decimals=6,
-                     mistakes=lambda: {h: torch.tensor([e[1] for e in hist]) for h, (_, hist) in wrong().items()})
+                     mistakes=derived(wrong, lambda run: torch.tensor([e[1] for e in run[1]])))
         if ref_w is not None:
             expect_close(w, ref_w.detach(), what=f"W returned after training {what}", atol=1e-4, rtol=1e-4,
-                         mistakes=lambda: {h: final for h, (final, _) in wrong().items()},
+                         mistakes=derived(wrong, lambda run: run[0]),
                          shape_hints={(): "return W with shape (1,), as created by torch.zeros(1)"})
     except CheckFailed as failure:
         failure.hint = whole_history_mistake(ws, costs, wrong(), w_tol, c_tol) or failure.hint

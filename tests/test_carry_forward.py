@@ -1,0 +1,64 @@
+"""Follow-through marking's tables, on the grader's side alone: what `compare.following` compares with
+when one or two mistakes are carried forward, and which mistake a failure names on top of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from grader.compare import CheckFailed, derived, expect_close, following
+from grader.labs.checking import VariantRuns, combine_variants
+
+
+@dataclass(frozen=True)
+class Variant:
+    scale: float = 1.0
+    shift: float = 0.0
+
+
+VARIANTS = {"doubled": Variant(scale=2.0), "halved": Variant(scale=0.5), "shifted": Variant(shift=1.0)}
+RIGHT = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+
+
+def run(variant: Variant) -> torch.Tensor:
+    return RIGHT * variant.scale + variant.shift
+
+
+def table() -> VariantRuns:
+    return VariantRuns(run, VARIANTS)
+
+
+def test_variants_combine_field_by_field_and_refuse_two_values_for_one_field() -> None:
+    assert combine_variants([Variant(scale=2.0), Variant(shift=1.0)]) == Variant(scale=2.0, shift=1.0)
+    with pytest.raises(KeyError):
+        combine_variants([Variant(scale=2.0), Variant(scale=0.5)])
+    assert torch.equal(table().combined(("shifted", "doubled")), RIGHT * 2 + 1)
+
+
+def test_two_mistakes_carried_together_compare_with_their_combined_run() -> None:
+    doubled_and_shifted = RIGHT * 2 + 1
+    with following("doubled", "shifted"):
+        expect_close(doubled_and_shifted, RIGHT, what="v", atol=1e-9, mistakes=table)
+        expect_close(doubled_and_shifted[1:], RIGHT[1:], what="v", atol=1e-9,
+                     mistakes=derived(table, lambda r: r[1:]))  # a table derived from another combines too
+        with pytest.raises(CheckFailed, match="does not follow"):  # a plain dict cannot replay two at once
+            expect_close(doubled_and_shifted, RIGHT, what="v", atol=1e-9, mistakes={h: run(v) for h, v in VARIANTS.items()})
+    with following("doubled", "halved"), pytest.raises(CheckFailed, match="does not follow"):  # both set the scale
+        expect_close(RIGHT, RIGHT, what="v", atol=1e-9, mistakes=table)
+    with following("doubled"), pytest.raises(CheckFailed):  # one of the two alone is not enough
+        expect_close(doubled_and_shifted, RIGHT, what="v", atol=1e-9, mistakes=table)
+
+
+def test_a_failure_names_the_mistake_on_top_of_the_carried_one_only_when_asked() -> None:
+    doubled_and_shifted = RIGHT * 2 + 1
+    with following("doubled", diagnose=True) as named, pytest.raises(CheckFailed) as failed:
+        expect_close(doubled_and_shifted, RIGHT, what="v", atol=1e-9, mistakes=table)
+    assert failed.value.hint == "shifted" and named == ["shifted"]
+    with following("doubled") as named, pytest.raises(CheckFailed) as failed:
+        expect_close(doubled_and_shifted, RIGHT, what="v", atol=1e-9, mistakes=table)
+    assert failed.value.hint == "" and named == []
+    with pytest.raises(CheckFailed) as failed:  # outside: the table's single mistakes, as before
+        expect_close(RIGHT + 1, RIGHT, what="v", atol=1e-9, mistakes=table)
+    assert failed.value.hint == "shifted"
