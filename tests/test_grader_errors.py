@@ -197,7 +197,8 @@ def test_a_kernel_that_cannot_start_costs_the_student_nothing(tmp_path: Path) ->
 
 def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(tmp_path: Path) -> None:
     """The same for a .py: with --processes 2 the sandboxed Python ends before the harness reaches the
-    student's first line. A file whose own top level ends the process stays the student's."""
+    student's first line, and the message says the sandbox's own reason. A file whose own top level ends
+    the process stays the student's."""
     script = tmp_path / "lab2.py"
     script.write_bytes((ROOT / "solutions/lab2/lab2.py").read_bytes())
 
@@ -206,6 +207,8 @@ def test_a_python_that_ends_before_the_students_code_costs_the_student_nothing(t
     checks = graded.report["checks"]
     assert checks and all(c["status"] == "grader_error" and c["score"] == 0 for c in checks), checks
     assert "ended before the submission's code started" in checks[0]["message"], checks[0]
+    # ... and why, in the sandbox's own words (its fork refused by the pids limit), so the failure can be told apart
+    assert "sandbox: " in checks[0]["message"] and "Resource temporarily unavailable" in checks[0]["message"], checks[0]
     assert graded.returncode == 2 and not graded.report["issues"], graded.report["issues"]
     assert graded.report["sources"] == []  # nothing of theirs to look at: the grader failed, not their code
     assert_reads_in_korean(graded.report)

@@ -113,6 +113,8 @@ def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel, go: Go, 
                           not_run=f"the sandboxed Python did not reach the submission's code within {limits.startup:g} s "
                                   "(a machine too busy to start it, or the grader's own failure)")
     if ended and not transcript.begun and not _ended_by_grader(transcript):  # (read to its end: a "begin" in the pipe counts)
+        if said := _sandbox_said(text):
+            ended += f": {said}"
         return RunOutcome(probes=probed, issues=(), stderr=text,
                           not_run=f"the sandboxed Python ended before the submission's code started ({ended}); {TOO_TIGHT}")
     if ended:
@@ -155,6 +157,16 @@ def _status(proc: subprocess.Popen[bytes] | WarmProcess) -> str:
     if code == 125:
         return "the sandbox could not start it"
     return f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
+
+
+def _sandbox_said(stderr: str) -> str:
+    """The sandbox's own last word on why it could not start the run ("sandbox: [Errno 11] Resource
+    temporarily unavailable", or bubblewrap's "bwrap: ..."), made printable and short; else ''. Only read
+    where the student's code never started, so no line of theirs can be taken for it."""
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(("sandbox: ", "bwrap: ")):
+            return "".join(c if c.isprintable() else "?" for c in line)[:200]
+    return ""
 
 
 def _load_issue(loaded: dict[str, object] | None, path: Path, seconds: float) -> list[RunIssue]:

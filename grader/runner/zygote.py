@@ -227,7 +227,9 @@ def _init(run: dict[str, Any], stderr_fd: int, report_fd: int) -> None:
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, signal.SIG_IGN)
         pid = os.fork()
-    except BaseException:
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            os.write(stderr_fd, f"sandbox: the run's init could not start it: {exc}\n".encode())
         os._exit(125)
     if pid == 0:
         os.close(report_fd)
