@@ -326,9 +326,31 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
                               expected=fmt(float(exp), decimals), obtained=fmt(number, decimals), hint=hint)
         return
     else:
-        obt = as_tensor(obtained, what=what, shape=tuple(exp.shape), shape_hints=shape_hints)
+        try:
+            obt = as_tensor(obtained, what=what, shape=tuple(exp.shape), shape_hints=shape_hints)
+        except CheckFailed as failure:
+            _values_too(failure, obtained, exp, mistakes, atol, rtol, decimals)
+            raise
     if close(obt, exp, atol, rtol):
         return
     hint = _diagnosis(obt, mistakes, atol, rtol)
     detail = mismatch_summary(obt, exp, atol, rtol) if exp.numel() > 1 else f"off by {float((obt - exp).abs()):.6g}"
     raise CheckFailed(f"{what} is wrong ({detail})", expected=fmt(exp, decimals), obtained=fmt(obt, decimals), hint=hint)
+
+
+def _values_too(failure: CheckFailed, obtained: Any, expected: torch.Tensor, mistakes: Mistakes | None, atol: float,
+                rtol: float, decimals: int) -> None:
+    """A tensor of the wrong shape whose values, read in the expected shape, are wrong too: the failure says
+    both, so that fixing the shape is not followed by another failure on the same line (and names the
+    values' mistake where the shape has no hint of its own)."""
+    if not isinstance(obtained, torch.Tensor) or obtained.numel() != expected.numel() or obtained.is_complex():
+        return
+    values = obtained.detach().to(torch.float64).reshape(expected.shape)
+    if close(values, expected, atol, rtol):
+        return
+    detail = mismatch_summary(values, expected, atol, rtol) if expected.numel() > 1 else \
+        f"off by {float((values - expected).abs()):.6g}"
+    failure.message = f"{failure.message}; its values are wrong too ({detail})"
+    failure.args = (failure.message,)
+    failure.expected = fmt(expected, decimals)
+    failure.hint = failure.hint or _diagnosis(values, mistakes, atol, rtol)

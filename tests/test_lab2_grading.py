@@ -169,6 +169,24 @@ def test_two_mistakes_are_carried_forward_together(tmp_path: Path) -> None:
                                            "train_step;"), check
 
 
+def test_a_wrong_shape_with_wrong_values_says_both(tmp_path: Path) -> None:
+    """gradient's dW and db 0-dim where W's shape (1,) is asked: with the right values only the shape is
+    wrong; with lesson 004's plain sum the values are wrong too, and the check says so at once (fixing the
+    shape alone would fail again), with the expected values."""
+    right = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/gradient_unshaped.py", "py", tmp_path), *FAST,
+                      cwd=tmp_path)
+    wrong = run_grade(apply_override(SUBMISSIONS / "lab2/overrides/gradient_unshaped_lesson_004_sum.py", "py", tmp_path),
+                      *FAST, cwd=tmp_path)
+    for graded in (right, wrong):
+        assert_loses_exactly(graded, {"gradient"})
+    lesson = next(c for c in right.checks_of("gradient") if c["name"] == "gradient.lesson_values")
+    assert "has shape (), expected (1,)" in lesson["message"] and "wrong too" not in lesson["message"], lesson
+    assert lesson["expected"] == "shape (1,)" and "shape of W" in lesson["hint"], lesson
+    lesson = next(c for c in wrong.checks_of("gradient") if c["name"] == "gradient.lesson_values")
+    assert "has shape (), expected (1,); its values are wrong too (off by 89.48" in lesson["message"], lesson
+    assert "-178.9621" in lesson["expected"] and "shape of W" in lesson["hint"], lesson
+
+
 @pytest.mark.parametrize("name", ["cost_plus_one", "trains_to_overflow"])
 def test_a_wrong_cost_or_a_made_up_train_is_not_called_a_random_start(name: str, tmp_path: Path) -> None:
     """The start hint is for a first cost that only a start elsewhere explains: not for a cost that is
