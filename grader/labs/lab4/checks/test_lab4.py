@@ -65,7 +65,7 @@ def expect_hypothesis(observed: Any, reference: Any, probe: str, x: list[list[fl
                  mistakes=lambda: {M.NO_BIAS: T(x).matmul(T(w))})
 
 
-@check("hypothesis", 2, "H(X) = XW + b gives the lesson's epoch-1 predictions 67.2578, 80.8397, 79.6523, 86.7394, 61.6605", public=True)
+@check("hypothesis", 2, "H(X) = XW + b gives the course notebook's epoch-1 predictions 67.2578, 80.8397, 79.6523, 86.7394, 61.6605", public=True)
 def test_hypothesis_lesson_values(observed: Any, reference: Any) -> None:
     expect_hypothesis(observed, reference, "hypothesis.lesson", d.LESSON_X, d.W_STEP, d.B_STEP,
                       "hypothesis(x, W, b) at W, b after the lesson's first SGD step",
@@ -131,7 +131,7 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
                          mistakes=lambda j=j: {h: result[j + 1] for h, result in wrong().items()})
 
 
-@check("train", 2, "train with the defaults (lr 1e-5, 20 epochs) gives the lesson's costs 29661.800781, 9298.520508 "
+@check("train", 2, "train with the defaults (lr 1e-5, 20 epochs) gives the course notebook's costs 29661.800781, 9298.520508 "
                    "and 1.619033 at epochs 0, 1 and 20", public=True)
 def test_train_lesson_costs(observed: Any, reference: Any) -> None:
     expect_training(observed, reference, "train.lesson", d.LESSON_X, d.LESSON_Y, d.LESSON_LR, d.LESSON_EPOCHS,
@@ -224,13 +224,13 @@ def test_model_structure(observed: Any, reference: Any) -> None:
                             seeds_itself=itself)
 
 
-@check(MODEL, 2, "after torch.manual_seed(1) the untrained model's cost is the lesson's epoch-0 31667.597656", public=True)
+@check(MODEL, 2, "after torch.manual_seed(1) the untrained model's cost is the course notebook's epoch-0 31667.597656", public=True)
 def test_model_initial_cost(observed: Any, reference: Any) -> None:
     # torch 2.13 gives 31667.599609, one float32 step (0.002) above the lesson's print: rtol 1e-5 takes both.
     expect_model(observed, reference, "output", "31667.597656", 1e-5, "after torch.manual_seed(1), before training")
 
 
-@check(MODEL, 2, "20 SGD steps (lr 1e-5, F.mse_loss) bring the model to the lesson's epoch-20 cost 0.227732", public=True)
+@check(MODEL, 2, "20 SGD steps (lr 1e-5, F.mse_loss) bring the model to the course notebook's epoch-20 cost 0.227732", public=True)
 def test_model_trained_cost(observed: Any, reference: Any) -> None:
     expect_model(observed, reference, "trained", "0.227732", LAST_COST_RTOL,
                  f"after torch.manual_seed(1) and {d.LESSON_EPOCHS} SGD steps of lr {d.LESSON_LR}")
