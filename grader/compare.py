@@ -52,11 +52,6 @@ def following(*hints: str, diagnose: bool = False) -> Iterator[list[str]]:
         _FOLLOWING.reset(token)
 
 
-def carried_mistakes() -> tuple[str, ...]:
-    """The known mistakes being carried forward together (inside `following`), else ()."""
-    return _FOLLOWING.get().hints
-
-
 def carried_mistake() -> str:
     """The one known mistake being carried forward (inside `following`), else '' (none, or several at once)."""
     hints = _FOLLOWING.get().hints
@@ -81,6 +76,9 @@ class Derived(Combining):
 
     def __getitem__(self, hint: str) -> Any:
         return self._f(self._table[hint])
+
+    def __contains__(self, hint: object) -> bool:  # (without computing the output, as Mapping's own would)
+        return hint in self._table
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._table)

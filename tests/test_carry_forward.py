@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from grader.compare import CheckFailed, derived, expect_close, following
-from grader.labs.checking import VariantRuns, combine_variants
+from grader.labs.checking import Runs, combine_variants, variant_runs
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ def run(variant: Variant) -> torch.Tensor:
     return RIGHT * variant.scale + variant.shift
 
 
-def table() -> VariantRuns:
-    return VariantRuns(run, VARIANTS)
+def table() -> Runs:
+    return variant_runs(run, VARIANTS)
 
 
 def test_variants_combine_field_by_field_and_refuse_two_values_for_one_field() -> None:
@@ -62,3 +62,14 @@ def test_a_failure_names_the_mistake_on_top_of_the_carried_one_only_when_asked()
     with pytest.raises(CheckFailed) as failed:  # outside: the table's single mistakes, as before
         expect_close(RIGHT + 1, RIGHT, what="v", atol=1e-9, mistakes=table)
     assert failed.value.hint == "shifted"
+
+
+def test_a_table_makes_only_the_runs_a_comparison_uses() -> None:
+    """Asking whether a mistake is in the table, or carrying two, makes no single mistake's run: each
+    run is a training simulation (a thousand steps in lab 2)."""
+    made: list[Variant] = []
+    counted = variant_runs(lambda v: made.append(v) or run(v), VARIANTS)
+    assert "doubled" in counted and "nothing" not in counted and made == []
+    with following("doubled", "shifted"):
+        expect_close(RIGHT * 2 + 1, RIGHT, what="v", atol=1e-9, mistakes=derived(lambda: counted, lambda r: r))
+    assert made == [Variant(scale=2.0, shift=1.0)]

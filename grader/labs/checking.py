@@ -353,24 +353,48 @@ def combine_variants(variants: Sequence[_V]) -> _V:
     return kind(**fields)
 
 
-class VariantRuns(Combining):
-    """The classic mistakes' runs by hint, each made (`run(variant)`) when first asked for; `combined` makes
-    the run with several of them at once (compare.following carries two mistakes forward together)."""
+class Runs(Combining):
+    """The classic mistakes' runs by hint, each made (`run(change)`) when first asked for. A mistake is a
+    change to the right run: its Variant (`{"variant": Variant(...)}`, the lab's frozen dataclass of a run's
+    settings) and, where a lab replays them, the lr or the data (`{"lr": 0.01}`, `{"data": (x, y)}`).
+    `combined` makes the run with several mistakes at once (compare.following carries two forward
+    together): their Variants combine field by field; two that change another setting both do not
+    combine (KeyError)."""
 
-    def __init__(self, run: Callable[[Any], Any], variants: Mapping[str, Any]) -> None:
-        self._run, self._variants = run, dict(variants)
+    def __init__(self, run: Callable[[Mapping[str, Any]], Any], changes: Mapping[str, Mapping[str, Any]]) -> None:
+        self._run, self._changes = run, dict(changes)
         self._runs: dict[str, Any] = {}
 
     def __getitem__(self, hint: str) -> Any:
         if hint not in self._runs:
-            self._runs[hint] = self._run(self._variants[hint])
+            self._runs[hint] = self._run(self._changes[hint])
         return self._runs[hint]
 
+    def __contains__(self, hint: object) -> bool:  # (without making the run, as Mapping's own would)
+        return hint in self._changes
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._variants)
+        return iter(self._changes)
 
     def __len__(self) -> int:
-        return len(self._variants)
+        return len(self._changes)
 
     def combined(self, hints: tuple[str, ...]) -> Any:
-        return self._run(combine_variants([self._variants[hint] for hint in sorted(set(hints))]))
+        merged: dict[str, Any] = {}
+        variants = []
+        for hint in sorted(set(hints)):
+            for what, value in self._changes[hint].items():
+                if what == "variant":
+                    variants.append(value)
+                elif what in merged:  # (two lrs, two data sets)
+                    raise KeyError(what)
+                else:
+                    merged[what] = value
+        if variants:
+            merged["variant"] = combine_variants(variants)
+        return self._run(merged)
+
+
+def variant_runs(run: Callable[[Any], Any], variants: Mapping[str, Any]) -> Runs:
+    """Runs whose mistakes each change the Variant only, made by `run(variant)`."""
+    return Runs(lambda change: run(change["variant"]), {hint: {"variant": v} for hint, v in variants.items()})

@@ -7,14 +7,13 @@ one deliberate error switched on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from grader.compare import Combining
-from grader.labs.checking import combine_variants
+from grader.labs.checking import Runs
 from grader.labs.remembering import memo
 
 SUM = "looks like sum instead of mean: the MSE cost divides by m (torch.mean), it does not add the squared errors up"
@@ -97,54 +96,17 @@ VARIANTS = {
 }
 
 
-Run = tuple[list[float], torch.Tensor]
-
-
-class Runs(Combining):
-    """The classic mistakes' training runs by hint, each simulated when first asked for. A mistake is a
-    change to the right run: `{"variant": Variant(...)}`, `{"lr": 0.01}` or `{"data": (x, y)}`. `combined`
-    gives the run with several mistakes made at once (mse_cost's sum in a train_step without zero_grad),
-    KeyError where they change the same thing."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
-                 changes: Mapping[str, Mapping[str, Any]]) -> None:
-        self._start = (x, y, w0, b0, lr, steps)
-        self._changes = dict(changes)
-        self._runs: dict[str, Run] = {}
-
-    def __getitem__(self, hint: str) -> Run:
-        if hint not in self._runs:
-            self._runs[hint] = self._run(self._changes[hint])
-        return self._runs[hint]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._changes)
-
-    def __len__(self) -> int:
-        return len(self._changes)
-
-    def combined(self, hints: tuple[str, ...]) -> Run:
-        merged: dict[str, Any] = {}
-        variants = []
-        for hint in sorted(set(hints)):
-            for what, value in self._changes[hint].items():
-                if what == "variant":
-                    variants.append(value)
-                elif what in merged:  # (two lrs, two data sets)
-                    raise KeyError(what)
-                else:
-                    merged[what] = value
-        if variants:
-            merged["variant"] = combine_variants(variants)
-        return self._run(merged)
-
-    def _run(self, change: Mapping[str, Any]) -> Run:
-        x, y, w0, b0, lr, steps = self._start
-        x, y = change.get("data", (x, y))
+def training_runs(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.Tensor, lr: float, steps: int,
+                  changes: Mapping[str, Mapping[str, Any]]) -> Runs:
+    """The classic mistakes' training runs by hint (grader.labs.checking.Runs), each simulated when first
+    asked for: a mistake sets the Variant, the lr or the data (`{"data": (x, y)}`) of the right run."""
+    def run(change: Mapping[str, Any]) -> tuple[list[float], torch.Tensor]:
+        data_x, data_y = change.get("data", (x, y))
         variant = change.get("variant", Variant())
         if variant == Variant():  # (the right run's arguments, as other callers remember it)
-            return memo(simulate)(x, y, w0, b0, change.get("lr", lr), steps)
-        return memo(simulate)(x, y, w0, b0, change.get("lr", lr), steps, variant)
+            return memo(simulate)(data_x, data_y, w0, b0, change.get("lr", lr), steps)
+        return memo(simulate)(data_x, data_y, w0, b0, change.get("lr", lr), steps, variant)
+    return Runs(run, changes)
 
 
 def cost_of(pred: torch.Tensor, y: torch.Tensor, kind: str = "mean") -> torch.Tensor:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from grader.compare import CheckFailed, as_number, as_tensor, derived, expect_close, fmt, printed_tolerance
 from grader.labs.lab2 import data as d
 from grader.labs.lab2 import mistakes as M
-from grader.labs.checking import T, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, first_step_lr, gradient_from_autograd, same_start, printed, reference_model_run, training_result
+from grader.labs.checking import T, Runs, check, goes_with, hidden, memo, expect_by_hand, expect_linear_model, first_step_lr, gradient_from_autograd, same_start, printed, reference_model_run, training_result
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -211,12 +211,12 @@ def lazy_variants(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, b0: torch.
     training on lesson 002's data whatever the data given (x_train, y_train in the function), kept where it is
     the right run (on lesson 002's data): a mistake carried forward is compared with what it gives in every
     comparison (grader.checks)."""
-    def runs() -> M.Runs:
+    def runs() -> Runs:
         fixed = step_lr(observed) if observed is not None else None
         changes: dict[str, dict[str, Any]] = {M.FIXED_LR: {"lr": fixed}} if fixed is not None else {}
         changes.update({h: {"variant": v} for h, v in M.VARIANTS.items()})
         changes[M.LESSON_DATA] = {"data": (T(d.LESSON_X), T(d.LESSON_Y))}
-        return M.Runs(x, y, w0, b0, lr, steps, changes)
+        return M.training_runs(x, y, w0, b0, lr, steps, changes)
     return functools.cache(runs)
 
 
@@ -392,7 +392,7 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
     (train passes x_train, y_train to it)."""
     zero = torch.zeros(1)
 
-    def runs() -> M.Runs:
+    def runs() -> Runs:
         fixed = step_lr(observed) if observed is not None else None
         changes: dict[str, dict[str, Any]] = {M.FIXED_LR: {"lr": fixed}} if fixed is not None else {}
         changes.update({h: {"variant": v} for h, v in M.VARIANTS.items()})
@@ -403,7 +403,7 @@ def training_variants(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
         own = first_step_lr(x, y, *given) if given is not None and fixed is None else None
         if own is not None and not any(math.isclose(own, rate, rel_tol=1e-3) for rate in (lr, DEFAULT_LR)):
             changes[M.OWN_LR] = {"lr": own}
-        return M.Runs(x, y, zero, zero, lr, epochs + 1, changes)
+        return M.training_runs(x, y, zero, zero, lr, epochs + 1, changes)
     return functools.cache(runs)
 
 

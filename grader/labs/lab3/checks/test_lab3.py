@@ -19,7 +19,7 @@ from grader.checks import StudentError
 from grader.compare import CheckFailed, as_number, candidates, carried_mistake, as_tensor, close, derived, diagnose, expect_close, fmt, named, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
-from grader.labs.checking import T, VariantRuns, check, goes_with, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed
+from grader.labs.checking import T, check, goes_with, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed, variant_runs
 from grader.values import decode, tensor_info
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
@@ -305,7 +305,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
     w, ws, costs = history_parts(value, epochs)
     # A student kit has no reference solution: there only the lesson's printed table is compared.
     ref_w, ref_history = reference.train(x, y, lr=lr, epochs=epochs) if reference is not None else (None, None)
-    wrong = functools.cache(lambda: VariantRuns(lambda v: memo(M.simulate)(x, y, lr, epochs, v), M.VARIANTS))
+    wrong = functools.cache(lambda: variant_runs(lambda v: memo(M.simulate)(x, y, lr, epochs, v), M.VARIANTS))
     if table:
         (exp_ws, w_tol), (exp_costs, c_tol), rtol = printed([r[0] for r in table]), printed([r[1] for r in table]), 1e-6
     else:
