@@ -19,7 +19,9 @@ from typing import Any
 MAX_LINES = 80  # a longer definition is cut: the report is not an editor
 
 # A traceback frame: `File "...", line 12, in gradient`.
-_FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+), in (\S+)\s*$', re.M)
+# A frame of a traceback: `File "/home/student/lab2.py", line 12, in gradient`, or in a notebook
+# `cell 8, line 2, in gradient` (see `cells_named`).
+_FRAME = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|(?P<cell>cell \d+)), line (?P<line>\d+), in (?P<name>\S+)\s*$', re.M)
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,11 @@ def failing_line(traceback: str, source: FunctionSource) -> int | None:
     is_class = source.text.lstrip().startswith("class ") or "\nclass " in source.text
     last = None
     for match in _FRAME.finditer(traceback):
-        where, line, name = match.group(1), int(match.group(2)), match.group(3)
-        if where.startswith("/grader/") or "site-packages" in where or "/lib/python" in where:
+        line, name = int(match.group("line")), match.group("name")
+        if match.group("cell"):
+            if source.where and match.group("cell") != source.where:  # another cell's definition
+                continue
+        elif (where := match.group("file")).startswith("/grader/") or "site-packages" in where or "/lib/python" in where:
             continue
         if name == source.name or (is_class and name != "<module>"):
             if source.first_line <= line < source.first_line + len(source.text.splitlines()):
@@ -191,8 +196,19 @@ def failing_line(traceback: str, source: FunctionSource) -> int | None:
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a kernel's tracebacks carry colour codes
 # A traceback's place lines: `File "/home/student/lab2.py", line 34, in <module>` (a .py file),
-# `Cell In[4], line 1` (a kernel's), either one without ", in ..." for a syntax error.
-_PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<cell>\d+)\]), line (?P<line>\d+)(?:, in .*)?$')
+# `Cell In[4], line 1` (a kernel's) or `cell 6, line 1` (a kernel's, named by `cells_named`),
+# any of them without ", in ..." for a syntax error.
+_PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<count>\d+)\]|(?P<cell>cell \d+)), '
+                    r'line (?P<line>\d+)(?:, in .*)?$')
+_RAN_AS = re.compile(r"\bCell In\[(\d+)\]")
+
+
+def cells_named(traceback: str, cells: dict[int, str]) -> str:
+    """A kernel's traceback with each `Cell In[4]` (the cell that ran fourth) named as the report
+    names that cell, by its place among all the notebook's cells ("cell 6"): a student's own run
+    numbers its cells otherwise, and grading skips demo cells. A number no cell ran as stays."""
+    return _RAN_AS.sub(lambda m: cells.get(int(m.group(1)), m.group(0)), traceback)
+
 
 _POINTED = re.compile(r"^-*>\s*\d+\s(.*)$")
 
@@ -205,9 +221,8 @@ def error_place(traceback: str, outermost: bool = False) -> tuple[int, str] | No
     places = [(i, m) for i, m in ((i, _PLACE.match(text)) for i, text in enumerate(lines)) if m]
     if not places:
         return None
-    first = places[0][1]
-    unit = first.group("file") or first.group("cell")
-    index, match = [(i, m) for i, m in places if (m.group("file") or m.group("cell")) == unit][0 if outermost else -1]
+    unit = _unit(places[0][1])
+    index, match = [(i, m) for i, m in places if _unit(m) == unit][0 if outermost else -1]
     after = [i for i, _ in places if i > index]
     # This place's own lines; the traceback's last line is the exception, never the code.
     following = lines[index + 1:after[0] if after else len(lines) - 1]
@@ -216,3 +231,7 @@ def error_place(traceback: str, outermost: bool = False) -> tuple[int, str] | No
     if not code or set(code) <= set("^~ ") or int(match.group("line")) < 1:
         return None
     return int(match.group("line")), code
+
+
+def _unit(place: re.Match[str]) -> str:
+    return place.group("file") or place.group("count") or place.group("cell")

@@ -700,12 +700,18 @@ def test_a_function_s_traceback_starts_in_the_student_s_code(kind: str, tmp_path
     It starts at their function; an error past it (in torch, say) keeps its frames."""
     override = tmp_path / "override.py"
     override.write_text("def gradient(x, y, W, b):\n    return torch.mean(undefined_name), W\n", encoding="utf-8")
-    graded = run_grade(apply_override(override, kind, tmp_path), *FAST, cwd=tmp_path)
+    graded = run_grade(apply_override(override, kind, tmp_path), *FAST, "--html", str(tmp_path / "report.html"),
+                       cwd=tmp_path)
     [first, *_] = [c for c in graded.checks_of("gradient") if c["traceback"]]
     lines = first["traceback"].splitlines()
     assert "harness" not in first["traceback"], first["traceback"]
     assert lines[0] == "Traceback (most recent call last):" and "in gradient" in lines[1], lines
     assert lines[-1] == "NameError: name 'undefined_name' is not defined"
+    if kind == "ipynb":  # the cell, as the report names it, not the file IPython compiled it to
+        [source] = [s for s in graded.report["sources"] if s["name"] == "gradient"]
+        assert lines[1] == f"  {source['where']}, line {source['first_line'] + 1}, in gradient", lines
+        html = (tmp_path / "report.html").read_text(encoding="utf-8")
+        assert "ipykernel" not in first["traceback"] + html and 'class="line failing"' in html
     override.write_text("def gradient(x, y, W, b):\n    return torch.nn.functional.mse_loss(x, y, reduction='all'), W\n",
                         encoding="utf-8")
     (tmp_path / "deeper").mkdir()

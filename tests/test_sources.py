@@ -92,6 +92,28 @@ def test_a_frame_of_the_harness_or_another_function_is_not_the_students_line() -
     assert failing_line('  File "/home/student/lab2.py", line 40, in gradient\n', source) is None
 
 
+def test_a_frame_of_a_notebook_is_marked_only_in_the_graded_definitions_cell() -> None:
+    """A notebook's frames name their cell (`cell 8, line 3, in gradient`): an earlier definition of
+    the same function in another cell, at the same lines, is not the graded one's line."""
+    source = FunctionSource("gradient", 1, "def gradient(x):\n    a = 1\n    return a / x", "cell 8")
+    assert failing_line("  cell 8, line 3, in gradient\n    return a / x\n", source) == 3
+    assert failing_line("  cell 4, line 3, in gradient\n    return a / x\n", source) is None
+
+
+def test_a_kernels_traceback_names_cells_as_the_report_does() -> None:
+    from grader.sources import ANSI_ESCAPE, cells_named, error_place
+
+    probe = ('Traceback (most recent call last):\n  Cell In[7], line 2, in gradient\n'
+             "    return torch.mean(undefined_name), W\nNameError: name 'undefined_name' is not defined\n")
+    named = cells_named(probe, {7: "cell 8", 12: "cell 14"})
+    assert named.splitlines()[1] == "  cell 8, line 2, in gradient"
+    assert failing_line(named, FunctionSource("gradient", 1, "def gradient(x, y, W, b):\n    return 0", "cell 8")) == 2
+    assert cells_named(probe, {6: "cell 8"}) == probe  # a number no cell ran as stays as it is
+    cell = cells_named(ANSI_ESCAPE.sub("", IN_A_CELL), {4: "cell 5"})
+    assert "cell 5, line 2" in cell and "In[4]" not in cell
+    assert error_place(cell) == error_place(IN_A_CELL) == (2, "print(values[10])")
+
+
 # Tracebacks as the grader gets them: Python's for a .py file's top level (the harness keeps the
 # student's frames), IPython's for a cell (colour codes and all), and syntax errors of both.
 NESTED = """Traceback (most recent call last):

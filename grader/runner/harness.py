@@ -208,7 +208,7 @@ def _call(probe: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
             "outcome": "raised",
             "exception": type(exc).__qualname__,
             "message": _safe_str(exc),
-            "traceback": "".join(traceback.format_exception(type(exc), exc, _from_their_code(exc.__traceback__))),
+            "traceback": _in_cells("".join(traceback.format_exception(type(exc), exc, _from_their_code(exc.__traceback__)))),
         }
 
 
@@ -219,6 +219,20 @@ def _from_their_code(tb: Any) -> Any:  # (a traceback or None)
     while first is not None and first.tb_frame.f_code.co_filename == _call.__code__.co_filename:
         first = first.tb_next
     return first if first is not None else tb
+
+
+def _in_cells(text: str) -> str:
+    """In a kernel, a frame of a cell named as IPython names it (`Cell In[4], line 2, in gradient`),
+    not by the file IPython compiled the cell to (`File "/tmp/ipykernel_7/40489.py"`): the grader
+    knows which notebook cell ran as In[4]. Left as it is where the shell's map is not there."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    files = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    if not isinstance(files, dict):
+        return text
+    for name, number in files.items():
+        if isinstance(name, str) and isinstance(number, int):
+            text = text.replace(f'File "{name}"', f"Cell In[{number}]")
+    return text
 
 
 def _run_in_child(group: list[dict[str, Any]], namespace: dict[str, Any], channel: _Channel, log_path: str) -> None:

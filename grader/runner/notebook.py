@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from queue import Empty
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar, TypeVarTuple, Unpack, cast
@@ -38,7 +39,7 @@ import zmq
 from .. import stopping
 from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
-from ..sources import ANSI_ESCAPE, notebook_text
+from ..sources import ANSI_ESCAPE, cells_named, notebook_text
 from .channel import Channel
 from .kernelchannels import ReconnectingIOPub, ReplyDropped, WatchedShell
 from .jail import Jail
@@ -277,10 +278,12 @@ async def _run(path: Path, probes: list[Probe], jail: Jail, channel: Channel) ->
         return RunOutcome(probes=read_outcomes(transcript, probes, limits.output_chars), issues=(), stderr="",
                           not_run=f"the grader could not start a Jupyter kernel ({error}), {MAX_ATTEMPTS} times; "
                                   f"{TOO_TIGHT}")
-    issues = [i for n, i in skipped.items() if n not in demo] + _cell_errors(nb, demo) + extra
+    ran_as = _ran_as(nb, demo)
+    issues = [i for n, i in skipped.items() if n not in demo] + _cell_errors(nb, demo, ran_as) + extra
     issues += grader_stops(transcript, "notebook")
+    outcomes = read_outcomes(transcript, probes, limits.output_chars)
     return RunOutcome(
-        probes=read_outcomes(transcript, probes, limits.output_chars),
+        probes={k: replace(o, traceback=cells_named(o.traceback, ran_as)) for k, o in outcomes.items()},
         issues=tuple(sorted(issues, key=lambda i: _cell_number(i.where))),
         stderr=_stderr(nb, demo, limits.output_chars),
     )
@@ -468,14 +471,20 @@ def _cell_number(where: str) -> int:
     return int(match.group()) if match else 10**9
 
 
-def _cell_errors(nb: nbformat.NotebookNode, demo: set[int]) -> list[RunIssue]:
+def _ran_as(nb: nbformat.NotebookNode, demo: set[int]) -> dict[int, str]:
+    """The cell each execution count of the graded run went to ("cell 6"; the harness's cell is last)."""
+    return {cell.execution_count: f"cell {index + 1}" for index, cell in enumerate(nb.cells[:-1])
+            if index not in demo and isinstance(cell.get("execution_count"), int)}
+
+
+def _cell_errors(nb: nbformat.NotebookNode, demo: set[int], ran_as: dict[int, str]) -> list[RunIssue]:
     issues = []
     for index, cell in enumerate(nb.cells[:-1]):
         if index in demo:
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                tb = ANSI_ESCAPE.sub("", "\n".join(out.get("traceback", [])))
+                tb = cells_named(ANSI_ESCAPE.sub("", "\n".join(out.get("traceback", []))), ran_as)
                 issues.append(RunIssue(IssueKind.CELL_ERROR, f"cell {index + 1}",
                                        f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"[:2000],
                                        traceback=tb[:20000], source=cell.source))
