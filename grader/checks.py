@@ -330,13 +330,15 @@ class _Collector:
             if exc.goes_with:  # a rule's point waiting on a value check: named by the title the student reads
                 title = next((r.title for r in self.results if r.name == exc.goes_with), exc.goes_with)
                 return replace(passed, status=Status.FAILED, score=0.0, message=GOES_WITH.format(title=title))
+            own, after, still = self._own_mistake(item, upstream)
+            if still is not None:  # what is still wrong with the earlier function's mistake carried forward
+                exc = still  # (train_l1's costs[0] is right for an l1_cost that sums, its W is not)
             marker = item.get_closest_marker("check")
             public = bool(marker is not None and marker.kwargs.get("public"))
             hidden = self._withhold_hidden and (not public or exc.on_hidden_inputs)
             message, hint = withheld(exc.message) if hidden else exc.message, exc.hint
-            own, after = self._own_mistake(item, upstream)
-            if own:  # what is left with the earlier function's mistake carried forward: this one's own
-                message, hint = STILL_WRONG.format(what=message, function=after), own
+            if own:  # this function's own mistake, on top of the earlier one
+                message = STILL_WRONG.format(what=message, function=after)
             return replace(passed, status=Status.FAILED, score=0.0, message=message,
                            expected=WITHHELD if hidden else exc.expected, obtained=exc.obtained,
                            hint=self._no_return(passed.function) or hint)
@@ -421,16 +423,18 @@ class _Collector:
                     return replace(passed, message=message)
         return None
 
-    def _own_mistake(self, item: pytest.Item, upstream: Sequence[tuple[str, str]]) -> tuple[str, str]:
-        """(hint, function): the known mistake a failed check's values show on top of `function`'s, carried
-        forward (train_step without zero_grad, on an mse_cost that sums), else ('', ''). Only a mistake a
-        table replayed together with the carried one counts, not a hint a check gives when none matched."""
+    def _own_mistake(self, item: pytest.Item, upstream: Sequence[tuple[str, str]]
+                     ) -> tuple[str, str, CheckFailed | None]:
+        """(hint, function, failure): the known mistake a failed check's values show on top of `function`'s,
+        carried forward (train_step without zero_grad, on an mse_cost that sums), and the check's failure
+        with it carried; else ('', '', None). Only a mistake a table replayed together with the carried one
+        counts, not a hint a check gives when none matched."""
         for function, hint in upstream:
             with following(hint, diagnose=True) as named:
                 failure = self._rerun(item, self.observations)
             if isinstance(failure, CheckFailed) and failure.hint in named and failure.hint != hint:
-                return failure.hint, function
-        return "", ""
+                return failure.hint, function, failure
+        return "", "", None
 
     def _undefined_lab_function(self, message: str, function: str) -> str:
         """The lab's function a NameError in `function` names, when that one failed its own checks first (a

@@ -52,6 +52,11 @@ def following(*hints: str, diagnose: bool = False) -> Iterator[list[str]]:
         _FOLLOWING.reset(token)
 
 
+def carrying() -> tuple[str, ...]:
+    """The known mistakes being carried forward (inside `following`), else ()."""
+    return _FOLLOWING.get().hints
+
+
 def carried_mistake() -> str:
     """The one known mistake being carried forward (inside `following`), else '' (none, or several at once)."""
     hints = _FOLLOWING.get().hints
@@ -266,8 +271,9 @@ def diagnose(obtained: torch.Tensor, variants: Mapping[str, Any], atol: float, r
 
 def named(hint: str) -> str:
     """`hint`, a mistake a table's output matched: inside `following`, noted as named from a table."""
-    if hint:
-        _FOLLOWING.get().named.append(hint)
+    state = _FOLLOWING.get()
+    if hint and state.hints:  # (outside `following` no one asks: the default's list would only grow)
+        state.named.append(hint)
     return hint
 
 

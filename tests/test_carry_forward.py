@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from grader.compare import CheckFailed, derived, expect_close, following
+from grader.compare import _FOLLOWING, CheckFailed, carrying, derived, expect_close, following
 from grader.labs.checking import Runs, combine_variants, variant_runs
 
 
@@ -62,6 +62,9 @@ def test_a_failure_names_the_mistake_on_top_of_the_carried_one_only_when_asked()
     with pytest.raises(CheckFailed) as failed:  # outside: the table's single mistakes, as before
         expect_close(RIGHT + 1, RIGHT, what="v", atol=1e-9, mistakes=table)
     assert failed.value.hint == "shifted"
+    assert _FOLLOWING.get().named == [] and carrying() == ()  # (kept nowhere outside: a worker grades for days)
+    with following("doubled", "halved"):
+        assert carrying() == ("doubled", "halved")
 
 
 def test_a_table_makes_only_the_runs_a_comparison_uses() -> None:

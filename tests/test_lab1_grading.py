@@ -54,6 +54,9 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # torch.manual_seed(1), a number of its own: it was told "W and b started at 0" (a diagnosis at the goal's
     # room, 0.5), and "expected 3.0000" where the reference ends at 2.613.
     "seeds_its_own_number": ({"train_l1"}, "train_l1", "started from other parameters"),
+    # Two mistakes: l1_cost sums and train_l1 forgets zero_grad. train_l1 was told l1_cost's "sum instead of
+    # mean" (its first cost matches that) and never its own; it is told its own, on top of the sum carried.
+    "l1_sum_and_no_zero_grad": ({"l1_cost", "train_l1"}, "train_l1", "zero_grad"),
 }
 
 
@@ -82,6 +85,10 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, tmp_path: Path) 
         hints = {c["name"]: c["hint"] for c in graded.checks_of("l1_cost")}
         assert "broadcast against the (m, 1) target" in hints["l1_cost.lesson_value"], hints
         assert "prediction reshaped (view(-1)" in hints["l1_cost.all_elements_and_autograd"], hints
+    if name == "l1_sum_and_no_zero_grad":  # what is still wrong with the sum carried: not costs[0], right for it
+        [other] = [c for c in graded.checks_of("train_l1") if c["name"] == "train_l1.other_settings"]
+        assert other["message"].startswith("costs at epochs [0, 1, 40, 79]"), other["message"]
+        assert other["message"].endswith("with l1_cost's mistake carried forward it is still wrong"), other["message"]
     if name == "seeds_its_own_number":  # the goal shown as a goal, with its room, in Korean too
         [near] = [c for c in graded.checks_of("train_l1") if c["name"] == "train_l1.lesson_data"]
         assert near["expected"] == "3 ± 0.5 (the lesson's goal)", near

@@ -34,6 +34,9 @@ def test_reference_files_are_graded_as_expected(folder: str, kind: str, tmp_path
 MISTAKES: dict[str, tuple[set[str], str, str]] = {
     "elementwise_product": ({"hypothesis", "train"}, "hypothesis", "elementwise `*` instead of a matrix product"),
     "prediction_shape_m": ({"hypothesis"}, "hypothesis", "(m,) instead of (m, 1)"),
+    # With train's own forgotten zero_grad on top: train was told hypothesis's broadcast (its costs match
+    # neither alone); every failed value check of train now names its own mistake (see below).
+    "prediction_shape_m_and_no_zero_grad": ({"hypothesis", "train"}, "train", "zero_grad"),
     "weights_shape_3": ({"train"}, "train", "torch.zeros((3, 1), requires_grad=True)"),
     "forgets_requires_grad_on_W": ({"train"}, "train", "W created without requires_grad=True"),
     "bias_per_row": ({"train"}, "train", "one entry per row"),
@@ -80,6 +83,8 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, graded_override:
         return
     failed = [c for c in graded.checks_of(function) if c["status"] != "passed"]
     assert any(words in c["hint"] or words in c["message"] for c in failed), failed
+    if name == "prediction_shape_m_and_no_zero_grad":
+        assert all(words in c["hint"] for c in failed if not c["message"].startswith("withheld")), failed
     for check in graded.report["checks"]:
         if check["function"] in wrong:
             assert check["status"] != "passed" and check["message"], check

@@ -16,10 +16,10 @@ from typing import Any
 import torch
 
 from grader.checks import StudentError
-from grader.compare import CheckFailed, as_number, carried_mistake, diagnose, expect_close, fmt
+from grader.compare import CheckFailed, as_number, candidates, carrying, derived, diagnose, expect_close, fmt, following
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
-from grader.labs.checking import T, check, goes_with, expect_by_hand, gradient_from_autograd, hidden, memo, training_result
+from grader.labs.checking import T, check, goes_with, expect_by_hand, gradient_from_autograd, hidden, memo, training_result, variant_runs
 
 HIDDEN = {"atol": 1e-4, "rtol": 1e-4}  # float32 work done in another order may differ this much
 EXACT = 1e-6  # torch prints `tensor(8.)` only for a float32 that is exactly 8
@@ -180,28 +180,31 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                     what: str, observed: Any, near: tuple[float, float, float, float] | None = None) -> None:
     """Compare with the reference run; `near` = (W, b, W tolerance, b tolerance) is the lesson's goal."""
     w, b, costs = train_parts(value, epochs, what)
-    wrong = functools.cache(lambda: {h: memo(M.simulate)(x, y, lr, epochs, seed, v) for h, v in M.VARIANTS.items()})
+    wrong = functools.cache(lambda: variant_runs(lambda v: memo(M.simulate)(x, y, lr, epochs, seed, v), M.VARIANTS))
     if near:
-        for name, got, goal, tol in (("W", w, near[0], near[2]), ("b", b, near[1], near[3])):
-            try:  # (the mistakes only to carry one forward: a diagnosis at the goal's room would be loose)
-                expect_close(got, torch.tensor(goal, dtype=torch.float64), what=f"{name} after training {what}", atol=tol,
-                             mistakes=(lambda j=int(name == "b"): {h: run[j] for h, run in wrong().items()})
-                             if carried_mistake() else None)
+        for j, (name, got, goal, tol) in enumerate((("W", w, near[0], near[2]), ("b", b, near[1], near[3]))):
+            try:  # (the mistakes only to carry forward, never to tell one: a diagnosis at the goal's room is loose)
+                with following(*carrying()):
+                    expect_close(got, torch.tensor(goal, dtype=torch.float64), what=f"{name} after training {what}",
+                                 atol=tol, mistakes=derived(wrong, lambda run, j=j: run[j]) if carrying() else None)
             except CheckFailed as failure:
                 # The goal, with its room: "expected 3.0000" read as the answer where the reference ends at 2.613.
-                failure.expected = f"{goal:g} ± {tol:g} (the lesson's goal)"
+                # (Carrying a mistake forward, what the run with it gives: its "off by" is from that.)
+                if not carrying():
+                    failure.expected = f"{goal:g} ± {tol:g} (the lesson's goal)"
                 with hidden():  # the mistake it looks like, told from the whole run at the reference's tolerance
                     # (at the goal's, a run of another seed matched "started at 0")
                     whole = torch.tensor([w, b, *costs], dtype=torch.float64)
-                    runs = {h: torch.tensor([run[0], run[1], *run[2]], dtype=torch.float64) for h, run in wrong().items()}
+                    runs = derived(wrong, lambda run: torch.tensor([run[0], run[1], *run[2]], dtype=torch.float64))
                     ref_costs = memo(reference.train_l1)(x, y, lr=lr, epochs=epochs, seed=seed)[2]
-                    failure.hint = failure.hint or diagnose(whole, runs, **TRAINED) or start_hint(observed, costs, ref_costs)
+                    failure.hint = failure.hint or diagnose(whole, candidates(runs()), **TRAINED) or \
+                        start_hint(observed, costs, ref_costs)
                 raise
     with hidden():
         ref_w, ref_b, ref_costs = memo(reference.train_l1)(x, y, lr=lr, epochs=epochs, seed=seed)
         try:
             expect_close(costs[0], torch.tensor(ref_costs[0], dtype=torch.float64), what=f"costs[0] {what}", **HIDDEN,
-                         mistakes=lambda: {h: run[2][0] for h, run in wrong().items()})
+                         mistakes=derived(wrong, lambda run: run[2][0]))
         except CheckFailed as failure:
             failure.hint = failure.hint or start_hint(observed, costs, ref_costs)
             raise
@@ -209,10 +212,10 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
         expect_close(torch.tensor([costs[e] for e in at], dtype=torch.float64),
                      torch.tensor([ref_costs[e] for e in at], dtype=torch.float64),
                      what=f"costs at epochs {at} {what}", **TRAINED,
-                     mistakes=lambda: {h: torch.tensor([run[2][e] for e in at], dtype=torch.float64) for h, run in wrong().items()})
+                     mistakes=derived(wrong, lambda run: torch.tensor([run[2][e] for e in at], dtype=torch.float64)))
         for j, (name, got, exp) in enumerate((("W", w, ref_w), ("b", b, ref_b))):
             expect_close(got, torch.tensor(exp, dtype=torch.float64), what=f"{name} after training {what}", **TRAINED,
-                         mistakes=lambda j=j: {h: run[j] for h, run in wrong().items()})
+                         mistakes=derived(wrong, lambda run, j=j: run[j]))
 
 
 def start_hint(observed: Any, costs: list[float], ref_costs: list[float]) -> str:

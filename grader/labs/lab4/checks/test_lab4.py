@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from grader.checks import StudentError
-from grader.compare import CheckFailed, as_tensor, expect_close, printed_tolerance
+from grader.compare import CheckFailed, as_tensor, derived, expect_close, printed_tolerance
 from grader.labs.lab4 import data as d
 from grader.labs.lab4 import mistakes as M
-from grader.labs.checking import (T, check, goes_with, expect_by_hand, expect_linear_model, first_step_lr, hidden, same_start, memo,
+from grader.labs.checking import (Runs, T, check, goes_with, expect_by_hand, expect_linear_model, first_step_lr, hidden, same_start, memo,
                                   printed, reference_model_run, training_result)
 from grader.values import decode
 
@@ -101,16 +102,23 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
     w, b, costs = train_parts(value(observed, probe, m), epochs, m)
     tx, ty = T(x), T(y)
 
-    def runs() -> dict[str, Any]:
-        """The classic mistakes' runs; then training on the lesson's data whatever the data given (where this
+    def run(change: Mapping[str, Any]) -> tuple[list[float], torch.Tensor, torch.Tensor]:
+        data_x, data_y = change.get("data", (tx, ty))
+        if "variant" in change:
+            return memo(M.simulate)(data_x, data_y, change.get("lr", lr), epochs + 1, change["variant"])
+        return memo(M.simulate)(data_x, data_y, change.get("lr", lr), epochs + 1)
+
+    def runs() -> Runs:
+        """The classic mistakes' runs (each made when first asked for, two together where follow-through
+        marking carries one forward); then training on the lesson's data whatever the data given (where this
         is other data), and at the lr train's first step shows where it is not the lr train was given."""
-        found = {h: memo(M.simulate)(tx, ty, lr, epochs + 1, v) for h, v in M.VARIANTS.items()}
+        changes: dict[str, dict[str, Any]] = {h: {"variant": v} for h, v in M.VARIANTS.items()}
         if x != d.LESSON_X:
-            found[M.LESSON_DATA] = memo(M.simulate)(T(d.LESSON_X), T(d.LESSON_Y), lr, epochs + 1)
+            changes[M.LESSON_DATA] = {"data": (T(d.LESSON_X), T(d.LESSON_Y))}
         own = first_step_lr(tx, ty, w, costs)
         if own is not None and not math.isclose(own, lr, rel_tol=1e-3):
-            found[M.OWN_LR] = memo(M.simulate)(tx, ty, own, epochs + 1)
-        return found
+            changes[M.OWN_LR] = {"lr": own}
+        return Runs(run, changes)
     wrong = functools.cache(runs)
 
     def at(epochs_to_check: list[int], source: list[float]) -> torch.Tensor:
@@ -118,7 +126,7 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
 
     def compare_costs(epochs_to_check: list[int], expected: torch.Tensor, atol: float, rtol: float) -> None:
         expect_close(at(epochs_to_check, costs), expected, what=f"costs at epochs {epochs_to_check} {what}", atol=atol,
-                     rtol=rtol, decimals=6, mistakes=lambda: {h: at(epochs_to_check, c) for h, (c, _, _) in wrong().items()})
+                     rtol=rtol, decimals=6, mistakes=derived(wrong, lambda run: at(epochs_to_check, run[0])))
 
     for epoch, (text, rtol) in sorted((lesson or {}).items()):
         compare_costs([epoch], printed([text])[0], printed_tolerance(text), rtol)
@@ -128,7 +136,7 @@ def expect_training(observed: Any, reference: Any, probe: str, x: list[list[floa
         compare_costs(epochs_to_check, at(epochs_to_check, ref_costs), HIDDEN_TOL, HIDDEN_TOL)
         for j, (name, got, exp) in enumerate((("W", w, ref_w), ("b", b, ref_b))):
             expect_close(got, exp.detach(), what=f"{name} after training {what}", atol=HIDDEN_TOL, rtol=HIDDEN_TOL,
-                         mistakes=lambda j=j: {h: result[j + 1] for h, result in wrong().items()})
+                         mistakes=derived(wrong, lambda result, j=j: result[j + 1]))
 
 
 @check("train", 2, "train with the defaults (lr 1e-5, 20 epochs) gives the course notebook's costs 29661.800781, 9298.520508 "
