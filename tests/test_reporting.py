@@ -490,3 +490,20 @@ def test_a_file_that_could_not_load_is_said_before_the_checks_it_failed() -> Non
     text = terminal_text(earned)
     assert text.index("mse_cost  1/3") < text.index("SyntaxError: expected ':'")
     assert 'Start with <a href="#check-mse_cost.part_0">' in render_html(earned)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_figures_words_give_its_numbers_at_one_precision_with_true_minus_signs(lang: str) -> None:
+    """A review: a figure's description read "from 70.3333 to 0.626" and "y = 2.19267·x − 0.224" (six
+    significant digits above 1, three below) and "W = -0.5" with a hyphen. Four digits throughout now."""
+    from grader.figures import cost_over_epochs, fitted_line
+    from grader.reporting.htmlreport import pictures
+
+    costs = cost_over_epochs("train", [70.3333, 5.1, 0.626011], [70.3333, 4.9, 0.626011])
+    line = fitted_line("train", [1.0, 2.0, 3.0], [2.0, 4.0, 6.0], (2.19267, -0.224271), (-1.5, 29661.8))
+    result = GradeResult(lab="lab2", graded_file="lab2.py", submission_format="py", sha256="", selection="",
+                         checks=(), functions=("train",), figures=(costs, line))
+    [first, second] = [p.alt for p in pictures(result, Messages(lang))["train"]]
+    assert "70.33" in first and "0.626" in first and "70.3333" not in first and "0.626011" not in first
+    assert "y = 2.193·x − 0.2243" in second and "y = −1.5·x + 29662" in second, second
+    assert "-" not in second and "+ −" not in second

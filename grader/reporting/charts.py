@@ -77,6 +77,20 @@ def label(value: float) -> str:
     return f"{value:.6g}" if abs(value) >= 1 else f"{value:.3g}"
 
 
+def quantity(value: float) -> str:
+    """A number in a sentence (a figure's description): four significant digits, as the lessons print
+    W 0.0933 (a tick's three and a cost's six read as two precisions side by side), no exponent from
+    0.001 to a million, and a true minus sign: "from 70.33 to 0.626", "y = 2.193·x − 0.2243"."""
+    if value == 0 or not math.isfinite(value):
+        return label(value)
+    if abs(value) >= 1e6 or abs(value) < 1e-3:
+        text = f"{value:.4g}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+    else:
+        text = f"{value:.{max(0, 3 - math.floor(math.log10(abs(value))))}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    return text.replace("-", "\N{MINUS SIGN}")
+
+
 def _padded(low: float, high: float, log: bool) -> tuple[float, float]:
     if log:
         return (low / 1.3, high * 1.3) if low == high else (low, high)

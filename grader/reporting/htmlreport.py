@@ -40,8 +40,8 @@ def pictures(result: GradeResult, t: Messages) -> dict[str, list[Picture]]:
         words = f"figure.{figure.kind}"
         if not t.has(f"{words}.title"):
             continue  # a kind this grader has no words for (a newer record): left out
-        facts = {k: charts.label(v) for k, v in figure.facts.items()}
-        title, alt = t(f"{words}.title"), t(f"{words}.alt", **facts).replace("+ -", "− ")  # y = 2·x − 0.2
+        facts = {k: charts.quantity(v) for k, v in figure.facts.items()}
+        title, alt = t(f"{words}.title"), t(f"{words}.alt", **facts).replace("+ \N{MINUS SIGN}", "\N{MINUS SIGN} ")  # y = 2·x − 0.2
         svg = charts.chart(figure, title, alt, t(f"{words}.x"), t(f"{words}.y"), legend, f"figure-{i + 1}")
         drawn.setdefault(figure.function, []).append(Picture(svg, title, alt))
     return drawn
