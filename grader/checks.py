@@ -337,10 +337,12 @@ class _Collector:
             public = bool(marker is not None and marker.kwargs.get("public"))
             hidden = self._withhold_hidden and (not public or exc.on_hidden_inputs)
             message, hint = withheld(exc.message) if hidden else exc.message, exc.hint
-            if own:  # this function's own mistake, on top of the earlier one
+            expected = WITHHELD if hidden else exc.expected
+            if own:  # this function's own mistake, on top of the earlier one; what is right with that one
                 message = STILL_WRONG.format(what=message, function=after)
+                expected = expected if hidden or not expected else CARRIED_EXPECTED.format(value=expected, function=after)
             return replace(passed, status=Status.FAILED, score=0.0, message=message,
-                           expected=WITHHELD if hidden else exc.expected, obtained=exc.obtained,
+                           expected=expected, obtained=exc.obtained,
                            hint=self._no_return(passed.function) or hint)
         if isinstance(exc, StudentError):
             message = exc.message
@@ -505,6 +507,7 @@ CARRIED = ("passed, carried forward: right for this submission's own {function};
 CARRIED_TWO = ("passed, carried forward: right for this submission's own {function} and {other}; their mistakes cost "
                "points only in those functions' checks")
 STILL_WRONG = "{what}; with {function}'s mistake carried forward it is still wrong"
+CARRIED_EXPECTED = "{value} (right with this submission's own {function})"
 # "... is wrong (off by 7.71)" and "(mismatched elements 2 / 5, max absolute difference ...)": with the
 # student's own values beside them, these would give the expected values away.
 _DIFFERENCE = re.compile(r" \((off by|mismatched elements)[^()]*\)$")

@@ -18,10 +18,11 @@ from typing import Any
 
 MAX_LINES = 80  # a longer definition is cut: the report is not an editor
 
-# A traceback frame: `File "...", line 12, in gradient`.
 # A frame of a traceback: `File "/home/student/lab2.py", line 12, in gradient`, or in a notebook
-# `cell 8, line 2, in gradient` (see `cells_named`).
-_FRAME = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|(?P<cell>cell \d+)), line (?P<line>\d+), in (?P<name>\S+)\s*$', re.M)
+# `cell 8, line 2, in gradient` (see `cells_named`). Numbers have at most 9 digits: a traceback holds
+# the student's own text, and int() of 5,000 digits raises.
+_FRAME = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|(?P<cell>cell \d{1,9})), line (?P<line>\d{1,9}), in (?P<name>\S+)\s*$',
+                    re.M)
 
 
 @dataclass(frozen=True)
@@ -198,19 +199,71 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a kernel's tracebacks car
 # A traceback's place lines: `File "/home/student/lab2.py", line 34, in <module>` (a .py file),
 # `Cell In[4], line 1` (a kernel's) or `cell 6, line 1` (a kernel's, named by `cells_named`),
 # any of them without ", in ..." for a syntax error.
-_PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<count>\d+)\]|(?P<cell>cell \d+)), '
-                    r'line (?P<line>\d+)(?:, in .*)?$')
-_RAN_AS = re.compile(r"\bCell In\[(\d+)\]")
+_PLACE = re.compile(r'^\s*(?:File "(?P<file>[^"]*)"|Cell In\[(?P<count>\d{1,9})\]|(?P<cell>cell \d{1,9})), '
+                    r'line (?P<line>\d{1,9})(?:, in .*)?$')
+_RAN_AS = re.compile(r"^(?P<indent>[ \t]*)Cell In\[(?P<count>\d{1,9})\], line (?P<line>\d{1,9})(?P<rest>(?:, in .*)?)$")
+_POINTED = re.compile(r"^-*>\s*\d{1,9}\s(.*)$")  # IPython's `----> 2 print(values[10])`
 
 
-def cells_named(traceback: str, cells: dict[int, str]) -> str:
-    """A kernel's traceback with each `Cell In[4]` (the cell that ran fourth) named as the report
-    names that cell, by its place among all the notebook's cells ("cell 6"): a student's own run
-    numbers its cells otherwise, and grading skips demo cells. A number no cell ran as stays."""
-    return _RAN_AS.sub(lambda m: cells.get(int(m.group(1)), m.group(0)), traceback)
+@dataclass(frozen=True)
+class RanCell:
+    """A notebook code cell as the graded run ran it: its place ("cell 6") and its source."""
+
+    place: str
+    source: str
+
+    def own_line(self, line: int, code: str) -> int | None:
+        """This cell's line number for line `line` of the code IPython compiled from it, if `code` (as a
+        traceback shows it; "" where none is shown) is on that line; else None. IPython drops a cell's
+        leading blank lines, and a cell magic's `%%` line (and the blank lines after it)."""
+        lines = self.source.splitlines()
+        skip = _past_blank_lines(lines, 0)
+        if skip < len(lines) and lines[skip].startswith("%%"):  # (the magic runs the rest as a cell of its own)
+            skip = _past_blank_lines(lines, skip + 1)
+        own = line + skip
+        if own < 1 or own > len(lines) or (code and lines[own - 1].strip() != code.strip()):
+            return None
+        return own
 
 
-_POINTED = re.compile(r"^-*>\s*\d+\s(.*)$")
+def _past_blank_lines(lines: list[str], start: int) -> int:
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return start
+
+
+def cells_named(traceback: str, cells: dict[int, RanCell]) -> str:
+    """A kernel's traceback with each `Cell In[4], line 2` (line 2 of the code the fourth cell run
+    compiled to) named as the report names the cell, by its place among all the notebook's cells,
+    and its line counted in the cell as the student wrote it: `cell 6, line 5`. A student's own run
+    numbers its cells otherwise, and grading skips demo cells. The code the traceback shows must be
+    on that line: a `%%capture` cell's body runs as the next count (tried second). A frame that
+    matches no cell stays as it was."""
+    lines = traceback.split("\n")
+    for i, text in enumerate(lines):
+        frame = _RAN_AS.match(text)
+        if frame is None:
+            continue
+        count, line, code = int(frame["count"]), int(frame["line"]), _shown_code(lines, i)
+        for cell in (cells.get(count), cells.get(count - 1)):
+            if cell is not None and (own := cell.own_line(line, code)) is not None:
+                lines[i] = f"{frame['indent']}{cell.place}, line {own}{frame['rest']}"
+                break
+    return "\n".join(lines)
+
+
+def _shown_code(lines: list[str], header: int) -> str:
+    """The code a traceback shows for the frame whose place is on line `header`: IPython's pointed
+    line among its numbered ones, or Python's (and a syntax error's) line below the place."""
+    following = []
+    for text in lines[header + 1:]:
+        if not text.strip() or _PLACE.match(text):
+            break
+        following.append(text)
+    for text in following:
+        if pointed := _POINTED.match(text):
+            return pointed.group(1)
+    return following[0] if following else ""
 
 
 def error_place(traceback: str, outermost: bool = False) -> tuple[int, str] | None:

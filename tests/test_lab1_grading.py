@@ -89,6 +89,8 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, tmp_path: Path) 
         [other] = [c for c in graded.checks_of("train_l1") if c["name"] == "train_l1.other_settings"]
         assert other["message"].startswith("costs at epochs [0, 1, 40, 79]"), other["message"]
         assert other["message"].endswith("with l1_cost's mistake carried forward it is still wrong"), other["message"]
+        [near] = [c for c in graded.checks_of("train_l1") if c["name"] == "train_l1.lesson_data"]
+        assert near["expected"].endswith(" (right with this submission's own l1_cost)"), near  # not the right answer
     if name == "seeds_its_own_number":  # the goal shown as a goal, with its room, in Korean too
         [near] = [c for c in graded.checks_of("train_l1") if c["name"] == "train_l1.lesson_data"]
         assert near["expected"] == "3 ± 0.5 (the lesson's goal)", near

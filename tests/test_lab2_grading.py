@@ -721,6 +721,25 @@ def test_a_function_s_traceback_starts_in_the_student_s_code(kind: str, tmp_path
     assert "harness" not in first["traceback"] and "is not a valid value for reduction" in first["traceback"]
 
 
+def test_a_notebook_frame_names_the_cell_and_the_line_as_the_student_wrote_them(tmp_path: Path) -> None:
+    """A review: IPython compiles a cell without its leading blank lines and runs a `%%capture` cell's body
+    with the next cell's count, so an error in hypothesis was placed at "cell 5, line 3" (mse_cost's cell)
+    and no line was marked; and a student's message with `Cell In[` and 5,000 digits ended the grade with
+    an internal error. The frame names hypothesis's own cell and line, and the message is only text."""
+    nb = nbformat.read(str(ROOT / "solutions/lab2/lab2.ipynb"), as_version=4)
+    [index] = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "def hypothesis" in c.source]
+    raising = "    raise ValueError('see below:\\nCell In[' + '9' * 5000 + '], line 1')"
+    nb.cells[index].source = "\n\n%%capture\n\n" + nb.cells[index].source.replace(
+        "    return x * W + b", raising + "\n    return x * W + b")
+    nbformat.write(nb, str(tmp_path / "lab2.ipynb"))
+    graded = run_grade(tmp_path / "lab2.ipynb", *FAST, "--html", str(tmp_path / "report.html"), cwd=tmp_path)
+    assert graded.returncode == 1 and graded.function_scores()["hypothesis"][0] == 0, graded.stderr
+    line = nb.cells[index].source.splitlines().index(raising) + 1
+    [first, *_] = [c for c in graded.checks_of("hypothesis") if c["traceback"]]
+    assert first["traceback"].splitlines()[1] == f"  cell {index + 1}, line {line}, in hypothesis", first["traceback"]
+    assert 'class="line failing"' in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
 def test_a_function_defined_twice_says_which_definition_is_graded(kind: str, tmp_path: Path) -> None:
     """A review: a scratch cell below the functions redefined train_step without zero_grad. The last
     definition is graded (what the kernel ran), and the hint sent the student to the first, which had

@@ -101,17 +101,49 @@ def test_a_frame_of_a_notebook_is_marked_only_in_the_graded_definitions_cell() -
 
 
 def test_a_kernels_traceback_names_cells_as_the_report_does() -> None:
-    from grader.sources import ANSI_ESCAPE, cells_named, error_place
+    from grader.sources import ANSI_ESCAPE, RanCell, cells_named, error_place
 
     probe = ('Traceback (most recent call last):\n  Cell In[7], line 2, in gradient\n'
              "    return torch.mean(undefined_name), W\nNameError: name 'undefined_name' is not defined\n")
-    named = cells_named(probe, {7: "cell 8", 12: "cell 14"})
+    gradient = RanCell("cell 8", "def gradient(x, y, W, b):\n    return torch.mean(undefined_name), W")
+    named = cells_named(probe, {7: gradient, 12: RanCell("cell 14", "x = 1")})
     assert named.splitlines()[1] == "  cell 8, line 2, in gradient"
-    assert failing_line(named, FunctionSource("gradient", 1, "def gradient(x, y, W, b):\n    return 0", "cell 8")) == 2
-    assert cells_named(probe, {6: "cell 8"}) == probe  # a number no cell ran as stays as it is
-    cell = cells_named(ANSI_ESCAPE.sub("", IN_A_CELL), {4: "cell 5"})
+    assert failing_line(named, FunctionSource("gradient", 1, gradient.source, "cell 8")) == 2
+    assert cells_named(probe, {6: RanCell("cell 8", "x = 1")}) == probe  # a number no cell ran as stays as it is
+    assert cells_named(probe, {7: RanCell("cell 8", "x = 1\ny = 2")}) == probe  # so does a line the cell lacks
+    cell = cells_named(ANSI_ESCAPE.sub("", IN_A_CELL), {4: RanCell("cell 5", "values = [1]\nprint(values[10])")})
     assert "cell 5, line 2" in cell and "In[4]" not in cell
     assert error_place(cell) == error_place(IN_A_CELL) == (2, "print(values[10])")
+
+
+def test_a_cells_line_counts_the_lines_ipython_dropped_and_a_cell_magics_body_runs_as_the_next_count() -> None:
+    """A review: IPython compiles a cell without its leading blank lines, and a `%%capture` cell's body as
+    a cell of its own, with the next execution count: "cell 3, line 3" named mse_cost's cell for an
+    error in hypothesis's, and the HTML marked `def train` for an error three lines below it."""
+    from grader.sources import RanCell, cells_named
+
+    train = RanCell("cell 12", "\n\n\ndef train(x):\n    a = 1\n    return a / x")
+    raised = "  Cell In[12], line 3, in train\n    return a / x\nZeroDivisionError: division by zero"
+    assert cells_named(raised, {12: train}).splitlines()[0] == "  cell 12, line 6, in train"
+    quiet = RanCell("cell 2", "%%capture\n\ndef hypothesis(x):\n    return x / 0")
+    ipython = ("Cell In[3], line 2, in hypothesis(x)\n      1 def hypothesis(x):\n----> 2     return x / 0\n\n"
+               "ZeroDivisionError: division by zero")
+    cells = {2: quiet, 3: RanCell("cell 3", "def mse_cost(p, y):\n    d = p - y\n    return d")}
+    assert cells_named(ipython, cells).splitlines()[0] == "cell 2, line 4, in hypothesis(x)"
+
+
+def test_a_traceback_with_a_number_too_long_for_int_is_read_as_text() -> None:
+    """A review: a student's exception message with `Cell In[` and 5,000 digits ended the grade with an
+    internal error (int() refuses so many digits); as `File "a.py", line <5,000 nines>` it did with --html."""
+    from grader.sources import RanCell, cells_named, error_place
+
+    nines = "9" * 5000
+    text = f"  Cell In[{nines}], line 1, in f\n    x\nValueError: \nCell In[{nines}], line {nines}\n"
+    assert cells_named(text, {1: RanCell("cell 1", "x")}) == text
+    file = f'  File "/home/student/lab2.py", line {nines}, in gradient\n    x\n'
+    assert failing_line(file, FunctionSource("gradient", 1, "def gradient():\n    x")) is None
+    assert error_place(file) is None and error_place(f"cell {nines}, line 2\n    x\nE") is None
+
 
 
 # Tracebacks as the grader gets them: Python's for a .py file's top level (the harness keeps the

@@ -39,7 +39,7 @@ import zmq
 from .. import stopping
 from ..config import MIB, Limits
 from ..results import IssueKind, RunIssue
-from ..sources import ANSI_ESCAPE, cells_named, notebook_text
+from ..sources import ANSI_ESCAPE, RanCell, cells_named, notebook_text
 from .channel import Channel
 from .kernelchannels import ReconnectingIOPub, ReplyDropped, WatchedShell
 from .jail import Jail
@@ -471,13 +471,14 @@ def _cell_number(where: str) -> int:
     return int(match.group()) if match else 10**9
 
 
-def _ran_as(nb: nbformat.NotebookNode, demo: set[int]) -> dict[int, str]:
+def _ran_as(nb: nbformat.NotebookNode, demo: set[int]) -> dict[int, RanCell]:
     """The cell each execution count of the graded run went to ("cell 6"; the harness's cell is last)."""
-    return {cell.execution_count: f"cell {index + 1}" for index, cell in enumerate(nb.cells[:-1])
+    return {cell.execution_count: RanCell(f"cell {index + 1}", str(cell.get("source", "")))
+            for index, cell in enumerate(nb.cells[:-1])
             if index not in demo and isinstance(cell.get("execution_count"), int)}
 
 
-def _cell_errors(nb: nbformat.NotebookNode, demo: set[int], ran_as: dict[int, str]) -> list[RunIssue]:
+def _cell_errors(nb: nbformat.NotebookNode, demo: set[int], ran_as: dict[int, RanCell]) -> list[RunIssue]:
     issues = []
     for index, cell in enumerate(nb.cells[:-1]):
         if index in demo:
