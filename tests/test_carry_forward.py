@@ -76,3 +76,17 @@ def test_a_table_makes_only_the_runs_a_comparison_uses() -> None:
     with following("doubled", "shifted"):
         expect_close(RIGHT * 2 + 1, RIGHT, what="v", atol=1e-9, mistakes=derived(lambda: counted, lambda r: r))
     assert made == [Variant(scale=2.0, shift=1.0)]
+
+
+def test_a_run_that_diverged_is_no_match_for_a_finite_value() -> None:
+    """A review: lab 4's train without zero_grad, on a hypothesis that squeezes, was told "sum instead of
+    mean": the run with the sum on top diverged to inf by epoch 20, and inf's room (rtol * inf) held 3229.13."""
+    from grader.compare import close, diagnose
+
+    inf = float("inf")
+    assert not close(torch.tensor([3229.13]), torch.tensor([inf]), atol=1e-4, rtol=1e-4)
+    assert close(torch.tensor([inf]), torch.tensor([inf]), atol=1e-4, rtol=1e-4)
+    assert not close(torch.tensor([1.0]), torch.tensor([float("nan")]), atol=1e-4, rtol=1e-4)
+    assert close(torch.tensor([1.0, 2.0]), torch.tensor([1.00001, 2.0]), atol=1e-4)
+    table = {"diverged": torch.tensor([inf]), "forgot": torch.tensor([3229.13])}
+    assert diagnose(torch.tensor([3229.13]), table, atol=1e-4, rtol=1e-4) == "forgot"

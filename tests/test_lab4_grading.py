@@ -37,6 +37,8 @@ MISTAKES: dict[str, tuple[set[str], str, str]] = {
     # With train's own forgotten zero_grad on top: train was told hypothesis's broadcast (its costs match
     # neither alone); every failed value check of train now names its own mistake (see below).
     "prediction_shape_m_and_no_zero_grad": ({"hypothesis", "train"}, "train", "zero_grad"),
+    # And with a train that sums: both change the cost, which one Variant field held (no hint at all).
+    "prediction_shape_m_and_sum": ({"hypothesis", "train"}, "train", "sum instead of mean"),
     "weights_shape_3": ({"train"}, "train", "torch.zeros((3, 1), requires_grad=True)"),
     "forgets_requires_grad_on_W": ({"train"}, "train", "W created without requires_grad=True"),
     "bias_per_row": ({"train"}, "train", "one entry per row"),
@@ -83,7 +85,7 @@ def test_classic_mistake_loses_exactly_its_functions(name: str, graded_override:
         return
     failed = [c for c in graded.checks_of(function) if c["status"] != "passed"]
     assert any(words in c["hint"] or words in c["message"] for c in failed), failed
-    if name == "prediction_shape_m_and_no_zero_grad":
+    if name in ("prediction_shape_m_and_no_zero_grad", "prediction_shape_m_and_sum"):
         assert all(words in c["hint"] for c in failed if not c["message"].startswith("withheld")), failed
     for check in graded.report["checks"]:
         if check["function"] in wrong:
