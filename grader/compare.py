@@ -57,10 +57,14 @@ def carrying() -> tuple[str, ...]:
     return _FOLLOWING.get().hints
 
 
-def carried_mistake() -> str:
-    """The one known mistake being carried forward (inside `following`), else '' (none, or several at once)."""
-    hints = _FOLLOWING.get().hints
-    return hints[0] if len(hints) == 1 else ""
+def carried_output(mistakes: Mistakes) -> Any:
+    """What the mistakes carried forward (inside `following`) give in `mistakes`, computed only then;
+    None outside, or where the table does not know them together."""
+    hints = carrying()
+    if not hints:
+        return None
+    value = _carried_value(mistakes() if callable(mistakes) else mistakes, hints)
+    return None if value is _NOT_KNOWN else value
 
 
 class Combining(Mapping[str, Any]):
@@ -264,8 +268,9 @@ def close(obtained: torch.Tensor, expected: torch.Tensor, atol: float, rtol: flo
 
 
 def diagnose(obtained: torch.Tensor, variants: Mapping[str, Any], atol: float, rtol: float = 0.0) -> str:
-    """The name of the first known mistake whose output matches `obtained`, else ''."""
-    for hint, variant in variants.items():
+    """The name of the first known mistake whose output matches `obtained`, else '': among the table's
+    `candidates` (inside `following`, only a mistake on top of those carried, and only when asked)."""
+    for hint, variant in candidates(variants).items():
         v = variant if isinstance(variant, torch.Tensor) else torch.tensor(variant, dtype=torch.float64)
         if v.shape == obtained.shape and close(obtained, v, atol, rtol):
             return named(hint)
@@ -296,10 +301,10 @@ def candidates(table: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _diagnosis(obtained: torch.Tensor, mistakes: Mistakes | None, atol: float, rtol: float) -> str:
-    """`diagnose` on the mistake table's `candidates`, computed now if it is lazy. The table is the grader's
-    own work on its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error."""
+    """`diagnose` on the mistake table, computed now if it is lazy. The table is the grader's own work on
+    its own inputs (`obtained` is already a valid tensor): if it fails, that is a grader error."""
     try:
-        return diagnose(obtained, candidates(mistakes() if callable(mistakes) else (mistakes or {})), atol, rtol)
+        return diagnose(obtained, mistakes() if callable(mistakes) else (mistakes or {}), atol, rtol)
     except Exception as exc:
         raise MistakeTableFailed(f"{type(exc).__name__}: {exc}"[:300]) from exc
 
@@ -318,11 +323,9 @@ def expect_close(obtained: Any, expected: Any, *, what: str, atol: float, rtol: 
                  shape_hints: Mapping[tuple[int, ...], str] | None = None,
                  decimals: int = 4) -> None:
     """Compare a returned value with the expected one; raise CheckFailed with a diagnosis."""
-    carried = _FOLLOWING.get().hints
-    if carried and mistakes is not None:
-        table = mistakes() if callable(mistakes) else mistakes
-        expected = _carried_value(table, carried)
-        if expected is _NOT_KNOWN:
+    if carrying() and mistakes is not None:
+        expected = carried_output(mistakes)
+        if expected is None:
             raise CheckFailed(f"{what} does not follow from the mistake carried forward")
     exp = expected if isinstance(expected, torch.Tensor) else torch.tensor(expected, dtype=torch.float64)
     if exp.dim() == 0 and not isinstance(obtained, torch.Tensor):

@@ -62,6 +62,13 @@ def test_a_failure_names_the_mistake_on_top_of_the_carried_one_only_when_asked()
     with pytest.raises(CheckFailed) as failed:  # outside: the table's single mistakes, as before
         expect_close(RIGHT + 1, RIGHT, what="v", atol=1e-9, mistakes=table)
     assert failed.value.hint == "shifted"
+    from grader.compare import carried_output, diagnose
+
+    with following("doubled"):  # a check's own diagnosis names nothing while a mistake is carried
+        assert diagnose(RIGHT + 1, table(), atol=1e-9) == "" and carried_output(table).equal(RIGHT * 2)
+    with following("doubled", diagnose=True):  # and, asked, only what is on top of it
+        assert diagnose(RIGHT + 1, table(), atol=1e-9) == "" and diagnose(RIGHT * 2 + 1, table(), atol=1e-9) == "shifted"
+    assert carried_output(table) is None
     assert _FOLLOWING.get().named == [] and carrying() == ()  # (kept nowhere outside: a worker grades for days)
     with following("doubled", "halved"):
         assert carrying() == ("doubled", "halved")

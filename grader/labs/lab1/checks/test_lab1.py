@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from grader.checks import StudentError
-from grader.compare import CheckFailed, as_number, candidates, carrying, derived, diagnose, expect_close, fmt, following
+from grader.compare import CheckFailed, as_number, carrying, derived, diagnose, expect_close, fmt, following
 from grader.labs.lab1 import data as d
 from grader.labs.lab1 import mistakes as M
 from grader.labs.checking import T, check, goes_with, expect_by_hand, gradient_from_autograd, hidden, memo, training_result, variant_runs
@@ -197,7 +197,7 @@ def expect_training(value: Any, reference: Any, x: torch.Tensor, y: torch.Tensor
                     whole = torch.tensor([w, b, *costs], dtype=torch.float64)
                     runs = derived(wrong, lambda run: torch.tensor([run[0], run[1], *run[2]], dtype=torch.float64))
                     ref_costs = memo(reference.train_l1)(x, y, lr=lr, epochs=epochs, seed=seed)[2]
-                    failure.hint = failure.hint or diagnose(whole, candidates(runs()), **TRAINED) or \
+                    failure.hint = failure.hint or diagnose(whole, runs(), **TRAINED) or \
                         start_hint(observed, costs, ref_costs)
                 raise
     with hidden():

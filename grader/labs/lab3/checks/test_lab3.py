@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from grader.checks import StudentError
-from grader.compare import CheckFailed, as_number, candidates, carried_mistake, as_tensor, close, derived, diagnose, expect_close, fmt, named, printed_tolerance
+from grader.compare import CheckFailed, as_number, candidates, carried_output, as_tensor, close, derived, diagnose, expect_close, fmt, named, printed_tolerance
 from grader.labs.lab3 import data as d
 from grader.labs.lab3 import mistakes as M
 from grader.labs.checking import T, check, goes_with, expect_by_hand, hidden, expect_left_alone, gradient_from_autograd, memo, printed, variant_runs
@@ -240,7 +240,8 @@ def test_cost_curve_lesson(observed: Any, reference: Any) -> None:
     nearest = [int(i) for i in torch.nonzero(distance <= distance.min() + 1e-6).reshape(-1)]  # 499 and 500: a tie
     lowest = int(torch.argmin(curve)) if not torch.isnan(curve).any() else -1
     variants = curve_variants(x, y, ws)
-    if lowest not in nearest and not (carried_mistake() in variants() and int(torch.argmin(variants()[carried_mistake()])) == lowest):
+    carried = carried_output(variants)
+    if lowest not in nearest and not (carried is not None and int(torch.argmin(carried)) == lowest):
         # (lowest where the student's own cost's mistake puts it: carried forward, grader.checks)
         grid = " or ".join(f"{float(ws[i]):.4f}" for i in nearest)
         raise CheckFailed(f"the curve is lowest at W = {float(ws[lowest]):.4f} (index {lowest}), not next to W = 1",
